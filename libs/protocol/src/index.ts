@@ -1,0 +1,3 @@
+export * from './spec.ts';
+export * from './wire.ts';
+export * from './constants.ts';

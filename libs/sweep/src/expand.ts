@@ -1,0 +1,163 @@
+// A sweep spec becomes a list of trial plans: the product of its grid, times its seeds.
+import { createHash } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import {
+  type FieldIssue,
+  type GridValue,
+  MAX_TRIALS_PER_SWEEP,
+  SpecError,
+  SweepSpec,
+  TrialConfig,
+  zodIssues,
+} from '@lmsweep/protocol';
+
+export interface TrialPlan {
+  /** Position in the expansion: grid point-major, seed-minor. */
+  ordinal: number;
+  config: TrialConfig;
+  /** Hash of the config (no seed): equal for the seeds of one configuration. */
+  configKey: string;
+  method: string;
+  seed: number;
+  maxAttempts: number;
+}
+
+/** Parses a spec from YAML/JSON text or an object; throws SpecError naming each bad field. */
+export function parseSweepSpec(input: string | unknown): SweepSpec {
+  let raw: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      raw = parseYaml(input);
+    } catch (e) {
+      throw new SpecError([{ path: '', message: `not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}` }]);
+    }
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SpecError([{ path: '', message: 'a sweep spec is a mapping with at least a name' }]);
+  }
+  const parsed = SweepSpec.safeParse(raw);
+  if (!parsed.success) throw new SpecError(zodIssues(parsed.error));
+  const spec = parsed.data;
+  const issues: FieldIssue[] = [];
+  for (const [key, values] of Object.entries(spec.grid)) {
+    for (const v of values) {
+      const problem = checkOverride(key, v);
+      if (problem) {
+        issues.push({ path: `grid.${key}`, message: problem });
+        break;
+      }
+    }
+  }
+  if (spec.baseline) {
+    for (const [key, v] of Object.entries(spec.baseline)) {
+      if (!(key in spec.grid)) issues.push({ path: `baseline.${key}`, message: `not a grid parameter (grid has ${Object.keys(spec.grid).join(', ') || 'none'})` });
+      else if (!spec.grid[key]!.some((g) => g === v)) issues.push({ path: `baseline.${key}`, message: `value ${JSON.stringify(v)} is not in the grid` });
+    }
+  }
+  const count = gridSize(spec) * seedList(spec).length;
+  if (count > MAX_TRIALS_PER_SWEEP) {
+    issues.push({ path: 'grid', message: `the sweep would create ${count} trials; at most ${MAX_TRIALS_PER_SWEEP} are allowed` });
+  }
+  if (issues.length) throw new SpecError(issues);
+  return spec;
+}
+
+export function seedList(spec: SweepSpec): number[] {
+  return typeof spec.seeds === 'number' ? Array.from({ length: spec.seeds }, (_, i) => i) : [...spec.seeds];
+}
+
+export function gridSize(spec: SweepSpec): number {
+  return Object.values(spec.grid).reduce((n, vs) => n * vs.length, 1);
+}
+
+/** The base trial config of a spec, before grid overrides. */
+export function baseConfig(spec: SweepSpec): TrialConfig {
+  return TrialConfig.parse({
+    method: spec.method,
+    dataset: spec.dataset,
+    model: spec.model,
+    training: spec.training,
+    budget: spec.budget,
+  });
+}
+
+/** Applies one dotted-path override to a config; returns an error message when the path or value is not allowed. */
+function checkOverride(key: string, value: GridValue): string | null {
+  const base = TrialConfig.parse({});
+  const parts = key.split('.');
+  let node: unknown = { ...base, budget: { maxSteps: 1, maxTokens: 1, evalEvery: 1, evalTokens: 1 }, dataset: { name: 'x', vocabSize: 1 } };
+  for (const p of parts) {
+    if (node === null || typeof node !== 'object' || !(p in (node as Record<string, unknown>))) {
+      return `unknown parameter "${key}"`;
+    }
+    node = (node as Record<string, unknown>)[p];
+  }
+  if (typeof node === 'object' && node !== null) return `"${key}" is a section; name one of its fields`;
+  const trial = setPath(structuredClone(base) as unknown as Record<string, unknown>, parts, value);
+  const r = TrialConfig.safeParse(trial);
+  if (!r.success) return `value ${JSON.stringify(value)}: ${zodIssues(r.error).map((i) => i.message).join('; ')}`;
+  return null;
+}
+
+function setPath(obj: Record<string, unknown>, parts: string[], value: unknown): Record<string, unknown> {
+  let node = obj;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const p = parts[i]!;
+    if (typeof node[p] !== 'object' || node[p] === null) node[p] = {};
+    node = node[p] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+  return obj;
+}
+
+/** Stable JSON: keys sorted, so equal configs hash equally. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function configKey(config: TrialConfig): string {
+  return createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
+}
+
+/** Every grid point's overrides, in order (first key varies slowest). */
+export function gridPoints(spec: SweepSpec): Record<string, GridValue>[] {
+  let points: Record<string, GridValue>[] = [{}];
+  for (const [key, values] of Object.entries(spec.grid)) {
+    points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+  }
+  return points;
+}
+
+export function configFor(spec: SweepSpec, point: Record<string, GridValue>): TrialConfig {
+  const cfg = structuredClone(baseConfig(spec)) as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(point)) setPath(cfg, key.split('.'), value);
+  return TrialConfig.parse(cfg);
+}
+
+/** The full list of trials a spec asks for. */
+export function expandSweep(spec: SweepSpec): TrialPlan[] {
+  const seeds = seedList(spec);
+  const plans: TrialPlan[] = [];
+  for (const point of gridPoints(spec)) {
+    const config = configFor(spec, point);
+    const key = configKey(config);
+    for (const seed of seeds) {
+      plans.push({ ordinal: plans.length, config, configKey: key, method: config.method, seed, maxAttempts: spec.maxAttempts });
+    }
+  }
+  return plans;
+}
+
+/** The configKey of the spec's baseline grid point, if it names one. */
+export function baselineKey(spec: SweepSpec): string | null {
+  if (!spec.baseline) return null;
+  return configKey(configFor(spec, spec.baseline));
+}
