@@ -1,0 +1,168 @@
+// The websocket endpoint workers talk to. Every message is validated; every trial write is
+// fenced by (worker, attempt) in the store, so a stale or duplicated message changes nothing.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import {
+  type CoordinatorMessage,
+  decodeJson,
+  encodeMessage,
+  heartbeatInterval,
+  IDLE_RETRY_MS,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  WorkerMessage,
+  zodIssues,
+} from '@lmsweep/protocol';
+import type { Change, TrialStore } from '@lmsweep/db';
+
+interface Connection {
+  ws: WebSocket;
+  workerId: string | null;
+  /** Trials this connection holds a lease on: trialId → attempt. */
+  trials: Map<string, number>;
+  /** Messages are handled one at a time, in order. */
+  chain: Promise<void>;
+}
+
+export interface GatewayOptions {
+  store: TrialStore;
+  leaseMs: number;
+  log: Logger;
+}
+
+export class WorkerGateway {
+  readonly wss: WebSocketServer;
+  private readonly conns = new Set<Connection>();
+  private readonly opts: GatewayOptions;
+
+  constructor(opts: GatewayOptions) {
+    this.opts = opts;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+    this.wss.on('connection', (ws) => this.onConnection(ws));
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
+  get connectedWorkers(): number {
+    return [...this.conns].filter((c) => c.workerId).length;
+  }
+
+  /** A database change seen by this coordinator: tell the worker holding a cancelled trial to stop. */
+  onChange(c: Change): void {
+    if (c.kind !== 'trial' || c.status !== 'cancelled') return;
+    for (const conn of this.conns) {
+      const attempt = conn.trials.get(c.id);
+      if (attempt !== undefined) {
+        conn.trials.delete(c.id);
+        this.send(conn, { type: 'cancel', trialId: c.id, attempt, reason: 'sweep cancelled' });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.conns) c.ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private onConnection(ws: WebSocket): void {
+    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve() };
+    this.conns.add(conn);
+    ws.on('message', (data, isBinary) => {
+      conn.chain = conn.chain.then(() => this.onMessage(conn, data, isBinary)).catch((e) => {
+        this.opts.log.error({ err: e, workerId: conn.workerId }, 'worker message failed');
+        this.send(conn, { type: 'error', code: 'INTERNAL', message: 'internal error' });
+      });
+    });
+    ws.on('error', (e) => this.opts.log.warn({ err: e, workerId: conn.workerId }, 'worker socket error'));
+    ws.on('close', (code, reason) => {
+      this.conns.delete(conn);
+      if (conn.workerId) {
+        this.opts.log.info({ workerId: conn.workerId, code, reason: reason.toString() }, 'worker disconnected');
+        // Its leases stay: the worker may reconnect and deliver from its outbox; the reaper
+        // requeues them if it does not come back in time.
+        conn.chain.finally(() => this.opts.store.workerDisconnected(conn.workerId!).catch(() => {}));
+      }
+    });
+  }
+
+  private send(conn: Connection, msg: CoordinatorMessage): void {
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeMessage(msg));
+  }
+
+  private async onMessage(conn: Connection, data: unknown, isBinary: boolean): Promise<void> {
+    const { store, leaseMs, log } = this.opts;
+    if (isBinary) return this.send(conn, { type: 'error', code: 'BAD_MESSAGE', message: 'binary frames are not accepted; send JSON text' });
+    let raw: unknown;
+    try {
+      raw = decodeJson(String(data));
+    } catch {
+      return this.send(conn, { type: 'error', code: 'BAD_MESSAGE', message: 'message is not valid JSON' });
+    }
+    const parsed = WorkerMessage.safeParse(raw);
+    if (!parsed.success) {
+      const replyTo = raw && typeof raw === 'object' && typeof (raw as { msgId?: unknown }).msgId === 'string' ? ((raw as { msgId: string }).msgId.slice(0, 100) || undefined) : undefined;
+      const message = zodIssues(parsed.error).map((i) => `${i.path || '(message)'}: ${i.message}`).join('; ');
+      log.warn({ workerId: conn.workerId, message }, 'malformed worker message');
+      return this.send(conn, { type: 'error', replyTo, code: 'BAD_MESSAGE', message });
+    }
+    const msg = parsed.data;
+    if (msg.type === 'hello') {
+      if (msg.protocol !== PROTOCOL_VERSION) {
+        this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', message: `protocol ${msg.protocol} not supported (coordinator speaks ${PROTOCOL_VERSION})` });
+        return void conn.ws.close(4000, 'protocol version');
+      }
+      conn.workerId = await store.upsertWorker({ id: msg.workerId, name: msg.name, host: msg.host, backend: msg.backend, device: msg.device, version: msg.version });
+      log.info({ workerId: conn.workerId, name: msg.name, backend: msg.backend, device: msg.device }, 'worker connected');
+      return this.send(conn, { type: 'welcome', replyTo: msg.msgId, workerId: conn.workerId, leaseMs, heartbeatMs: heartbeatInterval(leaseMs), protocol: PROTOCOL_VERSION });
+    }
+    const workerId = conn.workerId;
+    if (!workerId) return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'NOT_HELLO', message: 'say hello first' });
+    const lost = (trialId: string) => {
+      conn.trials.delete(trialId);
+      this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'LEASE_LOST', trialId, message: `the lease on trial ${trialId} is no longer yours` });
+    };
+    switch (msg.type) {
+      case 'claim': {
+        const trial = await store.claim(workerId, leaseMs);
+        if (!trial) return this.send(conn, { type: 'idle', replyTo: msg.msgId, retryMs: IDLE_RETRY_MS });
+        conn.trials.set(trial.id, trial.attempt);
+        log.info({ workerId, trialId: trial.id, sweepId: trial.sweepId, attempt: trial.attempt }, 'trial claimed');
+        return this.send(conn, { type: 'assign', replyTo: msg.msgId, trial });
+      }
+      case 'heartbeat': {
+        const ok = await store.heartbeat(msg.trialId, workerId, msg.attempt, msg.progress, leaseMs);
+        await store.workerSeen(workerId, { progress: ok ? msg.progress : null, currentTrialId: ok ? msg.trialId : null });
+        if (!ok) return lost(msg.trialId);
+        return;
+      }
+      case 'metric': {
+        const ok = await store.addMetrics(msg.trialId, workerId, msg.attempt, msg.points);
+        return ok ? this.send(conn, { type: 'ack', replyTo: msg.msgId }) : lost(msg.trialId);
+      }
+      case 'complete': {
+        const r = await store.complete(msg.trialId, workerId, msg.attempt, msg.result);
+        if (r === 'lost') return lost(msg.trialId);
+        conn.trials.delete(msg.trialId);
+        log.info({ workerId, trialId: msg.trialId, attempt: msg.attempt, validPpl: msg.result.validPpl, duplicate: r === 'duplicate' }, 'trial completed');
+        return this.send(conn, { type: 'ack', replyTo: msg.msgId, duplicate: r === 'duplicate' });
+      }
+      case 'fail': {
+        const r = await store.fail(msg.trialId, workerId, msg.attempt, { kind: msg.kind, error: msg.error, retryable: msg.retryable });
+        if (r === 'lost') return lost(msg.trialId);
+        conn.trials.delete(msg.trialId);
+        log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt, kind: msg.kind, outcome: r }, 'trial failed');
+        return this.send(conn, { type: 'ack', replyTo: msg.msgId });
+      }
+      case 'release': {
+        const ok = await store.release(msg.trialId, workerId, msg.attempt, msg.reason);
+        conn.trials.delete(msg.trialId);
+        log.info({ workerId, trialId: msg.trialId, reason: msg.reason, ok }, 'trial released');
+        return this.send(conn, { type: 'ack', replyTo: msg.msgId });
+      }
+    }
+  }
+}

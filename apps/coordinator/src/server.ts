@@ -1,0 +1,100 @@
+// The coordinator: tRPC over HTTP (with SSE subscriptions) for the dashboard and CLI, a websocket
+// endpoint for workers, and a reaper that requeues trials whose lease expired.
+import http from 'node:http';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import pino, { type Logger } from 'pino';
+import { appRouter } from '@lmsweep/api';
+import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
+import { DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, WORKER_PATH } from '@lmsweep/protocol';
+import { WorkerGateway } from './gateway.ts';
+import { checkDatasets } from './datasets.ts';
+
+export interface CoordinatorOptions {
+  port?: number;
+  host?: string;
+  /** postgres://…, memory://, or a PGlite data directory; default .lmsweep/db. */
+  databaseUrl?: string;
+  leaseMs?: number;
+  reapIntervalMs?: number;
+  /** Base of the retry backoff after a failed or expired attempt (tests set 0). */
+  backoffBaseMs?: number;
+  log?: Logger;
+}
+
+export interface Coordinator {
+  url: string;
+  port: number;
+  db: Db;
+  store: TrialStore;
+  close(): Promise<void>;
+}
+
+export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<Coordinator> {
+  const log = opts.log ?? pino({ level: process.env.LMSWEEP_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  const host = opts.host ?? '127.0.0.1';
+  const db = await openDatabase({ url: opts.databaseUrl });
+  const store = new TrialStore(db, opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {});
+  log.info({ database: describeTarget(db.target) }, 'database ready');
+
+  const gateway = new WorkerGateway({ store, leaseMs, log });
+  const unlisten = await db.listen((c) => gateway.onChange(c));
+
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: '/trpc/',
+    createContext: () => ({ db, store, checkSpec: (spec) => checkDatasets(spec) }),
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error, path }, 'api error');
+    },
+  });
+  const server = http.createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ ok: true, workers: gateway.connectedWorkers }));
+    }
+    if (req.url?.startsWith('/trpc/')) return trpc(req, res);
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname === WORKER_PATH) gateway.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+
+  const reap = async () => {
+    try {
+      const r = await store.reapExpired();
+      // A worker that still thinks it holds one of these learns so at its next heartbeat (LEASE_LOST).
+      if (r.requeued.length || r.failed.length) log.warn(r, 'expired leases reaped');
+    } catch (e) {
+      log.error({ err: e }, 'reaper failed');
+    }
+  };
+  const reaper = setInterval(reap, opts.reapIntervalMs ?? Math.min(DEFAULT_REAP_INTERVAL_MS, Math.max(100, Math.floor(leaseMs / 3))));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  const url = `http://${host}:${port}`;
+  log.info({ url }, 'coordinator listening');
+
+  let closed = false;
+  return {
+    url,
+    port,
+    db,
+    store,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(reaper);
+      await gateway.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await unlisten();
+      await db.close();
+    },
+  };
+}

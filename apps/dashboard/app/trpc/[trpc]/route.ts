@@ -1,0 +1,78 @@
+// /trpc/* → ${LMSWEEP_URL}/trpc/*: the browser talks only to the dashboard, which forwards
+// every tRPC call to the coordinator. Bodies stream through untouched, so the server-sent
+// events of subscriptions (live.changes) arrive as they are written.
+import type { NextRequest } from 'next/server';
+import { dashboardEnv } from '../../../src/env';
+
+export const dynamic = 'force-dynamic';
+export const revalidate = 0;
+export const fetchCache = 'force-no-store';
+export const runtime = 'nodejs';
+
+/** Request headers worth forwarding; hop-by-hop and host headers are not. */
+const REQUEST_HEADERS = ['authorization', 'content-type', 'accept', 'last-event-id', 'trpc-accept', 'x-trpc-source'];
+/** Response headers worth passing back. content-length/-encoding are not: fetch decodes the body. */
+const RESPONSE_HEADERS = ['content-type', 'cache-control', 'vary', 'trpc-accept'];
+
+/** A tRPC-shaped error, so the client's TRPCClientError carries our message and code. */
+function unreachable(target: string, cause: unknown): Response {
+  const reason = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause);
+  const body = {
+    error: {
+      message: 'coordinator unreachable',
+      code: -32603,
+      data: { code: 'BAD_GATEWAY', httpStatus: 502, lmsweepCode: 'COORDINATOR_UNREACHABLE', coordinator: target, reason },
+    },
+  };
+  return Response.json(body, { status: 502, headers: { 'cache-control': 'no-store' } });
+}
+
+async function proxy(req: NextRequest): Promise<Response> {
+  let base: string;
+  try {
+    base = dashboardEnv().LMSWEEP_URL;
+  } catch (e) {
+    return unreachable(String(process.env.LMSWEEP_URL), e);
+  }
+  const incoming = new URL(req.url);
+  const target = `${base}${incoming.pathname}${incoming.search}`;
+
+  const headers = new Headers();
+  for (const name of REQUEST_HEADERS) {
+    const v = req.headers.get(name);
+    if (v !== null) headers.set(name, v);
+  }
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+
+  let upstream: Response;
+  try {
+    upstream = await fetch(target, {
+      method: req.method,
+      headers,
+      body: hasBody ? await req.arrayBuffer() : undefined,
+      // When the browser goes away (an EventSource closed), stop the upstream request too.
+      signal: req.signal,
+      cache: 'no-store',
+      redirect: 'manual',
+    });
+  } catch (e) {
+    if (req.signal.aborted) return new Response(null, { status: 499 });
+    return unreachable(base, e);
+  }
+
+  const out = new Headers();
+  for (const name of RESPONSE_HEADERS) {
+    const v = upstream.headers.get(name);
+    if (v !== null) out.set(name, v);
+  }
+  if (out.get('content-type')?.startsWith('text/event-stream')) {
+    out.set('cache-control', 'no-cache, no-transform');
+    out.set('x-accel-buffering', 'no');
+  } else if (!out.has('cache-control')) {
+    out.set('cache-control', 'no-store');
+  }
+  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: out });
+}
+
+export const GET = proxy;
+export const POST = proxy;

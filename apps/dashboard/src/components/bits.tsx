@@ -1,0 +1,57 @@
+// Small presentational pieces shared by the pages.
+import type { ReactNode } from 'react';
+import { formatPercent } from '../lib/format';
+
+export const TRIAL_STATUSES = ['succeeded', 'running', 'queued', 'failed', 'cancelled'] as const;
+export type TrialStatusName = (typeof TRIAL_STATUSES)[number];
+
+export function StatusBadge({ status }: { status: string | null | undefined }) {
+  const s = status ?? 'unknown';
+  return <span className={`badge badge-${s}`}>{s}</span>;
+}
+
+/** Trials by status as one thin stacked bar, with the numbers in its tooltip. */
+export function StackedBar({ counts, total }: { counts: Partial<Record<string, number>>; total?: number }) {
+  const sum = total ?? TRIAL_STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
+  const label = TRIAL_STATUSES.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(', ') || 'no trials';
+  return (
+    <div className="stacked" role="img" aria-label={label} title={label}>
+      {sum > 0 &&
+        TRIAL_STATUSES.map((s) =>
+          counts[s] ? <span key={s} className={`seg seg-${s}`} style={{ width: `${((counts[s] ?? 0) / sum) * 100}%` }} /> : null,
+        )}
+    </div>
+  );
+}
+
+export function ProgressBar({ value, label }: { value: number | null | undefined; label?: string }) {
+  const v = typeof value === 'number' && Number.isFinite(value) ? Math.max(0, Math.min(1, value)) : 0;
+  return (
+    <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(v * 100)} aria-label={label ?? 'progress'}>
+      <span className="progress-fill" style={{ width: `${v * 100}%` }} />
+      <span className="progress-text">{formatPercent(v)}</span>
+    </div>
+  );
+}
+
+export function ErrorBanner({ message, onRetry }: { message: string; onRetry?: () => void }) {
+  return (
+    <div className="banner banner-error" role="alert">
+      <strong>{message === 'coordinator unreachable' ? 'Coordinator unreachable' : 'Error'}</strong>
+      <span>{message === 'coordinator unreachable' ? 'the dashboard cannot reach the coordinator (LMSWEEP_URL); retrying…' : message}</span>
+      {onRetry && (
+        <button type="button" className="btn btn-small" onClick={onRetry}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="empty">{children}</p>;
+}
+
+export function Loading() {
+  return <p className="empty">Loading…</p>;
+}

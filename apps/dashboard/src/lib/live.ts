@@ -1,0 +1,208 @@
+'use client';
+// Live data: one shared `live.changes` subscription per page, fanned out to every hook that
+// wants it, and `useLive`, which loads through tRPC, reloads (coalesced) when a relevant change
+// arrives, and polls slowly in case the stream is down.
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import type { Unsubscribable } from '@trpc/server/observable';
+import { trpc } from './trpc';
+
+export type ChangeKind = 'sweep' | 'trial' | 'worker' | 'metric';
+export interface Change {
+  kind: ChangeKind;
+  id: string;
+  sweepId?: string | null;
+  status?: string | null;
+}
+/** `resync`: the stream (re)connected and changes may have been missed: reload everything. */
+type Event = Change | { kind: 'resync' };
+type Listener = (e: Event) => void;
+
+export type StreamState = 'connecting' | 'live' | 'down';
+
+const RETRY_MS = 3_000;
+const listeners = new Set<Listener>();
+const stateListeners = new Set<() => void>();
+let streamState: StreamState = 'connecting';
+let sub: Unsubscribable | null = null;
+let retryTimer: ReturnType<typeof setTimeout> | undefined;
+let stopTimer: ReturnType<typeof setTimeout> | undefined;
+
+function setStreamState(s: StreamState): void {
+  if (s === streamState) return;
+  streamState = s;
+  for (const l of stateListeners) l();
+}
+
+function emit(e: Event): void {
+  for (const l of [...listeners]) l(e);
+}
+
+function startStream(): void {
+  if (sub || typeof window === 'undefined') return;
+  clearTimeout(retryTimer);
+  setStreamState('connecting');
+  const s = trpc().live.changes.subscribe(
+    {},
+    {
+      onStarted() {
+        setStreamState('live');
+        emit({ kind: 'resync' });
+      },
+      onData(c) {
+        emit(c as Change);
+      },
+      onConnectionStateChange(state) {
+        if (state.state === 'connecting' && state.error) setStreamState('down');
+        else if (state.state === 'pending') setStreamState('live');
+      },
+      onError() {
+        // The EventSource gave up (e.g. the proxy answered 502): start over in a while.
+        setStreamState('down');
+        sub = null;
+        s.unsubscribe();
+        if (listeners.size) retryTimer = setTimeout(startStream, RETRY_MS);
+      },
+    },
+  );
+  sub = s;
+}
+
+function stopStream(): void {
+  clearTimeout(retryTimer);
+  sub?.unsubscribe();
+  sub = null;
+  setStreamState('connecting');
+}
+
+/** Listen to every change (and resyncs); the stream runs while anyone listens. */
+export function onChange(listener: Listener): () => void {
+  listeners.add(listener);
+  clearTimeout(stopTimer);
+  startStream();
+  return () => {
+    listeners.delete(listener);
+    // Keep the stream across a client-side navigation, where one page's hooks unmount just
+    // before the next page's mount.
+    if (!listeners.size) stopTimer = setTimeout(() => !listeners.size && stopStream(), 2_000);
+  };
+}
+
+/** The state of the change stream, for the header's live indicator. */
+export function useStreamState(): StreamState {
+  return useSyncExternalStore(
+    (cb) => {
+      stateListeners.add(cb);
+      return () => stateListeners.delete(cb);
+    },
+    () => streamState,
+    () => 'connecting',
+  );
+}
+
+export interface LiveOptions {
+  /** Which changes call for a reload; absent: every change. */
+  relevant?: (c: Change) => boolean;
+  /** Reload at least this often, whatever the stream says. */
+  pollMs?: number;
+  /** Changes arriving within this window cause one reload. */
+  debounceMs?: number;
+}
+
+export interface Live<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  /** Reload now. */
+  refresh: () => void;
+}
+
+/**
+ * Loads `load()` and keeps it current. `key` names what is loaded: when it changes, the data is
+ * loaded afresh (the previous data stays on screen until then).
+ */
+export function useLive<T>(key: string, load: (signal: AbortSignal) => Promise<T>, opts: LiveOptions = {}): Live<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const loadRef = useRef(load);
+  const relevantRef = useRef(opts.relevant);
+  const refreshRef = useRef<() => void>(() => {});
+  loadRef.current = load;
+  relevantRef.current = opts.relevant;
+  const pollMs = opts.pollMs ?? 5_000;
+  const debounceMs = opts.debounceMs ?? 300;
+
+  useEffect(() => {
+    let disposed = false;
+    let inFlight = false;
+    let again = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let lastLoad = 0;
+    const ac = new AbortController();
+    setLoading(true);
+
+    const run = async (): Promise<void> => {
+      if (disposed) return;
+      if (inFlight) {
+        again = true;
+        return;
+      }
+      inFlight = true;
+      lastLoad = Date.now();
+      try {
+        const d = await loadRef.current(ac.signal);
+        if (!disposed) {
+          setData(d);
+          setError(null);
+        }
+      } catch (e) {
+        if (!disposed && !ac.signal.aborted) setError(e);
+      } finally {
+        inFlight = false;
+        if (!disposed) setLoading(false);
+        if (again && !disposed) {
+          again = false;
+          void run();
+        }
+      }
+    };
+    // Coalesce: the first change starts the timer, later ones ride along (a steady stream of
+    // metrics still reloads every debounceMs rather than never).
+    const schedule = () => {
+      if (timer === undefined) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          void run();
+        }, debounceMs);
+      }
+    };
+    refreshRef.current = () => void run();
+    void run();
+    const off = onChange((e) => {
+      if (e.kind === 'resync' || !relevantRef.current || relevantRef.current(e)) schedule();
+    });
+    const poll = setInterval(() => {
+      if (document.visibilityState === 'visible' && Date.now() - lastLoad >= pollMs * 0.8) void run();
+    }, pollMs);
+    return () => {
+      disposed = true;
+      ac.abort();
+      off();
+      clearInterval(poll);
+      clearTimeout(timer);
+    };
+  }, [key, pollMs, debounceMs]);
+
+  const refresh = useCallback(() => refreshRef.current(), []);
+  return { data, error, loading, refresh };
+}
+
+/** The current time, ticking every `ms` (for "3 s ago"). */
+export function useNow(ms = 1_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}

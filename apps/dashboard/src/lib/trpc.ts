@@ -1,0 +1,72 @@
+// The browser's tRPC client: queries and mutations batched over HTTP, subscriptions over SSE,
+// all through the dashboard's own /trpc proxy (app/trpc/[trpc]/route.ts).
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+  type TRPCClient,
+} from '@trpc/client';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from '@lmsweep/api';
+
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+
+let client: TRPCClient<AppRouter> | null = null;
+
+/** One client per page load, created on first use in the browser (never during server rendering). */
+export function trpc(): TRPCClient<AppRouter> {
+  if (typeof window === 'undefined') throw new Error('the tRPC client is browser-only');
+  client ??= createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({ url: '/trpc' }),
+        false: httpBatchLink({ url: '/trpc', maxURLLength: 14_000 }),
+      }),
+    ],
+  });
+  return client;
+}
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+interface ErrorData {
+  lmsweepCode?: string;
+  fieldIssues?: FieldIssue[];
+  httpStatus?: number;
+}
+
+function errorData(e: unknown): ErrorData | undefined {
+  return e instanceof TRPCClientError ? ((e.data ?? undefined) as ErrorData | undefined) : undefined;
+}
+
+/** The field issues of an INVALID_SPEC / INVALID_INPUT refusal, if that is what this is. */
+export function fieldIssuesOf(e: unknown): FieldIssue[] | null {
+  const d = errorData(e);
+  if (d?.fieldIssues?.length && (d.lmsweepCode === 'INVALID_SPEC' || d.lmsweepCode === 'INVALID_INPUT')) return d.fieldIssues;
+  return null;
+}
+
+export function isNotFound(e: unknown): boolean {
+  const d = errorData(e);
+  return d?.lmsweepCode === 'NOT_FOUND' || d?.httpStatus === 404;
+}
+
+/** A one-line description of a failed call, for banners. */
+export function describeError(e: unknown): string {
+  const d = errorData(e);
+  if (d?.lmsweepCode === 'COORDINATOR_UNREACHABLE' || d?.httpStatus === 502) return 'coordinator unreachable';
+  if (e instanceof TRPCClientError) {
+    // fetch() itself failed: the dashboard server is down (or the network is).
+    if (e.cause instanceof TypeError || /failed to fetch|networkerror|load failed/i.test(e.message)) return 'dashboard server unreachable';
+    return e.message;
+  }
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

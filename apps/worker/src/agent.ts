@@ -1,0 +1,341 @@
+// The worker agent: connect, claim, train, heartbeat, report. It never touches the database.
+// Results wait in an outbox until the coordinator acknowledges them, so a coordinator restart
+// or a dropped connection loses nothing; the coordinator's fencing makes resends harmless.
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import pino, { type Logger } from 'pino';
+import {
+  type AssignedTrial,
+  CoordinatorMessage,
+  decodeJson,
+  encodeMessage,
+  MAX_MESSAGE_BYTES,
+  type MetricPoint,
+  PROTOCOL_VERSION,
+  TrialConfig,
+  VERSION,
+  WORKER_PATH,
+  type WorkerMessage,
+} from '@lmsweep/protocol';
+import { AbortedError, DivergedError, datasetSearchDirs, loadCorpus, resolveDataset, runTrial, selectBackend } from '@lmsweep/nn';
+import { progressLine, type ProgressLine } from './progress.ts';
+
+export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface WorkerOptions {
+  coordinatorUrl: string;
+  backend?: BackendChoice;
+  name?: string;
+  /** No progress bar. */
+  quiet?: boolean;
+  log?: Logger;
+  /** Stop after this many trials (tests, and one-shot runs). */
+  maxTrials?: number;
+  /** Stop when the coordinator has nothing to hand out. */
+  exitWhenIdle?: boolean;
+  /** Reconnect backoff: first delay and cap. */
+  reconnectMs?: { first: number; max: number };
+}
+
+export interface WorkerHandle {
+  readonly name: string;
+  workerId(): string | null;
+  backend: { backend: string; device: string };
+  /** Resolves when the agent has stopped. */
+  done: Promise<void>;
+  /** Stops cleanly: the running trial is released back to the queue, not lost. */
+  stop(): Promise<void>;
+}
+
+type Outgoing = WorkerMessage extends infer M ? (M extends { msgId: string } ? Omit<M, 'msgId'> : never) : never;
+type Reply = Extract<CoordinatorMessage, { replyTo: string }>;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+export function workerUrl(coordinatorUrl: string): string {
+  const u = new URL(coordinatorUrl);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = WORKER_PATH;
+  return u.toString();
+}
+
+export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
+  const agent = new Agent(opts, await selectBackend(opts.backend ?? 'auto'));
+  agent.done = agent.run();
+  return agent;
+}
+
+class Agent implements WorkerHandle {
+  readonly name: string;
+  done: Promise<void> = Promise.resolve();
+  private readonly log: Logger;
+  private readonly stopper = new AbortController();
+  private ws: WebSocket | null = null;
+  private id: string | null = null;
+  private heartbeatMs = 10_000;
+  private seq = 0;
+  private readonly session = randomBytes(4).toString('hex');
+  /** Messages awaiting an ack, in send order; resent after every reconnect. */
+  private readonly outbox = new Map<string, WorkerMessage>();
+  private readonly waiting = new Map<string, { resolve: (m: Reply) => void; reject: (e: Error) => void }>();
+  private current: { trial: AssignedTrial; abort: AbortController } | null = null;
+  private readonly bar: ProgressLine | null;
+  private trialsDone = 0;
+
+  constructor(
+    private readonly opts: WorkerOptions,
+    readonly backend: { backend: string; device: string },
+  ) {
+    this.name = opts.name ?? `${os.hostname()}-${process.pid}`;
+    this.log = (opts.log ?? pino({ level: process.env.LMSWEEP_LOG_LEVEL ?? 'warn' }, pino.destination(2))).child({ worker: this.name });
+    this.bar = opts.quiet ? null : progressLine();
+  }
+
+  workerId() {
+    return this.id;
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    this.current?.abort.abort('stop');
+    await this.done;
+  }
+
+  // ---- connection ----
+
+  private nextId(): string {
+    return `${this.session}-${++this.seq}`;
+  }
+
+  private connected(): boolean {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN && this.id !== null;
+  }
+
+  /** Connects (with backoff) and says hello; resends the outbox. */
+  private async ensureConnected(): Promise<boolean> {
+    const { first, max } = this.opts.reconnectMs ?? { first: 250, max: 10_000 };
+    let delay = first;
+    while (!this.stopper.signal.aborted) {
+      if (this.connected()) return true;
+      try {
+        await this.connectOnce();
+        for (const msg of this.outbox.values()) this.ws!.send(encodeMessage(msg));
+        return true;
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message, retryMs: delay }, 'coordinator unreachable; retrying');
+        await sleep(delay * (0.75 + Math.random() * 0.5), this.stopper.signal);
+        delay = Math.min(max, delay * 2);
+      }
+    }
+    return false;
+  }
+
+  private connectOnce(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(workerUrl(this.opts.coordinatorUrl), { maxPayload: MAX_MESSAGE_BYTES, handshakeTimeout: 5_000 });
+      const fail = (e: Error) => {
+        ws.removeAllListeners();
+        ws.terminate();
+        reject(e);
+      };
+      ws.once('error', fail);
+      ws.once('open', () => {
+        ws.removeListener('error', fail);
+        this.ws = ws;
+        ws.on('message', (data) => this.onMessage(String(data)));
+        ws.on('error', (e) => this.log.warn({ err: e.message }, 'socket error'));
+        ws.on('close', () => {
+          if (this.ws === ws) {
+            this.ws = null;
+            this.id = null;
+          }
+          for (const w of this.waiting.values()) w.reject(new Error('connection closed'));
+          this.waiting.clear();
+        });
+        const msgId = this.nextId();
+        this.waiting.set(msgId, {
+          resolve: (m) => {
+            if (m.type !== 'welcome') return reject(new Error(m.type === 'error' ? m.message : `unexpected ${m.type}`));
+            this.id = m.workerId;
+            this.heartbeatMs = m.heartbeatMs;
+            this.log.info({ workerId: m.workerId }, 'connected');
+            resolve();
+          },
+          reject,
+        });
+        const b = this.backend;
+        ws.send(encodeMessage({ type: 'hello', msgId, protocol: PROTOCOL_VERSION, workerId: this.id ?? this.lastId ?? undefined, name: this.name, host: os.hostname(), backend: b.backend, device: b.device, version: VERSION }));
+      });
+    });
+  }
+
+  private lastId: string | null = null;
+
+  private onMessage(text: string): void {
+    let msg: CoordinatorMessage;
+    try {
+      msg = CoordinatorMessage.parse(decodeJson(text));
+    } catch {
+      this.log.warn({ text: text.slice(0, 200) }, 'unreadable message from coordinator');
+      return;
+    }
+    if (msg.type === 'welcome') this.lastId = msg.workerId;
+    if (msg.type === 'cancel' || (msg.type === 'error' && msg.code === 'LEASE_LOST' && msg.trialId)) {
+      if (this.current && this.current.trial.id === msg.trialId) {
+        this.log.warn({ trialId: msg.trialId, why: msg.type === 'cancel' ? msg.reason : 'lease lost' }, 'stopping trial');
+        this.current.abort.abort(msg.type === 'cancel' ? 'cancelled' : 'lease-lost');
+      }
+    }
+    if ('replyTo' in msg && msg.replyTo) {
+      // An ack or a refusal settles an outbox entry either way: a refused report will never be accepted.
+      this.outbox.delete(msg.replyTo);
+      const w = this.waiting.get(msg.replyTo);
+      if (w) {
+        this.waiting.delete(msg.replyTo);
+        w.resolve(msg as Reply);
+      }
+    }
+  }
+
+  /** Sends a message that must arrive (metrics, results): kept until acknowledged. */
+  private deliver(m: Outgoing): void {
+    const msg = { ...m, msgId: this.nextId() } as WorkerMessage;
+    this.outbox.set(msg.msgId, msg);
+    if (this.connected()) this.ws!.send(encodeMessage(msg));
+  }
+
+  /** Sends a message that may be lost (heartbeats). */
+  private sendEphemeral(m: Outgoing): void {
+    if (this.connected()) this.ws!.send(encodeMessage({ ...m, msgId: this.nextId() }));
+  }
+
+  private request(m: Outgoing, timeoutMs = 30_000): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      if (!this.connected()) return reject(new Error('not connected'));
+      const msgId = this.nextId();
+      const timer = setTimeout(() => {
+        this.waiting.delete(msgId);
+        reject(new Error(`no reply to ${m.type} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(msgId, {
+        resolve: (r) => (clearTimeout(timer), resolve(r)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      this.ws!.send(encodeMessage({ ...m, msgId }));
+    });
+  }
+
+  private async flushOutbox(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.outbox.size > 0 && Date.now() < until) {
+      if (!this.connected()) {
+        if (this.stopper.signal.aborted) {
+          try {
+            await this.connectOnce();
+            for (const msg of this.outbox.values()) this.ws!.send(encodeMessage(msg));
+          } catch {
+            await sleep(200);
+          }
+        } else await this.ensureConnected();
+      }
+      await sleep(20);
+    }
+  }
+
+  // ---- main loop ----
+
+  async run(): Promise<void> {
+    try {
+      while (!this.stopper.signal.aborted) {
+        if (this.opts.maxTrials !== undefined && this.trialsDone >= this.opts.maxTrials) break;
+        if (!(await this.ensureConnected())) break;
+        let reply: Reply;
+        try {
+          reply = await this.request({ type: 'claim' });
+        } catch {
+          continue; // connection dropped: reconnect and ask again
+        }
+        if (reply.type === 'idle') {
+          if (this.opts.exitWhenIdle) break;
+          await sleep(reply.retryMs, this.stopper.signal);
+          continue;
+        }
+        if (reply.type !== 'assign') {
+          this.log.warn({ reply }, 'unexpected reply to claim');
+          await sleep(1000, this.stopper.signal);
+          continue;
+        }
+        await this.runTrial(reply.trial);
+        this.trialsDone++;
+      }
+    } finally {
+      await this.flushOutbox(5_000);
+      this.ws?.close(1000, 'worker stopping');
+      this.ws = null;
+    }
+  }
+
+  private async runTrial(trial: AssignedTrial): Promise<void> {
+    const abort = new AbortController();
+    this.current = { trial, abort };
+    const log = this.log.child({ trialId: trial.id, sweepId: trial.sweepId, attempt: trial.attempt });
+    const base = { trialId: trial.id, attempt: trial.attempt };
+    let progress = 0;
+    let eta: number | undefined;
+    const beat = () => this.sendEphemeral({ type: 'heartbeat', ...base, progress, ...(eta !== undefined && Number.isFinite(eta) ? { etaSeconds: eta } : {}) });
+    beat();
+    const timer = setInterval(beat, this.heartbeatMs);
+    const label = `trial ${trial.id.slice(0, 10)}#${trial.attempt}`;
+    try {
+      const parsed = TrialConfig.safeParse(trial.config);
+      if (!parsed.success) {
+        this.deliver({ type: 'fail', ...base, kind: 'error', retryable: false, error: `invalid trial config: ${parsed.error.message}` });
+        return;
+      }
+      const config = parsed.data;
+      const dir = resolveDataset(config.dataset.name, datasetSearchDirs());
+      const corpus = await loadCorpus(dir, { vocabSize: config.dataset.vocabSize });
+      log.info({ dataset: dir, vocab: corpus.vocab.length }, 'trial started');
+      const result = await runTrial({
+        config,
+        seed: trial.seed,
+        corpus,
+        signal: abort.signal,
+        backend: this.backend.backend,
+        onProgress: (p) => {
+          progress = p.progress;
+          eta = p.etaSeconds;
+          this.bar?.update({ label, fraction: p.progress, detail: `step ${p.step}/${p.totalSteps} loss ${p.trainLoss.toFixed(3)} ${Math.round(p.tokensPerSecond)} tok/s`, etaSeconds: p.etaSeconds });
+        },
+        onMetrics: (points: MetricPoint[]) => {
+          for (let i = 0; i < points.length; i += 1000) this.deliver({ type: 'metric', ...base, points: points.slice(i, i + 1000) });
+        },
+      });
+      this.bar?.done(`${label} done: valid ppl ${result.validPpl.toFixed(1)}, test ppl ${result.testPpl.toFixed(1)}, ${result.params} params`);
+      this.deliver({ type: 'complete', ...base, result });
+    } catch (e) {
+      this.bar?.done();
+      if (e instanceof AbortedError || abort.signal.aborted) {
+        const why = String(abort.signal.reason ?? 'stop');
+        log.info({ why }, 'trial stopped');
+        if (why === 'stop') this.deliver({ type: 'release', ...base, reason: 'worker stopping' });
+      } else if (e instanceof DivergedError) {
+        log.warn({ step: e.step }, 'trial diverged');
+        this.deliver({ type: 'fail', ...base, kind: 'diverged', retryable: false, error: e.message });
+      } else {
+        const err = e as Error;
+        const oom = /out of memory|allocation failed|OOM/i.test(err.message ?? '');
+        log.error({ err }, 'trial failed');
+        this.deliver({ type: 'fail', ...base, kind: oom ? 'oom' : 'error', retryable: true, error: `${err.name}: ${err.message}`.slice(0, 20_000) });
+      }
+    } finally {
+      clearInterval(timer);
+      this.current = null;
+    }
+  }
+}

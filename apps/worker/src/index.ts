@@ -1,0 +1,1 @@
+export { startWorker, workerUrl, type WorkerHandle, type WorkerOptions, type BackendChoice } from './agent.ts';

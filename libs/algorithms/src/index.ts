@@ -1,0 +1,3 @@
+export * from './stats.ts';
+export * from './pareto.ts';
+export * from './testing.ts';

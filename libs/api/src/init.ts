@@ -1,0 +1,55 @@
+// tRPC initialisation: the context every procedure sees, the error shape clients branch on.
+import { initTRPC, TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { SpecError, type FieldIssue, zodIssues } from '@lmsweep/protocol';
+import type { Db, TrialStore } from '@lmsweep/db';
+
+export interface ApiContext {
+  db: Db;
+  store: TrialStore;
+  /** Extra launch-time checks the host can make (e.g. that the dataset exists where workers look). */
+  checkSpec?: (spec: import('@lmsweep/protocol').SweepSpec) => FieldIssue[];
+}
+
+/** Domain error codes, stable for clients. */
+export type ApiErrorCode = 'INVALID_SPEC' | 'INVALID_INPUT' | 'NOT_FOUND' | 'INTERNAL';
+
+export class NotFoundError extends Error {
+  constructor(what: string, id: string) {
+    super(`${what} ${id} not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+const t = initTRPC.context<ApiContext>().create({
+  errorFormatter({ shape, error }) {
+    let fieldIssues: FieldIssue[] | undefined;
+    let code: ApiErrorCode = 'INTERNAL';
+    if (error.cause instanceof SpecError) {
+      fieldIssues = error.cause.issues;
+      code = 'INVALID_SPEC';
+    } else if (error.cause instanceof z.ZodError) {
+      fieldIssues = zodIssues(error.cause);
+      code = 'INVALID_INPUT';
+    } else if (error.code === 'NOT_FOUND') code = 'NOT_FOUND';
+    else if (error.code === 'BAD_REQUEST') code = 'INVALID_INPUT';
+    return { ...shape, data: { ...shape.data, stack: undefined, lmsweepCode: code, fieldIssues } };
+  },
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure.use(async ({ next }) => {
+  try {
+    return await next();
+  } finally {
+    // (room for timing/logging middleware)
+  }
+});
+
+/** Maps domain exceptions thrown inside a procedure to tRPC errors. */
+export function toTrpcError(e: unknown): never {
+  if (e instanceof TRPCError) throw e;
+  if (e instanceof SpecError) throw new TRPCError({ code: 'BAD_REQUEST', message: e.message, cause: e });
+  if (e instanceof NotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: e.message, cause: e });
+  throw e;
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { TRPCError } from '@trpc/server';
+import { SpecError } from '@lmsweep/protocol';
+import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
+import { publicProcedure, router, toTrpcError } from '../init.ts';
+
+const Id = z.object({ id: z.string().min(1).max(100) });
+
+export const sweepsRouter = router({
+  /** Validates a spec (YAML/JSON text or an object), expands it into trials and queues them. */
+  create: publicProcedure
+    .input(z.object({ spec: z.union([z.string().min(1).max(200_000), z.record(z.string(), z.unknown())]) }))
+    .mutation(async ({ ctx, input }) => {
+      try {
+        const spec = parseSweepSpec(input.spec);
+        const extra = ctx.checkSpec?.(spec) ?? [];
+        if (extra.length) throw new SpecError(extra);
+        const plans = expandSweep(spec);
+        const specText = typeof input.spec === 'string' ? input.spec : JSON.stringify(input.spec, null, 2);
+        const sweep = await ctx.store.createSweep({ name: spec.name, spec, specText, plans });
+        return { id: sweep.id, name: sweep.name, trials: plans.length };
+      } catch (e) {
+        return toTrpcError(e);
+      }
+    }),
+  /** Checks a spec without launching it: the dashboard's editor shows these issues as you type. */
+  validate: publicProcedure
+    .input(z.object({ spec: z.string().max(200_000) }))
+    .query(({ ctx, input }) => {
+      try {
+        const spec = parseSweepSpec(input.spec);
+        const issues = ctx.checkSpec?.(spec) ?? [];
+        return { ok: issues.length === 0, issues, trials: issues.length ? 0 : expandSweep(spec).length };
+      } catch (e) {
+        if (e instanceof SpecError) return { ok: false, issues: e.issues, trials: 0 };
+        throw e;
+      }
+    }),
+  list: publicProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(500).default(50), offset: z.number().int().min(0).default(0) }).default({ limit: 50, offset: 0 }))
+    .query(({ ctx, input }) => ctx.store.listSweeps(input)),
+  get: publicProcedure.input(Id).query(async ({ ctx, input }) => {
+    const sweep = await ctx.store.getSweep(input.id);
+    if (!sweep) throw new TRPCError({ code: 'NOT_FOUND', message: `sweep ${input.id} not found` });
+    return sweep;
+  }),
+  cancel: publicProcedure.input(Id).mutation(async ({ ctx, input }) => {
+    const sweep = await ctx.store.getSweep(input.id);
+    if (!sweep) throw new TRPCError({ code: 'NOT_FOUND', message: `sweep ${input.id} not found` });
+    const r = await ctx.store.cancelSweep(input.id);
+    return { cancelled: r.cancelled, running: r.running.length };
+  }),
+});

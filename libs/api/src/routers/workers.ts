@@ -1,0 +1,5 @@
+import { publicProcedure, router } from '../init.ts';
+
+export const workersRouter = router({
+  list: publicProcedure.query(({ ctx }) => ctx.store.listWorkers()),
+});
