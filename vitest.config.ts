@@ -9,6 +9,6 @@ export default defineConfig({
     // 2 cores: integration tests start servers and train models; keep files sequential-ish.
     maxWorkers: 2,
     fileParallelism: true,
-    env: { CHECKPOINT_DISABLE: '1', NEXT_TELEMETRY_DISABLED: '1' },
+    env: { CHECKPOINT_DISABLE: '1', NEXT_TELEMETRY_DISABLED: '1', LMSWEEP_LOG_LEVEL: 'silent' },
   },
 });

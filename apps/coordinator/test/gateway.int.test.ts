@@ -20,12 +20,11 @@ const result = (validPpl: number) => ({
 });
 
 let c: Coordinator;
-let sweepId: string;
 
 beforeAll(async () => {
   c = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 600, reapIntervalMs: 100, backoffBaseMs: 0 });
   const spec = parseSweepSpec('name: gw\ndataset: { name: ptb, vocabSize: 300 }\ngrid: { model.hidden: [8, 16] }\nseeds: 2\nmaxAttempts: 3');
-  sweepId = (await c.store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) })).id;
+  await c.store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) });
 });
 afterAll(async () => {
   await c?.close();
@@ -89,15 +88,20 @@ describe('worker gateway', () => {
   });
 
   it('tells a worker to stop when its sweep is cancelled', async () => {
+    const spec = parseSweepSpec('name: to-cancel\ndataset: { name: ptb, vocabSize: 300 }\nseeds: 2');
+    const own = await c.store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) });
     const w = await ProtocolClient.connect(c.url);
     await w.hello('cancel-me');
     const a = await w.request({ type: 'claim' });
     expect(a.type).toBe('assign');
     if (a.type !== 'assign') return;
     const cancel = w.next((m) => m.type === 'cancel');
-    await apiClient(c.url).sweeps.cancel.mutate({ id: a.trial.sweepId });
+    expect(a.trial.sweepId).toBe(own.id);
+    expect(await apiClient(c.url).sweeps.cancel.mutate({ id: own.id })).toEqual({ cancelled: 2, running: 1 });
     expect(await cancel).toMatchObject({ type: 'cancel', trialId: a.trial.id, attempt: a.trial.attempt });
-    expect((await apiClient(c.url).sweeps.get.query({ id: sweepId })).status).toBe('cancelled');
+    expect((await apiClient(c.url).sweeps.get.query({ id: own.id })).status).toBe('cancelled');
+    // Its late report changes nothing.
+    expect(await w.request({ type: 'complete', trialId: a.trial.id, attempt: a.trial.attempt, result: result(3) })).toMatchObject({ type: 'error', code: 'LEASE_LOST' });
     w.close();
   });
 });

@@ -49,7 +49,7 @@ export interface WorkerHandle {
 }
 
 type Outgoing = WorkerMessage extends infer M ? (M extends { msgId: string } ? Omit<M, 'msgId'> : never) : never;
-type Reply = Extract<CoordinatorMessage, { replyTo: string }>;
+type Reply = Exclude<CoordinatorMessage, { type: 'cancel' }>;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -116,8 +116,16 @@ class Agent implements WorkerHandle {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN && this.id !== null;
   }
 
-  /** Connects (with backoff) and says hello; resends the outbox. */
-  private async ensureConnected(): Promise<boolean> {
+  private connecting: Promise<boolean> | null = null;
+
+  /** Connects (with backoff) and says hello; resends the outbox. One attempt in flight at a time. */
+  private ensureConnected(): Promise<boolean> {
+    if (this.connected()) return Promise.resolve(true);
+    this.connecting ??= this.connectWithBackoff().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  private async connectWithBackoff(): Promise<boolean> {
     const { first, max } = this.opts.reconnectMs ?? { first: 250, max: 10_000 };
     let delay = first;
     while (!this.stopper.signal.aborted) {
@@ -156,6 +164,8 @@ class Agent implements WorkerHandle {
           }
           for (const w of this.waiting.values()) w.reject(new Error('connection closed'));
           this.waiting.clear();
+          // Reconnect in the background, also mid-trial, so heartbeats resume before the lease runs out.
+          if (!this.stopper.signal.aborted) setTimeout(() => void this.ensureConnected(), 0);
         });
         const msgId = this.nextId();
         this.waiting.set(msgId, {

@@ -44,14 +44,20 @@ export function describeTarget(t: DbTarget): string {
 class CatalogTextClient extends pg.Client {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override query(...args: any[]): any {
+    const patch = (res: pg.QueryResult | pg.QueryResult[] | undefined) => {
+      for (const r of Array.isArray(res) ? res : res ? [res] : []) {
+        for (const f of r.fields ?? []) if (f.dataTypeID === 19 || f.dataTypeID === 18) f.dataTypeID = 25;
+      }
+      return res;
+    };
+    // pg.Pool#query (what adapter-pg calls outside transactions) passes a callback: patch through it.
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      args[args.length - 1] = (err: Error | null, res: pg.QueryResult) => last(err, err ? res : patch(res));
+    }
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const out = (super.query as any)(...args);
-    if (out && typeof out.then === 'function') {
-      return out.then((res: pg.QueryResult) => {
-        for (const f of res.fields ?? []) if (f.dataTypeID === 19 || f.dataTypeID === 18) f.dataTypeID = 25;
-        return res;
-      });
-    }
+    if (out && typeof out.then === 'function') return out.then(patch);
     return out;
   }
 }

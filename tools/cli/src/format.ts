@@ -38,7 +38,7 @@ export function flatten(v: unknown, prefix = '', out: Record<string, unknown> = 
   return out;
 }
 
-export function renderLeaderboard(rows: { method: string; config: unknown; params: number; compression: number | null; validPpl: { mean: number; halfWidth: number }; testPpl: { mean: number; halfWidth: number }; seeds: number[]; paretoRank: number; isBaseline: boolean }[]): string {
+export function renderLeaderboard(rows: { method: string; config?: unknown; params: number; compression: number | null; validPpl: { mean: number; halfWidth: number }; testPpl: { mean: number; halfWidth: number }; seeds: number[]; paretoRank: number; isBaseline: boolean }[]): string {
   const keys = varyingFields(rows.map((r) => r.config));
   const pm = (i: { mean: number; halfWidth: number }) => `${fmtNum(i.mean)} ± ${Number.isFinite(i.halfWidth) ? fmtNum(i.halfWidth) : '?'}`;
   return table(

@@ -11,11 +11,11 @@ export function StatusBadge({ status }: { status: string | null | undefined }) {
 }
 
 /** Trials by status as one thin stacked bar, with the numbers in its tooltip. */
-export function StackedBar({ counts, total }: { counts: Partial<Record<string, number>>; total?: number }) {
+export function StackedBar({ counts, total, wide = false }: { counts: Partial<Record<string, number>>; total?: number; wide?: boolean }) {
   const sum = total ?? TRIAL_STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
   const label = TRIAL_STATUSES.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(', ') || 'no trials';
   return (
-    <div className="stacked" role="img" aria-label={label} title={label}>
+    <div className={wide ? 'stacked wide' : 'stacked'} role="img" aria-label={label} title={label}>
       {sum > 0 &&
         TRIAL_STATUSES.map((s) =>
           counts[s] ? <span key={s} className={`seg seg-${s}`} style={{ width: `${((counts[s] ?? 0) / sum) * 100}%` }} /> : null,

@@ -57,3 +57,14 @@ describe('scales', () => {
     expect(s(s.domain[0])).toBeCloseTo(0);
   });
 });
+
+describe('ticks', () => {
+  it('drop trailing zeros', async () => {
+    const { formatTick } = await import('./format');
+    expect(formatTick(8000)).toBe('8k');
+    expect(formatTick(12_500)).toBe('12.5k');
+    expect(formatTick(1_000_000)).toBe('1M');
+    expect(formatTick(1_500_000)).toBe('1.5M');
+    expect(formatTick(300)).toBe('300');
+  });
+});

@@ -36,7 +36,7 @@ export function formatPpl(x: number | null | undefined): string {
 }
 
 /** "123.4 ± 5.6" (the half-width of the confidence interval); just the mean with one seed. */
-export function formatPplCI(mean: number, halfWidth: number | null | undefined): string {
+export function formatPplCI(mean: number | null | undefined, halfWidth: number | null | undefined): string {
   if (!finite(halfWidth) || halfWidth === 0) return formatPpl(mean);
   return `${formatPpl(mean)} ± ${formatPpl(halfWidth)}`;
 }
@@ -111,4 +111,10 @@ export function formatValue(v: unknown): string {
 /** A short id for display: the first 8 characters. */
 export function shortId(id: string): string {
   return id.length > 10 ? id.slice(0, 8) : id;
+}
+
+/** Axis ticks: like formatCount without trailing zeros ("8k", "12.5k", "1M"). */
+export function formatTick(n: number): string {
+  const s = formatCount(n);
+  return s.replace(/\.0+([kMGT]?)$/, '$1').replace(/(\.\d*[1-9])0+([kMGT]?)$/, '$1$2');
 }

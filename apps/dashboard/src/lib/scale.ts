@@ -47,6 +47,16 @@ export function logScale(lo: number, hi: number, range: [number, number]): Scale
   l0 -= pad;
   l1 += pad;
   const decades = l1 - l0;
+  const [r0, r1] = range;
+  const f = ((v: number) => r0 + ((Math.log10(Math.max(v, Number.MIN_VALUE)) - l0) / (l1 - l0)) * (r1 - r0)) as Scale;
+  f.domain = [10 ** l0, 10 ** l1];
+  if (decades < 0.6) {
+    // Less than a factor of 4: round linear steps read better than sparse powers.
+    const step = niceStep(f.domain[0], f.domain[1], 4);
+    f.ticks = [];
+    for (let v = Math.ceil(f.domain[0] / step) * step; v <= f.domain[1]; v += step) f.ticks.push(+v.toPrecision(12));
+    return f;
+  }
   const mults = decades <= 1.2 ? [1, 1.5, 2, 3, 5, 7] : decades <= 3 ? [1, 2, 5] : [1];
   const ticks: number[] = [];
   for (let k = Math.floor(l0); k <= Math.ceil(l1); k++) {
@@ -56,9 +66,6 @@ export function logScale(lo: number, hi: number, range: [number, number]): Scale
       if (lv >= l0 - 1e-9 && lv <= l1 + 1e-9) ticks.push(+v.toPrecision(6));
     }
   }
-  const [r0, r1] = range;
-  const f = ((v: number) => r0 + ((Math.log10(Math.max(v, Number.MIN_VALUE)) - l0) / (l1 - l0)) * (r1 - r0)) as Scale;
-  f.domain = [10 ** l0, 10 ** l1];
   f.ticks = ticks;
   return f;
 }

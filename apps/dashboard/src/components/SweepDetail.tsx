@@ -1,0 +1,240 @@
+'use client';
+// One sweep: status and counts, its trials (live), and its leaderboard.
+import Link from 'next/link';
+import { useEffect, useState } from 'react';
+import { getPath, gridKeys, shortLabel } from '../lib/config';
+import { formatCount, formatDateTime, formatDuration, formatPpl, formatValue, secondsBetween } from '../lib/format';
+import { useLive, useNow, type Change } from '../lib/live';
+import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
+import { Empty, ErrorBanner, Loading, ProgressBar, StackedBar, StatusBadge, TRIAL_STATUSES } from './bits';
+import { Leaderboard } from './Leaderboard';
+
+type Sweep = RouterOutputs['sweeps']['get'];
+type TrialRow = RouterOutputs['trials']['list']['items'][number];
+type TrialStatus = (typeof TRIAL_STATUSES)[number];
+const PAGE = 200;
+
+function CancelButton({ sweep, onDone }: { sweep: Sweep; onDone: () => void }) {
+  const [armed, setArmed] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!armed) return;
+    const t = setTimeout(() => setArmed(false), 4_000);
+    return () => clearTimeout(t);
+  }, [armed]);
+  if (sweep.status !== 'running') return null;
+  return (
+    <span className="cancel">
+      <button
+        type="button"
+        className={`btn btn-danger${armed ? ' armed' : ''}`}
+        data-testid="cancel-sweep"
+        disabled={busy}
+        onClick={async () => {
+          if (!armed) return setArmed(true);
+          setBusy(true);
+          setError(null);
+          try {
+            await trpc().sweeps.cancel.mutate({ id: sweep.id });
+            onDone();
+          } catch (e) {
+            setError(describeError(e));
+          } finally {
+            setBusy(false);
+            setArmed(false);
+          }
+        }}
+      >
+        {busy ? 'Cancelling…' : armed ? 'Click again to cancel' : 'Cancel sweep'}
+      </button>
+      {error && <span className="warn small"> {error}</span>}
+    </span>
+  );
+}
+
+function TrialsTable({ sweep }: { sweep: Sweep }) {
+  const [status, setStatus] = useState<TrialStatus | ''>('');
+  const [offset, setOffset] = useState(0);
+  const now = useNow(1_000);
+  const id = sweep.id;
+  const live = useLive(
+    `trials:${id}:${status}:${offset}`,
+    (signal) => trpc().trials.list.query({ sweepId: id, status: status || undefined, sort: 'ordinal', order: 'asc', limit: PAGE, offset }, { signal }),
+    { relevant: (c: Change) => (c.kind === 'trial' || c.kind === 'sweep') && (c.sweepId === id || c.id === id) },
+  );
+  const keys = gridKeys(sweep.spec);
+  const items: TrialRow[] = live.data?.items ?? [];
+  const total = live.data?.total ?? 0;
+  return (
+    <section className="card" aria-labelledby="trials-title">
+      <div className="card-head">
+        <h2 id="trials-title">Trials</h2>
+        <label className="field-inline">
+          Status
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as TrialStatus | '');
+              setOffset(0);
+            }}
+          >
+            <option value="">all</option>
+            {TRIAL_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {live.error ? <ErrorBanner message={describeError(live.error)} onRetry={live.refresh} /> : null}
+      {live.loading && !live.data ? (
+        <Loading />
+      ) : items.length === 0 ? (
+        <Empty>No {status || ''} trials.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="trials-table">
+            <thead>
+              <tr>
+                <th scope="col" className="num">#</th>
+                <th scope="col">Method</th>
+                {keys.map((k) => (
+                  <th scope="col" key={k} className="num" title={k}>
+                    {shortLabel(k, keys)}
+                  </th>
+                ))}
+                <th scope="col" className="num">Seed</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">Attempt</th>
+                <th scope="col">Progress</th>
+                <th scope="col" className="num">Params</th>
+                <th scope="col" className="num">Valid ppl</th>
+                <th scope="col" className="num">Test ppl</th>
+                <th scope="col" className="num">Duration</th>
+                <th scope="col">Error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((t) => {
+                const running = t.status === 'running';
+                const secs = t.seconds ?? (t.startedAt ? secondsBetween(t.startedAt, t.finishedAt ?? (running ? now : null)) : null);
+                return (
+                  <tr key={t.id} data-testid="trial-row">
+                    <td className="num">
+                      <Link href={`/trials/${t.id}`} title="trial details and curves">
+                        {t.ordinal}
+                      </Link>
+                    </td>
+                    <td>{t.method}</td>
+                    {keys.map((k) => (
+                      <td key={k} className="num">
+                        {formatValue(getPath(t.config, k))}
+                      </td>
+                    ))}
+                    <td className="num">{t.seed}</td>
+                    <td>
+                      <StatusBadge status={t.status} />
+                    </td>
+                    <td className="num">
+                      {t.attempt}/{t.maxAttempts}
+                    </td>
+                    <td className="cell-progress">
+                      {running ? <ProgressBar value={t.progress} label={`progress of trial ${t.ordinal}`} /> : <span className="muted">—</span>}
+                    </td>
+                    <td className="num">{formatCount(t.params)}</td>
+                    <td className="num">{formatPpl(t.validPpl)}</td>
+                    <td className="num">{formatPpl(t.testPpl)}</td>
+                    <td className="num">{formatDuration(secs)}</td>
+                    <td className="err" title={t.error ?? undefined}>
+                      {t.error ? (t.error.length > 90 ? `${t.error.slice(0, 90)}…` : t.error) : ''}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {total > PAGE && (
+        <div className="actions">
+          <button type="button" className="btn btn-small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            ← Previous
+          </button>
+          <span className="muted small">
+            {offset + 1}–{Math.min(total, offset + PAGE)} of {total}
+          </span>
+          <button type="button" className="btn btn-small" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
+            Next →
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function SweepDetail({ id }: { id: string }) {
+  const live = useLive(`sweep:${id}`, (signal) => trpc().sweeps.get.query({ id }, { signal }), {
+    relevant: (c) => (c.kind === 'sweep' && c.id === id) || (c.kind === 'trial' && c.sweepId === id && c.status !== 'running'),
+  });
+  const now = useNow(1_000);
+  const s = live.data;
+  if (!s) {
+    if (live.error) return isNotFound(live.error) ? <Empty>Sweep {id} not found.</Empty> : <ErrorBanner message={describeError(live.error)} onRetry={live.refresh} />;
+    return <Loading />;
+  }
+  const c = s.counts;
+  const description = getPath(s.spec, 'description');
+  const elapsed = secondsBetween(s.createdAt, s.finishedAt ?? now);
+  return (
+    <>
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <Link href="/">Sweeps</Link> / {s.name}
+      </nav>
+      {live.error ? <ErrorBanner message={describeError(live.error)} onRetry={live.refresh} /> : null}
+      <section className="card sweep-head">
+        <div className="card-head">
+          <h1>
+            {s.name} <StatusBadge status={s.status} />
+          </h1>
+          <div className="actions" style={{ marginTop: 0 }}>
+            <Link href={`/leaderboard?sweep=${encodeURIComponent(s.id)}`} className="btn" data-testid="open-leaderboard">
+              Leaderboard
+            </Link>
+            <CancelButton sweep={s} onDone={live.refresh} />
+          </div>
+        </div>
+        {typeof description === 'string' && description && <p className="muted" style={{ margin: 0 }}>{description}</p>}
+        <div className="sweep-meta">
+          <span className="mono">{s.id}</span>
+          <span>created {formatDateTime(s.createdAt)}</span>
+          {s.finishedAt && <span>finished {formatDateTime(s.finishedAt)}</span>}
+          <span>{s.finishedAt ? 'took' : 'running for'} {formatDuration(elapsed)}</span>
+        </div>
+        <div className="stacked-wrap"><StackedBar counts={c} total={c.total} wide /></div>
+        <div className="counts" data-testid="sweep-counts">
+          {TRIAL_STATUSES.map((k) => (
+            <span key={k} className="k">
+              <i className={`seg-${k}`} />
+              {c[k]} {k}
+            </span>
+          ))}
+          <span className="k muted">{c.total} trials</span>
+        </div>
+        <details>
+          <summary className="muted">Spec</summary>
+          <pre className="json">{s.specText}</pre>
+        </details>
+      </section>
+      <TrialsTable sweep={s} />
+      <section className="card" aria-labelledby="lb-title">
+        <div className="card-head">
+          <h2 id="lb-title">Leaderboard</h2>
+          <Link href={`/leaderboard?sweep=${encodeURIComponent(s.id)}`}>open full page →</Link>
+        </div>
+        <Leaderboard sweepId={s.id} spec={s.spec} />
+      </section>
+    </>
+  );
+}

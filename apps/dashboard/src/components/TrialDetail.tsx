@@ -1,0 +1,138 @@
+'use client';
+// One trial: what it ran, how it went (curves per attempt), what it produced or why it failed.
+import Link from 'next/link';
+import { formatCount, formatDateTime, formatDuration, formatPpl, secondsBetween, shortId } from '../lib/format';
+import { useLive, useNow } from '../lib/live';
+import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
+import { Empty, ErrorBanner, Loading, ProgressBar, StatusBadge } from './bits';
+import { LineChart, PALETTE, type Series } from './charts';
+
+type Trial = RouterOutputs['trials']['get'];
+type Curve = Trial['curves'][number];
+
+const PRIMARY = ['train_loss', 'valid_ppl'];
+const TITLES: Record<string, { title: string; y: string; log?: boolean }> = {
+  train_loss: { title: 'Training loss', y: 'train loss' },
+  valid_ppl: { title: 'Validation perplexity', y: 'valid ppl', log: true },
+};
+
+function seriesFor(curves: Curve[], name: string): Series[] {
+  const attempts = [...new Set(curves.map((c) => c.attempt))].sort((a, b) => a - b);
+  return curves
+    .filter((c) => c.name === name)
+    .sort((a, b) => a.attempt - b.attempt)
+    .map((c) => ({
+      label: `attempt ${c.attempt}`,
+      color: PALETTE[attempts.indexOf(c.attempt) % PALETTE.length]!,
+      // JSON carries NaN/Infinity as null: a diverged step breaks the line.
+      points: c.points.map((p) => ({ x: p.step, y: p.value ?? Number.NaN })),
+    }));
+}
+
+function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="fact">
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+export function TrialDetail({ id }: { id: string }) {
+  const live = useLive(`trial:${id}`, (signal) => trpc().trials.get.query({ id }, { signal }), {
+    relevant: (c) => (c.kind === 'trial' || c.kind === 'metric') && c.id === id,
+  });
+  const now = useNow(1_000);
+  const t = live.data;
+  if (!t) {
+    if (live.error) {
+      return isNotFound(live.error) ? <Empty>Trial {id} not found.</Empty> : <ErrorBanner message={describeError(live.error)} onRetry={live.refresh} />;
+    }
+    return <Loading />;
+  }
+  const curves: Curve[] = t.curves ?? [];
+  const names = [...new Set(curves.map((c) => c.name))];
+  const extra = names.filter((n) => !PRIMARY.includes(n)).sort();
+  const attempts = [...new Set(curves.map((c) => c.attempt))].sort((a, b) => a - b);
+  const running = t.status === 'running';
+  const duration = t.seconds ?? (t.startedAt ? secondsBetween(t.startedAt, t.finishedAt ?? (running ? now : null)) : null);
+  const result = t.result as Record<string, unknown> | null;
+
+  return (
+    <>
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <Link href="/">Sweeps</Link> / <Link href={`/sweeps/${t.sweepId}`}>sweep {shortId(t.sweepId)}</Link> / trial #{t.ordinal}
+      </nav>
+      {live.error ? <ErrorBanner message={describeError(live.error)} onRetry={live.refresh} /> : null}
+      <section className="card">
+        <div className="card-head">
+          <h1>
+            Trial #{t.ordinal} <StatusBadge status={t.status} />
+          </h1>
+          <span className="muted mono">{t.id}</span>
+        </div>
+        <dl className="facts">
+          <Fact label="Method">{t.method}</Fact>
+          <Fact label="Seed">{t.seed}</Fact>
+          <Fact label="Attempt">
+            {t.attempt} of {t.maxAttempts}
+          </Fact>
+          <Fact label="Worker">{t.leaseOwner ? <span className="mono">{shortId(t.leaseOwner)}</span> : '—'}</Fact>
+          <Fact label="Parameters">{formatCount(t.params)}</Fact>
+          <Fact label="Valid ppl">{formatPpl(t.validPpl)}</Fact>
+          <Fact label="Test ppl">{formatPpl(t.testPpl)}</Fact>
+          <Fact label="Duration">{formatDuration(duration)}</Fact>
+          <Fact label="Created">{formatDateTime(t.createdAt)}</Fact>
+          <Fact label="Started">{formatDateTime(t.startedAt)}</Fact>
+          <Fact label="Finished">{formatDateTime(t.finishedAt)}</Fact>
+          {running && (
+            <Fact label="Progress">
+              <ProgressBar value={t.progress} />
+            </Fact>
+          )}
+        </dl>
+        {t.error && (
+          <div className="error-box" data-testid="trial-error">
+            <h2>Error</h2>
+            <pre>{t.error}</pre>
+          </div>
+        )}
+      </section>
+
+      <section className="card">
+        <div className="card-head">
+          <h2>Curves</h2>
+          <span className="muted">
+            {attempts.length === 0 ? 'no metrics reported yet' : attempts.length === 1 ? 'one attempt' : `${attempts.length} attempts, one line each`}
+          </span>
+        </div>
+        {curves.length === 0 ? (
+          <Empty>No metrics yet{t.status === 'queued' ? ': the trial is waiting for a worker' : ''}.</Empty>
+        ) : (
+          <div className="charts">
+            {[...PRIMARY, ...extra].map((name) => {
+              const meta = TITLES[name] ?? { title: name, y: name };
+              return (
+                <div key={name} className="chart-box">
+                  <h3>{meta.title}</h3>
+                  <LineChart title={`${meta.title} against step`} series={seriesFor(curves, name)} xLabel="step" yLabel={meta.y} yLog={meta.log} />
+                </div>
+              );
+            })}
+          </div>
+        )}
+      </section>
+
+      <div className="two-col">
+        <section className="card">
+          <h2>Config</h2>
+          <pre className="json">{JSON.stringify(t.config, null, 2)}</pre>
+        </section>
+        <section className="card">
+          <h2>Result</h2>
+          {result ? <pre className="json">{JSON.stringify(result, null, 2)}</pre> : <Empty>No result yet.</Empty>}
+        </section>
+      </div>
+    </>
+  );
+}

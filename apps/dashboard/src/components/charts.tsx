@@ -1,0 +1,299 @@
+'use client';
+// Hand-drawn SVG charts: a line chart (training curves) and the leaderboard's Pareto scatter.
+// Each SVG is drawn at the pixel width of its container (measured), so text keeps its size.
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { formatCount, formatPpl, formatPplCI, formatRatio, formatTick } from '../lib/format';
+import { linearScale, logScale, type Scale } from '../lib/scale';
+
+export const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
+
+const M = { top: 14, right: 20, bottom: 44, left: 62 };
+
+/** The content width of a container, following resizes. */
+function useWidth(initial = 720): [React.RefObject<HTMLDivElement | null>, number] {
+  const ref = useRef<HTMLDivElement | null>(null);
+  const [w, setW] = useState(initial);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => setW(Math.max(320, Math.floor(el.clientWidth)));
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, w];
+}
+
+function Plot({ width: W, height, label, children }: { width: number; height: number; label: string; children: ReactNode }) {
+  return (
+    <svg className="plot" width={W} height={height} viewBox={`0 0 ${W} ${height}`} role="img" aria-label={label}>
+      <title>{label}</title>
+      {children}
+    </svg>
+  );
+}
+
+function tickText(v: number, step: number): string {
+  if (Math.abs(v) >= 1e4) return formatTick(v);
+  const decimals = step >= 1 ? 0 : Math.min(4, Math.ceil(-Math.log10(step)));
+  return v.toFixed(decimals);
+}
+
+function Axes({ x, y, w: W, h, xLabel, yLabel, xFormat, yFormat }: { x: Scale; y: Scale; w: number; h: number; xLabel: string; yLabel: string; xFormat: (v: number) => string; yFormat: (v: number) => string }) {
+  const [x0, x1] = [M.left, W - M.right];
+  const [y0, y1] = [h - M.bottom, M.top];
+  return (
+    <g className="axes">
+      {y.ticks.map((t) => (
+        <g key={`y${t}`}>
+          <line x1={x0} x2={x1} y1={y(t)} y2={y(t)} className="grid" />
+          <text x={x0 - 8} y={y(t)} dy="0.32em" textAnchor="end" className="tick">
+            {yFormat(t)}
+          </text>
+        </g>
+      ))}
+      {x.ticks.map((t) => (
+        <g key={`x${t}`}>
+          <line x1={x(t)} x2={x(t)} y1={y0} y2={y1} className="grid" />
+          <text x={x(t)} y={y0 + 16} textAnchor="middle" className="tick">
+            {xFormat(t)}
+          </text>
+        </g>
+      ))}
+      <line x1={x0} x2={x1} y1={y0} y2={y0} className="axis" />
+      <line x1={x0} x2={x0} y1={y0} y2={y1} className="axis" />
+      <text x={(x0 + x1) / 2} y={h - 6} textAnchor="middle" className="axis-label">
+        {xLabel}
+      </text>
+      <text transform={`translate(14 ${(y0 + y1) / 2}) rotate(-90)`} textAnchor="middle" className="axis-label">
+        {yLabel}
+      </text>
+    </g>
+  );
+}
+
+export interface Series {
+  label: string;
+  color: string;
+  points: { x: number; y: number }[];
+}
+
+/** Lines over a shared x axis; non-finite y values break the line. */
+export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, title }: { series: Series[]; xLabel: string; yLabel: string; yLog?: boolean; height?: number; title: string }) {
+  const [ref, W] = useWidth();
+  const pts = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!yLog || p.y > 0));
+  if (pts.length === 0) {
+    return (
+      <div ref={ref}>
+        <p className="empty">No finite {yLabel} values yet.</p>
+      </div>
+    );
+  }
+  const xs = pts.map((p) => p.x);
+  const ys = pts.map((p) => p.y);
+  // Steps start at 0: a curve with one point still reads as "at step N".
+  const x = linearScale(Math.min(0, ...xs), Math.max(...xs), [M.left, W - M.right], Math.max(3, Math.round(W / 110)));
+  const yRange: [number, number] = [height - M.bottom, M.top];
+  const y = yLog ? logScale(Math.min(...ys), Math.max(...ys), yRange) : linearScale(Math.min(...ys), Math.max(...ys), yRange, 5);
+  const xStep = (x.ticks[1] ?? 1) - (x.ticks[0] ?? 0);
+  const yStep = yLog ? 1 : (y.ticks[1] ?? 1) - (y.ticks[0] ?? 0);
+  const yFmt = (v: number) => (yLog ? (v >= 1e4 ? formatTick(v) : String(+v.toPrecision(3))) : tickText(v, yStep));
+  return (
+    <figure className="chart" ref={ref}>
+      <Plot width={W} height={height} label={title}>
+        <Axes x={x} y={y} w={W} h={height} xLabel={xLabel} yLabel={yLabel} xFormat={(v) => tickText(v, xStep)} yFormat={yFmt} />
+        {series.map((s) => {
+          const segs: string[] = [];
+          let cur = '';
+          for (const p of [...s.points].sort((a, b) => a.x - b.x)) {
+            if (!Number.isFinite(p.y) || (yLog && p.y <= 0)) {
+              if (cur) segs.push(cur);
+              cur = '';
+              continue;
+            }
+            cur += `${cur ? 'L' : 'M'}${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`;
+          }
+          if (cur) segs.push(cur);
+          const finite = s.points.filter((p) => Number.isFinite(p.y) && (!yLog || p.y > 0));
+          return (
+            <g key={s.label}>
+              {segs.map((d, i) => (
+                <path key={i} d={d} fill="none" stroke={s.color} strokeWidth={1.8} strokeLinejoin="round" />
+              ))}
+              {finite.length <= 400 &&
+                finite.map((p, i) => (
+                  <circle key={i} cx={x(p.x)} cy={y(p.y)} r={finite.length <= 40 ? 2.6 : 1.6} fill={s.color}>
+                    <title>{`${s.label} — ${xLabel} ${p.x}: ${yLabel} ${+p.y.toPrecision(5)}`}</title>
+                  </circle>
+                ))}
+            </g>
+          );
+        })}
+      </Plot>
+      {series.length > 0 && (
+        <figcaption className="legend">
+          {series.map((s) => (
+            <span key={s.label} className="legend-item">
+              <span className="swatch" style={{ background: s.color }} />
+              {s.label}
+            </span>
+          ))}
+        </figcaption>
+      )}
+    </figure>
+  );
+}
+
+export interface ScatterPoint {
+  key: string;
+  label: string;
+  method: string;
+  params: number;
+  mean: number;
+  lo: number;
+  hi: number;
+  halfWidth: number;
+  seeds: number;
+  paretoRank: number;
+  compression: number | null;
+  isBaseline: boolean;
+}
+
+/** Parameters (log x) against validation perplexity with CI bars; the Pareto front as a step line. */
+export function ParetoScatter({ points, methodColor, height = 340 }: { points: ScatterPoint[]; methodColor: (m: string) => string; height?: number }) {
+  const [ref, W] = useWidth();
+  const ok = points.filter((p) => p.params > 0 && Number.isFinite(p.mean));
+  if (ok.length === 0) {
+    return (
+      <div ref={ref}>
+        <p className="empty">No finished configurations to plot yet.</p>
+      </div>
+    );
+  }
+  const lo = ok.map((p) => (Number.isFinite(p.lo) ? p.lo : p.mean));
+  const hi = ok.map((p) => (Number.isFinite(p.hi) ? p.hi : p.mean));
+  const xs = logScale(Math.min(...ok.map((p) => p.params)), Math.max(...ok.map((p) => p.params)), [M.left, W - M.right]);
+  const y = linearScale(Math.min(...lo), Math.max(...hi), [height - M.bottom, M.top], 5);
+  // Configurations with equal parameter counts (e.g. a learning-rate grid) sit side by side.
+  const dodge = new Map<string, number>();
+  const byParams = new Map<number, ScatterPoint[]>();
+  for (const p of ok) byParams.set(p.params, [...(byParams.get(p.params) ?? []), p]);
+  for (const group of byParams.values()) group.forEach((p, i) => dodge.set(p.key, (i - (group.length - 1) / 2) * 10));
+  const x = (v: number, key?: string) => xs(v) + (key ? (dodge.get(key) ?? 0) : 0);
+  const yStep = (y.ticks[1] ?? 1) - (y.ticks[0] ?? 0);
+  const clampY = (v: number) => Math.max(M.top, Math.min(height - M.bottom, y(v)));
+  const front = ok.filter((p) => p.paretoRank === 0).sort((a, b) => a.params - b.params);
+  let step = '';
+  front.forEach((p, i) => {
+    const px = x(p.params, p.key).toFixed(1);
+    const py = y(p.mean).toFixed(1);
+    if (i === 0) step = `M${px},${py}`;
+    else step += `H${px}V${py}`;
+  });
+  const methods = [...new Set(ok.map((p) => p.method))];
+  // Few points: name them on the plot (skipping a label that would overlap one already placed;
+  // front points first); many: hover for names.
+  const labelAt = new Map<string, { x: number; y: number; anchor: 'start' | 'end' }>();
+  if (ok.length <= 12) {
+    const boxes: { x0: number; x1: number; y0: number; y1: number }[] = [];
+    const charW = 6.6;
+    for (const p of [...ok].sort((a, b) => a.paretoRank - b.paretoRank || a.mean - b.mean)) {
+      const cx = x(p.params, p.key);
+      const cy = y(p.mean);
+      const w = p.label.length * charW;
+      const anchor = cx + 10 + w > W - M.right ? 'end' : 'start';
+      for (const dy of [-8, 16, -22, 30]) {
+        const lx = anchor === 'start' ? cx + 9 : cx - 9;
+        const box = { x0: anchor === 'start' ? lx : lx - w, x1: anchor === 'start' ? lx + w : lx, y0: cy + dy - 11, y1: cy + dy + 3 };
+        if (!boxes.some((b) => b.x0 < box.x1 && box.x0 < b.x1 && b.y0 < box.y1 && box.y0 < b.y1)) {
+          boxes.push(box);
+          labelAt.set(p.key, { x: lx, y: cy + dy, anchor });
+          break;
+        }
+      }
+    }
+  }
+  return (
+    <figure className="chart" data-testid="pareto-chart" ref={ref}>
+      <Plot width={W} height={height} label="Validation perplexity against parameter count">
+        <Axes
+          x={xs}
+          y={y}
+          w={W}
+          h={height}
+          xLabel="parameters (log scale)"
+          yLabel="valid perplexity"
+          xFormat={(v) => formatTick(v)}
+          yFormat={(v) => tickText(v, yStep)}
+        />
+        {front.length > 1 && <path d={step} className="front-line" />}
+        {ok.map((p) => {
+          const cx = x(p.params, p.key);
+          const cy = y(p.mean);
+          const c = methodColor(p.method);
+          const bar = Number.isFinite(p.halfWidth) && p.halfWidth > 0 && Number.isFinite(p.lo) && Number.isFinite(p.hi);
+          const tip = [
+            p.label,
+            `method ${p.method}`,
+            `params ${formatCount(p.params)}${p.compression !== null ? ` (${formatRatio(p.compression)} vs baseline)` : ''}`,
+            `valid ppl ${formatPplCI(p.mean, p.halfWidth)}${bar ? ` [${formatPpl(p.lo)}, ${formatPpl(p.hi)}]` : ''}`,
+            `${p.seeds} seed${p.seeds === 1 ? '' : 's'}`,
+            p.paretoRank === 0 ? 'on the Pareto front' : `Pareto rank ${p.paretoRank}`,
+            p.isBaseline ? 'baseline' : '',
+          ]
+            .filter(Boolean)
+            .join('\n');
+          return (
+            <g key={p.key} className="pt">
+              <title>{tip}</title>
+              {bar && (
+                <g stroke={c} strokeWidth={1.4}>
+                  <line x1={cx} x2={cx} y1={clampY(p.lo)} y2={clampY(p.hi)} />
+                  <line x1={cx - 4} x2={cx + 4} y1={clampY(p.lo)} y2={clampY(p.lo)} />
+                  <line x1={cx - 4} x2={cx + 4} y1={clampY(p.hi)} y2={clampY(p.hi)} />
+                </g>
+              )}
+              <circle cx={cx} cy={cy} r={p.paretoRank === 0 ? 5.5 : 4.5} fill={p.paretoRank === 0 ? c : '#fff'} stroke={c} strokeWidth={2} />
+              {p.isBaseline && <circle cx={cx} cy={cy} r={9} fill="none" stroke="#334155" strokeWidth={1.2} strokeDasharray="2 2" />}
+              {labelAt.has(p.key) && (
+                <text x={labelAt.get(p.key)!.x} y={labelAt.get(p.key)!.y} className="pt-label" textAnchor={labelAt.get(p.key)!.anchor}>
+                  {p.label}
+                </text>
+              )}
+              <circle cx={cx} cy={cy} r={12} fill="transparent" />
+            </g>
+          );
+        })}
+      </Plot>
+      <figcaption className="legend">
+        {methods.map((m) => (
+          <span key={m} className="legend-item">
+            <span className="swatch round" style={{ background: methodColor(m) }} />
+            {m}
+          </span>
+        ))}
+        <span className="legend-item">
+          <svg width="26" height="10" aria-hidden="true">
+            <path d="M1,2H13V8H25" className="front-line" />
+          </svg>
+          Pareto front (filled)
+        </span>
+        <span className="legend-item">
+          <svg width="14" height="14" aria-hidden="true">
+            <line x1="7" x2="7" y1="1" y2="13" stroke="#64748b" strokeWidth="1.4" />
+          </svg>
+          95% CI over seeds
+        </span>
+        {ok.some((p) => p.isBaseline) && (
+          <span className="legend-item">
+            <svg width="16" height="16" aria-hidden="true">
+              <circle cx="8" cy="8" r="6.5" fill="none" stroke="#334155" strokeWidth="1.2" strokeDasharray="2 2" />
+            </svg>
+            baseline
+          </span>
+        )}
+      </figcaption>
+    </figure>
+  );
+}

@@ -1,0 +1,145 @@
+// The dashboard end to end in a real browser: a coordinator (PGlite in memory) and a worker run
+// in this process, the built dashboard runs under `next start`, Chromium drives it.
+// Launch with a bad spec (field error shown), then a good one; watch the leaderboard fill.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoordinator } from '../../coordinator/src/server.ts';
+import { startWorker } from '../../worker/src/agent.ts';
+import { ensureDashboardBuilt, startDashboard, type RunningDashboard } from '../build.ts';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const OUT = path.join(REPO_ROOT, 'test-output');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const BAD_SPEC = `name: browser-test
+dataset: { name: ptb, vocabSize: 300 }
+model: { embedding: 16, hidden: 16, layers: 1 }
+training: { batchSize: 8, unroll: 10 }
+budget: { maxSteps: 6, evalTokens: 2000 }
+grid: { model.hiden: [8, 16] }
+seeds: 2
+`;
+const GOOD_SPEC = BAD_SPEC.replace('model.hiden', 'model.hidden');
+
+let coordinator: Awaited<ReturnType<typeof startCoordinator>> | undefined;
+let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+let dashboard: RunningDashboard | undefined;
+let browser: Browser | undefined;
+const pageErrors: string[] = [];
+
+async function newPage(): Promise<Page> {
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  return page;
+}
+
+beforeAll(async () => {
+  fs.mkdirSync(OUT, { recursive: true });
+  // Build first (≈30 s when sources changed), before the lease clock of anything starts.
+  await ensureDashboardBuilt();
+  coordinator = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 15_000 });
+  worker = await startWorker({ coordinatorUrl: coordinator.url, backend: 'wasm', name: 'browser-test-worker', quiet: true });
+  dashboard = await startDashboard({ port: 0, coordinatorUrl: coordinator.url });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close().catch(() => {});
+  await dashboard?.close().catch(() => {});
+  await worker?.stop().catch(() => {});
+  await coordinator?.close().catch(() => {});
+});
+
+describe('dashboard in a browser', () => {
+  it('launches a sweep from the editor and ranks its configurations', { timeout: 240_000 }, async () => {
+    const page = await newPage();
+    await page.goto(`${dashboard!.url}/`);
+    const editor = page.getByLabel(/sweep spec/i);
+    await editor.waitFor();
+
+    // A misspelt grid parameter: the editor names the field while you type.
+    await editor.fill(BAD_SPEC);
+    const errors = page.getByTestId('spec-errors');
+    await errors.filter({ hasText: 'grid.model.hiden' }).waitFor({ timeout: 15_000 });
+    expect(await errors.textContent()).toMatch(/grid\.model\.hiden.*unknown parameter/);
+    expect(await page.getByTestId('launch').isDisabled()).toBe(true);
+
+    // Fixed: 2 grid points × 2 seeds.
+    await editor.fill(GOOD_SPEC);
+    await page.getByTestId('trial-count').filter({ hasText: '4 trials' }).waitFor({ timeout: 15_000 });
+    expect(await errors.count()).toBe(0);
+    await page.getByTestId('launch').click();
+    await page.waitForURL(/\/sweeps\/[^/?#]+$/, { timeout: 15_000 });
+    const sweepId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    await page.getByRole('heading', { name: /browser-test/ }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="trial-row"]').length === 4, null, { timeout: 15_000 });
+
+    // The leaderboard fills in as trials finish: 2 configurations, each with a finite perplexity.
+    await page.getByTestId('open-leaderboard').click();
+    await page.waitForURL((u) => u.pathname === '/leaderboard' && u.searchParams.get('sweep') === sweepId, { timeout: 15_000 });
+    await page
+      .waitForFunction(
+        () => {
+          const rows = [...document.querySelectorAll('[data-testid="leaderboard-row"]')];
+          return rows.length === 2 && rows.every((r) => /^\d+\.\d/.test(r.querySelector('[data-testid="valid-ppl"]')?.textContent?.trim() ?? ''));
+        },
+        null,
+        { timeout: 120_000, polling: 500 },
+      )
+      .catch(async (e: unknown) => {
+        // Say why: what the store holds for this sweep, and what the page showed.
+        await page.screenshot({ path: path.join(OUT, 'dashboard-leaderboard-failed.png'), fullPage: true }).catch(() => {});
+        const trials = await coordinator!.store.listTrials({ sweepId });
+        const summary = trials.items.map((t) => `#${t.ordinal} ${t.status} attempt ${t.attempt} ppl ${t.validPpl} ${t.error ?? ''}`).join('\n');
+        const shown = await page.locator('body').innerText({ timeout: 2_000 }).catch(() => '(unreadable)');
+        throw new Error(`${(e as Error).message}\ntrials:\n${summary}\npage errors: ${pageErrors.join('; ') || 'none'}\npage: ${shown.slice(0, 2000)}`);
+      });
+    const ppl = await page.getByTestId('valid-ppl').allTextContents();
+    for (const t of ppl) expect(Number.parseFloat(t)).toBeGreaterThan(1);
+    const rows = await page.getByTestId('leaderboard-row').allTextContents();
+    expect(rows.join('\n')).toMatch(/hidden=8/);
+    expect(rows.join('\n')).toMatch(/hidden=16/);
+    // Exactly one Pareto front mark at least, and the plot has a point per configuration.
+    expect(await page.locator('[data-testid="leaderboard-row"] .star').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('[data-testid="pareto-chart"] g.pt').count()).toBe(2);
+    // Live updates flow through the dashboard's /trpc proxy (server-sent events).
+    await page.getByTestId('stream-state').filter({ hasText: /^live$/ }).waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: path.join(OUT, 'dashboard-leaderboard.png'), fullPage: true });
+
+    // The workers page shows ours, connected.
+    await page.getByRole('link', { name: 'Workers' }).click();
+    await page.getByTestId('worker-row').filter({ hasText: 'browser-test-worker' }).filter({ hasText: 'connected' }).waitFor({ timeout: 15_000 });
+    await page.getByText(/ago|just now/).first().waitFor();
+    await page.screenshot({ path: path.join(OUT, 'dashboard-workers.png'), fullPage: true });
+
+    // The sweep page, finished, with its trials' numbers.
+    await page.goto(`${dashboard!.url}/sweeps/${encodeURIComponent(sweepId)}`);
+    await page.getByTestId('sweep-counts').filter({ hasText: '4 succeeded' }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(OUT, 'dashboard-sweep.png'), fullPage: true });
+
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('says "coordinator unreachable" when the coordinator is down', { timeout: 60_000 }, async () => {
+    // A dashboard pointed at a port nobody listens on.
+    const dead = await startDashboard({ port: 0, coordinatorUrl: 'http://127.0.0.1:9' });
+    try {
+      const res = await fetch(`${dead.url}/trpc/health`);
+      expect(res.status).toBe(502);
+      expect(await res.json()).toMatchObject({ error: { message: 'coordinator unreachable' } });
+      const page = await newPage();
+      await page.goto(`${dead.url}/workers`);
+      await page.getByRole('alert').filter({ hasText: /coordinator unreachable/i }).waitFor({ timeout: 15_000 });
+      await page.close();
+    } finally {
+      await dead.close();
+    }
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { rankConfigurations, type LeaderboardRow } from './leaderboard.ts';
+
+let n = 0;
+const row = (configKey: string, params: number, validPpl: number, seed: number, sweepId = 's1'): LeaderboardRow => ({
+  id: `t${++n}`,
+  sweepId,
+  configKey,
+  config: { key: configKey },
+  method: 'dense',
+  seed,
+  params,
+  validPpl,
+  testPpl: validPpl * 1.1,
+});
+
+describe('rankConfigurations', () => {
+  it('aggregates seeds with a Student-t interval and ranks Pareto fronts first', () => {
+    const rows = [
+      row('big', 1000, 100, 0), row('big', 1000, 102, 1), row('big', 1000, 104, 2),
+      row('small', 100, 150, 0), row('small', 100, 160, 1),
+      row('dominated', 1000, 200, 0), // worse than big at the same size
+      row('mid', 500, 120, 0),
+    ];
+    const out = rankConfigurations(rows, new Map([['s1', 'big']]));
+    expect(out.map((e) => e.configKey)).toEqual(['big', 'mid', 'small', 'dominated']);
+    expect(out.map((e) => e.paretoRank)).toEqual([0, 0, 0, 1]);
+    const big = out[0]!;
+    expect(big.seeds).toEqual([0, 1, 2]);
+    expect(big.validPpl.mean).toBeCloseTo(102, 12);
+    // s = 2, t(0.975, 2) = 4.302652730 ⇒ half width = 4.302652730 · 2 / √3
+    expect(big.validPpl.halfWidth).toBeCloseTo((4.30265273 * 2) / Math.sqrt(3), 6);
+    expect(big.isBaseline).toBe(true);
+    expect(big.compression).toBe(1);
+    expect(out.find((e) => e.configKey === 'small')!.compression).toBe(10);
+    expect(out.find((e) => e.configKey === 'mid')!.validPpl.halfWidth).toBeNaN(); // one seed: no interval
+  });
+
+  it('keeps sweeps apart, skips unfinished rows, sorts on request', () => {
+    const rows = [row('a', 10, 50, 0, 's1'), row('a', 10, 70, 0, 's2'), { ...row('b', 5, 1, 0), validPpl: null }];
+    const out = rankConfigurations(rows, new Map(), 'validPpl');
+    expect(out).toHaveLength(2);
+    expect(out.map((e) => e.sweepId)).toEqual(['s1', 's2']);
+    expect(out.every((e) => e.compression === null)).toBe(true);
+    expect(rankConfigurations([row('x', 5, 9, 0), row('y', 1, 99, 0)], new Map(), 'params').map((e) => e.configKey)).toEqual(['y', 'x']);
+  });
+});

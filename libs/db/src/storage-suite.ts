@@ -1,0 +1,586 @@
+// One storage test suite, run against every backend (Optuna's StorageTestCase idea): the same
+// claim/lease/report tests on PGlite (trial-store.test.ts) and on a PostgreSQL server
+// (trial-store.int.test.ts). Not exported from the package index (it imports vitest).
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { MetricPoint, TrialResult } from '@lmsweep/protocol';
+import { expandSweep, parseSweepSpec, type TrialPlan } from '@lmsweep/sweep';
+import { type Change, type Db, openDatabase } from './database.ts';
+import { DEFAULT_MIGRATIONS_DIR, readMigrations } from './migrate.ts';
+import { TrialStore } from './trial-store.ts';
+
+export interface StorageBackend {
+  /** The database the suite's shared Db opens (emptied before every test). */
+  url: string;
+  /** A new, empty database that can be opened, closed and opened again. */
+  freshUrl(): Promise<string>;
+  teardown(): Promise<void>;
+}
+
+export interface StorageSuiteOptions {
+  /**
+   * Whether several Db handles (processes) may use one database at once: a server yes (claims
+   * then contend over 20 connections, two coordinators migrate at once), PGlite no.
+   */
+  multiProcess: boolean;
+  /** Starts the backend (in beforeAll). */
+  setup(): Promise<StorageBackend>;
+}
+
+/** A PGlite backend: the shared database in memory, fresh ones in temp data dirs (nested, so parents get created). */
+export function pgliteBackend(): StorageBackend {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'lmsweep-pglite-'));
+  let n = 0;
+  return {
+    url: 'memory://',
+    freshUrl: async () => path.join(root, `d${n++}`, 'nested', 'db'),
+    teardown: async () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+const T0 = Date.parse('2030-01-01T00:00:00.000Z');
+const LEASE = 10_000;
+const BASE = 1_000;
+
+const result = (validPpl: number, params = 1000): TrialResult => ({
+  params,
+  paramsByLayer: { all: params },
+  validPpl,
+  testPpl: validPpl * 0.95,
+  steps: 10,
+  tokens: 1000,
+  seconds: 2.5,
+  tokensPerSecond: 400,
+  vocabSize: 100,
+  backend: 'wasm',
+});
+
+function plansOf(grid: Record<string, (number | string | boolean)[]>, seeds = 1, maxAttempts = 3): TrialPlan[] {
+  return expandSweep(parseSweepSpec({ name: 'suite', grid, seeds, maxAttempts }));
+}
+
+async function waitFor(cond: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function storageSuite(name: string, opts: StorageSuiteOptions): void {
+  const { multiProcess } = opts;
+  describe(`storage: ${name}`, () => {
+    let backend: StorageBackend;
+    let db: Db;
+    let store: TrialStore;
+    let now = T0;
+    const tick = (ms: number) => {
+      now += ms;
+    };
+
+    beforeAll(async () => {
+      backend = await opts.setup();
+      db = await openDatabase({ url: backend.url });
+    });
+    afterAll(async () => {
+      await db?.close();
+      await backend?.teardown();
+    });
+    beforeEach(async () => {
+      await db.prisma.$executeRawUnsafe('TRUNCATE "TrialMetric", "Trial", "Sweep", "Worker"');
+      now = T0;
+      store = new TrialStore(db, { now: () => new Date(now), backoffBaseMs: BASE });
+    });
+
+    const sweep = async (plans: TrialPlan[], name = 'sw') => {
+      const s = await store.createSweep({ name, spec: { name }, specText: `name: ${name}`, plans });
+      tick(1); // distinct createdAt per sweep
+      return s;
+    };
+
+    describe('migrations', () => {
+      it('records the init migration as prisma migrate deploy does, and re-opening applies nothing', async () => {
+        const files = readMigrations();
+        expect(files.length).toBeGreaterThan(0);
+        const url = await backend.freshUrl();
+        const opened = multiProcess
+          ? await Promise.all([openDatabase({ url }), openDatabase({ url })]) // two coordinators starting together
+          : [await openDatabase({ url })];
+        expect(opened.map((d) => d.migrationsApplied.length).sort()).toEqual(multiProcess ? [0, files.length] : [files.length]);
+        for (const d of opened) await d.close();
+        const again = await openDatabase({ url });
+        try {
+          expect(again.migrationsApplied).toEqual([]);
+          const rows = await again.prisma.$queryRaw<
+            { migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null; applied_steps_count: number; logs: string | null }[]
+          >`SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count, logs FROM _prisma_migrations ORDER BY migration_name`;
+          expect(rows.map((r) => r.migration_name)).toEqual(files.map((f) => f.name));
+          expect(rows[0]!.checksum).toBe(files[0]!.checksum);
+          expect(rows[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
+          expect(rows[0]!.finished_at).toBeInstanceOf(Date);
+          expect(rows[0]!.rolled_back_at).toBeNull();
+          expect(rows[0]!.applied_steps_count).toBe(1);
+          expect(rows[0]!.logs).toBeNull();
+          // and the schema is usable
+          expect(await again.prisma.sweep.count()).toBe(0);
+        } finally {
+          await again.close();
+        }
+      });
+
+      // PGlite's migrator gets the same test on one in-memory instance (trial-store.test.ts): reopening on disk is slow.
+      if (multiProcess) it('a failing migration leaves nothing behind; an unresolved failed one blocks opening', async () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'lmsweep-migs-'));
+        try {
+          const init = readMigrations()[0]!;
+          mkdirSync(path.join(dir, init.name));
+          copyFileSync(path.join(DEFAULT_MIGRATIONS_DIR, init.name, 'migration.sql'), path.join(dir, init.name, 'migration.sql'));
+          mkdirSync(path.join(dir, '20990101000000_bad'));
+          writeFileSync(path.join(dir, '20990101000000_bad', 'migration.sql'), 'CREATE TABLE "Half" (id int);\nSELECT no_such_function();\n');
+          const url = await backend.freshUrl();
+          await expect(openDatabase({ url, migrationsDir: dir })).rejects.toThrow(/20990101000000_bad failed/);
+          const d = await openDatabase({ url }); // the committed migrations only: init was applied, bad one not
+          try {
+            expect(d.migrationsApplied).toEqual([]);
+            const half = await d.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'Half'`;
+            expect(half[0]!.n).toBe(0);
+            await d.prisma.$executeRaw`INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ('x', 'y', '20990101000001_crashed')`;
+          } finally {
+            await d.close();
+          }
+          await expect(openDatabase({ url })).rejects.toThrow(/20990101000001_crashed failed earlier/);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    });
+
+    describe('sweeps and trial reads', () => {
+      it('createSweep queues every plan; listTrials filters, sorts and pages', async () => {
+        const a = await sweep(plansOf({ 'model.hidden': [10, 20, 30] }, 2), 'a');
+        const bPlans = plansOf({ 'training.lr': [0.5, 1] }, 2).map((p, i) => ({ ...p, method: i % 2 ? 'phm' : 'dense' }));
+        const b = await sweep(bPlans, 'b');
+        expect(a.status).toBe('running');
+        expect(a.id).toMatch(/^s_[0-9a-z]+$/);
+
+        const all = await store.listTrials({ limit: 100 });
+        expect(all.total).toBe(10);
+        expect(all.items.map((t) => [t.sweepId, t.ordinal])).toEqual([
+          ...[0, 1, 2, 3, 4, 5].map((o) => [a.id, o]),
+          ...[0, 1, 2, 3].map((o) => [b.id, o]),
+        ]);
+        expect(new Set(all.items.map((t) => t.id)).size).toBe(10);
+        expect(all.items.every((t) => t.status === 'queued' && t.attempt === 0 && t.maxAttempts === 3)).toBe(true);
+
+        expect((await store.listTrials({ sweepId: b.id })).total).toBe(4);
+        expect((await store.listTrials({ method: 'phm' })).items.map((t) => t.ordinal)).toEqual([1, 3]);
+        const page = await store.listTrials({ sweepId: a.id, sort: 'ordinal', order: 'desc', limit: 2, offset: 1 });
+        expect(page.total).toBe(6);
+        expect(page.items.map((t) => t.ordinal)).toEqual([4, 3]);
+
+        // finish three of sweep a with different perplexities: ppl sorts put unfinished ones last
+        for (const ppl of [120, 80, 100]) {
+          const c = (await store.claim('w1', LEASE))!;
+          expect(await store.complete(c.id, 'w1', c.attempt, result(ppl, ppl * 10))).toBe('ok');
+        }
+        const byPpl = await store.listTrials({ sweepId: a.id, sort: 'validPpl', order: 'asc' });
+        expect(byPpl.items.map((t) => t.validPpl)).toEqual([80, 100, 120, null, null, null]);
+        const byPplDesc = await store.listTrials({ sweepId: a.id, sort: 'testPpl', order: 'desc', limit: 3 });
+        expect(byPplDesc.items.map((t) => t.testPpl)).toEqual([120 * 0.95, 100 * 0.95, 80 * 0.95]);
+        expect((await store.listTrials({ sort: 'params', order: 'desc', limit: 1 })).items[0]!.params).toBe(1200);
+        expect((await store.listTrials({ status: 'succeeded' })).total).toBe(3);
+
+        const sweeps = await store.listSweeps({ limit: 10, offset: 0 });
+        expect(sweeps.total).toBe(2);
+        expect(sweeps.items.map((s) => s.name)).toEqual(['b', 'a']); // newest first
+        expect(sweeps.items[1]!.counts).toEqual({ queued: 3, running: 0, succeeded: 3, failed: 0, cancelled: 0, total: 6 });
+        expect((await store.listSweeps({ limit: 1, offset: 1 })).items.map((s) => s.name)).toEqual(['a']);
+        const got = await store.getSweep(b.id);
+        expect(got?.counts.queued).toBe(4);
+        expect(got?.spec).toEqual({ name: 'b' });
+        expect(await store.getSweep('nope')).toBeNull();
+        expect(await store.getTrial('nope')).toBeNull();
+
+        const lb = await store.leaderboardRows({ sweepId: a.id });
+        expect(lb.map((r) => r.validPpl).sort()).toEqual([100, 120, 80].sort());
+        expect(lb[0]).toEqual({
+          id: expect.any(String),
+          sweepId: a.id,
+          configKey: expect.any(String),
+          config: expect.any(Object),
+          method: 'dense',
+          seed: expect.any(Number),
+          params: expect.any(Number),
+          validPpl: expect.any(Number),
+          testPpl: expect.any(Number),
+        });
+        expect(await store.leaderboardRows({ sweepId: b.id })).toEqual([]);
+      });
+
+      it('creates thousands of trials quickly', async () => {
+        const plans = plansOf({ 'model.hidden': Array.from({ length: 100 }, (_, i) => i + 1), 'training.lr': [0.1, 0.2, 0.5, 1, 2] }, 4);
+        expect(plans.length).toBe(2000);
+        const t = Date.now();
+        const s = await sweep(plans);
+        expect(Date.now() - t).toBeLessThan(10_000);
+        expect((await store.getSweep(s.id))?.counts.queued).toBe(2000);
+      });
+    });
+
+    describe('the queue', () => {
+      it('claims the oldest running sweep first, then by ordinal; skips cancelled sweeps and backoff', async () => {
+        const a = await sweep(plansOf({ 'model.hidden': [1, 2] }), 'a');
+        const b = await sweep(plansOf({ 'model.hidden': [1, 2] }), 'b');
+        const c = await sweep(plansOf({ 'model.hidden': [1] }), 'c');
+        await store.cancelSweep(b.id);
+        const wid = await store.upsertWorker({ name: 'w', host: 'h', backend: 'wasm', device: 'cpu', version: '1' });
+        const first = (await store.claim(wid, LEASE))!;
+        expect(first).toEqual({ id: expect.any(String), sweepId: a.id, attempt: 1, seed: 0, method: 'dense', config: expect.objectContaining({ model: expect.objectContaining({ hidden: 1 }) }) });
+        const row = await db.prisma.trial.findUniqueOrThrow({ where: { id: first.id } });
+        expect(row).toMatchObject({ status: 'running', attempt: 1, leaseOwner: wid, ordinal: 0 });
+        expect(row.leaseExpiresAt?.getTime()).toBe(now + LEASE);
+        expect(row.startedAt?.getTime()).toBe(now);
+        expect((await db.prisma.worker.findUniqueOrThrow({ where: { id: wid } })).currentTrialId).toBe(first.id);
+
+        const second = (await store.claim('w2', LEASE))!;
+        expect([second.sweepId, (await db.prisma.trial.findUniqueOrThrow({ where: { id: second.id } })).ordinal]).toEqual([a.id, 1]);
+        // second fails retryably: it waits out its backoff while c's trial goes first
+        expect(await store.fail(second.id, 'w2', 1, { kind: 'error', error: 'boom', retryable: true })).toBe('requeued');
+        const third = (await store.claim('w2', LEASE))!;
+        expect(third.sweepId).toBe(c.id);
+        expect(await store.claim('w2', LEASE)).toBeNull();
+        tick(BASE);
+        const again = (await store.claim('w2', LEASE))!;
+        expect([again.id, again.attempt]).toEqual([second.id, 2]);
+        expect(await store.claim('w3', LEASE)).toBeNull();
+      });
+
+      it('never hands one trial to two claimers under concurrency', async () => {
+        const plans = plansOf({ 'model.hidden': Array.from({ length: 50 }, (_, i) => i + 1) }, 4);
+        expect(plans.length).toBe(200);
+        await sweep(plans);
+        // A server: 20 claimers over 4 extra Db handles (20 connections), as 20 processes would.
+        // PGlite: one connection, 20 interleaved claimers.
+        const extra = multiProcess ? await Promise.all([0, 1, 2, 3].map(() => openDatabase({ url: backend.url, migrate: false, poolMax: 5 }))) : [];
+        try {
+          const stores = extra.length ? extra.map((d) => new TrialStore(d, { now: () => new Date(now) })) : [store];
+          const claimed: string[] = [];
+          const perWorker = new Map<string, number>();
+          await Promise.all(
+            Array.from({ length: 20 }, async (_, i) => {
+              const s = stores[i % stores.length]!;
+              const w = `w${i}`;
+              for (;;) {
+                const t = await s.claim(w, LEASE);
+                if (!t) return;
+                claimed.push(t.id);
+                perWorker.set(w, (perWorker.get(w) ?? 0) + 1);
+              }
+            }),
+          );
+          expect(claimed.length).toBe(200);
+          expect(new Set(claimed).size).toBe(200);
+          const rows = await db.prisma.trial.findMany({ select: { status: true, attempt: true } });
+          expect(rows.every((r) => r.status === 'running' && r.attempt === 1)).toBe(true);
+          if (multiProcess) expect(perWorker.size).toBeGreaterThan(1);
+        } finally {
+          for (const d of extra) await d.close();
+        }
+      });
+
+      it('fences a stale worker out after its lease expired and another claimed the trial', async () => {
+        await sweep(plansOf({}));
+        const a = (await store.claim('wa', LEASE))!;
+        expect(await store.heartbeat(a.id, 'wa', 1, 0.3, LEASE)).toBe(true);
+        tick(LEASE + 1);
+        expect(await store.reapExpired()).toEqual({ requeued: [a.id], failed: [] });
+        tick(BASE);
+        const b = (await store.claim('wb', LEASE))!;
+        expect([b.id, b.attempt]).toEqual([a.id, 2]);
+
+        expect(await store.heartbeat(a.id, 'wa', 1, 0.9, LEASE)).toBe(false);
+        expect(await store.addMetrics(a.id, 'wa', 1, [{ step: 5, epoch: 0, name: 'loss', value: 1 }])).toBe(false);
+        expect(await store.complete(a.id, 'wa', 1, result(50))).toBe('lost');
+        expect(await store.fail(a.id, 'wa', 1, { kind: 'error', error: 'x', retryable: true })).toBe('lost');
+        expect(await store.release(a.id, 'wa', 1, 'bye')).toBe(false);
+        // right worker, wrong attempt; right attempt, wrong worker
+        expect(await store.heartbeat(a.id, 'wb', 1, 0.9, LEASE)).toBe(false);
+        expect(await store.heartbeat(a.id, 'wa', 2, 0.9, LEASE)).toBe(false);
+
+        const row = await db.prisma.trial.findUniqueOrThrow({ where: { id: a.id } });
+        expect(row).toMatchObject({ status: 'running', attempt: 2, leaseOwner: 'wb', validPpl: null });
+        expect(row.progress).toBe(0);
+        expect(await db.prisma.trialMetric.count()).toBe(0);
+
+        tick(LEASE / 2);
+        expect(await store.heartbeat(a.id, 'wb', 2, 0.5, LEASE)).toBe(true);
+        const extended = await db.prisma.trial.findUniqueOrThrow({ where: { id: a.id } });
+        expect(extended.leaseExpiresAt?.getTime()).toBe(now + LEASE);
+        expect(extended.progress).toBe(0.5);
+        tick(LEASE - 1);
+        expect(await store.reapExpired()).toEqual({ requeued: [], failed: [] }); // the heartbeat kept it alive
+        expect(await store.complete(a.id, 'wb', 2, result(50))).toBe('ok');
+      });
+
+      it('requeues expired leases with backoff, then fails them when attempts run out', async () => {
+        const s = await sweep(plansOf({}, 1, 2));
+        await store.upsertWorker({ id: 'w1', name: 'w1', host: 'h', backend: 'wasm', device: 'cpu', version: '1' });
+        const a = (await store.claim('w1', LEASE))!;
+        tick(LEASE); // not yet: expiry is strict
+        expect(await store.reapExpired()).toEqual({ requeued: [], failed: [] });
+        tick(1);
+        // two reapers at once (two coordinators): each expired trial is reaped exactly once
+        const store2 = new TrialStore(db, { now: () => new Date(now), backoffBaseMs: BASE });
+        const [r1, r2] = await Promise.all([store.reapExpired(), store2.reapExpired()]);
+        expect([...r1.requeued, ...r2.requeued]).toEqual([a.id]);
+        let row = await db.prisma.trial.findUniqueOrThrow({ where: { id: a.id } });
+        expect(row).toMatchObject({ status: 'queued', attempt: 1, leaseExpiresAt: null });
+        expect(row.notBefore?.getTime()).toBe(now + store.backoffMs(1));
+        expect(row.error).toMatch(/lease expired \(attempt 1, worker w1\)/);
+        expect((await db.prisma.worker.findUniqueOrThrow({ where: { id: 'w1' } })).currentTrialId).toBeNull();
+
+        tick(BASE - 1);
+        expect(await store.claim('w2', LEASE)).toBeNull();
+        tick(1);
+        const b = (await store.claim('w2', LEASE))!;
+        expect(b.attempt).toBe(2);
+        tick(LEASE + 1);
+        expect(await store.reapExpired()).toEqual({ requeued: [], failed: [a.id] });
+        row = await db.prisma.trial.findUniqueOrThrow({ where: { id: a.id } });
+        expect(row.status).toBe('failed');
+        expect(row.error).toBe('lease expired after 2 attempts (last worker w2)');
+        expect(row.finishedAt?.getTime()).toBe(now);
+        const sw = await store.getSweep(s.id);
+        expect(sw?.status).toBe('failed'); // its only trial failed
+        expect(sw?.finishedAt?.getTime()).toBe(now);
+        // the backoff doubles per attempt and is capped
+        expect([1, 2, 3].map((n) => store.backoffMs(n))).toEqual([BASE, 2 * BASE, 4 * BASE]);
+        expect(store.backoffMs(30)).toBe(60_000);
+      });
+
+      it('the reaper backoff in SQL matches retryBackoffMs for later attempts', async () => {
+        await sweep(plansOf({}, 1, 10));
+        for (let attempt = 1; attempt <= 4; attempt++) {
+          const c = (await store.claim('w', LEASE))!;
+          expect(c.attempt).toBe(attempt);
+          tick(LEASE + 1);
+          await store.reapExpired();
+          const row = await db.prisma.trial.findUniqueOrThrow({ where: { id: c.id } });
+          expect(row.notBefore!.getTime() - now).toBe(store.backoffMs(attempt));
+          tick(store.backoffMs(attempt));
+        }
+      });
+
+      it('a resent complete is a duplicate and changes nothing', async () => {
+        await sweep(plansOf({ 'model.hidden': [1, 2] }));
+        await store.upsertWorker({ id: 'w1', name: 'w1', host: 'h', backend: 'wasm', device: 'cpu', version: '1' });
+        const c = (await store.claim('w1', LEASE))!;
+        tick(5);
+        expect(await store.complete(c.id, 'w1', c.attempt, result(90, 500))).toBe('ok');
+        const before = await db.prisma.trial.findUniqueOrThrow({ where: { id: c.id } });
+        expect(before).toMatchObject({ status: 'succeeded', validPpl: 90, testPpl: 90 * 0.95, params: 500, seconds: 2.5, progress: 1, leaseExpiresAt: null });
+        expect(before.finishedAt?.getTime()).toBe(now);
+        expect((before.result as { backend: string }).backend).toBe('wasm');
+        expect((await db.prisma.worker.findUniqueOrThrow({ where: { id: 'w1' } })).currentTrialId).toBeNull();
+        tick(5);
+        expect(await store.complete(c.id, 'w1', c.attempt, result(70, 400))).toBe('duplicate');
+        expect(await store.complete(c.id, 'other', c.attempt, result(70, 400))).toBe('lost');
+        expect(await store.fail(c.id, 'w1', c.attempt, { kind: 'error', error: 'late', retryable: true })).toBe('lost');
+        expect(await db.prisma.trial.findUniqueOrThrow({ where: { id: c.id } })).toEqual(before);
+        expect((await store.listTrials({ status: 'succeeded' })).total).toBe(1);
+      });
+
+      it('keeps metrics per attempt, ignores duplicates, stores NaN and infinities', async () => {
+        await sweep(plansOf({}));
+        const a = (await store.claim('wa', LEASE))!;
+        const pts = (vals: number[], name = 'train_loss'): MetricPoint[] => vals.map((value, step) => ({ step, epoch: step / 10, name, value }));
+        expect(await store.addMetrics(a.id, 'wa', 1, pts([5, 4, 3]))).toBe(true);
+        expect(await store.addMetrics(a.id, 'wa', 1, pts([5, 4, 3]))).toBe(true); // resent batch: ignored
+        expect(await store.addMetrics(a.id, 'wa', 1, [{ step: 0, epoch: 0, name: 'valid_ppl', value: 300 }])).toBe(true);
+        tick(LEASE + 1);
+        await store.reapExpired();
+        tick(BASE);
+        const b = (await store.claim('wb', LEASE))!;
+        expect(b.attempt).toBe(2);
+        const weird = [NaN, Infinity, -Infinity, 1e-300, 2.5];
+        expect(await store.addMetrics(b.id, 'wb', 2, pts(weird))).toBe(true);
+        expect(await db.prisma.trialMetric.count()).toBe(3 + 1 + 5);
+        const t = (await store.getTrial(a.id))!;
+        expect(t.curves.map((c) => [c.attempt, c.name, c.points.length])).toEqual([
+          [1, 'train_loss', 3],
+          [1, 'valid_ppl', 1],
+          [2, 'train_loss', 5],
+        ]);
+        expect(t.curves[0]!.points.map((p) => p.value)).toEqual([5, 4, 3]);
+        const vals = t.curves[2]!.points.map((p) => p.value);
+        expect(Number.isNaN(vals[0])).toBe(true);
+        expect(vals.slice(1)).toEqual([Infinity, -Infinity, 1e-300, 2.5]);
+        expect(t.curves[2]!.points[3]).toEqual({ step: 3, epoch: 0.3, value: 1e-300, time: new Date(now) });
+      });
+
+      it('fail: retryable requeues with backoff, otherwise (or out of attempts) fails with the reason', async () => {
+        const s = await sweep(plansOf({ 'model.hidden': [1, 2] }, 1, 2));
+        const a = (await store.claim('w', LEASE))!;
+        expect(await store.fail(a.id, 'w', 1, { kind: 'oom', error: 'out of memory allocating 4 GB', retryable: true })).toBe('requeued');
+        let row = await db.prisma.trial.findUniqueOrThrow({ where: { id: a.id } });
+        expect(row).toMatchObject({ status: 'queued', attempt: 1, error: 'oom: out of memory allocating 4 GB', leaseExpiresAt: null });
+        expect(row.notBefore?.getTime()).toBe(now + BASE);
+
+        const b = (await store.claim('w', LEASE))!; // the other trial (a is backing off)
+        expect(b.id).not.toBe(a.id);
+        expect(await store.fail(b.id, 'w', 1, { kind: 'diverged', error: 'diverged at step 12: loss is NaN', retryable: false })).toBe('failed');
+        row = await db.prisma.trial.findUniqueOrThrow({ where: { id: b.id } });
+        expect(row).toMatchObject({ status: 'failed', error: 'diverged at step 12: loss is NaN' });
+        expect(row.finishedAt?.getTime()).toBe(now);
+
+        tick(BASE);
+        const a2 = (await store.claim('w', LEASE))!;
+        expect([a2.id, a2.attempt]).toEqual([a.id, 2]);
+        expect(await store.fail(a.id, 'w', 2, { kind: 'error', error: 'boom', retryable: true })).toBe('failed'); // attempts used up
+        expect((await db.prisma.trial.findUniqueOrThrow({ where: { id: a.id } })).error).toBe('boom');
+        expect((await store.getSweep(s.id))?.status).toBe('failed');
+      });
+
+      it('release requeues at once without using up an attempt', async () => {
+        await sweep(plansOf({}, 1, 1));
+        const a = (await store.claim('w1', LEASE))!;
+        expect(await store.release(a.id, 'w1', 1, 'SIGINT')).toBe(true);
+        expect(await store.release(a.id, 'w1', 1, 'SIGINT')).toBe(false); // resent: the lease is gone
+        let row = await db.prisma.trial.findUniqueOrThrow({ where: { id: a.id } });
+        expect(row).toMatchObject({ status: 'queued', attempt: 1, maxAttempts: 2, notBefore: null, leaseExpiresAt: null });
+        const b = (await store.claim('w2', LEASE))!; // claimable at once
+        expect([b.id, b.attempt]).toEqual([a.id, 2]);
+        // maxAttempts 1 + 1 for the release: attempt 2 is the last one
+        expect(await store.fail(b.id, 'w2', 2, { kind: 'error', error: 'boom', retryable: true })).toBe('failed');
+        row = await db.prisma.trial.findUniqueOrThrow({ where: { id: a.id } });
+        expect(row.status).toBe('failed');
+      });
+
+      it('cancelSweep cancels queued and running trials and names the running ones', async () => {
+        const s = await sweep(plansOf({ 'model.hidden': [1, 2, 3, 4] }));
+        const other = await sweep(plansOf({ 'model.hidden': [1] }), 'other');
+        await store.upsertWorker({ id: 'w1', name: 'w1', host: 'h', backend: 'wasm', device: 'cpu', version: '1' });
+        const done = (await store.claim('w1', LEASE))!;
+        await store.complete(done.id, 'w1', 1, result(100));
+        const r1 = (await store.claim('w1', LEASE))!;
+        const r2 = (await store.claim('w2', LEASE))!;
+        const changes: Change[] = [];
+        const unlisten = await db.listen((c) => changes.push(c));
+        try {
+          const res = await store.cancelSweep(s.id);
+          expect(res.cancelled).toBe(3);
+          expect(res.running.sort((x, y) => x.id.localeCompare(y.id))).toEqual(
+            [
+              { id: r1.id, attempt: 1, leaseOwner: 'w1' },
+              { id: r2.id, attempt: 1, leaseOwner: 'w2' },
+            ].sort((x, y) => x.id.localeCompare(y.id)),
+          );
+          await waitFor(() => changes.some((c) => c.kind === 'sweep' && c.id === s.id));
+          await waitFor(() => changes.filter((c) => c.kind === 'trial' && c.status === 'cancelled').length === 2);
+        } finally {
+          await unlisten();
+        }
+        const sw = (await store.getSweep(s.id))!;
+        expect(sw.status).toBe('cancelled');
+        expect(sw.finishedAt?.getTime()).toBe(now);
+        expect(sw.counts).toMatchObject({ succeeded: 1, cancelled: 3, queued: 0, running: 0 });
+        expect((await db.prisma.worker.findUniqueOrThrow({ where: { id: 'w1' } })).currentTrialId).toBeNull();
+        expect(await store.complete(r1.id, 'w1', 1, result(100))).toBe('lost');
+        expect(await store.heartbeat(r2.id, 'w2', 1, 0.5, LEASE)).toBe(false);
+        const next = (await store.claim('w1', LEASE))!; // only the other sweep is left
+        expect(next.sweepId).toBe(other.id);
+        expect(await store.cancelSweep(s.id)).toEqual({ cancelled: 0, running: [] });
+        expect((await store.getSweep(s.id))!.status).toBe('cancelled');
+        expect(await store.refreshSweepStatus(s.id)).toBeNull();
+      });
+
+      it('refreshSweepStatus finishes a sweep when nothing is queued or running', async () => {
+        const s = await sweep(plansOf({ 'model.hidden': [1, 2] }));
+        expect(await store.refreshSweepStatus(s.id)).toBeNull();
+        const a = (await store.claim('w', LEASE))!;
+        const b = (await store.claim('w', LEASE))!;
+        await store.fail(a.id, 'w', 1, { kind: 'diverged', error: 'diverged at step 3: loss is Infinity', retryable: false });
+        expect((await store.getSweep(s.id))!.status).toBe('running');
+        tick(7);
+        expect(await store.complete(b.id, 'w', 1, result(100))).toBe('ok'); // complete refreshes it itself
+        const sw = (await store.getSweep(s.id))!;
+        expect(sw.status).toBe('succeeded'); // one success is enough
+        expect(sw.finishedAt?.getTime()).toBe(now);
+        expect(await store.refreshSweepStatus(s.id)).toBeNull();
+
+        const empty = await sweep([], 'empty');
+        expect(await store.refreshSweepStatus(empty.id)).toBe('succeeded');
+        expect(await store.refreshSweepStatus('missing')).toBeNull();
+        // a sweep whose trials were all failed (e.g. by hand) becomes failed
+        const f = await sweep(plansOf({ 'model.hidden': [1, 2] }), 'f');
+        await db.prisma.trial.updateMany({ where: { sweepId: f.id }, data: { status: 'failed' } });
+        expect(await store.refreshSweepStatus(f.id)).toBe('failed');
+      });
+    });
+
+    describe('workers', () => {
+      it('registers, revives on reconnect, tracks the current trial, and shows stale workers as disconnected', async () => {
+        await sweep(plansOf({}));
+        const id = await store.upsertWorker({ name: 'gpu-box', host: 'h1', backend: 'wasm', device: 'cpu', version: '0.1.0' });
+        expect(id).toMatch(/^w_[0-9a-z]+$/);
+        const t = (await store.claim(id, LEASE))!;
+        let [w] = await store.listWorkers();
+        expect(w).toMatchObject({ id, name: 'gpu-box', connected: true, stale: false, currentTrial: { id: t.id, attempt: 1, progress: 0 } });
+        tick(1000);
+        await store.heartbeat(t.id, id, 1, 0.25, LEASE);
+        await store.workerSeen(id, { progress: 0.25, currentTrialId: t.id });
+        [w] = await store.listWorkers();
+        expect(w!.lastHeartbeat.getTime()).toBe(now);
+        expect(w!.progress).toBe(0.25);
+        expect(w!.currentTrial?.progress).toBe(0.25);
+
+        await store.workerDisconnected(id);
+        [w] = await store.listWorkers();
+        expect(w!.connected).toBe(false);
+        tick(1000);
+        expect(await store.upsertWorker({ id, name: 'gpu-box', host: 'h2', backend: 'wasm', device: 'cpu', version: '0.1.1' })).toBe(id);
+        [w] = await store.listWorkers();
+        expect(w).toMatchObject({ id, host: 'h2', version: '0.1.1', connected: true });
+        expect(w!.connectedAt.getTime()).toBe(now);
+        expect(await db.prisma.worker.count()).toBe(1);
+
+        await store.workerSeen(id, { currentTrialId: null, progress: null });
+        expect((await store.listWorkers())[0]).toMatchObject({ currentTrialId: null, progress: null, currentTrial: null });
+
+        const other = await store.upsertWorker({ name: 'b', host: 'h', backend: 'wasm', device: 'cpu', version: '1' });
+        tick(3 * 30_000 + 1);
+        await store.workerSeen(other);
+        const list = await store.listWorkers();
+        expect(list.map((x) => [x.id, x.connected, x.stale])).toEqual([
+          [other, true, false],
+          [id, false, true],
+        ]);
+      });
+    });
+
+    describe('live changes', () => {
+      it('listen() delivers a change after each write, through the database', async () => {
+        const got: Change[] = [];
+        const unlisten = await db.listen((c) => got.push(c));
+        const s = await sweep(plansOf({}));
+        await waitFor(() => got.some((c) => c.kind === 'sweep' && c.id === s.id));
+        expect(got.find((c) => c.kind === 'sweep')).toEqual({ kind: 'sweep', id: s.id, status: 'running' });
+        const c = (await store.claim('w', LEASE))!;
+        await waitFor(() => got.some((x) => x.kind === 'trial' && x.id === c.id));
+        expect(got.find((x) => x.kind === 'trial')).toEqual({ kind: 'trial', id: c.id, sweepId: s.id, status: 'running' });
+        await store.addMetrics(c.id, 'w', 1, [{ step: 1, epoch: 0, name: 'loss', value: 2 }]);
+        await store.complete(c.id, 'w', 1, result(10));
+        await waitFor(() => got.some((x) => x.kind === 'sweep' && x.status === 'succeeded'));
+        expect(got.some((x) => x.kind === 'metric' && x.id === c.id && x.sweepId === s.id)).toBe(true);
+        expect(got.some((x) => x.kind === 'trial' && x.id === c.id && x.status === 'succeeded')).toBe(true);
+        await unlisten();
+        const n = got.length;
+        await store.upsertWorker({ name: 'late', host: 'h', backend: 'wasm', device: 'cpu', version: '1' });
+        await new Promise((r) => setTimeout(r, 100));
+        expect(got.length).toBe(n);
+      });
+    });
+  });
+}

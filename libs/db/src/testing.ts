@@ -1,0 +1,188 @@
+// Test helpers for every team: a throwaway PostgreSQL server, and an in-memory migrated PGlite.
+import { execFile, execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { type Db, type OpenDatabaseOptions, openDatabase } from './database.ts';
+
+export interface TestPostgres {
+  /** postgres://postgres@127.0.0.1:<port>/postgres (trust auth). */
+  url: string;
+  port: number;
+  /** Creates an empty database on the server and returns its URL (name: random unless given). */
+  createDatabase(name?: string): Promise<string>;
+  /** Stops the server (immediate) and removes its data directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartPostgresOptions {
+  /** Directory holding initdb and pg_ctl (default: found under /usr/lib/postgresql/<ver>/bin, pg_config, or PATH). */
+  binDir?: string;
+}
+
+const INSTALL_HINT = 'install PostgreSQL (Debian/Ubuntu: `apt-get install -y postgresql`) or pass binDir';
+
+/** Finds a directory with both initdb and pg_ctl. */
+export function findPostgresBin(binDir?: string): string {
+  const ok = (d: string) => existsSync(path.join(d, 'initdb')) && existsSync(path.join(d, 'pg_ctl'));
+  if (binDir) {
+    if (!ok(binDir)) throw new Error(`no initdb/pg_ctl in ${binDir}: ${INSTALL_HINT}`);
+    return binDir;
+  }
+  const candidates: string[] = [];
+  const debian = '/usr/lib/postgresql';
+  if (existsSync(debian)) {
+    const versions = readdirSync(debian)
+      .filter((v) => /^\d+(\.\d+)?$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
+    candidates.push(...versions.map((v) => path.join(debian, v, 'bin')));
+  }
+  try {
+    candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  } catch {
+    // no pg_config
+  }
+  candidates.push(...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean));
+  candidates.push('/usr/local/pgsql/bin', '/usr/local/bin', '/opt/homebrew/bin');
+  const found = candidates.find(ok);
+  if (!found) throw new Error(`PostgreSQL server binaries (initdb, pg_ctl) not found: ${INSTALL_HINT}`);
+  return found;
+}
+
+function postgresUser(): { uid: number; gid: number } | null {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!line) throw new Error('running as root, and PostgreSQL refuses to run as root: there is no `postgres` user (apt-get install postgresql creates it)');
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function run(file: string, args: string[], opts: { cwd: string; user: { uid: number; gid: number } | null }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      { cwd: opts.cwd, ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}), env: { ...process.env, LC_ALL: 'C' }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${path.basename(file)} failed: ${err.message}\n${stderr || stdout}`));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
+/**
+ * Starts a throwaway PostgreSQL server: initdb on a fresh temp data dir, pg_ctl start on
+ * 127.0.0.1 and a free port, trust auth, durability off (fsync, synchronous_commit) for speed.
+ * Runs as the `postgres` OS user when the process is root. Call stop() at the end (it is also
+ * stopped when the process exits).
+ */
+export async function startPostgres(opts: StartPostgresOptions = {}): Promise<TestPostgres> {
+  const bin = findPostgresBin(opts.binDir);
+  const user = postgresUser();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lmsweep-pg-'));
+  if (user) chownSync(dir, user.uid, user.gid);
+  const data = path.join(dir, 'data');
+  const pgCtl = path.join(bin, 'pg_ctl');
+  const cleanupDir = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    await run(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], { cwd: dir, user });
+  } catch (e) {
+    cleanupDir();
+    throw e;
+  }
+
+  let port = 0;
+  let lastError: unknown;
+  for (let i = 0; i < 5 && !port; i++) {
+    const p = await freePort();
+    const serverOpts = [
+      `-p ${p}`,
+      '-c listen_addresses=127.0.0.1',
+      `-c unix_socket_directories=${dir}`,
+      '-c fsync=off',
+      '-c synchronous_commit=off',
+      '-c full_page_writes=off',
+      '-c max_connections=200',
+    ].join(' ');
+    try {
+      await run(pgCtl, ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOpts, 'start'], { cwd: dir, user });
+      port = p;
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  if (!port) {
+    let log = '';
+    try {
+      log = readFileSync(path.join(dir, 'server.log'), 'utf8').slice(-2000);
+    } catch {
+      // no log
+    }
+    cleanupDir();
+    throw new Error(`PostgreSQL did not start: ${(lastError as Error)?.message}\n${log}`);
+  }
+
+  let stopped = false;
+  const stopSync = () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      execFileSync(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop'], { cwd: dir, stdio: 'ignore', ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+    } catch {
+      // already gone
+    }
+    cleanupDir();
+  };
+  process.once('exit', stopSync);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  let dbCounter = 0;
+  return {
+    url,
+    port,
+    async createDatabase(name?: string) {
+      const db = name ?? `t_${process.pid}_${Date.now().toString(36)}_${dbCounter++}`;
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(db)) throw new Error(`bad database name ${db}`);
+      const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE "${db}"`);
+      } finally {
+        await client.end();
+      }
+      return `postgres://postgres@127.0.0.1:${port}/${db}`;
+    },
+    async stop() {
+      if (stopped) return;
+      process.removeListener('exit', stopSync);
+      stopped = true;
+      try {
+        await run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop'], { cwd: dir, user });
+      } catch {
+        // already gone
+      }
+      cleanupDir();
+    },
+  };
+}
+
+/** An opened, migrated in-memory PGlite Db (≈1 s: share one per test file where you can). */
+export function memoryDb(opts: Omit<OpenDatabaseOptions, 'url'> = {}): Promise<Db> {
+  return openDatabase({ ...opts, url: 'memory://' });
+}

@@ -1,0 +1,41 @@
+// The storage suite on PGlite (in memory; fresh databases in temp data dirs), plus the PGlite
+// migrator's failure handling on one in-memory instance.
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MIGRATIONS_DIR, migratePglite, readMigrations } from './migrate.ts';
+import { pgliteBackend, storageSuite } from './storage-suite.ts';
+
+storageSuite('PGlite', { multiProcess: false, setup: async () => pgliteBackend() });
+
+describe('PGlite migrator', () => {
+  it('reads committed migrations in order with the sha256 of their bytes', () => {
+    const files = readMigrations();
+    expect(files[0]!.name).toBe('20261123000000_init');
+    const bytes = readFileSync(path.join(DEFAULT_MIGRATIONS_DIR, files[0]!.name, 'migration.sql'));
+    expect(files[0]!.checksum).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(() => readMigrations('/nonexistent/migrations')).toThrow(/does not exist/);
+  });
+
+  it('a failing migration leaves nothing behind; an unresolved failed one blocks', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lmsweep-migs-'));
+    const lite = new PGlite({ dataDir: 'memory://' });
+    try {
+      mkdirSync(path.join(dir, '20990101000000_bad'));
+      writeFileSync(path.join(dir, '20990101000000_bad', 'migration.sql'), 'CREATE TABLE "Half" (id int);\nSELECT no_such_function();\n');
+      const init = readMigrations();
+      await expect(migratePglite(lite, [...init, ...readMigrations(dir)])).rejects.toThrow(/20990101000000_bad failed/);
+      expect(await migratePglite(lite, init)).toEqual([]); // init went in before the bad one
+      expect((await lite.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'Half'`)).rows).toEqual([{ n: 0 }]);
+      expect((await lite.query(`SELECT count(*)::int AS n FROM _prisma_migrations`)).rows).toEqual([{ n: init.length }]);
+      await lite.query(`INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ('x', 'y', '20990101000001_crashed')`);
+      await expect(migratePglite(lite, init)).rejects.toThrow(/20990101000001_crashed failed earlier/);
+    } finally {
+      await lite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,614 @@
+// The trial store: sweeps, the trial queue (atomic claim, fenced writes, reaper), metrics, workers.
+//
+// Queue model (graphile-worker / pg-boss style):
+// - claim is ONE statement: UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING …;
+//   it increments `attempt`, so (leaseOwner, attempt) names one incarnation of a trial.
+// - Every later write of a trial is fenced on leaseOwner = worker AND attempt = attempt AND
+//   status = 'running'; zero rows means the lease was lost (reaped, cancelled, or reclaimed).
+// - `attempt` counts claims and only grows (fencing tokens and per-attempt metric curves stay
+//   unique). A trial may be claimed while attempt < maxAttempts. `release` (a worker giving a
+//   trial back unfinished) requeues at once and raises maxAttempts by one, so it costs no attempt.
+// - fail(retryable) and an expired lease requeue with notBefore = now + retryBackoffMs(attempt)
+//   while attempts are left, else mark the trial failed with the reason.
+// - After a trial is requeued or finished, leaseOwner keeps the worker of its last attempt (the
+//   lease itself is gone: leaseExpiresAt is null); that is how a resent `complete` is recognised
+//   as a duplicate, and how the reaper names the last worker.
+// - Every write NOTIFYs `lmsweep_changes` in the same statement or transaction (see Change).
+import { DEFAULT_LEASE_MS, retryBackoffMs, type MetricPoint, type TrialResult } from '@lmsweep/protocol';
+import type { TrialPlan } from '@lmsweep/sweep';
+import { Prisma, type PrismaClient, type Sweep, type Trial, type Worker } from './generated/client.ts';
+import { CHANGES_CHANNEL, type Change, type Db } from './database.ts';
+import { newId } from './ids.ts';
+import type { DbLogger } from './logger.ts';
+
+export type TrialStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type SweepStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const TRIAL_STATUSES: readonly TrialStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+export type StatusCounts = Record<TrialStatus, number> & { total: number };
+export type SweepWithCounts = Sweep & { counts: StatusCounts };
+
+export interface TrialStoreOptions {
+  /** The clock for every timestamp the store writes or compares (tests move it instead of sleeping). */
+  now?: () => Date;
+  /** Base of the retry backoff: base · 2^(attempt-1) ms, capped at backoffCapMs (protocol's retryBackoffMs). */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** listWorkers shows a worker not seen for longer than this as disconnected (default 3 × DEFAULT_LEASE_MS). */
+  staleWorkerMs?: number;
+  logger?: DbLogger;
+}
+
+export interface CreateSweepInput {
+  name: string;
+  /** The parsed spec (stored as JSON). */
+  spec: unknown;
+  /** The spec as the user wrote it. */
+  specText: string;
+  plans: TrialPlan[];
+  id?: string;
+}
+
+/** What a worker is given by claim (protocol's AssignedTrial). */
+export interface ClaimedTrial {
+  id: string;
+  sweepId: string;
+  attempt: number;
+  seed: number;
+  method: string;
+  config: unknown;
+}
+
+export interface FailInput {
+  kind: 'error' | 'diverged' | 'oom';
+  error: string;
+  retryable: boolean;
+}
+
+export type TrialSort = 'ordinal' | 'createdAt' | 'validPpl' | 'testPpl' | 'params' | 'finishedAt';
+
+export interface ListTrialsQuery {
+  sweepId?: string;
+  method?: string;
+  status?: TrialStatus;
+  sort?: TrialSort;
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+export interface CurvePoint {
+  step: number;
+  epoch: number;
+  value: number;
+  time: Date;
+}
+export interface Curve {
+  attempt: number;
+  name: string;
+  points: CurvePoint[];
+}
+export type TrialWithCurves = Trial & { curves: Curve[] };
+
+export interface LeaderboardRow {
+  id: string;
+  sweepId: string;
+  configKey: string;
+  config: unknown;
+  method: string;
+  seed: number;
+  params: number;
+  validPpl: number;
+  testPpl: number;
+}
+
+export interface WorkerInput {
+  id?: string | undefined;
+  name: string;
+  host: string;
+  backend: string;
+  device: string;
+  version: string;
+}
+
+export interface WorkerTrial {
+  id: string;
+  sweepId: string;
+  attempt: number;
+  method: string;
+  seed: number;
+  progress: number | null;
+  leaseExpiresAt: Date | null;
+}
+/** A worker row; `connected` is false when it said goodbye or was not seen for staleWorkerMs; `stale` tells the latter. */
+export type WorkerInfo = Worker & { stale: boolean; currentTrial: WorkerTrial | null };
+
+const MAX_ERROR_CHARS = 20_000;
+const MAX_PAGE = 10_000;
+
+const ts = (d: Date) => Prisma.sql`${d}::timestamp(3)`;
+
+function notifySql(c: Change) {
+  return Prisma.sql`SELECT pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify(c)})::text AS n`;
+}
+
+/** `json_build_object(...)::text` for a Change built from SQL expressions (table alias `alias`). */
+function changeJson(kind: Change['kind'], alias: string, status: Prisma.Sql) {
+  return Prisma.sql`json_build_object('kind', ${kind}::text, 'id', ${Prisma.raw(alias)}.id, 'sweepId', ${Prisma.raw(alias)}."sweepId", 'status', ${status})::text`;
+}
+
+function failureText(f: FailInput): string {
+  const text = f.error.trim() || f.kind;
+  const out = f.kind === 'error' || text.startsWith(f.kind) ? text : `${f.kind}: ${text}`;
+  return out.length > MAX_ERROR_CHARS ? `${out.slice(0, MAX_ERROR_CHARS - 1)}…` : out;
+}
+
+function emptyCounts(): StatusCounts {
+  return { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, total: 0 };
+}
+
+export class TrialStore {
+  readonly prisma: PrismaClient;
+  private readonly now: () => Date;
+  private readonly backoffBaseMs: number;
+  private readonly backoffCapMs: number;
+  private readonly staleWorkerMs: number;
+  private readonly log: DbLogger | undefined;
+
+  constructor(db: Db, opts: TrialStoreOptions = {}) {
+    this.prisma = db.prisma;
+    this.now = opts.now ?? (() => new Date());
+    this.backoffBaseMs = opts.backoffBaseMs ?? 1_000;
+    this.backoffCapMs = opts.backoffCapMs ?? 60_000;
+    this.staleWorkerMs = opts.staleWorkerMs ?? 3 * DEFAULT_LEASE_MS;
+    this.log = opts.logger;
+  }
+
+  /** The delay before a trial requeued after `attempt` may be claimed again. */
+  backoffMs(attempt: number): number {
+    return retryBackoffMs(attempt, this.backoffBaseMs, this.backoffCapMs);
+  }
+
+  // ---------------------------------------------------------------- sweeps
+
+  /** Creates a running sweep and queues its trials (one transaction; trials by createMany). */
+  async createSweep(input: CreateSweepInput): Promise<Sweep> {
+    const id = input.id ?? newId('s');
+    const now = this.now();
+    const [sweep] = await this.prisma.$transaction([
+      this.prisma.sweep.create({
+        data: { id, name: input.name, spec: input.spec as Prisma.InputJsonValue, specText: input.specText, createdAt: now },
+      }),
+      this.prisma.trial.createMany({
+        data: input.plans.map((p) => ({
+          id: newId('t'),
+          sweepId: id,
+          ordinal: p.ordinal,
+          configKey: p.configKey,
+          config: p.config as unknown as Prisma.InputJsonValue,
+          method: p.method,
+          seed: p.seed,
+          maxAttempts: p.maxAttempts,
+          createdAt: now,
+        })),
+      }),
+      this.prisma.$queryRaw(notifySql({ kind: 'sweep', id, status: 'running' })),
+    ]);
+    return sweep;
+  }
+
+  async listSweeps(q: { limit?: number; offset?: number } = {}): Promise<{ items: SweepWithCounts[]; total: number }> {
+    const [rows, total] = await Promise.all([
+      this.prisma.sweep.findMany({
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: Math.min(q.limit ?? 50, MAX_PAGE),
+        skip: q.offset ?? 0,
+      }),
+      this.prisma.sweep.count(),
+    ]);
+    const counts = await this.countsBySweep(rows.map((r) => r.id));
+    return { items: rows.map((r) => ({ ...r, counts: counts.get(r.id) ?? emptyCounts() })), total };
+  }
+
+  async getSweep(id: string): Promise<SweepWithCounts | null> {
+    const sweep = await this.prisma.sweep.findUnique({ where: { id } });
+    if (!sweep) return null;
+    const counts = await this.countsBySweep([id]);
+    return { ...sweep, counts: counts.get(id) ?? emptyCounts() };
+  }
+
+  private async countsBySweep(ids: string[]): Promise<Map<string, StatusCounts>> {
+    const out = new Map<string, StatusCounts>();
+    if (!ids.length) return out;
+    const groups = await this.prisma.trial.groupBy({ by: ['sweepId', 'status'], where: { sweepId: { in: ids } }, _count: { _all: true } });
+    for (const g of groups) {
+      const c = out.get(g.sweepId) ?? emptyCounts();
+      c[g.status] += g._count._all;
+      c.total += g._count._all;
+      out.set(g.sweepId, c);
+    }
+    return out;
+  }
+
+  /**
+   * Cancels a running sweep: its queued and running trials become cancelled (one statement, row
+   * locks). Returns the trials that were running, so the coordinator can tell their workers to
+   * stop; each of those also gets a `trial` change with status cancelled, the sweep a `sweep` change
+   * (queued trials get none: one refetch covers them).
+   */
+  async cancelSweep(sweepId: string): Promise<{ cancelled: number; running: { id: string; attempt: number; leaseOwner: string | null }[] }> {
+    const now = this.now();
+    const [rows] = await this.prisma.$transaction([
+      this.prisma.$queryRaw<{ id: string; attempt: number; leaseOwner: string | null; prev: string }[]>`
+        WITH s AS (
+          UPDATE "Sweep" SET status = 'cancelled', "finishedAt" = ${ts(now)}
+          WHERE id = ${sweepId} AND status = 'running'
+          RETURNING id
+        ), locked AS (
+          SELECT id, "sweepId", attempt, "leaseOwner", status FROM "Trial"
+          WHERE "sweepId" = ${sweepId} AND status IN ('queued', 'running')
+          FOR UPDATE
+        ), u AS (
+          UPDATE "Trial" t SET status = 'cancelled', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, "notBefore" = NULL
+          FROM locked l WHERE t.id = l.id
+          RETURNING t.id, t."sweepId", l.attempt, l."leaseOwner", l.status::text AS prev
+        ), w AS (
+          UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL FROM u WHERE "Worker"."currentTrialId" = u.id
+        )
+        SELECT u.id, u.attempt, u."leaseOwner", u.prev FROM u
+        LEFT JOIN LATERAL (
+          SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'u', Prisma.sql`'cancelled'`)}) WHERE u.prev = 'running'
+        ) n ON true`,
+      this.prisma.$queryRaw(notifySql({ kind: 'sweep', id: sweepId, status: 'cancelled' })),
+    ]);
+    const running = rows.filter((r) => r.prev === 'running').map((r) => ({ id: r.id, attempt: r.attempt, leaseOwner: r.leaseOwner }));
+    return { cancelled: rows.length, running };
+  }
+
+  /**
+   * Finishes a running sweep once none of its trials is queued or running: failed when no trial
+   * succeeded and at least one failed, else succeeded. Returns the new status, or null when
+   * nothing changed (still running, already finished, or no such sweep). complete/fail/reapExpired
+   * call it themselves.
+   */
+  async refreshSweepStatus(sweepId: string): Promise<'succeeded' | 'failed' | null> {
+    const rows = await this.prisma.$queryRaw<{ id: string; status: 'succeeded' | 'failed' }[]>`
+      WITH done AS (
+        UPDATE "Sweep" s SET
+          status = CASE
+            WHEN NOT EXISTS (SELECT 1 FROM "Trial" x WHERE x."sweepId" = s.id AND x.status = 'succeeded')
+             AND EXISTS (SELECT 1 FROM "Trial" x WHERE x."sweepId" = s.id AND x.status = 'failed')
+            THEN 'failed' ELSE 'succeeded' END::"SweepStatus",
+          "finishedAt" = ${ts(this.now())}
+        WHERE s.id = ${sweepId} AND s.status = 'running'
+          AND NOT EXISTS (SELECT 1 FROM "Trial" x WHERE x."sweepId" = s.id AND x.status IN ('queued', 'running'))
+        RETURNING s.id, s.status::text AS status
+      )
+      SELECT d.id, d.status FROM done d
+      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, json_build_object('kind', 'sweep', 'id', d.id, 'status', d.status)::text)) n`;
+    return rows[0]?.status ?? null;
+  }
+
+  // ---------------------------------------------------------------- the queue
+
+  /**
+   * Hands the oldest claimable trial (sweep createdAt, then ordinal; sweep running; notBefore
+   * null or past) to `workerId` for `leaseMs`, in one atomic statement (SKIP LOCKED: concurrent
+   * claimers never get the same trial and never wait on each other). Also sets the worker's
+   * currentTrialId. Null when nothing is claimable.
+   */
+  async claim(workerId: string, leaseMs: number): Promise<ClaimedTrial | null> {
+    const now = this.now();
+    const expires = new Date(now.getTime() + leaseMs);
+    const rows = await this.prisma.$queryRaw<ClaimedTrial[]>`
+      WITH picked AS (
+        SELECT t.id FROM "Trial" t JOIN "Sweep" s ON s.id = t."sweepId"
+        WHERE t.status = 'queued' AND s.status = 'running'
+          AND (t."notBefore" IS NULL OR t."notBefore" <= ${ts(now)})
+        ORDER BY s."createdAt", s.id, t.ordinal
+        LIMIT 1
+        FOR UPDATE OF t SKIP LOCKED
+      ), claimed AS (
+        UPDATE "Trial" t SET
+          status = 'running', attempt = t.attempt + 1, "leaseOwner" = ${workerId},
+          "leaseExpiresAt" = ${ts(expires)}, "startedAt" = ${ts(now)}, "finishedAt" = NULL,
+          "notBefore" = NULL, progress = 0
+        FROM picked WHERE t.id = picked.id AND t.status = 'queued'
+        RETURNING t.id, t."sweepId", t.attempt, t.seed, t.method, t.config
+      ), w AS (
+        UPDATE "Worker" SET "currentTrialId" = claimed.id, progress = 0, "lastHeartbeat" = ${ts(now)}, connected = true
+        FROM claimed WHERE "Worker".id = ${workerId}
+      )
+      SELECT c.id, c."sweepId", c.attempt, c.seed, c.method, c.config FROM claimed c
+      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'c', Prisma.sql`'running'`)})) n`;
+    const r = rows[0];
+    if (!r) return null;
+    return { id: r.id, sweepId: r.sweepId, attempt: r.attempt, seed: r.seed, method: r.method, config: r.config };
+  }
+
+  /** Extends the lease to now + leaseMs and records progress (also on the worker row). False: the lease is lost. */
+  async heartbeat(trialId: string, workerId: string, attempt: number, progress: number, leaseMs: number): Promise<boolean> {
+    const now = this.now();
+    const expires = new Date(now.getTime() + leaseMs);
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH t AS (
+        UPDATE "Trial" SET "leaseExpiresAt" = ${ts(expires)}, progress = ${progress}::float8
+        WHERE id = ${trialId} AND "leaseOwner" = ${workerId} AND attempt = ${attempt}::int AND status = 'running'
+        RETURNING id, "sweepId"
+      ), w AS (
+        UPDATE "Worker" SET "lastHeartbeat" = ${ts(now)}, progress = ${progress}::float8, "currentTrialId" = t.id, connected = true
+        FROM t WHERE "Worker".id = ${workerId}
+      )
+      SELECT t.id FROM t
+      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'running'`)})) n`;
+    return rows.length > 0;
+  }
+
+  /**
+   * Stores metric points of one attempt (NaN/±Infinity kept). Idempotent: a point already stored
+   * for (trial, attempt, name, step) is ignored (ON CONFLICT DO NOTHING). False: the lease is lost
+   * and nothing was stored.
+   */
+  async addMetrics(trialId: string, workerId: string, attempt: number, points: MetricPoint[]): Promise<boolean> {
+    // Values travel as text so NaN/Infinity survive JSON; float8 parses 'NaN', 'Infinity', '-Infinity'.
+    const json = JSON.stringify(points.map((p) => ({ step: p.step, epoch: p.epoch, name: p.name, value: String(p.value) })));
+    const rows = await this.prisma.$queryRaw<{ ok: number; inserted: number }[]>`
+      WITH t AS (
+        SELECT id, "sweepId" FROM "Trial"
+        WHERE id = ${trialId} AND "leaseOwner" = ${workerId} AND attempt = ${attempt}::int AND status = 'running'
+        FOR SHARE
+      ), ins AS (
+        INSERT INTO "TrialMetric" ("trialId", attempt, step, epoch, name, value, time)
+        SELECT t.id, ${attempt}::int, x.step, x.epoch, x.name, x.value::float8, ${ts(this.now())}
+        FROM t, jsonb_to_recordset(${json}::jsonb) AS x(step int, epoch float8, name text, value text)
+        ON CONFLICT ("trialId", attempt, name, step) DO NOTHING
+        RETURNING 1
+      ), n AS (
+        SELECT pg_notify(${CHANGES_CHANNEL}, json_build_object('kind', 'metric', 'id', t.id, 'sweepId', t."sweepId")::text)
+        FROM t WHERE EXISTS (SELECT 1 FROM ins)
+      )
+      SELECT (SELECT count(*) FROM t)::int AS ok, (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM n)::int AS notified`;
+    return (rows[0]?.ok ?? 0) > 0;
+  }
+
+  /**
+   * Records the result. 'duplicate': this worker's same attempt already completed it (a resent
+   * message; nothing changes). 'lost': the lease is not this worker's any more.
+   */
+  async complete(trialId: string, workerId: string, attempt: number, result: TrialResult): Promise<'ok' | 'duplicate' | 'lost'> {
+    const now = this.now();
+    const rows = await this.prisma.$queryRaw<{ id: string; sweepId: string }[]>`
+      WITH t AS (
+        UPDATE "Trial" SET
+          status = 'succeeded', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, "notBefore" = NULL,
+          progress = 1, error = NULL,
+          params = ${result.params}::int, "validPpl" = ${result.validPpl}::float8, "testPpl" = ${result.testPpl}::float8,
+          seconds = ${result.seconds}::float8, result = ${JSON.stringify(result)}::jsonb
+        WHERE id = ${trialId} AND "leaseOwner" = ${workerId} AND attempt = ${attempt}::int AND status = 'running'
+        RETURNING id, "sweepId"
+      ), w AS (
+        UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)}
+        FROM t WHERE "Worker".id = ${workerId} AND "Worker"."currentTrialId" = t.id
+      )
+      SELECT t.id, t."sweepId" FROM t
+      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'succeeded'`)})) n`;
+    const row = rows[0];
+    if (row) {
+      await this.refreshSweepStatus(row.sweepId);
+      return 'ok';
+    }
+    const cur = await this.prisma.trial.findUnique({ where: { id: trialId }, select: { status: true, leaseOwner: true, attempt: true } });
+    return cur && cur.status === 'succeeded' && cur.leaseOwner === workerId && cur.attempt === attempt ? 'duplicate' : 'lost';
+  }
+
+  /**
+   * A failed attempt. Retryable with attempts left: back to queued, claimable after
+   * retryBackoffMs(attempt). Otherwise failed, with the error text (prefixed by the kind unless it
+   * already says it, e.g. "diverged at step 12: loss is NaN").
+   */
+  async fail(trialId: string, workerId: string, attempt: number, f: FailInput): Promise<'requeued' | 'failed' | 'lost'> {
+    const now = this.now();
+    const notBefore = new Date(now.getTime() + this.backoffMs(attempt));
+    const retry = Prisma.sql`(${f.retryable}::boolean AND attempt < "maxAttempts")`;
+    const rows = await this.prisma.$queryRaw<{ id: string; sweepId: string; status: 'queued' | 'failed' }[]>`
+      WITH t AS (
+        UPDATE "Trial" SET
+          status = CASE WHEN ${retry} THEN 'queued' ELSE 'failed' END::"TrialStatus",
+          "notBefore" = CASE WHEN ${retry} THEN ${ts(notBefore)} ELSE NULL END,
+          "finishedAt" = CASE WHEN ${retry} THEN NULL ELSE ${ts(now)} END,
+          "leaseExpiresAt" = NULL, progress = NULL, error = ${failureText(f)}
+        WHERE id = ${trialId} AND "leaseOwner" = ${workerId} AND attempt = ${attempt}::int AND status = 'running'
+        RETURNING id, "sweepId", status::text AS status
+      ), w AS (
+        UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)}
+        FROM t WHERE "Worker".id = ${workerId} AND "Worker"."currentTrialId" = t.id
+      )
+      SELECT t.id, t."sweepId", t.status FROM t
+      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`t.status`)})) n`;
+    const row = rows[0];
+    if (!row) return 'lost';
+    if (row.status === 'failed') await this.refreshSweepStatus(row.sweepId);
+    return row.status === 'queued' ? 'requeued' : 'failed';
+  }
+
+  /**
+   * The worker gives the trial back unfinished (e.g. SIGINT): queued again at once, and
+   * maxAttempts is raised by one so the release costs no attempt (attempt itself only grows,
+   * keeping fencing tokens and metric curves unique). False: the lease was already lost.
+   */
+  async release(trialId: string, workerId: string, attempt: number, reason: string): Promise<boolean> {
+    const now = this.now();
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH t AS (
+        UPDATE "Trial" SET status = 'queued', "maxAttempts" = "maxAttempts" + 1,
+          "leaseExpiresAt" = NULL, "notBefore" = NULL, progress = NULL
+        WHERE id = ${trialId} AND "leaseOwner" = ${workerId} AND attempt = ${attempt}::int AND status = 'running'
+        RETURNING id, "sweepId"
+      ), w AS (
+        UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)}
+        FROM t WHERE "Worker".id = ${workerId} AND "Worker"."currentTrialId" = t.id
+      )
+      SELECT t.id FROM t
+      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'queued'`)})) n`;
+    if (rows.length) this.log?.('info', `trial ${trialId} released by ${workerId} (attempt ${attempt}): ${reason}`, { trialId, workerId, attempt });
+    return rows.length > 0;
+  }
+
+  /**
+   * Running trials whose lease expired before now: requeued with backoff while attempts are
+   * left, else failed with "lease expired after N attempts (last worker W)". One statement with
+   * SKIP LOCKED: safe to run from several coordinators at once (each expired trial is reaped once).
+   */
+  async reapExpired(): Promise<{ requeued: string[]; failed: string[] }> {
+    const now = this.now();
+    const left = Prisma.sql`(t.attempt < t."maxAttempts")`;
+    const rows = await this.prisma.$queryRaw<{ id: string; sweepId: string; status: 'queued' | 'failed' }[]>`
+      WITH expired AS (
+        SELECT id FROM "Trial"
+        WHERE status = 'running' AND "leaseExpiresAt" < ${ts(now)}
+        FOR UPDATE SKIP LOCKED
+      ), r AS (
+        UPDATE "Trial" t SET
+          status = CASE WHEN ${left} THEN 'queued' ELSE 'failed' END::"TrialStatus",
+          "notBefore" = CASE WHEN ${left}
+            THEN ${ts(now)} + LEAST(${this.backoffCapMs}::float8, ${this.backoffBaseMs}::float8 * power(2::float8, GREATEST(0, t.attempt - 1))) * interval '1 millisecond'
+            ELSE NULL END,
+          "finishedAt" = CASE WHEN ${left} THEN NULL ELSE ${ts(now)} END,
+          "leaseExpiresAt" = NULL, progress = NULL,
+          error = CASE WHEN ${left}
+            THEN format('lease expired (attempt %s, worker %s)', t.attempt, t."leaseOwner")
+            ELSE format('lease expired after %s attempts (last worker %s)', t.attempt, t."leaseOwner") END
+        FROM expired e
+        WHERE t.id = e.id AND t.status = 'running' AND t."leaseExpiresAt" < ${ts(now)}
+        RETURNING t.id, t."sweepId", t.status::text AS status
+      ), w AS (
+        UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL FROM r WHERE "Worker"."currentTrialId" = r.id
+      )
+      SELECT r.id, r."sweepId", r.status FROM r
+      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'r', Prisma.sql`r.status`)})) n`;
+    const requeued = rows.filter((r) => r.status === 'queued').map((r) => r.id);
+    const failed = rows.filter((r) => r.status === 'failed');
+    for (const sweepId of new Set(failed.map((r) => r.sweepId))) await this.refreshSweepStatus(sweepId);
+    return { requeued, failed: failed.map((r) => r.id) };
+  }
+
+  // ---------------------------------------------------------------- trial reads
+
+  async listTrials(q: ListTrialsQuery = {}): Promise<{ items: Trial[]; total: number }> {
+    const where: Prisma.TrialWhereInput = {};
+    if (q.sweepId) where.sweepId = q.sweepId;
+    if (q.method) where.method = q.method;
+    if (q.status) where.status = q.status;
+    const order = q.order ?? 'asc';
+    const sort = q.sort ?? 'ordinal';
+    let orderBy: Prisma.TrialOrderByWithRelationInput[];
+    switch (sort) {
+      case 'ordinal':
+        orderBy = [{ sweep: { createdAt: order } }, { sweepId: order }, { ordinal: order }];
+        break;
+      case 'createdAt':
+        orderBy = [{ createdAt: order }, { sweepId: order }, { ordinal: order }];
+        break;
+      default:
+        // Trials without the value (not finished yet) go last either way.
+        orderBy = [{ [sort]: { sort: order, nulls: 'last' } }, { sweepId: 'asc' }, { ordinal: 'asc' }];
+    }
+    const [items, total] = await Promise.all([
+      this.prisma.trial.findMany({ where, orderBy, take: Math.min(q.limit ?? 100, MAX_PAGE), skip: q.offset ?? 0 }),
+      this.prisma.trial.count({ where }),
+    ]);
+    return { items, total };
+  }
+
+  /** One trial with its metric curves, one per (attempt, name): a dead attempt's curve never mixes with the next. */
+  async getTrial(id: string): Promise<TrialWithCurves | null> {
+    const trial = await this.prisma.trial.findUnique({ where: { id } });
+    if (!trial) return null;
+    const metrics = await this.prisma.trialMetric.findMany({
+      where: { trialId: id },
+      orderBy: [{ attempt: 'asc' }, { name: 'asc' }, { step: 'asc' }],
+      select: { attempt: true, name: true, step: true, epoch: true, value: true, time: true },
+    });
+    const curves: Curve[] = [];
+    let cur: Curve | undefined;
+    for (const m of metrics) {
+      if (!cur || cur.attempt !== m.attempt || cur.name !== m.name) {
+        cur = { attempt: m.attempt, name: m.name, points: [] };
+        curves.push(cur);
+      }
+      cur.points.push({ step: m.step, epoch: m.epoch, value: m.value, time: m.time });
+    }
+    return { ...trial, curves };
+  }
+
+  /** Succeeded trials with their numbers (aggregation over seeds happens in the API). */
+  async leaderboardRows(q: { sweepId?: string | undefined } = {}): Promise<LeaderboardRow[]> {
+    const rows = await this.prisma.trial.findMany({
+      where: { status: 'succeeded', params: { not: null }, validPpl: { not: null }, testPpl: { not: null }, ...(q.sweepId ? { sweepId: q.sweepId } : {}) },
+      orderBy: [{ sweepId: 'asc' }, { ordinal: 'asc' }],
+      select: { id: true, sweepId: true, configKey: true, config: true, method: true, seed: true, params: true, validPpl: true, testPpl: true },
+    });
+    return rows.map((r) => ({ ...r, params: r.params!, validPpl: r.validPpl!, testPpl: r.testPpl! }));
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  /** Registers a worker, or revives its row when it reconnects with its id (connected again). Returns the id. */
+  async upsertWorker(w: WorkerInput): Promise<string> {
+    const id = w.id ?? newId('w');
+    const now = this.now();
+    const fields = { name: w.name, host: w.host, backend: w.backend, device: w.device, version: w.version, connected: true, connectedAt: now, lastHeartbeat: now };
+    await this.prisma.$transaction([
+      this.prisma.worker.upsert({ where: { id }, create: { id, ...fields }, update: fields }),
+      this.prisma.$queryRaw(notifySql({ kind: 'worker', id, status: 'connected' })),
+    ]);
+    return id;
+  }
+
+  /** The worker spoke: lastHeartbeat = now, connected; optionally its progress and current trial (null clears). */
+  async workerSeen(id: string, seen: { progress?: number | null; currentTrialId?: string | null } = {}): Promise<void> {
+    const data: Prisma.WorkerUpdateManyMutationInput = { lastHeartbeat: this.now(), connected: true };
+    if (seen.progress !== undefined) data.progress = seen.progress;
+    if (seen.currentTrialId !== undefined) data.currentTrialId = seen.currentTrialId;
+    await this.prisma.$transaction([
+      this.prisma.worker.updateMany({ where: { id }, data }),
+      this.prisma.$queryRaw(notifySql({ kind: 'worker', id, status: 'connected' })),
+    ]);
+  }
+
+  /** The worker's connection closed. Its trial keeps its lease (it may reconnect); the reaper handles the rest. */
+  async workerDisconnected(id: string): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.worker.updateMany({ where: { id }, data: { connected: false } }),
+      this.prisma.$queryRaw(notifySql({ kind: 'worker', id, status: 'disconnected' })),
+    ]);
+  }
+
+  /**
+   * Workers, connected first, then most recently seen. `connected` is false for a worker that
+   * disconnected or was not seen for staleWorkerMs (then `stale` is true). currentTrial is the
+   * trial it holds the lease of, if any.
+   */
+  async listWorkers(): Promise<WorkerInfo[]> {
+    const workers = await this.prisma.worker.findMany({ orderBy: [{ lastHeartbeat: 'desc' }, { id: 'asc' }] });
+    const ids = workers.map((w) => w.currentTrialId).filter((x): x is string => !!x);
+    const trials = ids.length
+      ? await this.prisma.trial.findMany({
+          where: { id: { in: ids }, status: 'running' },
+          select: { id: true, sweepId: true, attempt: true, method: true, seed: true, progress: true, leaseExpiresAt: true, leaseOwner: true },
+        })
+      : [];
+    const byId = new Map(trials.map((t) => [t.id, t]));
+    const now = this.now().getTime();
+    const out = workers.map((w): WorkerInfo => {
+      const stale = now - w.lastHeartbeat.getTime() > this.staleWorkerMs;
+      const t = w.currentTrialId ? byId.get(w.currentTrialId) : undefined;
+      const currentTrial =
+        t && t.leaseOwner === w.id
+          ? { id: t.id, sweepId: t.sweepId, attempt: t.attempt, method: t.method, seed: t.seed, progress: t.progress, leaseExpiresAt: t.leaseExpiresAt }
+          : null;
+      return { ...w, connected: w.connected && !stale, stale, currentTrial };
+    });
+    return out.sort((a, b) => Number(b.connected) - Number(a.connected));
+  }
+}

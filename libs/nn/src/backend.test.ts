@@ -1,0 +1,47 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, currentBackend, selectBackend } from './backend.ts';
+
+async function installed(pkg: string): Promise<boolean> {
+  try {
+    await import(/* @vite-ignore */ pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('selectBackend', () => {
+  it('initializes wasm under Node from the package dist folder and says whether SIMD is on', async () => {
+    const listeners = process.listeners('uncaughtException').length;
+    const info = await selectBackend('wasm');
+    expect(info.backend).toBe('wasm');
+    expect(info.device).toMatch(/^CPU wasm (SIMD|no SIMD), \d+ threads?$/);
+    expect(info.device.includes('no SIMD')).toBe(!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')));
+    expect(tf.getBackend()).toBe('wasm');
+    expect(currentBackend()).toEqual(info);
+    // the Emscripten module's rethrowing listeners are taken back
+    expect(process.listeners('uncaughtException').length).toBe(listeners);
+    const y = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]));
+    expect(Array.from(y.dataSync())).toEqual([19, 22, 43, 50]);
+  });
+
+  it('switches to the pure-JS cpu backend and back', async () => {
+    expect(await selectBackend('cpu')).toEqual({ backend: 'cpu', device: 'CPU (pure JS)' });
+    expect(tf.getBackend()).toBe('cpu');
+    expect((await selectBackend('wasm')).backend).toBe('wasm');
+  });
+
+  it('throws a clear error for an explicit choice that cannot load', async () => {
+    if (await installed('@tensorflow/tfjs-node')) return; // only meaningful where it is absent
+    await expect(selectBackend('tensorflow')).rejects.toThrow(/backend "tensorflow" needs @tensorflow\/tfjs-node, which could not be loaded/);
+    await expect(selectBackend('nope' as 'cpu')).rejects.toThrow(/unknown backend "nope"/);
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('auto picks the first that loads', async () => {
+    const info = await selectBackend('auto');
+    expect(BACKENDS).toContain(info.backend);
+    if (!(await installed('@tensorflow/tfjs-node-gpu')) && !(await installed('@tensorflow/tfjs-node'))) expect(info.backend).toBe('wasm');
+  });
+});

@@ -1,0 +1,156 @@
+// TensorFlow.js backend selection: native TensorFlow (GPU, CPU) when installed, else wasm, else pure JS.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export type BackendPreference = 'auto' | BackendName;
+
+export interface BackendInfo {
+  /** The choice that loaded: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'. */
+  backend: BackendName;
+  /** What it runs on, for humans: "NVIDIA H100 80GB HBM3", "CPU wasm SIMD, 1 thread", … */
+  device: string;
+}
+
+/** The native packages are optional dependencies: usually absent, so never imported statically. */
+const NATIVE_PACKAGE: Record<'tensorflow-gpu' | 'tensorflow', string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+};
+
+let current: BackendInfo | undefined;
+let wasmPathsSet = false;
+
+/** The backend chosen by the last successful selectBackend, if any. */
+export function currentBackend(): BackendInfo | undefined {
+  return current && tf.getBackend() === tfName(current.backend) ? current : undefined;
+}
+
+const tfName = (b: BackendName) => (b === 'tensorflow-gpu' ? 'tensorflow' : b);
+
+function gpuName(): string {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const names = out.split('\n').map((l) => l.trim()).filter(Boolean);
+    if (names.length === 0) return 'CUDA GPU';
+    return names.length === 1 ? names[0]! : `${names.length}× ${names[0]!}`;
+  } catch {
+    return 'CUDA GPU';
+  }
+}
+
+async function loadNative(choice: 'tensorflow-gpu' | 'tensorflow'): Promise<string> {
+  const pkg = NATIVE_PACKAGE[choice];
+  try {
+    await import(/* @vite-ignore */ pkg);
+  } catch (e) {
+    throw new Error(`backend "${choice}" needs ${pkg}, which could not be loaded (${firstLine(e)})`);
+  }
+  // The native package registers its backend on the @tensorflow/tfjs-core it resolves; when npm
+  // gave it a copy of its own, ours never sees it.
+  if (!tf.findBackendFactory('tensorflow')) {
+    throw new Error(`${pkg} loaded but registered no "tensorflow" backend on this @tensorflow/tfjs-core ${tf.version_core} (a second tfjs-core copy?)`);
+  }
+  if (!(await tf.setBackend('tensorflow'))) throw new Error(`backend "${choice}": ${pkg} is installed but its backend failed to initialize`);
+  return choice === 'tensorflow-gpu' ? gpuName() : 'CPU (libtensorflow)';
+}
+
+/** Directory of @tensorflow/tfjs-backend-wasm's dist folder, with a trailing slash (where its .wasm files lie). */
+export function wasmDistDir(): string {
+  const require = createRequire(import.meta.url);
+  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;
+}
+
+async function loadWasm(): Promise<string> {
+  if (!wasmPathsSet) {
+    setWasmPaths(wasmDistDir());
+    wasmPathsSet = true;
+  }
+  // The Emscripten module adds process listeners that rethrow every uncaught exception and
+  // unhandled rejection from inside its minified source (Node then prints a ~50 kB line):
+  // take back the ones it adds.
+  type Listener = (...args: unknown[]) => void;
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const listeners = (ev: string) => process.listeners(ev as 'exit') as Listener[];
+  const before = events.map((ev) => new Set(listeners(ev)));
+  let ok = false;
+  try {
+    ok = await tf.setBackend('wasm');
+  } catch (e) {
+    throw new Error(`backend "wasm" failed to initialize (${firstLine(e)})`);
+  } finally {
+    events.forEach((ev, i) => {
+      for (const l of listeners(ev)) if (!before[i]!.has(l)) process.removeListener(ev, l);
+    });
+  }
+  if (!ok) throw new Error(`backend "wasm" failed to initialize from ${wasmDistDir()}`);
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  let threads = 1;
+  try {
+    const mod = (tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } }).wasm;
+    threads = mod?.tfjs?.getThreadsCount?.() ?? 1;
+  } catch {
+    // older builds lack the call: single-threaded
+  }
+  return `CPU wasm ${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}`;
+}
+
+async function loadCpu(): Promise<string> {
+  if (!(await tf.setBackend('cpu'))) throw new Error('backend "cpu" failed to initialize');
+  // Its first use prints "install our node backend" to the console; we chose it knowingly.
+  const cpu = tf.backend() as unknown as { firstUse?: boolean };
+  if (cpu.firstUse) cpu.firstUse = false;
+  return 'CPU (pure JS)';
+}
+
+function load(choice: BackendName): Promise<string> {
+  switch (choice) {
+    case 'tensorflow-gpu':
+    case 'tensorflow':
+      return loadNative(choice);
+    case 'wasm':
+      return loadWasm();
+    case 'cpu':
+      return loadCpu();
+  }
+}
+
+/**
+ * Makes a TensorFlow.js backend current and says which: with 'auto', the first that loads of
+ * tensorflow-gpu (@tensorflow/tfjs-node-gpu), tensorflow (@tensorflow/tfjs-node), wasm and cpu
+ * (pure JS). An explicit choice that cannot load throws, naming the reason.
+ */
+export async function selectBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
+  if (prefer !== 'auto' && !BACKENDS.includes(prefer)) {
+    throw new Error(`unknown backend "${String(prefer)}": expected auto, ${BACKENDS.join(', ')}`);
+  }
+  if (prefer !== 'auto' && current?.backend === prefer && tf.getBackend() === tfName(prefer)) return current;
+  const order: BackendName[] = prefer === 'auto' ? [...BACKENDS] : [prefer];
+  const failures: string[] = [];
+  for (const choice of order) {
+    try {
+      const device = await load(choice);
+      await tf.ready();
+      current = { backend: choice, device };
+      return current;
+    } catch (e) {
+      if (prefer !== 'auto') throw e;
+      failures.push(firstLine(e));
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could be loaded: ${failures.join('; ')}`);
+}
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
+  return msg.split('\n')[0] ?? msg;
+}

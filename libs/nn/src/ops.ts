@@ -1,0 +1,202 @@
+// Differentiable ops whose tfjs gradients are missing or slow on the wasm backend.
+import * as tf from '@tensorflow/tfjs-core';
+import { ensureGradients } from './gradients.ts';
+
+type Args = Array<tf.Tensor | tf.GradSaveFunc>;
+
+/**
+ * Embedding lookup E:[V,d], ids:[n] → [n,d]. Its gradient is accumulated row by row in JS from
+ * dy (the ids are on the CPU anyway): wasm has no UnsortedSegmentSum, which tf.gather's gradient
+ * needs, and the cpu backend's loops over every segment.
+ */
+export function embeddingLookup(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
+  ensureGradients();
+  const [vocab, dim] = table.shape;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!(id >= 0 && id < vocab)) throw new RangeError(`token id ${id} at ${i} outside the vocabulary 0..${vocab - 1}`);
+  }
+  const f = tf.customGrad((...args: Args) => {
+    const e = args[0] as tf.Tensor2D;
+    const idx = tf.tensor1d(ids, 'int32');
+    const value = tf.gather(e, idx) as tf.Tensor2D;
+    idx.dispose();
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor) => {
+        const g = dy.dataSync() as Float32Array;
+        const acc = new Float32Array(vocab * dim);
+        for (let i = 0; i < ids.length; i++) {
+          const dst = ids[i]! * dim;
+          const src = i * dim;
+          for (let j = 0; j < dim; j++) acc[dst + j]! += g[src + j]!;
+        }
+        return tf.tensor2d(acc, [vocab, dim]);
+      },
+    };
+  });
+  return f(table) as tf.Tensor2D;
+}
+
+/**
+ * Matrix product a:[m,k] · b:[k,n] → [m,n] whose gradients transpose explicitly
+ * (da = dy·transpose(b), db = transpose(a)·dy): wasm's matmul is fast only without transposed
+ * operands, and tf.matMul's own gradient passes them transposed.
+ */
+export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  ensureGradients();
+  const f = tf.customGrad((...args: Args) => {
+    const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([x, w]);
+    return {
+      value: tf.matMul(x, w),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return tf.tidy(() => [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy as tf.Tensor2D)]);
+      },
+    };
+  });
+  return f(a, b) as tf.Tensor2D;
+}
+
+/**
+ * Summed softmax cross-entropy: logits:[n,V], targets:[n] → scalar Σᵢ −log softmax(logitsᵢ)[targetᵢ].
+ * One exp pass: the forward keeps e = exp(z − max) and its row sums s; the gradient is
+ * dy·(e/s − onehot), the onehot part scattered as floats (a float32 tf.oneHot writes integer
+ * bit patterns on wasm).
+ */
+export function softmaxCrossEntropySum(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+  ensureGradients();
+  const [n, vocab] = logits.shape;
+  if (targets.length !== n) throw new Error(`softmaxCrossEntropySum: ${n} rows of logits but ${targets.length} targets`);
+  const flat = new Int32Array(n);
+  const pairs = new Int32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const y = targets[i]!;
+    if (!(y >= 0 && y < vocab)) throw new RangeError(`target ${y} at ${i} outside the vocabulary 0..${vocab - 1}`);
+    flat[i] = i * vocab + y;
+    pairs[2 * i] = i;
+    pairs[2 * i + 1] = y;
+  }
+  const f = tf.customGrad((...args: Args) => {
+    const [z, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const mx = tf.max(z, 1, true);
+    const e = tf.exp(tf.sub(z, mx));
+    const s = tf.sum(e, 1, true);
+    save([e, s]);
+    const picked = tf.gather(tf.reshape(z, [n * vocab]), tf.tensor1d(flat, 'int32'));
+    // per row: log Σ exp(z − max) + max − z[target]
+    const value = tf.sum(tf.sub(tf.reshape(tf.add(tf.log(s), mx), [n]), picked)) as tf.Scalar;
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [se, ss] = saved as [tf.Tensor2D, tf.Tensor2D];
+          const probsTimesDy = tf.mul(se, tf.div(dy, ss));
+          const atTargets = tf.scatterND(tf.tensor2d(pairs, [n, 2], 'int32'), tf.mul(tf.ones([n]), dy), [n, vocab]);
+          return tf.sub(probsTimesDy, atTargets);
+        }),
+    };
+  });
+  return f(logits) as tf.Scalar;
+}
+
+/**
+ * x:[n·r, c] → n tensors [r, c] (row blocks), through one download and n small uploads: the
+ * wasm backend's Slice (and so split/unstack) copies its whole input on every call, O(n²).
+ * Not differentiable: for use inside custom gradients.
+ */
+export function rowBlocks(x: tf.Tensor2D, n: number): tf.Tensor2D[] {
+  const [rows, cols] = x.shape;
+  if (rows % n !== 0) throw new Error(`rowBlocks: ${rows} rows do not split into ${n} blocks`);
+  const r = rows / n;
+  const data = x.dataSync() as Float32Array;
+  return Array.from({ length: n }, (_, i) => tf.tensor2d(data.subarray(i * r * cols, (i + 1) * r * cols), [r, cols]));
+}
+
+/** Row blocks of x: rowBlocks on wasm, tf.split elsewhere (where slicing is cheap and a download is not). */
+function timeBlocks(x: tf.Tensor2D, n: number): tf.Tensor2D[] {
+  return tf.getBackend() === 'wasm' ? rowBlocks(x, n) : (tf.split(x, n, 0) as tf.Tensor2D[]);
+}
+
+/**
+ * A whole LSTM layer over T steps, with a hand-written backward pass (one tape node instead of
+ * ~25 per step; the recurrent weight gradient as one matmul over all steps).
+ *
+ * xProj:[T·B, 4h] (input projections plus bias, time-major, gate order i, f, o, g), wh:[h, 4h],
+ * h0, c0:[B, h] (constants: no gradient flows into the initial state) →
+ * [(T+1)·B, h]: the T outputs h₁…h_T followed by the final cell state c_T (for the next window;
+ * its gradient is ignored).
+ *
+ *   gates = xProj_t + h_{t−1}·Wh;  i, f, o = σ(·);  g = tanh(·)
+ *   c_t = f⊙c_{t−1} + i⊙g;  h_t = o⊙tanh(c_t)
+ */
+export function lstmSequence(xProj: tf.Tensor2D, wh: tf.Tensor2D, h0: tf.Tensor2D, c0: tf.Tensor2D): tf.Tensor2D {
+  ensureGradients();
+  const [B, h] = h0.shape;
+  const T = xProj.shape[0] / B;
+  if (!Number.isInteger(T) || T < 1 || xProj.shape[1] !== 4 * h || wh.shape[0] !== h || wh.shape[1] !== 4 * h) {
+    throw new Error(`lstmSequence: xProj [${xProj.shape}], Wh [${wh.shape}], state [${h0.shape}] do not fit`);
+  }
+  const f = tf.customGrad((...args: Args) => {
+    const [xp, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const steps = timeBlocks(xp, T);
+    // per step: input, forget and output gates, candidate g, cell and hidden state, each [B, h]
+    const seq: Record<'i' | 'f' | 'o' | 'g' | 'c' | 'h', tf.Tensor2D[]> = { i: [], f: [], o: [], g: [], c: [], h: [] };
+    let hPrev = h0;
+    let cPrev = c0;
+    for (let t = 0; t < T; t++) {
+      const gates = tf.add(steps[t]!, tf.matMul(hPrev, w)) as tf.Tensor2D;
+      const [i, fg, o] = tf.split(tf.sigmoid(tf.slice(gates, [0, 0], [B, 3 * h])), 3, 1) as tf.Tensor2D[];
+      const g = tf.tanh(tf.slice(gates, [0, 3 * h], [B, h]));
+      cPrev = tf.add(tf.mul(fg!, cPrev), tf.mul(i!, g)) as tf.Tensor2D;
+      hPrev = tf.mul(o!, tf.tanh(cPrev)) as tf.Tensor2D;
+      seq.i.push(i!);
+      seq.f.push(fg!);
+      seq.o.push(o!);
+      seq.g.push(g);
+      seq.c.push(cPrev);
+      seq.h.push(hPrev);
+    }
+    // Saved only while a gradient tape records (a no-op in evaluation).
+    save([w, ...seq.i, ...seq.f, ...seq.o, ...seq.g, ...seq.c, ...seq.h]);
+    return {
+      value: tf.concat([...seq.h, cPrev], 0),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const sw = saved[0] as tf.Tensor2D;
+          const part = (k: number) => saved.slice(1 + k * T, 1 + (k + 1) * T) as tf.Tensor2D[];
+          const [is, fs, os, gs, cs, hs] = [0, 1, 2, 3, 4, 5].map(part) as [tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[]];
+          // Everything that does not depend on the backward recurrence, for all steps at once: [T·B, ·]
+          const [i, o, g, c] = [tf.concat(is, 0), tf.concat(os, 0), tf.concat(gs, 0), tf.concat(cs, 0)];
+          const cPrevAll = tf.concat([c0, ...cs.slice(0, T - 1)], 0);
+          const hPrevAll = tf.concat([h0, ...hs.slice(0, T - 1)], 0);
+          const sig = tf.concat([i, tf.concat(fs, 0), o], 1);
+          const tc = tf.tanh(c);
+          // d(pre-activation) = [dc·g·σ'(i), dc·c_{t−1}·σ'(f), dh·tanh(c)·σ'(o), dc·i·tanh'(g)] = [dc, dc, dh, dc] ⊙ k
+          const k = tf.mul(tf.concat([g, cPrevAll, tc, i], 1), tf.concat([tf.mul(sig, tf.sub(1, sig)), tf.sub(1, tf.square(g))], 1));
+          const oDtc = tf.mul(o, tf.sub(1, tf.square(tc))); // ∂h/∂c given dh
+          const [dOut, ks, oDtcs] = [timeBlocks(dy as tf.Tensor2D, T + 1), timeBlocks(k as tf.Tensor2D, T), timeBlocks(oDtc as tf.Tensor2D, T)];
+          const whT = tf.transpose(sw) as tf.Tensor2D;
+          const dGates: tf.Tensor2D[] = new Array(T);
+          let dhNext: tf.Tensor2D | undefined;
+          let dcNext: tf.Tensor2D | undefined;
+          for (let t = T - 1; t >= 0; t--) {
+            const dh = (dhNext ? tf.add(dOut[t]!, dhNext) : dOut[t]!) as tf.Tensor2D;
+            const dcLocal = tf.mul(dh, oDtcs[t]!) as tf.Tensor2D;
+            const dc = (dcNext ? tf.add(dcLocal, dcNext) : dcLocal) as tf.Tensor2D;
+            const dg = tf.mul(tf.concat([dc, dc, dh, dc], 1), ks[t]!) as tf.Tensor2D;
+            dGates[t] = dg;
+            if (t > 0) {
+              dhNext = tf.matMul(dg, whT) as tf.Tensor2D;
+              dcNext = tf.mul(dc, fs[t]!) as tf.Tensor2D;
+            }
+          }
+          const dXProj = tf.concat(dGates, 0);
+          const dWh = tf.matMul(tf.transpose(hPrevAll), dXProj);
+          return [dXProj, dWh];
+        }),
+    };
+  });
+  return f(xProj, wh) as tf.Tensor2D;
+}

@@ -1,0 +1,383 @@
+// Training and evaluation of one trial: truncated BPTT on the train stream, perplexity on valid/test.
+import * as tf from '@tensorflow/tfjs-core';
+import type { MetricPoint, TrialConfig, TrialResult } from '@lmsweep/protocol';
+import { currentBackend, selectBackend, type BackendPreference } from './backend.ts';
+import { EOS, LmBatches, type Corpus } from './corpus.ts';
+import { disposeState, LstmLm, lstmLmParamCount, type LstmState } from './lstm-lm.ts';
+import { createRng, type Rng } from './random.ts';
+
+/**
+ * The loss became NaN or ±Infinity (or the gradient norm, or an evaluated perplexity did).
+ * Not worth retrying with the same seed.
+ */
+export class DivergedError extends Error {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    what = 'loss',
+  ) {
+    super(`training diverged at step ${step}: ${what} is ${loss}`);
+    this.name = 'DivergedError';
+  }
+}
+
+/** The caller's AbortSignal fired; the trial stopped at a step boundary. */
+export class AbortedError extends Error {
+  constructor(
+    readonly step: number,
+    readonly reason?: unknown,
+  ) {
+    super(`trial aborted at step ${step}${reason instanceof Error ? `: ${reason.message}` : typeof reason === 'string' ? `: ${reason}` : ''}`);
+    this.name = 'AbortedError';
+  }
+}
+
+export interface TrialProgress {
+  /** Optimizer steps done. */
+  step: number;
+  totalSteps: number;
+  /** step / totalSteps. */
+  progress: number;
+  /** Training tokens per second of training time so far. */
+  tokensPerSecond: number;
+  /**
+   * Estimated seconds left: the remaining training steps at the rate so far, plus the remaining
+   * evaluations at an assumed 3× the training rate (a forward pass costs about a third of a step).
+   */
+  etaSeconds: number;
+  /** Per-token mean NLL of the last step. */
+  trainLoss: number;
+}
+
+export interface RunTrialOptions {
+  config: TrialConfig;
+  seed: number;
+  corpus: Corpus;
+  signal?: AbortSignal;
+  onProgress?: (p: TrialProgress) => void;
+  /** Batches of metric points (train_loss and lr every few steps, valid_ppl and test_ppl); awaited. */
+  onMetrics?: (points: MetricPoint[]) => void | Promise<void>;
+  /** Backend to select first ('wasm', 'cpu', …); absent: the current one, or selectBackend('auto') if none. */
+  backend?: string;
+  /** Rows evaluated in parallel (default 20). */
+  evalBatchSize?: number;
+}
+
+export interface TrainingPlan {
+  /** Windows of batchSize × unroll tokens in one pass over the train stream. */
+  stepsPerEpoch: number;
+  /** Steps this trial takes: epochs, cut by budget.maxSteps and budget.maxTokens. */
+  totalSteps: number;
+  tokensPerStep: number;
+}
+
+/** How many steps a config trains on a train stream of trainTokens tokens. */
+export function trainingPlan(config: TrialConfig, trainTokens: number): TrainingPlan {
+  const { batchSize, unroll, epochs } = config.training;
+  const stepsPerEpoch = Math.max(0, Math.floor((Math.floor(trainTokens / batchSize) - 1) / unroll));
+  if (stepsPerEpoch === 0) {
+    throw new Error(`the train split (${trainTokens} tokens) is too short for batchSize ${batchSize} × unroll ${unroll}: need at least ${batchSize * (unroll + 1)} tokens`);
+  }
+  const tokensPerStep = batchSize * unroll;
+  let totalSteps = Math.max(1, Math.ceil(epochs * stepsPerEpoch - 1e-9));
+  if (config.budget.maxSteps !== undefined) totalSteps = Math.min(totalSteps, config.budget.maxSteps);
+  if (config.budget.maxTokens !== undefined) totalSteps = Math.min(totalSteps, Math.max(1, Math.ceil(config.budget.maxTokens / tokensPerStep)));
+  return { stepsPerEpoch, totalSteps, tokensPerStep };
+}
+
+/**
+ * Learning rate in epoch `epoch` (0-based): lr · lrDecay^k, k = completed epochs counted from
+ * the ceil(decayStart)-th on (at least the first): decayStart 4 keeps epochs 0–3 at lr and runs
+ * epoch 4 at lr·lrDecay (Zaremba's schedule).
+ */
+export function learningRate(training: TrialConfig['training'], epoch: number): number {
+  const k = Math.max(0, epoch - Math.max(1, Math.ceil(training.decayStart)) + 1);
+  return training.lr * training.lrDecay ** k;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+interface Optimizer {
+  apply(grads: tf.NamedTensorMap, scale: number, lr: number): void;
+  dispose(): void;
+}
+
+function sgd(vars: tf.Variable[]): Optimizer {
+  return {
+    apply(grads, scale, lr) {
+      tf.tidy(() => {
+        for (const v of vars) v.assign(tf.sub(v, tf.mul(grads[v.name]!, lr * scale)));
+      });
+    },
+    dispose() {},
+  };
+}
+
+function adam(vars: tf.Variable[], beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Optimizer {
+  const zeros = (v: tf.Variable) => {
+    const z = tf.zerosLike(v);
+    const slot = tf.variable(z, false);
+    z.dispose();
+    return slot;
+  };
+  const m = vars.map(zeros);
+  const s = vars.map(zeros);
+  let t = 0;
+  return {
+    apply(grads, scale, lr) {
+      t++;
+      const alpha = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+      tf.tidy(() => {
+        vars.forEach((v, i) => {
+          const g = tf.mul(grads[v.name]!, scale);
+          const mi = m[i]!;
+          const si = s[i]!;
+          mi.assign(tf.add(tf.mul(mi, beta1), tf.mul(g, 1 - beta1)));
+          si.assign(tf.add(tf.mul(si, beta2), tf.mul(tf.square(g), 1 - beta2)));
+          v.assign(tf.sub(v, tf.div(tf.mul(mi, alpha), tf.add(tf.sqrt(si), eps))));
+        });
+      });
+    },
+    dispose() {
+      for (const x of [...m, ...s]) x.dispose();
+    },
+  };
+}
+
+function keepState(s: LstmState): LstmState {
+  for (const t of [...s.h, ...s.c]) tf.keep(t);
+  return s;
+}
+
+/** Runs the model on one window without gradients; returns Σ NLL and the next state (fresh tensors). */
+function forwardNoGrad(model: LstmLm, x: Int32Array, y: Int32Array, batch: number, state: LstmState): { nll: number; state: LstmState } {
+  let next: LstmState | undefined;
+  const lossSum = tf.tidy(() => {
+    const r = model.forward(x, y, batch, state);
+    next = keepState(r.state);
+    return r.lossSum;
+  });
+  const nll = lossSum.dataSync()[0]!;
+  lossSum.dispose();
+  return { nll, state: next! };
+}
+
+export interface EvalOptions {
+  /** Id of `<eos>`: the context before the first token. */
+  eosId: number;
+  /** Rows run in parallel (default 20). */
+  batchSize?: number;
+  /** Window length (default 35). */
+  unroll?: number;
+  signal?: AbortSignal;
+  /** Step reported by an AbortedError. */
+  step?: number;
+}
+
+/**
+ * Perplexity exp(mean NLL) over every token of `tokens` (the first predicted from `<eos>`).
+ * The stream is cut into up to batchSize contiguous rows, each starting from a zero state;
+ * the remainder that does not fill a row continues the last row at batch 1, so no token is skipped.
+ */
+export async function evaluatePerplexity(model: LstmLm, tokens: Int32Array, opts: EvalOptions): Promise<{ perplexity: number; meanNll: number; tokens: number }> {
+  const n = tokens.length;
+  if (n === 0) throw new Error('evaluatePerplexity: no tokens');
+  const unroll = opts.unroll ?? 35;
+  const rows = Math.max(1, Math.min(opts.batchSize ?? 20, Math.floor(n / unroll)));
+  const rowLen = Math.floor(n / rows);
+  const prev = (i: number) => (i === 0 ? opts.eosId : tokens[i - 1]!);
+  let total = 0;
+  let state = model.zeroState(rows);
+  const run = async (starts: (b: number) => number, batch: number, length: number) => {
+    for (let s = 0; s < length; s += unroll) {
+      if (opts.signal?.aborted) throw new AbortedError(opts.step ?? 0, opts.signal.reason);
+      const T = Math.min(unroll, length - s);
+      const x = new Int32Array(T * batch);
+      const y = new Int32Array(T * batch);
+      for (let b = 0; b < batch; b++) {
+        const base = starts(b) + s;
+        for (let t = 0; t < T; t++) {
+          x[t * batch + b] = prev(base + t);
+          y[t * batch + b] = tokens[base + t]!;
+        }
+      }
+      const r = forwardNoGrad(model, x, y, batch, state);
+      disposeState(state);
+      state = r.state;
+      total += r.nll;
+      await yieldToEventLoop();
+    }
+  };
+  try {
+    await run((b) => b * rowLen, rows, rowLen);
+    const rest = n - rows * rowLen;
+    if (rest > 0) {
+      const last = rows - 1;
+      const sliced: LstmState = {
+        h: state.h.map((t) => tf.slice(t, [last, 0], [1, -1])),
+        c: state.c.map((t) => tf.slice(t, [last, 0], [1, -1])),
+      };
+      disposeState(state);
+      state = sliced;
+      await run(() => rows * rowLen, 1, rest);
+    }
+  } finally {
+    disposeState(state);
+  }
+  const meanNll = total / n;
+  return { perplexity: Math.exp(meanNll), meanNll, tokens: n };
+}
+
+/**
+ * Trains one LSTM LM trial and evaluates it. SGD uses Zaremba's loss (Σ over the unroll, mean
+ * over the batch); Adam the per-token mean. Global-norm clipping at training.clip; the rate decays
+ * per learningRate(). The hidden state carries across windows (detached) and resets each epoch.
+ * Yields to the event loop every step. Throws DivergedError on a NaN/Inf loss, gradient norm or perplexity,
+ * AbortedError when `signal` fires; either way every tensor it made is disposed.
+ * `seconds` is wall time including evaluation; `tokensPerSecond` counts training time only.
+ */
+export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
+  const { config, seed, corpus, signal } = opts;
+  const started = performance.now();
+  if (opts.backend) await selectBackend(opts.backend as BackendPreference);
+  else if (!currentBackend()) await selectBackend('auto');
+  const backendName = currentBackend()?.backend ?? tf.getBackend();
+
+  const vocab = corpus.vocab.length;
+  const eosId = corpus.vocab.indexOf(EOS);
+  if (eosId < 0) throw new Error(`the corpus vocabulary has no ${EOS}`);
+  const { batchSize: B, unroll: T, optimizer: optName, clip } = config.training;
+  const plan = trainingPlan(config, corpus.train.length);
+  const { stepsPerEpoch, totalSteps, tokensPerStep } = plan;
+  const batches = new LmBatches(corpus.train, B, T);
+  const count = lstmLmParamCount(vocab, config.model);
+  const logEvery = Math.max(1, Math.min(10, Math.floor(totalSteps / 20)));
+  const lossScale = optName === 'sgd' ? 1 / B : 1 / (B * T);
+  const evalTokens = config.budget.evalTokens;
+  const evalSplit = (s: Int32Array) => (evalTokens !== undefined && evalTokens < s.length ? s.subarray(0, evalTokens) : s);
+  const evalEvery = config.budget.evalEvery;
+  /** Tokens still to evaluate after `step`: the periodic validation runs and the final valid + test. */
+  const evalTokensLeft = (step: number) => {
+    const periodic = evalEvery === undefined ? 0 : Math.floor((totalSteps - 1) / evalEvery) - Math.floor(step / evalEvery);
+    return Math.max(0, periodic) * evalSplit(corpus.valid).length + evalSplit(corpus.valid).length + evalSplit(corpus.test).length;
+  };
+
+  const pending: MetricPoint[] = [];
+  const flush = async () => {
+    if (pending.length === 0 || !opts.onMetrics) return void pending.splice(0);
+    await opts.onMetrics(pending.splice(0));
+  };
+  const point = (step: number, name: string, value: number) => pending.push({ step, epoch: step / stepsPerEpoch, name, value });
+
+  let model: LstmLm | undefined;
+  let optimizer: Optimizer | undefined;
+  let state: LstmState | undefined;
+  try {
+    model = new LstmLm(vocab, config.model, seed);
+    const m = model;
+    optimizer = optName === 'adam' ? adam(m.variables) : sgd(m.variables);
+    const dropoutRng: Rng = createRng(seed, 1);
+    const evaluate = async (split: Int32Array, step: number, name: string) => {
+      const ppl = (await evaluatePerplexity(m, evalSplit(split), { eosId, batchSize: opts.evalBatchSize, signal, step })).perplexity;
+      if (!Number.isFinite(ppl)) {
+        point(step, name, ppl);
+        await flush().catch(() => undefined);
+        throw new DivergedError(step, ppl, name === 'valid_ppl' ? 'validation perplexity' : 'test perplexity');
+      }
+      return ppl;
+    };
+
+    let trainSeconds = 0;
+    let intervalLoss = 0;
+    let intervalSteps = 0;
+    let lastLoss = NaN;
+    let lastIntervalLoss: number | undefined;
+    for (let s = 0; s < totalSteps; s++) {
+      if (signal?.aborted) throw new AbortedError(s, signal.reason);
+      const t0 = performance.now();
+      const epoch = Math.floor(s / stepsPerEpoch);
+      const w = s % stepsPerEpoch;
+      if (w === 0 || !state) {
+        disposeState(state);
+        state = m.zeroState(B);
+      }
+      const lr = learningRate(config.training, epoch);
+      const { x, y } = batches.window(w);
+      let next: LstmState | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const r = m.forward(x, y, B, state!, dropoutRng);
+        next = keepState(r.state);
+        return tf.mul(r.lossSum, lossScale) as tf.Scalar;
+      }, m.variables);
+      disposeState(state);
+      state = next;
+      const loss = (value.dataSync()[0]! / lossScale) / (B * T);
+      value.dispose();
+      const normT = tf.tidy(() => tf.sqrt(tf.addN(m.variables.map((v) => tf.sum(tf.square(grads[v.name]!))))));
+      const norm = normT.dataSync()[0]!;
+      normT.dispose();
+      const bad = !Number.isFinite(loss) ? { what: 'loss', v: loss } : !Number.isFinite(norm) ? { what: 'gradient norm', v: norm } : undefined;
+      if (bad) {
+        tf.dispose(grads);
+        point(s + 1, 'train_loss', loss);
+        await flush().catch(() => undefined);
+        throw new DivergedError(s + 1, bad.v, bad.what);
+      }
+      optimizer.apply(grads, norm > clip ? clip / norm : 1, lr);
+      tf.dispose(grads);
+      trainSeconds += (performance.now() - t0) / 1000;
+
+      const step = s + 1;
+      lastLoss = loss;
+      intervalLoss += loss;
+      intervalSteps++;
+      if (step % logEvery === 0 || step === totalSteps) {
+        lastIntervalLoss = intervalLoss / intervalSteps;
+        point(step, 'train_loss', lastIntervalLoss);
+        point(step, 'lr', lr);
+        intervalLoss = 0;
+        intervalSteps = 0;
+      }
+      const tokensPerSecond = (step * tokensPerStep) / Math.max(trainSeconds, 1e-9);
+      opts.onProgress?.({
+        step,
+        totalSteps,
+        progress: step / totalSteps,
+        tokensPerSecond,
+        etaSeconds: ((totalSteps - step) * tokensPerStep + evalTokensLeft(step) / 3) / tokensPerSecond,
+        trainLoss: loss,
+      });
+      if (evalEvery !== undefined && step % evalEvery === 0 && step < totalSteps) {
+        point(step, 'valid_ppl', await evaluate(corpus.valid, step, 'valid_ppl'));
+      }
+      if (pending.length > 0) await flush();
+      await yieldToEventLoop();
+    }
+    disposeState(state);
+    state = undefined;
+
+    const validPpl = await evaluate(corpus.valid, totalSteps, 'valid_ppl');
+    point(totalSteps, 'valid_ppl', validPpl);
+    const testPpl = await evaluate(corpus.test, totalSteps, 'test_ppl');
+    point(totalSteps, 'test_ppl', testPpl);
+    await flush();
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      params: count.total,
+      paramsByLayer: count.byLayer,
+      validPpl,
+      testPpl,
+      trainLoss: lastIntervalLoss ?? lastLoss,
+      steps: totalSteps,
+      tokens: totalSteps * tokensPerStep,
+      seconds,
+      tokensPerSecond: (totalSteps * tokensPerStep) / Math.max(trainSeconds, 1e-9),
+      vocabSize: vocab,
+      backend: backendName,
+    };
+  } finally {
+    disposeState(state);
+    optimizer?.dispose();
+    model?.dispose();
+  }
+}
