@@ -24,7 +24,10 @@ interface Connection {
   trials: Map<string, number>;
   /** Messages are handled one at a time, in order. */
   chain: Promise<void>;
+  lastSeenWrite: number;
 }
+
+const IDLE_SEEN_EVERY_MS = 5_000;
 
 export interface GatewayOptions {
   store: TrialStore;
@@ -69,7 +72,7 @@ export class WorkerGateway {
   }
 
   private onConnection(ws: WebSocket): void {
-    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve() };
+    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve(), lastSeenWrite: 0 };
     this.conns.add(conn);
     ws.on('message', (data, isBinary) => {
       conn.chain = conn.chain.then(() => this.onMessage(conn, data, isBinary)).catch((e) => {
@@ -128,7 +131,14 @@ export class WorkerGateway {
     switch (msg.type) {
       case 'claim': {
         const trial = await store.claim(workerId, leaseMs);
-        if (!trial) return this.send(conn, { type: 'idle', replyTo: msg.msgId, retryMs: IDLE_RETRY_MS });
+        if (!trial) {
+          // An idle worker is alive too: refresh its last-seen time, at most every few seconds.
+          if (Date.now() - conn.lastSeenWrite > IDLE_SEEN_EVERY_MS) {
+            conn.lastSeenWrite = Date.now();
+            await store.workerSeen(workerId, { progress: null, currentTrialId: null });
+          }
+          return this.send(conn, { type: 'idle', replyTo: msg.msgId, retryMs: IDLE_RETRY_MS });
+        }
         conn.trials.set(trial.id, trial.attempt);
         log.info({ workerId, trialId: trial.id, sweepId: trial.sweepId, attempt: trial.attempt }, 'trial claimed');
         return this.send(conn, { type: 'assign', replyTo: msg.msgId, trial });

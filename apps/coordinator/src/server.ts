@@ -43,6 +43,8 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
+    // Long specs are validated with POST (a GET's query string is limited).
+    allowMethodOverride: true,
     createContext: () => ({ db, store, checkSpec: (spec) => checkDatasets(spec) }),
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error, path }, 'api error');

@@ -80,14 +80,16 @@ describe('dashboard in a browser', () => {
     await page.getByRole('heading', { name: /browser-test/ }).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="trial-row"]').length === 4, null, { timeout: 15_000 });
 
-    // The leaderboard fills in as trials finish: 2 configurations, each with a finite perplexity.
+    // The leaderboard fills in as trials finish: 2 configurations, each with a finite perplexity
+    // aggregated over its 2 seeds.
     await page.getByTestId('open-leaderboard').click();
     await page.waitForURL((u) => u.pathname === '/leaderboard' && u.searchParams.get('sweep') === sweepId, { timeout: 15_000 });
     await page
       .waitForFunction(
         () => {
           const rows = [...document.querySelectorAll('[data-testid="leaderboard-row"]')];
-          return rows.length === 2 && rows.every((r) => /^\d+\.\d/.test(r.querySelector('[data-testid="valid-ppl"]')?.textContent?.trim() ?? ''));
+          const cell = (r: Element, id: string) => r.querySelector(`[data-testid="${id}"]`)?.textContent?.trim() ?? '';
+          return rows.length === 2 && rows.every((r) => /^\d+\.\d/.test(cell(r, 'valid-ppl')) && cell(r, 'seeds').startsWith('2 '));
         },
         null,
         { timeout: 120_000, polling: 500 },

@@ -49,12 +49,18 @@ export interface WorkerHandle {
 }
 
 type Outgoing = WorkerMessage extends infer M ? (M extends { msgId: string } ? Omit<M, 'msgId'> : never) : never;
+const PROGRESS_BEAT_MS = 2_000;
 type Reply = Exclude<CoordinatorMessage, { type: 'cancel' }>;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 export function workerUrl(coordinatorUrl: string): string {
@@ -297,7 +303,8 @@ class Agent implements WorkerHandle {
     const base = { trialId: trial.id, attempt: trial.attempt };
     let progress = 0;
     let eta: number | undefined;
-    const beat = () => this.sendEphemeral({ type: 'heartbeat', ...base, progress, ...(eta !== undefined && Number.isFinite(eta) ? { etaSeconds: eta } : {}) });
+    let lastBeat = 0;
+    const beat = () => (lastBeat = Date.now()) && this.sendEphemeral({ type: 'heartbeat', ...base, progress, ...(eta !== undefined && Number.isFinite(eta) ? { etaSeconds: eta } : {}) });
     beat();
     const timer = setInterval(beat, this.heartbeatMs);
     const label = `trial ${trial.id.slice(0, 10)}#${trial.attempt}`;
@@ -320,6 +327,9 @@ class Agent implements WorkerHandle {
         onProgress: (p) => {
           progress = p.progress;
           eta = p.etaSeconds;
+          // Progress rides on heartbeats; send one early when the last is a while ago, so short
+          // trials show movement without waiting for the lease-driven beat.
+          if (Date.now() - lastBeat > PROGRESS_BEAT_MS) beat();
           this.bar?.update({ label, fraction: p.progress, detail: `step ${p.step}/${p.totalSteps} loss ${p.trainLoss.toFixed(3)} ${Math.round(p.tokensPerSecond)} tok/s`, etaSeconds: p.etaSeconds });
         },
         onMetrics: (points: MetricPoint[]) => {

@@ -33,7 +33,7 @@ describe('rankConfigurations', () => {
     expect(big.isBaseline).toBe(true);
     expect(big.compression).toBe(1);
     expect(out.find((e) => e.configKey === 'small')!.compression).toBe(10);
-    expect(out.find((e) => e.configKey === 'mid')!.validPpl.halfWidth).toBeNaN(); // one seed: no interval
+    expect(out.find((e) => e.configKey === 'mid')!.validPpl.halfWidth).toBeNull(); // one seed: no interval
   });
 
   it('keeps sweeps apart, skips unfinished rows, sorts on request', () => {

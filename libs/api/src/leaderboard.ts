@@ -14,11 +14,12 @@ export interface LeaderboardRow {
   testPpl: number | null;
 }
 
+/** Mean over seeds with its 95% Student-t interval; lo/hi/halfWidth are null with one seed. */
 export interface Interval {
   mean: number;
-  lo: number;
-  hi: number;
-  halfWidth: number;
+  lo: number | null;
+  hi: number | null;
+  halfWidth: number | null;
 }
 
 export interface LeaderboardEntry {
@@ -42,7 +43,8 @@ export type LeaderboardSort = 'pareto' | 'validPpl' | 'testPpl' | 'params';
 
 function interval(xs: number[]): Interval {
   const ci = meanCI95(xs);
-  return { mean: ci.mean, lo: ci.lo, hi: ci.hi, halfWidth: ci.halfWidth };
+  const orNull = (v: number) => (Number.isFinite(v) ? v : null);
+  return { mean: ci.mean, lo: orNull(ci.lo), hi: orNull(ci.hi), halfWidth: orNull(ci.halfWidth) };
 }
 
 /** Non-dominated sorting: peel Pareto fronts until every entry has a rank. */

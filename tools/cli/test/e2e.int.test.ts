@@ -1,6 +1,8 @@
 // End to end, as a user runs it: coordinator and worker as separate processes (the CLI), a sweep
 // created through the tRPC client, real training on PTB, results read back through the CLI.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,5 +87,22 @@ describe('end to end', () => {
     expect(small.compression).toBeCloseTo(baseline.params / small.params, 10);
     const workers = (await run(process.execPath, [BIN, 'workers', '--json', '--coordinator', url])).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(workers.find((w) => w.name === 'e2e-worker')).toMatchObject({ backend: expect.stringMatching(/wasm|cpu/), connected: true });
+  });
+
+  it('refuses a bad spec at launch, naming the field', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lmsweep-spec-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'name: bad\ndataset: { name: no-such-corpus }\ngrid: { model.hiden: [1, 2] }\n');
+    const err = await run(process.execPath, [BIN, 'launch', file, '--coordinator', url]).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain('grid.model.hiden: unknown parameter');
+    writeFileSync(file, 'name: bad\ndataset: { name: no-such-corpus }\n');
+    const err2 = await run(process.execPath, [BIN, 'launch', file, '--coordinator', url]).then(() => null, (e: { stderr: string }) => e);
+    expect(err2?.stderr).toMatch(/dataset\.name: dataset "no-such-corpus" not found/);
+    const ok = await run(process.execPath, [BIN, 'launch', path.resolve(import.meta.dirname, '../../../examples/smoke.yaml'), '--json', '--coordinator', url]);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ name: 'smoke', trials: 12 });
   });
 });

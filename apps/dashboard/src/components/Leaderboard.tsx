@@ -44,10 +44,12 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
 
   const methods = useMemo(() => [...new Set(entries.map((e) => e.method))].sort(), [entries]);
   const methodColor = (m: string) => PALETTE[Math.max(0, methods.indexOf(m)) % PALETTE.length]!;
-  const paths = useMemo(
-    () => varyingPaths(entries.map((e) => e.config), gridKeys(spec)).filter((p) => p !== 'method'),
-    [entries, spec],
-  );
+  // The sweep's grid parameters (even while only one configuration has finished), then
+  // whatever else differs between the configurations shown (across sweeps).
+  const paths = useMemo(() => {
+    const grid = gridKeys(spec);
+    return [...new Set([...grid, ...varyingPaths(entries.map((e) => e.config), grid)])].filter((p) => p !== 'method');
+  }, [entries, spec]);
   const describe = (e: Entry) => (paths.length ? paths.map((p) => `${shortLabel(p, paths)}=${formatValue(getPath(e.config, p))}`).join(', ') : 'base config');
 
   const points: ScatterPoint[] = entries.map((e) => ({
@@ -132,7 +134,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
                     <td className="num" title={ciTitle(e.testPpl)}>
                       {formatPplCI(e.testPpl.mean, e.testPpl.halfWidth)}
                     </td>
-                    <td>
+                    <td data-testid="seeds">
                       <span className="seeds">
                         {e.seeds.length}{' '}
                         <span className="muted">

@@ -92,7 +92,7 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
       {live.loading && !live.data ? (
         <Loading />
       ) : items.length === 0 ? (
-        <Empty>No {status || ''} trials.</Empty>
+        <Empty>{status ? `No ${status} trials.` : 'No trials.'}</Empty>
       ) : (
         <div className="table-wrap">
           <table className="table" data-testid="trials-table">
@@ -180,6 +180,10 @@ export function SweepDetail({ id }: { id: string }) {
   });
   const now = useNow(1_000);
   const s = live.data;
+  const name = s?.name;
+  useEffect(() => {
+    if (name) document.title = `${name} · lmsweep`;
+  }, [name]);
   if (!s) {
     if (live.error) return isNotFound(live.error) ? <Empty>Sweep {id} not found.</Empty> : <ErrorBanner message={describeError(live.error)} onRetry={live.refresh} />;
     return <Loading />;

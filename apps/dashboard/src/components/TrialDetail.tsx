@@ -1,6 +1,7 @@
 'use client';
 // One trial: what it ran, how it went (curves per attempt), what it produced or why it failed.
 import Link from 'next/link';
+import { useEffect } from 'react';
 import { formatCount, formatDateTime, formatDuration, formatPpl, secondsBetween, shortId } from '../lib/format';
 import { useLive, useNow } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
@@ -44,6 +45,10 @@ export function TrialDetail({ id }: { id: string }) {
   });
   const now = useNow(1_000);
   const t = live.data;
+  const ordinal = t?.ordinal;
+  useEffect(() => {
+    if (ordinal !== undefined) document.title = `Trial #${ordinal} · lmsweep`;
+  }, [ordinal]);
   if (!t) {
     if (live.error) {
       return isNotFound(live.error) ? <Empty>Trial {id} not found.</Empty> : <ErrorBanner message={describeError(live.error)} onRetry={live.refresh} />;

@@ -171,10 +171,15 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
       </div>
     );
   }
-  const lo = ok.map((p) => (Number.isFinite(p.lo) ? p.lo : p.mean));
-  const hi = ok.map((p) => (Number.isFinite(p.hi) ? p.hi : p.mean));
+  // The y range follows the means; wide intervals (two seeds make t = 12.7) may extend it by
+  // one span of the means either way, never below 0, and are cut off (no cap) beyond.
+  const means = ok.map((p) => p.mean);
+  const [mLo, mHi] = [Math.min(...means), Math.max(...means)];
+  const span = Math.max(mHi - mLo, 0.05 * Math.abs(mHi));
+  const yLo = Math.max(0, mLo - span, Math.min(...ok.map((p) => (Number.isFinite(p.lo) ? p.lo : p.mean))));
+  const yHi = Math.min(mHi + span, Math.max(...ok.map((p) => (Number.isFinite(p.hi) ? p.hi : p.mean))));
   const xs = logScale(Math.min(...ok.map((p) => p.params)), Math.max(...ok.map((p) => p.params)), [M.left, W - M.right]);
-  const y = linearScale(Math.min(...lo), Math.max(...hi), [height - M.bottom, M.top], 5);
+  const y = linearScale(yLo, yHi, [height - M.bottom, M.top], 5);
   // Configurations with equal parameter counts (e.g. a learning-rate grid) sit side by side.
   const dodge = new Map<string, number>();
   const byParams = new Map<number, ScatterPoint[]>();
@@ -183,6 +188,7 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
   const x = (v: number, key?: string) => xs(v) + (key ? (dodge.get(key) ?? 0) : 0);
   const yStep = (y.ticks[1] ?? 1) - (y.ticks[0] ?? 0);
   const clampY = (v: number) => Math.max(M.top, Math.min(height - M.bottom, y(v)));
+  const inside = (v: number) => y(v) >= M.top && y(v) <= height - M.bottom;
   const front = ok.filter((p) => p.paretoRank === 0).sort((a, b) => a.params - b.params);
   let step = '';
   front.forEach((p, i) => {
@@ -250,8 +256,8 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
               {bar && (
                 <g stroke={c} strokeWidth={1.4}>
                   <line x1={cx} x2={cx} y1={clampY(p.lo)} y2={clampY(p.hi)} />
-                  <line x1={cx - 4} x2={cx + 4} y1={clampY(p.lo)} y2={clampY(p.lo)} />
-                  <line x1={cx - 4} x2={cx + 4} y1={clampY(p.hi)} y2={clampY(p.hi)} />
+                  {inside(p.lo) && <line x1={cx - 4} x2={cx + 4} y1={y(p.lo)} y2={y(p.lo)} />}
+                  {inside(p.hi) && <line x1={cx - 4} x2={cx + 4} y1={y(p.hi)} y2={y(p.hi)} />}
                 </g>
               )}
               <circle cx={cx} cy={cy} r={p.paretoRank === 0 ? 5.5 : 4.5} fill={p.paretoRank === 0 ? c : '#fff'} stroke={c} strokeWidth={2} />

@@ -41,10 +41,12 @@ function startStream(): void {
   if (sub || typeof window === 'undefined') return;
   clearTimeout(retryTimer);
   setStreamState('connecting');
-  const s = trpc().live.changes.subscribe(
+  let failed = false;
+  const s: Unsubscribable = trpc().live.changes.subscribe(
     {},
     {
       onStarted() {
+        // (Re)connected: changes may have been missed meanwhile.
         setStreamState('live');
         emit({ kind: 'resync' });
       },
@@ -57,14 +59,18 @@ function startStream(): void {
       },
       onError() {
         // The EventSource gave up (e.g. the proxy answered 502): start over in a while.
+        failed = true;
         setStreamState('down');
-        sub = null;
-        s.unsubscribe();
+        queueMicrotask(() => {
+          if (sub === s) sub = null;
+          s.unsubscribe();
+        });
+        clearTimeout(retryTimer);
         if (listeners.size) retryTimer = setTimeout(startStream, RETRY_MS);
       },
     },
   );
-  sub = s;
+  if (!failed) sub = s;
 }
 
 function stopStream(): void {

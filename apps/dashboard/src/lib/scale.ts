@@ -52,7 +52,7 @@ export function logScale(lo: number, hi: number, range: [number, number]): Scale
   f.domain = [10 ** l0, 10 ** l1];
   if (decades < 0.6) {
     // Less than a factor of 4: round linear steps read better than sparse powers.
-    const step = niceStep(f.domain[0], f.domain[1], 4);
+    const step = niceStep(f.domain[0], f.domain[1], 6);
     f.ticks = [];
     for (let v = Math.ceil(f.domain[0] / step) * step; v <= f.domain[1]; v += step) f.ticks.push(+v.toPrecision(12));
     return f;

@@ -14,18 +14,18 @@ export const liveRouter = router({
         if (queue.length < 1000) queue.push(c);
         wake?.();
       });
+      const onAbort = () => wake?.();
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         while (!signal?.aborted) {
           if (queue.length === 0) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              signal?.addEventListener('abort', () => resolve(), { once: true });
-            });
+            await new Promise<void>((resolve) => (wake = resolve));
             wake = null;
           }
           while (queue.length) yield queue.shift()!;
         }
       } finally {
+        signal?.removeEventListener('abort', onAbort);
         await unlisten();
       }
     }),

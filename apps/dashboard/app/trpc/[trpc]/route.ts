@@ -14,6 +14,9 @@ const REQUEST_HEADERS = ['authorization', 'content-type', 'accept', 'last-event-
 /** Response headers worth passing back. content-length/-encoding are not: fetch decodes the body. */
 const RESPONSE_HEADERS = ['content-type', 'cache-control', 'vary', 'trpc-accept'];
 
+/** Specs are at most 200k characters; nothing the dashboard sends comes near this. */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
 /** A tRPC-shaped error, so the client's TRPCClientError carries our message and code. */
 function unreachable(target: string, cause: unknown): Response {
   const reason = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause);
@@ -43,6 +46,9 @@ async function proxy(req: NextRequest): Promise<Response> {
     if (v !== null) headers.set(name, v);
   }
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  if (hasBody && Number(req.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) {
+    return Response.json({ error: { message: `request body over ${MAX_BODY_BYTES} bytes`, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } }, { status: 413 });
+  }
 
   let upstream: Response;
   try {
