@@ -39,7 +39,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
   try {
     if (o.dashboard) {
-      const { ensureDashboardBuilt, startDashboard } = await import('../../../apps/dashboard/build.ts');
+      const { ensureDashboardBuilt, isDashboardBuildFresh, startDashboard } = await import('@lmsweep/dashboard/build');
+      if (!isDashboardBuildFresh()) o.out('dashboard    building it first (next build, about 30 s; only when its sources change)…');
       await ensureDashboardBuilt();
       dashboard = await startDashboard({ port: o.dashboardPort ?? DEFAULT_DASHBOARD_PORT, coordinatorUrl: coordinator.url });
       o.out(`dashboard    ${dashboard.url}`);
