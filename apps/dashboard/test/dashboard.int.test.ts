@@ -36,6 +36,7 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
+// `npm test` builds the dashboard before vitest starts (pretest); this covers running the file alone.
 beforeAll(async () => {
   fs.mkdirSync(OUT, { recursive: true });
   // Build first (≈30 s when sources changed), before the lease clock of anything starts.
@@ -47,7 +48,7 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
-});
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
