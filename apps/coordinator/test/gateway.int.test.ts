@@ -20,11 +20,12 @@ const result = (validPpl: number) => ({
 });
 
 let c: Coordinator;
+let gwSweep: string;
 
 beforeAll(async () => {
   c = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 600, reapIntervalMs: 100, backoffBaseMs: 0 });
   const spec = parseSweepSpec('name: gw\ndataset: { name: ptb, vocabSize: 300 }\ngrid: { model.hidden: [8, 16] }\nseeds: 2\nmaxAttempts: 3');
-  await c.store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) });
+  gwSweep = (await c.store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) })).id;
 });
 afterAll(async () => {
   await c?.close();
@@ -88,6 +89,7 @@ describe('worker gateway', () => {
   });
 
   it('tells a worker to stop when its sweep is cancelled', async () => {
+    await c.store.cancelSweep(gwSweep); // whatever the earlier tests left queued is out of the way
     const spec = parseSweepSpec('name: to-cancel\ndataset: { name: ptb, vocabSize: 300 }\nseeds: 2');
     const own = await c.store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) });
     const w = await ProtocolClient.connect(c.url);

@@ -26,7 +26,9 @@ async function launch(c: Coordinator, yaml: string) {
 
 describe('worker agent', () => {
   it('stops cleanly: the running trial goes back to the queue, not lost', async () => {
-    const c = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 5_000 });
+    // A lease long enough for a loaded machine: an expired lease (reaped, requeued with backoff)
+    // would fence the release and make this a different test.
+    const c = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 60_000 });
     try {
       const sweep = await launch(c, 'name: long\ndataset: { name: ptb, vocabSize: 200 }\nmodel: { embedding: 8, hidden: 8, layers: 1 }\ntraining: { batchSize: 4, unroll: 5 }\nbudget: { maxSteps: 100000 }');
       const w = await startWorker({ coordinatorUrl: c.url, backend: 'wasm', quiet: true });
