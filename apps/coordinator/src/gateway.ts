@@ -16,6 +16,7 @@ import {
   zodIssues,
 } from '@lmsweep/protocol';
 import type { Change, TrialStore } from '@lmsweep/db';
+import { tokenMatches } from './auth.ts';
 
 interface Connection {
   ws: WebSocket;
@@ -25,6 +26,7 @@ interface Connection {
   /** Messages are handled one at a time, in order. */
   chain: Promise<void>;
   lastSeenWrite: number;
+  remote: string | null;
 }
 
 const IDLE_SEEN_EVERY_MS = 5_000;
@@ -33,7 +35,12 @@ export interface GatewayOptions {
   store: TrialStore;
   leaseMs: number;
   log: Logger;
+  /** When set, a hello without this token is refused (UNAUTHORIZED) and the socket closed. */
+  workerToken?: string;
 }
+
+/** Close code for a refused worker token (4000–4999 are the application's). */
+export const CLOSE_UNAUTHORIZED = 4001;
 
 export class WorkerGateway {
   readonly wss: WebSocketServer;
@@ -43,7 +50,7 @@ export class WorkerGateway {
   constructor(opts: GatewayOptions) {
     this.opts = opts;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-    this.wss.on('connection', (ws) => this.onConnection(ws));
+    this.wss.on('connection', (ws: WebSocket, req?: IncomingMessage) => this.onConnection(ws, req));
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -71,8 +78,8 @@ export class WorkerGateway {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private onConnection(ws: WebSocket): void {
-    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve(), lastSeenWrite: 0 };
+  private onConnection(ws: WebSocket, req?: IncomingMessage): void {
+    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve(), lastSeenWrite: 0, remote: req?.socket.remoteAddress ?? null };
     this.conns.add(conn);
     ws.on('message', (data, isBinary) => {
       conn.chain = conn.chain.then(() => this.onMessage(conn, data, isBinary)).catch((e) => {
@@ -114,6 +121,12 @@ export class WorkerGateway {
     }
     const msg = parsed.data;
     if (msg.type === 'hello') {
+      if (this.opts.workerToken !== undefined && !tokenMatches(msg.token, this.opts.workerToken)) {
+        const why = msg.token === undefined ? 'missing' : 'wrong';
+        log.warn({ name: msg.name, host: msg.host, remote: conn.remote, token: why }, 'worker refused: bad or missing worker token');
+        this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'UNAUTHORIZED', message: `worker token ${why}: start the worker with --token or LMSWEEP_TOKEN set to the coordinator's LMSWEEP_WORKER_TOKEN` });
+        return void conn.ws.close(CLOSE_UNAUTHORIZED, `unauthorized: ${why} worker token`);
+      }
       if (msg.protocol !== PROTOCOL_VERSION) {
         this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', message: `protocol ${msg.protocol} not supported (coordinator speaks ${PROTOCOL_VERSION})` });
         return void conn.ws.close(4000, 'protocol version');

@@ -8,6 +8,10 @@ import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
 import { DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, WORKER_PATH } from '@lmsweep/protocol';
 import { WorkerGateway } from './gateway.ts';
 import { checkDatasets } from './datasets.ts';
+import { bearerToken, isLoopbackHost, tokenMatches } from './auth.ts';
+
+/** Largest tRPC request body the coordinator reads (specs are at most 200k characters). */
+export const MAX_API_BODY_BYTES = 1 << 20;
 
 export interface CoordinatorOptions {
   port?: number;
@@ -19,6 +23,15 @@ export interface CoordinatorOptions {
   /** Base of the retry backoff after a failed or expired attempt (tests set 0). */
   backoffBaseMs?: number;
   log?: Logger;
+  /** Workers must present this token in their hello. Required unless bound to loopback. */
+  workerToken?: string;
+  /** tRPC mutations need `Authorization: Bearer <apiToken>`. Required unless bound to loopback. */
+  apiToken?: string;
+}
+
+/** Thrown before anything starts when the options are unsafe (e.g. an open port without tokens). */
+export class CoordinatorConfigError extends Error {
+  override name = 'CoordinatorConfigError';
 }
 
 export interface Coordinator {
@@ -33,11 +46,20 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const log = opts.log ?? pino({ level: process.env.LMSWEEP_LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   const host = opts.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) {
+    const missing = [!opts.workerToken && 'a worker token (LMSWEEP_WORKER_TOKEN)', !opts.apiToken && 'an API token (LMSWEEP_API_TOKEN)'].filter(Boolean);
+    if (missing.length) {
+      throw new CoordinatorConfigError(
+        `refusing to listen on ${host} without ${missing.join(' and ')}: anyone who can reach the port could ${!opts.workerToken ? 'pose as a worker' : 'launch and cancel sweeps'}. Set the token(s), or bind to 127.0.0.1.`,
+      );
+    }
+  }
+  const apiToken = opts.apiToken;
   const db = await openDatabase({ url: opts.databaseUrl });
   const store = new TrialStore(db, opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {});
   log.info({ database: describeTarget(db.target) }, 'database ready');
 
-  const gateway = new WorkerGateway({ store, leaseMs, log });
+  const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}) });
   const unlisten = await db.listen((c) => gateway.onChange(c));
 
   const trpc = createHTTPHandler({
@@ -45,9 +67,17 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     basePath: '/trpc/',
     // Long specs are validated with POST (a GET's query string is limited).
     allowMethodOverride: true,
-    createContext: () => ({ db, store, checkSpec: (spec) => checkDatasets(spec) }),
-    onError: ({ error, path }) => {
+    maxBodySize: MAX_API_BODY_BYTES,
+    createContext: ({ req }) => ({
+      db,
+      store,
+      checkSpec: (spec) => checkDatasets(spec),
+      // Reads are open; mutations need the API token when one is set (loopback-only otherwise).
+      canWrite: apiToken === undefined || tokenMatches(bearerToken(req.headers.authorization), apiToken),
+    }),
+    onError: ({ error, path, req }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error, path }, 'api error');
+      else if (error.code === 'UNAUTHORIZED') log.warn({ path, remote: req.socket.remoteAddress, token: req.headers.authorization ? 'wrong' : 'missing' }, 'api call refused: bad or missing API token');
     },
   });
   const server = http.createServer((req, res) => {
@@ -55,7 +85,14 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ ok: true, workers: gateway.connectedWorkers }));
     }
-    if (req.url?.startsWith('/trpc/')) return trpc(req, res);
+    if (req.url?.startsWith('/trpc/')) {
+      if (Number(req.headers['content-length'] ?? 0) > MAX_API_BODY_BYTES) {
+        const body = { error: { message: `request body over ${MAX_API_BODY_BYTES} bytes`, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } };
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        return res.end(JSON.stringify(body));
+      }
+      return trpc(req, res);
+    }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
   server.on('upgrade', (req, socket, head) => {

@@ -36,13 +36,20 @@ export interface WorkerOptions {
   exitWhenIdle?: boolean;
   /** Reconnect backoff: first delay and cap. */
   reconnectMs?: { first: number; max: number };
+  /** The coordinator's worker token (LMSWEEP_WORKER_TOKEN there), sent in hello. */
+  token?: string;
+}
+
+/** The coordinator refused this worker's token: retrying will not help, so the agent stops. */
+export class UnauthorizedError extends Error {
+  override name = 'UnauthorizedError';
 }
 
 export interface WorkerHandle {
   readonly name: string;
   workerId(): string | null;
   backend: { backend: string; device: string };
-  /** Resolves when the agent has stopped. */
+  /** Resolves when the agent has stopped; rejects with UnauthorizedError when its token is refused. */
   done: Promise<void>;
   /** Stops cleanly: the running trial is released back to the queue, not lost. */
   stop(): Promise<void>;
@@ -92,6 +99,7 @@ class Agent implements WorkerHandle {
   private current: { trial: AssignedTrial; abort: AbortController } | null = null;
   private readonly bar: ProgressLine | null;
   private trialsDone = 0;
+  private fatal: Error | null = null;
 
   constructor(
     private readonly opts: WorkerOptions,
@@ -109,7 +117,7 @@ class Agent implements WorkerHandle {
   async stop(): Promise<void> {
     this.stopper.abort();
     this.current?.abort.abort('stop');
-    await this.done;
+    await this.done.catch(() => {}); // a refused token already ended the run; stopping is still fine
   }
 
   // ---- connection ----
@@ -141,6 +149,12 @@ class Agent implements WorkerHandle {
         for (const msg of this.outbox.values()) this.ws!.send(encodeMessage(msg));
         return true;
       } catch (e) {
+        if (e instanceof UnauthorizedError) {
+          this.log.error({ err: e.message }, 'coordinator refused the worker token; stopping');
+          this.fatal = e;
+          this.stopper.abort();
+          return false;
+        }
         this.log.warn({ err: (e as Error).message, retryMs: delay }, 'coordinator unreachable; retrying');
         await sleep(delay * (0.75 + Math.random() * 0.5), this.stopper.signal);
         delay = Math.min(max, delay * 2);
@@ -176,6 +190,7 @@ class Agent implements WorkerHandle {
         const msgId = this.nextId();
         this.waiting.set(msgId, {
           resolve: (m) => {
+            if (m.type === 'error' && m.code === 'UNAUTHORIZED') return reject(new UnauthorizedError(m.message));
             if (m.type !== 'welcome') return reject(new Error(m.type === 'error' ? m.message : `unexpected ${m.type}`));
             this.id = m.workerId;
             this.heartbeatMs = m.heartbeatMs;
@@ -185,7 +200,7 @@ class Agent implements WorkerHandle {
           reject,
         });
         const b = this.backend;
-        ws.send(encodeMessage({ type: 'hello', msgId, protocol: PROTOCOL_VERSION, workerId: this.id ?? this.lastId ?? undefined, name: this.name, host: os.hostname(), backend: b.backend, device: b.device, version: VERSION }));
+        ws.send(encodeMessage({ type: 'hello', msgId, protocol: PROTOCOL_VERSION, workerId: this.id ?? this.lastId ?? undefined, name: this.name, host: os.hostname(), backend: b.backend, device: b.device, version: VERSION, ...(this.opts.token ? { token: this.opts.token } : {}) }));
       });
     });
   }
@@ -294,11 +309,17 @@ class Agent implements WorkerHandle {
       this.ws?.close(1000, 'worker stopping');
       this.ws = null;
     }
+    if (this.fatal) throw this.fatal;
   }
 
   private async runTrial(trial: AssignedTrial): Promise<void> {
     const abort = new AbortController();
     this.current = { trial, abort };
+    // A stop that came while the claim was in flight (the trial assigned, not yet started)
+    // must release this trial too, not let it run to the end.
+    const onStop = () => abort.abort('stop');
+    if (this.stopper.signal.aborted) onStop();
+    else this.stopper.signal.addEventListener('abort', onStop, { once: true });
     const log = this.log.child({ trialId: trial.id, sweepId: trial.sweepId, attempt: trial.attempt });
     const base = { trialId: trial.id, attempt: trial.attempt };
     let progress = 0;
@@ -355,6 +376,7 @@ class Agent implements WorkerHandle {
       }
     } finally {
       clearInterval(timer);
+      this.stopper.signal.removeEventListener('abort', onStop);
       this.current = null;
     }
   }

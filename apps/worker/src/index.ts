@@ -1,1 +1,1 @@
-export { startWorker, workerUrl, type WorkerHandle, type WorkerOptions, type BackendChoice } from './agent.ts';
+export { startWorker, workerUrl, UnauthorizedError, type WorkerHandle, type WorkerOptions, type BackendChoice } from './agent.ts';

@@ -9,10 +9,12 @@ export interface ApiContext {
   store: TrialStore;
   /** Extra launch-time checks the host can make (e.g. that the dataset exists where workers look). */
   checkSpec?: (spec: import('@lmsweep/protocol').SweepSpec) => FieldIssue[];
+  /** Whether this request may change things (the host checked its API token). Reads are always allowed. */
+  canWrite: boolean;
 }
 
 /** Domain error codes, stable for clients. */
-export type ApiErrorCode = 'INVALID_SPEC' | 'INVALID_INPUT' | 'NOT_FOUND' | 'INTERNAL';
+export type ApiErrorCode = 'INVALID_SPEC' | 'INVALID_INPUT' | 'NOT_FOUND' | 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE' | 'INTERNAL';
 
 export class NotFoundError extends Error {
   constructor(what: string, id: string) {
@@ -32,6 +34,8 @@ const t = initTRPC.context<ApiContext>().create({
       fieldIssues = zodIssues(error.cause);
       code = 'INVALID_INPUT';
     } else if (error.code === 'NOT_FOUND') code = 'NOT_FOUND';
+    else if (error.code === 'UNAUTHORIZED') code = 'UNAUTHORIZED';
+    else if (error.code === 'PAYLOAD_TOO_LARGE') code = 'PAYLOAD_TOO_LARGE';
     else if (error.code === 'BAD_REQUEST') code = 'INVALID_INPUT';
     return { ...shape, data: { ...shape.data, stack: undefined, lmsweepCode: code, fieldIssues } };
   },
@@ -44,6 +48,12 @@ export const publicProcedure = t.procedure.use(async ({ next }) => {
   } finally {
     // (room for timing/logging middleware)
   }
+});
+
+/** For mutations: refused with UNAUTHORIZED unless the request carried the API token. */
+export const writeProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.canWrite) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'this call changes things and needs the API token: send `Authorization: Bearer <token>` (lmsweep: --token or LMSWEEP_TOKEN)' });
+  return next();
 });
 
 /** Maps domain exceptions thrown inside a procedure to tRPC errors. */

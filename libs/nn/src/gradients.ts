@@ -83,6 +83,15 @@ const CONFIGS: tf.GradConfig[] = [
     },
   },
   {
+    kernelName: tf.Transpose,
+    // dx = transpose(dy, perm⁻¹)
+    gradFunc: (dy, _saved, attrs: Attrs) => {
+      const perm = attrs['perm'] as number[];
+      const inverse = perm.map((_, i) => perm.indexOf(i));
+      return { x: () => tf.transpose(dy as tf.Tensor, inverse) };
+    },
+  },
+  {
     kernelName: tf.SplitV,
     gradFunc: (dy, _saved, attrs: Attrs) => ({ x: () => tf.concat(dy as tf.Tensor[], attrs['axis'] as number) }),
   },

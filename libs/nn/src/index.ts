@@ -4,3 +4,5 @@ export * from './random.ts';
 export * from './ops.ts';
 export * from './lstm-lm.ts';
 export * from './train.ts';
+export * from './phm.ts';
+export * from './low-rank-dense.ts';

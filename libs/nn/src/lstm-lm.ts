@@ -1,22 +1,64 @@
 // An LSTM language model (Zaremba et al. 2014) in tfjs-core ops: embedding → stacked LSTM → softmax.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '@lmsweep/protocol';
+import { compressionIssues, type ModelConfig, SpecError, type WeightMatrix, weightMatrices } from '@lmsweep/protocol';
 import { embeddingLookup, lstmSequence, matMul, softmaxCrossEntropySum } from './ops.ts';
 import { ensureGradients } from './gradients.ts';
+import { lowRankParamCount, LowRankDense } from './low-rank-dense.ts';
+import { phmDenseParamCount, PhmDense } from './phm.ts';
 import { createRng, type Rng } from './random.ts';
 
 export type LstmShape = Pick<ModelConfig, 'embedding' | 'hidden' | 'layers'>;
 
+type MatrixKind = 'dense' | 'phm' | 'lowrank';
+
+/** How a resolved model (protocol resolveModel) builds one weight matrix. */
+function kindOf(model: Partial<ModelConfig>, m: WeightMatrix): MatrixKind {
+  if (model.phm?.layers.includes(m.group)) return 'phm';
+  if (model.lowrank?.layers.includes(m.group)) return 'lowrank';
+  return 'dense';
+}
+
+function matrixParams(model: Partial<ModelConfig>, m: WeightMatrix): number {
+  const kind = kindOf(model, m);
+  if (kind === 'phm') return phmDenseParamCount(m.d, m.k, model.phm!.n, false);
+  if (kind === 'lowrank') return lowRankParamCount(m.d, m.k, model.lowrank!.rank, false);
+  return m.d * m.k;
+}
+
 /**
  * Exact trainable parameter count of an LSTM LM: embedding V·e; LSTM layer l with input width
  * d_l (e, then h) (d_l + h)·4h + 4h (one bias per gate); softmax h·V + V.
+ *
+ * byLayer: for a dense model `embedding`, `lstm.<l>` (the whole layer) and `softmax` (weights
+ * and bias). With model.phm or model.lowrank (pass protocol's resolveModel(config)) the LSTM
+ * layers are itemized: `lstm.<l>.ih` (input-to-hidden), `lstm.<l>.hh` (hidden-to-hidden),
+ * `lstm.<l>.bias` (4h); PHM matrices count d·k/n + n³, rank-r ones r·(d + k). The entries never
+ * overlap: they sum to total.
  */
 export function lstmLmParamCount(vocab: number, model: LstmShape & Partial<ModelConfig>): { total: number; byLayer: Record<string, number> } {
   const { embedding: e, hidden: h, layers } = model;
   const byLayer: Record<string, number> = { embedding: vocab * e };
-  for (let l = 0; l < layers; l++) byLayer[`lstm.${l}`] = ((l === 0 ? e : h) + h) * 4 * h + 4 * h;
-  byLayer['softmax'] = h * vocab + vocab;
+  const compressed = model.phm !== undefined || model.lowrank !== undefined;
+  const mats = new Map(weightMatrices(model, vocab).map((m) => [m.name, matrixParams(model, m)]));
+  for (let l = 0; l < layers; l++) {
+    if (!compressed) {
+      byLayer[`lstm.${l}`] = ((l === 0 ? e : h) + h) * 4 * h + 4 * h;
+      continue;
+    }
+    byLayer[`lstm.${l}.ih`] = mats.get(`lstm.${l}.ih`)!;
+    byLayer[`lstm.${l}.hh`] = mats.get(`lstm.${l}.hh`)!;
+    byLayer[`lstm.${l}.bias`] = 4 * h;
+  }
+  byLayer['softmax'] = mats.get('softmax')! + vocab;
   return { total: Object.values(byLayer).reduce((a, b) => a + b, 0), byLayer };
+}
+
+/** One weight matrix x:[N, d] → x·W:[N, k] (no bias), dense or compressed. */
+interface Projection {
+  readonly variables: tf.Variable[];
+  apply(x: tf.Tensor2D): tf.Tensor2D;
+  /** W:[d, k] as one tensor (the dense variable itself, or a differentiable product). */
+  weight(): tf.Tensor2D;
 }
 
 /** Hidden and cell state of every layer, each [batch, hidden]. */
@@ -32,9 +74,9 @@ export function disposeState(s: LstmState | undefined): void {
 
 interface LstmLayer {
   /** Input weights [d, 4h], gate order i, f, o, g. */
-  wx: tf.Variable;
+  wx: Projection;
   /** Recurrent weights [h, 4h]. */
-  wh: tf.Variable;
+  wh: Projection;
   b: tf.Variable;
 }
 
@@ -45,19 +87,27 @@ export class LstmLm {
   readonly config: ModelConfig;
   readonly embedding: tf.Variable;
   readonly lstm: LstmLayer[];
-  readonly softmaxW: tf.Variable;
+  readonly softmaxW: Projection;
   readonly softmaxB: tf.Variable;
   /** Every trainable variable, named `<layer>/<matrix>` after the model's prefix. */
   readonly variables: tf.Variable[];
 
-  /** Parameters uniform on [−initScale, initScale] from createRng(seed, 0). */
+  /**
+   * Parameters from createRng(seed, 0): dense matrices, the embedding and the biases uniform on
+   * [−initScale, initScale]; PHM matrices (config.phm) Glorot-uniform per Aᵢ and Sᵢ, rank-r ones
+   * (config.lowrank) Glorot-uniform per U and V (see phm.ts, low-rank-dense.ts). Pass
+   * protocol's resolveModel(trialConfig) as config: a dense model has neither section.
+   */
   constructor(vocab: number, config: ModelConfig, seed: number) {
     ensureGradients();
+    const issues = compressionIssues(config, vocab);
+    if (issues.length) throw new SpecError(issues);
     this.vocab = vocab;
     this.config = config;
     const { embedding: e, hidden: h, layers, initScale: s } = config;
     const rng = createRng(seed, 0);
     const prefix = `lstmlm${++instances}`;
+    const compressed = config.phm !== undefined || config.lowrank !== undefined;
     const param = (name: string, shape: number[]) => {
       const size = shape.reduce((a, b) => a * b, 1);
       const init = tf.tensor(rng.fillUniform(new Float32Array(size), -s, s), shape);
@@ -65,14 +115,24 @@ export class LstmLm {
       init.dispose();
       return v;
     };
+    const projection = (m: WeightMatrix, denseName: string): Projection => {
+      const kind = kindOf(config, m);
+      if (kind === 'phm') return new PhmDense({ inputSize: m.d, outputSize: m.k, n: config.phm!.n, path: config.phm!.path, rng, bias: false, name: `${prefix}/${m.name}` });
+      if (kind === 'lowrank') return new LowRankDense({ inputSize: m.d, outputSize: m.k, rank: config.lowrank!.rank, rng, bias: false, name: `${prefix}/${m.name}` });
+      const w = param(compressed ? `${m.name}/W` : denseName, [m.d, m.k]);
+      return { variables: [w], apply: (x) => matMul(x, w as tf.Tensor as tf.Tensor2D), weight: () => w as tf.Tensor as tf.Tensor2D };
+    };
+    const mats = new Map(weightMatrices(config, vocab).map((m) => [m.name, m]));
     this.embedding = param('embedding/E', [vocab, e]);
     this.lstm = [];
     for (let l = 0; l < layers; l++) {
-      this.lstm.push({ wx: param(`lstm.${l}/Wx`, [l === 0 ? e : h, 4 * h]), wh: param(`lstm.${l}/Wh`, [h, 4 * h]), b: param(`lstm.${l}/b`, [4 * h]) });
+      const wx = projection(mats.get(`lstm.${l}.ih`)!, `lstm.${l}/Wx`);
+      const wh = projection(mats.get(`lstm.${l}.hh`)!, `lstm.${l}/Wh`);
+      this.lstm.push({ wx, wh, b: param(compressed ? `lstm.${l}.bias/b` : `lstm.${l}/b`, [4 * h]) });
     }
-    this.softmaxW = param('softmax/W', [h, vocab]);
+    this.softmaxW = projection(mats.get('softmax')!, 'softmax/W');
     this.softmaxB = param('softmax/b', [vocab]);
-    this.variables = [this.embedding, ...this.lstm.flatMap((l) => [l.wx, l.wh, l.b]), this.softmaxW, this.softmaxB];
+    this.variables = [this.embedding, ...this.lstm.flatMap((l) => [...l.wx.variables, ...l.wh.variables, l.b]), ...this.softmaxW.variables, this.softmaxB];
   }
 
   paramCount(): number {
@@ -108,15 +168,17 @@ export class LstmLm {
     let input = drop(embeddingLookup(this.embedding as tf.Tensor as tf.Tensor2D, x));
     const next: LstmState = { h: [], c: [] };
     this.lstm.forEach((layer, l) => {
-      // Input projections of all T steps in one matmul: [T·B, d] · [d, 4h] + b.
-      const xProj = tf.add(matMul(input, layer.wx as tf.Tensor as tf.Tensor2D), layer.b) as tf.Tensor2D;
-      const seq = lstmSequence(xProj, layer.wh as tf.Tensor as tf.Tensor2D, state.h[l]!, state.c[l]!);
+      // Input projections of all T steps in one product: [T·B, d] · [d, 4h] + b. The recurrent
+      // matrix enters the fused sequence op as one [h, 4h] tensor: a compressed one is built once
+      // per window (its gradient flows back to the factors), not once per step.
+      const xProj = tf.add(layer.wx.apply(input), layer.b) as tf.Tensor2D;
+      const seq = lstmSequence(xProj, layer.wh.weight(), state.h[l]!, state.c[l]!);
       const out = tf.slice(seq, [0, 0], [T * B, h]);
       next.h.push(tf.slice(out, [(T - 1) * B, 0], [B, h]));
       next.c.push(tf.slice(seq, [T * B, 0], [B, h]));
       input = drop(out);
     });
-    const logits = tf.add(matMul(input, this.softmaxW as tf.Tensor as tf.Tensor2D), this.softmaxB) as tf.Tensor2D;
+    const logits = tf.add(this.softmaxW.apply(input), this.softmaxB) as tf.Tensor2D;
     return { lossSum: softmaxCrossEntropySum(logits, y), state: next };
   }
 

@@ -1,6 +1,6 @@
 // Training and evaluation of one trial: truncated BPTT on the train stream, perplexity on valid/test.
 import * as tf from '@tensorflow/tfjs-core';
-import type { MetricPoint, TrialConfig, TrialResult } from '@lmsweep/protocol';
+import { type MetricPoint, resolveModel, type TrialConfig, type TrialResult } from '@lmsweep/protocol';
 import { currentBackend, selectBackend, type BackendPreference } from './backend.ts';
 import { EOS, LmBatches, type Corpus } from './corpus.ts';
 import { disposeState, LstmLm, lstmLmParamCount, type LstmState } from './lstm-lm.ts';
@@ -250,7 +250,8 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
   const plan = trainingPlan(config, corpus.train.length);
   const { stepsPerEpoch, totalSteps, tokensPerStep } = plan;
   const batches = new LmBatches(corpus.train, B, T);
-  const count = lstmLmParamCount(vocab, config.model);
+  const modelConfig = resolveModel(config);
+  const count = lstmLmParamCount(vocab, modelConfig);
   const logEvery = Math.max(1, Math.min(10, Math.floor(totalSteps / 20)));
   const lossScale = optName === 'sgd' ? 1 / B : 1 / (B * T);
   const evalTokens = config.budget.evalTokens;
@@ -273,7 +274,7 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
   let optimizer: Optimizer | undefined;
   let state: LstmState | undefined;
   try {
-    model = new LstmLm(vocab, config.model, seed);
+    model = new LstmLm(vocab, modelConfig, seed);
     const m = model;
     optimizer = optName === 'adam' ? adam(m.variables) : sgd(m.variables);
     const dropoutRng: Rng = createRng(seed, 1);

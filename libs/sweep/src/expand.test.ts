@@ -53,3 +53,59 @@ describe('sweep spec', () => {
     expect(issuesOf('name: x\ngrid: { model.hidden: [' + Array.from({ length: 200 }, (_, i) => i + 1).join(',') + '], training.lr: [' + Array.from({ length: 60 }, (_, i) => (i + 1) / 100).join(',') + '] }')[0]).toMatchObject({ path: 'grid', message: expect.stringContaining('12000 trials') });
   });
 });
+
+describe('compression methods', () => {
+  const base = { name: 'c', dataset: { name: 'ptb', vocabSize: 300 }, model: { embedding: 64, hidden: 32, layers: 2 } };
+
+  it('expands phm and lowrank grids, keeping only the method’s own options', () => {
+    const spec = parseSweepSpec({ ...base, grid: { method: ['dense', 'phm', 'lowrank'], 'model.phm.n': [2, 4], 'model.lowrank.rank': [4, 8] } });
+    const plans = expandSweep(spec);
+    // dense once, phm × 2 n, lowrank × 2 ranks: duplicates of one configuration run once
+    expect(plans.map((p) => p.method)).toEqual(['dense', 'phm', 'phm', 'lowrank', 'lowrank']);
+    expect(plans[0]!.config.model).not.toHaveProperty('phm');
+    expect(plans[0]!.config.model).not.toHaveProperty('lowrank');
+    expect(plans[1]!.config.model.phm).toEqual({ n: 2, layers: ['gates'], path: 'auto' });
+    expect(plans[2]!.config.model.phm!.n).toBe(4);
+    expect(plans[1]!.config.model).not.toHaveProperty('lowrank');
+    expect(plans[4]!.config.model.lowrank).toEqual({ rank: 8, layers: ['gates'] });
+    // the dense point's key does not depend on unrelated options
+    expect(plans[0]!.configKey).toBe(expandSweep(parseSweepSpec({ ...base }))[0]!.configKey);
+    // method phm without a section gets the defaults
+    expect(expandSweep(parseSweepSpec({ ...base, method: 'phm' }))[0]!.config.model.phm).toEqual({ n: 4, layers: ['gates'], path: 'auto' });
+  });
+
+  it('refuses an n that does not divide a chosen matrix, naming the layer and sizes', () => {
+    expect(issuesOf({ ...base, method: 'phm', model: { ...base.model, phm: { n: 3 } } })).toEqual([
+      { path: 'model.phm.n', message: 'n=3 does not divide lstm.0.ih input size 64 or output size 4·hidden = 128' },
+      { path: 'model.phm.n', message: 'n=3 does not divide lstm.0.hh hidden size 32 or output size 4·hidden = 128' },
+      { path: 'model.phm.n', message: 'n=3 does not divide lstm.1.ih input size 32 or output size 4·hidden = 128' },
+      { path: 'model.phm.n', message: 'n=3 does not divide lstm.1.hh hidden size 32 or output size 4·hidden = 128' },
+    ]);
+    // the softmax only when chosen; 300 is not a multiple of 8, 4 divides everything
+    const out = issuesOf({ ...base, method: 'phm', model: { ...base.model, phm: { n: 8, layers: ['gates', 'output'] } } });
+    expect(out).toEqual([{ path: 'model.phm.n', message: 'n=8 does not divide softmax vocabulary size 300' }]);
+    expect(() => parseSweepSpec({ ...base, method: 'phm', model: { ...base.model, phm: { n: 4, layers: ['gates', 'output'] } } })).not.toThrow();
+    // every grid point is checked, and the message says which
+    const grid = issuesOf({ ...base, method: 'phm', grid: { 'model.phm.n': [2, 8], 'model.hidden': [32, 36] } });
+    expect(grid.map((i) => i.message)).toEqual([
+      'n=8 does not divide lstm.0.hh hidden size 36 (at grid point model.phm.n=8, model.hidden=36)',
+      'n=8 does not divide lstm.1.ih input size 36 (at grid point model.phm.n=8, model.hidden=36)',
+      'n=8 does not divide lstm.1.hh hidden size 36 (at grid point model.phm.n=8, model.hidden=36)',
+    ]);
+    expect(grid.every((i) => i.path === 'model.phm.n')).toBe(true);
+    // not checked for a dense point of the same grid
+    expect(() => parseSweepSpec({ ...base, grid: { method: ['dense'], 'model.phm.n': [3] } })).not.toThrow();
+    // the bundled PTB's vocabulary (10 000) when no vocabSize is set
+    expect(issuesOf({ ...base, dataset: 'ptb', method: 'phm', model: { ...base.model, phm: { n: 32, layers: ['output'] } } })[0]!.message).toBe('n=32 does not divide softmax vocabulary size 10000');
+  });
+
+  it('refuses a rank above a matrix’s smaller side and unknown option fields', () => {
+    expect(issuesOf({ ...base, method: 'lowrank', model: { ...base.model, lowrank: { rank: 40 } } })[0]).toEqual({
+      path: 'model.lowrank.rank',
+      message: "rank 40 exceeds lstm.0.hh's smaller side (hidden size 32): no compression",
+    });
+    expect(issuesOf({ ...base, model: { ...base.model, phm: { n: 2, layres: ['gates'] } } })[0]!.path).toBe('model.phm');
+    expect(issuesOf({ ...base, grid: { 'model.phm.m': [2] } })[0]).toMatchObject({ path: 'grid.model.phm.m', message: expect.stringContaining('unknown parameter') });
+    expect(issuesOf({ ...base, grid: { 'model.phm.n': [0] } })[0]!.path).toBe('grid.model.phm.n');
+  });
+});

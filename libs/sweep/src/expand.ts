@@ -2,9 +2,13 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import {
+  compressionIssues,
   type FieldIssue,
   type GridValue,
+  LowRankOptions,
   MAX_TRIALS_PER_SWEEP,
+  PhmOptions,
+  resolveModel,
   SpecError,
   SweepSpec,
   TrialConfig,
@@ -59,7 +63,36 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
     issues.push({ path: 'grid', message: `the sweep would create ${count} trials; at most ${MAX_TRIALS_PER_SWEEP} are allowed` });
   }
   if (issues.length) throw new SpecError(issues);
+  issues.push(...shapeIssues(spec));
+  if (issues.length) throw new SpecError(issues);
   return spec;
+}
+
+/** Vocabulary sizes of the bundled datasets (when the spec sets no vocabSize). */
+const BUNDLED_VOCAB: Record<string, number> = { ptb: 10_000 };
+
+/**
+ * Compression options that cannot be built, at every grid point (PHM's n must divide each chosen
+ * matrix's sizes; a rank may not exceed a matrix's smaller side), so a bad spec is refused at
+ * launch rather than on a worker. The softmax is checked when the vocabulary size is known
+ * (dataset.vocabSize, or a bundled dataset's).
+ */
+function shapeIssues(spec: SweepSpec): FieldIssue[] {
+  const seen = new Set<string>();
+  const out: FieldIssue[] = [];
+  for (const point of gridPoints(spec)) {
+    const config = configFor(spec, point);
+    const vocab = config.dataset.vocabSize ?? BUNDLED_VOCAB[config.dataset.name];
+    const where = Object.keys(point).length ? ` (at grid point ${Object.entries(point).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})` : '';
+    for (const issue of compressionIssues(config.model, vocab)) {
+      const key = `${issue.path}\u0000${issue.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ path: issue.path, message: `${issue.message}${where}` });
+      if (out.length >= 20) return out;
+    }
+  }
+  return out;
 }
 
 export function seedList(spec: SweepSpec): number[] {
@@ -85,7 +118,12 @@ export function baseConfig(spec: SweepSpec): TrialConfig {
 function checkOverride(key: string, value: GridValue): string | null {
   const base = TrialConfig.parse({});
   const parts = key.split('.');
-  let node: unknown = { ...base, budget: { maxSteps: 1, maxTokens: 1, evalEvery: 1, evalTokens: 1 }, dataset: { name: 'x', vocabSize: 1 } };
+  let node: unknown = {
+    ...base,
+    model: { ...base.model, phm: PhmOptions.parse({}), lowrank: LowRankOptions.parse({}) },
+    budget: { maxSteps: 1, maxTokens: 1, evalEvery: 1, evalTokens: 1 },
+    dataset: { name: 'x', vocabSize: 1 },
+  };
   for (const p of parts) {
     if (node === null || typeof node !== 'object' || !(p in (node as Record<string, unknown>))) {
       return `unknown parameter "${key}"`;
@@ -136,19 +174,28 @@ export function gridPoints(spec: SweepSpec): Record<string, GridValue>[] {
   return points;
 }
 
+/**
+ * The trial config at a grid point. Its model keeps only the options section of its method, with
+ * defaults filled in (protocol's resolveModel): a dense point of a grid over model.phm.n is one
+ * configuration, not one per n.
+ */
 export function configFor(spec: SweepSpec, point: Record<string, GridValue>): TrialConfig {
   const cfg = structuredClone(baseConfig(spec)) as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(point)) setPath(cfg, key.split('.'), value);
-  return TrialConfig.parse(cfg);
+  const config = TrialConfig.parse(cfg);
+  return { ...config, model: resolveModel(config) };
 }
 
-/** The full list of trials a spec asks for. */
+/** The full list of trials a spec asks for; grid points that give the same configuration run once. */
 export function expandSweep(spec: SweepSpec): TrialPlan[] {
   const seeds = seedList(spec);
   const plans: TrialPlan[] = [];
+  const keys = new Set<string>();
   for (const point of gridPoints(spec)) {
     const config = configFor(spec, point);
     const key = configKey(config);
+    if (keys.has(key)) continue;
+    keys.add(key);
     for (const seed of seeds) {
       plans.push({ ordinal: plans.length, config, configKey: key, method: config.method, seed, maxAttempts: spec.maxAttempts });
     }

@@ -28,7 +28,14 @@ export function fmtParams(n: number | null | undefined): string {
 export function varyingFields(configs: unknown[]): string[] {
   const flat = configs.map((c) => flatten(c));
   const keys = new Set(flat.flatMap((f) => Object.keys(f)));
-  return [...keys].filter((k) => new Set(flat.map((f) => JSON.stringify(f[k]))).size > 1).sort();
+  // `method` has a column of its own.
+  return [...keys].filter((k) => k !== 'method' && new Set(flat.map((f) => JSON.stringify(f[k]))).size > 1).sort();
+}
+
+/** A config field for a table cell: '-' where this config has no such field (another method's option). */
+export function fieldCell(config: unknown, key: string): string {
+  const v = flatten(config)[key];
+  return v === undefined ? '-' : Array.isArray(v) ? v.join('+') : String(v);
 }
 
 export function flatten(v: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
@@ -43,6 +50,6 @@ export function renderLeaderboard(rows: { method: string; config?: unknown; para
   const pm = (i: { mean: number; halfWidth: number | null }) => `${fmtNum(i.mean)} ± ${i.halfWidth === null ? '?' : fmtNum(i.halfWidth)}`;
   return table(
     ['', 'method', ...keys, 'params', 'ratio', 'valid ppl (95% CI)', 'test ppl (95% CI)', 'seeds'],
-    rows.map((r) => [r.paretoRank === 0 ? '★' : '', r.method + (r.isBaseline ? ' (baseline)' : ''), ...keys.map((k) => String(flatten(r.config)[k])), fmtParams(r.params), r.compression === null ? '-' : `${r.compression.toFixed(2)}×`, pm(r.validPpl), pm(r.testPpl), r.seeds.length]),
+    rows.map((r) => [r.paretoRank === 0 ? '★' : '', r.method + (r.isBaseline ? ' (baseline)' : ''), ...keys.map((k) => fieldCell(r.config, k)), fmtParams(r.params), r.compression === null ? '-' : `${r.compression.toFixed(2)}×`, pm(r.validPpl), pm(r.testPpl), r.seeds.length]),
   );
 }

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_COORDINATOR_PORT } from '@lmsweep/protocol';
-import { apiClient, defaultCoordinatorUrl, describeApiError } from './client.ts';
-import { csv, fmtNum, fmtParams, table, varyingFields, flatten, renderLeaderboard } from './format.ts';
+import { apiClient, defaultCoordinatorUrl, defaultToken, describeApiError } from './client.ts';
+import { csv, fieldCell, fmtNum, fmtParams, table, varyingFields, flatten, renderLeaderboard } from './format.ts';
 import { benchmarks } from './bench.ts';
 
 const HELP = `lmsweep — sweeps of language-model compression experiments
@@ -12,6 +12,8 @@ const HELP = `lmsweep — sweeps of language-model compression experiments
   lmsweep demo [--port P] [--dashboard-port P] [--spec FILE] [--no-dashboard] [--exit-when-done]
       coordinator (embedded database) + one local worker + dashboard + the demo sweep
   lmsweep coordinator [--port P] [--host H] [--database URL] [--lease-ms MS]
+      tokens from $LMSWEEP_WORKER_TOKEN (workers) and $LMSWEEP_API_TOKEN (launch, cancel);
+      without them it only listens on loopback
   lmsweep worker [--coordinator URL] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--name N] [--max-trials N] [--exit-when-idle]
   lmsweep launch SPEC [--json]                  queue a sweep from a YAML/JSON spec; prints its id
   lmsweep sweeps [--json]
@@ -20,15 +22,18 @@ const HELP = `lmsweep — sweeps of language-model compression experiments
   lmsweep leaderboard [--sweep ID] [--sort pareto|validPpl|testPpl|params] [--json]
   lmsweep workers [--json]
   lmsweep bench NAME [--json]
+  lmsweep compress --method M --matrix A.npy --freq q.npy --rate R [--blocks c] [--iters t] [--tolerance x] [--json]
+      compress a matrix with svd | weighted-svd | block-weighted-svd | dynamic-rank | groupreduce | all
 
   --coordinator URL   coordinator address (default $LMSWEEP_URL or http://127.0.0.1:${DEFAULT_COORDINATOR_PORT})
+  --token T           worker token (worker) or API token (launch, cancel); default $LMSWEEP_TOKEN
   --database URL      postgres://user:pass@host:port/db, or a PGlite directory (default .lmsweep/db; $DATABASE_URL)`;
 
 class UsageError extends Error {}
 
 function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
   try {
-    return parseArgs({ args: argv, options: { ...options, coordinator: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return parseArgs({ args: argv, options: { ...options, coordinator: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -52,14 +57,18 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'coordinator': {
       const { values } = args(rest, { port: { type: 'string' }, host: { type: 'string' }, database: { type: 'string' }, 'lease-ms': { type: 'string' } });
-      const { startCoordinator } = await import('@lmsweep/coordinator');
+      const { startCoordinator, coordinatorEnv } = await import('@lmsweep/coordinator');
       const pino = (await import('pino')).default;
+      // A bad environment or an unsafe binding (no tokens beyond loopback) ends here with its message.
+      const env = coordinatorEnv();
       const c = await startCoordinator({
-        port: intFlag(values.port, 'port') ?? Number(process.env.LMSWEEP_PORT ?? DEFAULT_COORDINATOR_PORT),
-        host: values.host ?? process.env.LMSWEEP_HOST,
-        databaseUrl: values.database ?? process.env.DATABASE_URL,
+        port: intFlag(values.port, 'port') ?? env.LMSWEEP_PORT,
+        host: values.host ?? env.LMSWEEP_HOST,
+        databaseUrl: values.database ?? env.DATABASE_URL,
         leaseMs: intFlag(values['lease-ms'], 'lease-ms'),
-        log: pino({ level: process.env.LMSWEEP_LOG_LEVEL ?? 'info' }),
+        log: pino({ level: env.LMSWEEP_LOG_LEVEL ?? 'info' }),
+        workerToken: env.LMSWEEP_WORKER_TOKEN,
+        apiToken: env.LMSWEEP_API_TOKEN,
       });
       out(`coordinator listening on ${c.url} (${c.db.target.kind === 'pglite' ? `PGlite ${c.db.target.dataDir}` : 'PostgreSQL'})`);
       await untilSignal();
@@ -80,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
         maxTrials: intFlag(values['max-trials'], 'max-trials'),
         exitWhenIdle: values['exit-when-idle'],
         quiet: values.quiet,
+        token: values.token ?? defaultToken(),
         log: pino({ level: process.env.LMSWEEP_LOG_LEVEL ?? 'info' }, pino.destination(2)),
       });
       process.stderr.write(`worker ${w.name} on ${w.backend.backend} (${w.backend.device}) → ${values.coordinator ?? defaultCoordinatorUrl()}\n`);
@@ -100,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
       const file = positionals[0];
       if (!file) throw new UsageError('launch needs a spec file: lmsweep launch examples/smoke.yaml');
       const text = readFileSync(file, 'utf8');
-      const api = apiClient(values.coordinator ?? defaultCoordinatorUrl());
+      const api = apiClient(values.coordinator ?? defaultCoordinatorUrl(), values.token ?? defaultToken());
       const r = await api.sweeps.create.mutate({ spec: text });
       out(values.json ? JSON.stringify(r) : r.id);
       if (!values.json) process.stderr.write(`sweep "${r.name}" queued with ${r.trials} trials\n`);
@@ -108,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'sweeps': {
       const { values } = args(rest, { json: { type: 'boolean' }, limit: { type: 'string' } });
-      const api = apiClient(values.coordinator ?? defaultCoordinatorUrl());
+      const api = apiClient(values.coordinator ?? defaultCoordinatorUrl(), values.token ?? defaultToken());
       const sweeps = await api.sweeps.list.query({ limit: intFlag(values.limit, 'limit') ?? 50, offset: 0 });
       const items = Array.isArray(sweeps) ? sweeps : (sweeps as { items: unknown[] }).items;
       if (values.json) {
@@ -132,13 +142,13 @@ async function main(argv: string[]): Promise<number> {
     case 'cancel': {
       const { values, positionals } = args(rest, {});
       if (!positionals[0]) throw new UsageError('cancel needs a sweep id');
-      const r = await apiClient(values.coordinator ?? defaultCoordinatorUrl()).sweeps.cancel.mutate({ id: positionals[0] });
+      const r = await apiClient(values.coordinator ?? defaultCoordinatorUrl(), values.token ?? defaultToken()).sweeps.cancel.mutate({ id: positionals[0] });
       out(`cancelled ${r.cancelled} trials (${r.running} were running)`);
       return 0;
     }
     case 'trials': {
       const { values } = args(rest, { sweep: { type: 'string' }, status: { type: 'string' }, method: { type: 'string' }, sort: { type: 'string' }, order: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' } });
-      const api = apiClient(values.coordinator ?? defaultCoordinatorUrl());
+      const api = apiClient(values.coordinator ?? defaultCoordinatorUrl(), values.token ?? defaultToken());
       const { items } = await api.trials.list.query({
         sweepId: values.sweep,
         status: values.status as never,
@@ -168,13 +178,13 @@ async function main(argv: string[]): Promise<number> {
         out(csv(['id', 'sweepId', 'status', 'method', 'seed', 'attempt', 'params', 'validPpl', 'testPpl', 'seconds', ...keys, 'config', 'error'], lines.map((l) => [l.id, l.sweepId, l.status, l.method, l.seed, l.attempt, l.params, l.validPpl, l.testPpl, l.seconds, ...keys.map((k) => flatten(l.config)[k]), l.config, l.error])));
       } else {
         const keys = varyingFields(lines.map((l) => l.config));
-        out(table(['id', 'status', 'method', ...keys, 'seed', 'try', 'params', 'valid ppl', 'test ppl'], lines.map((l) => [l.id, l.status, l.method, ...keys.map((k) => String(flatten(l.config)[k])), l.seed, l.attempt, fmtParams(l.params), fmtNum(l.validPpl), fmtNum(l.testPpl)])));
+        out(table(['id', 'status', 'method', ...keys, 'seed', 'try', 'params', 'valid ppl', 'test ppl'], lines.map((l) => [l.id, l.status, l.method, ...keys.map((k) => fieldCell(l.config, k)), l.seed, l.attempt, fmtParams(l.params), fmtNum(l.validPpl), fmtNum(l.testPpl)])));
       }
       return 0;
     }
     case 'leaderboard': {
       const { values } = args(rest, { sweep: { type: 'string' }, sort: { type: 'string' }, json: { type: 'boolean' } });
-      const api = apiClient(values.coordinator ?? defaultCoordinatorUrl());
+      const api = apiClient(values.coordinator ?? defaultCoordinatorUrl(), values.token ?? defaultToken());
       const rows = await api.leaderboard.list.query({ sweepId: values.sweep, sort: (values.sort ?? 'pareto') as never });
       if (values.json) {
         for (const r of rows) out(JSON.stringify(r));
@@ -185,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'workers': {
       const { values } = args(rest, { json: { type: 'boolean' } });
-      const workers = await apiClient(values.coordinator ?? defaultCoordinatorUrl()).workers.list.query();
+      const workers = await apiClient(values.coordinator ?? defaultCoordinatorUrl(), values.token ?? defaultToken()).workers.list.query();
       if (values.json) {
         for (const w of workers) out(JSON.stringify(w));
         return 0;
@@ -194,15 +204,24 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'bench': {
-      const { values, positionals } = args(rest, { json: { type: 'boolean' } });
-      const name = positionals[0];
+      // Each benchmark parses its own flags (args after its name); --json is shared.
+      const name = rest[0] && !rest[0].startsWith('-') ? rest[0] : undefined;
+      const benchArgs = name ? rest.slice(1) : rest;
       const bench = name ? benchmarks[name] : undefined;
       if (!bench) {
         const names = Object.keys(benchmarks);
         throw new UsageError(`${name ? `no benchmark named "${name}"` : 'bench needs a name'}; available: ${names.length ? names.join(', ') : '(none yet)'}`);
       }
-      await bench({ json: Boolean(values.json), out });
+      await bench({ json: benchArgs.includes('--json'), out, args: benchArgs });
       return 0;
+    }
+    case 'compress': {
+      const { runCompress, CompressUsageError } = await import('./compress.ts');
+      try {
+        return await runCompress(rest, out);
+      } catch (e) {
+        throw e instanceof CompressUsageError ? new UsageError(e.message) : e;
+      }
     }
     case 'demo': {
       const { values } = args(rest, { port: { type: 'string' }, 'dashboard-port': { type: 'string' }, spec: { type: 'string' }, 'no-dashboard': { type: 'boolean' }, 'exit-when-done': { type: 'boolean' }, database: { type: 'string' } });

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
 import { SpecError } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
-import { publicProcedure, router, toTrpcError } from '../init.ts';
+import { publicProcedure, router, toTrpcError, writeProcedure } from '../init.ts';
 
 const Id = z.object({ id: z.string().min(1).max(100) });
 
 export const sweepsRouter = router({
   /** Validates a spec (YAML/JSON text or an object), expands it into trials and queues them. */
-  create: publicProcedure
+  create: writeProcedure
     .input(z.object({ spec: z.union([z.string().min(1).max(200_000), z.record(z.string(), z.unknown())]) }))
     .mutation(async ({ ctx, input }) => {
       try {
@@ -44,7 +44,7 @@ export const sweepsRouter = router({
     if (!sweep) throw new TRPCError({ code: 'NOT_FOUND', message: `sweep ${input.id} not found` });
     return sweep;
   }),
-  cancel: publicProcedure.input(Id).mutation(async ({ ctx, input }) => {
+  cancel: writeProcedure.input(Id).mutation(async ({ ctx, input }) => {
     const sweep = await ctx.store.getSweep(input.id);
     if (!sweep) throw new TRPCError({ code: 'NOT_FOUND', message: `sweep ${input.id} not found` });
     const r = await ctx.store.cancelSweep(input.id);

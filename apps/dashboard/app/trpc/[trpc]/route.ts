@@ -32,8 +32,9 @@ function unreachable(target: string, cause: unknown): Response {
 
 async function proxy(req: NextRequest): Promise<Response> {
   let base: string;
+  let apiToken: string | undefined;
   try {
-    base = dashboardEnv().LMSWEEP_URL;
+    ({ LMSWEEP_URL: base, LMSWEEP_API_TOKEN: apiToken } = dashboardEnv());
   } catch (e) {
     return unreachable(String(process.env.LMSWEEP_URL), e);
   }
@@ -45,6 +46,8 @@ async function proxy(req: NextRequest): Promise<Response> {
     const v = req.headers.get(name);
     if (v !== null) headers.set(name, v);
   }
+  // The dashboard's own API token (server-side env), unless the browser sent one itself.
+  if (apiToken && !headers.has('authorization')) headers.set('authorization', `Bearer ${apiToken}`);
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   if (hasBody && Number(req.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) {
     return Response.json({ error: { message: `request body over ${MAX_BODY_BYTES} bytes`, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } }, { status: 413 });

@@ -1,0 +1,33 @@
+// The coordinator's configuration, parsed once from the environment with zod (the CLI passes it
+// to startCoordinator; the library itself takes options and never reads tokens from env).
+import { z } from 'zod';
+import { DEFAULT_COORDINATOR_PORT } from '@lmsweep/protocol';
+
+const token = z
+  .string()
+  .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)')
+  .max(500)
+  .regex(/^\S+$/, 'must not contain whitespace');
+const optional = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
+
+const Env = z.object({
+  /** Workers must send this in their hello. */
+  LMSWEEP_WORKER_TOKEN: optional(token),
+  /** tRPC mutations (create, cancel) need `Authorization: Bearer <this>`. */
+  LMSWEEP_API_TOKEN: optional(token),
+  LMSWEEP_HOST: optional(z.string().min(1).max(255)),
+  LMSWEEP_PORT: optional(z.coerce.number().int().min(0).max(65_535)).transform((p) => p ?? DEFAULT_COORDINATOR_PORT),
+  DATABASE_URL: optional(z.string().min(1)),
+  LMSWEEP_LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+});
+
+export type CoordinatorEnv = Readonly<z.infer<typeof Env>>;
+
+/** Parses the coordinator's environment; throws one readable error naming every bad variable. */
+export function coordinatorEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorEnv {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`bad coordinator environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,211 @@
+// Property/fuzz test: thousands of generated bad messages (random JSON, wrong types, huge strings,
+// unknown types, binary frames, well-formed reports for trials the sender does not hold) thrown at
+// a running coordinator over real websockets. Afterwards it still serves and no trial changed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { CoordinatorMessage, encodeMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, WorkerMessage } from '@lmsweep/protocol';
+import { startCoordinator, type Coordinator } from '../src/server.ts';
+import { apiClient } from '../../../tools/cli/src/client.ts';
+import { ProtocolClient } from './ws-client.ts';
+import { launch, result } from './helpers.ts';
+
+let c: Coordinator;
+let holder: ProtocolClient;
+let trialIds: string[] = [];
+
+beforeAll(async () => {
+  // A long lease: nothing may change by itself while the fuzzer runs.
+  c = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 120_000, backoffBaseMs: 0 });
+  await launch(c.store, 'name: fuzz\ndataset: { name: ptb, vocabSize: 300 }\ngrid: { model.hidden: [8, 16, 32] }\nseeds: 2');
+  // A real worker: one trial succeeded (with metrics), one running, the rest queued.
+  holder = await ProtocolClient.connect(c.url);
+  await holder.hello('holder');
+  const a = await holder.request({ type: 'claim' });
+  if (a.type !== 'assign') throw new Error('no trial');
+  await holder.request({ type: 'metric', trialId: a.trial.id, attempt: 1, points: [{ step: 1, epoch: 0, name: 'train_loss', value: 5 }] });
+  await holder.request({ type: 'complete', trialId: a.trial.id, attempt: 1, result: result(40) });
+  expect((await holder.request({ type: 'claim' })).type).toBe('assign');
+  trialIds = (await c.store.listTrials({})).items.map((t) => t.id);
+});
+afterAll(async () => {
+  holder?.close();
+  await c?.close();
+});
+
+async function snapshot() {
+  const { items } = await c.store.listTrials({ limit: 1000 });
+  const trials = await Promise.all(items.map((t) => c.store.getTrial(t.id)));
+  return trials.map((t) => ({
+    id: t!.id,
+    status: t!.status,
+    attempt: t!.attempt,
+    maxAttempts: t!.maxAttempts,
+    leaseOwner: t!.leaseOwner,
+    leaseExpiresAt: t!.leaseExpiresAt?.getTime() ?? null,
+    validPpl: t!.validPpl,
+    result: t!.result,
+    error: t!.error,
+    metrics: t!.curves.map((cv) => `${cv.attempt}/${cv.name}:${cv.points.length}`),
+  }));
+}
+
+// ---- generators ----
+const TYPES = ['hello', 'claim', 'heartbeat', 'metric', 'complete', 'fail', 'release'];
+const anyTrialId = () => fc.oneof(fc.constantFrom(...trialIds), fc.string({ maxLength: 120 }));
+const attempt = fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer(), fc.double());
+const msgId = fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constant(''), fc.integer(), fc.constant(null));
+const number = fc.oneof(fc.double(), fc.integer(), fc.constant(Number.NaN), fc.constant(Infinity));
+const junk = fc.oneof(fc.string(), number, fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 5 }), fc.object({ maxDepth: 2 }));
+
+/** Well-formed reports for trials this client does not hold (or with a wrong attempt). */
+const foreignReport = () =>
+  fc.oneof(
+    fc.record({ type: fc.constant('heartbeat'), trialId: anyTrialId(), attempt, progress: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), number) }),
+    fc.record({ type: fc.constant('metric'), trialId: anyTrialId(), attempt, points: fc.array(fc.record({ step: fc.nat(1000), epoch: fc.nat(3), name: fc.constantFrom('train_loss', 'valid_ppl'), value: number }), { minLength: 1, maxLength: 5 }) }),
+    fc.record({ type: fc.constant('complete'), trialId: anyTrialId(), attempt, result: fc.oneof(fc.constant(result(1)), fc.record({ validPpl: number, params: number })) }),
+    fc.record({ type: fc.constant('fail'), trialId: anyTrialId(), attempt, kind: fc.constantFrom('error', 'diverged', 'oom', 'boom'), error: fc.string(), retryable: fc.boolean() }),
+    fc.record({ type: fc.constant('release'), trialId: anyTrialId(), attempt, reason: fc.string() }),
+  );
+/** A message of a known type with fields of the wrong type, missing or extra. */
+const wrongTypes = fc.record({ type: fc.constantFrom(...TYPES), trialId: junk, attempt: junk, progress: junk, points: junk, result: junk, kind: junk, protocol: junk, name: junk }, { requiredKeys: ['type'] });
+const unknownType = fc.record({ type: fc.oneof(fc.string(), number, fc.constant(null)).filter((t) => !TYPES.includes(t as string)), msgId: fc.string() });
+const hello = fc.record({ type: fc.constant('hello'), protocol: fc.oneof(fc.constant(PROTOCOL_VERSION), fc.integer()), name: fc.string({ maxLength: 300 }), host: fc.string(), backend: fc.string(), device: fc.string(), version: fc.string({ maxLength: 60 }), workerId: fc.option(fc.string({ minLength: 1, maxLength: 120 }), { nil: undefined }) }, { requiredKeys: ['type'] });
+/** Huge but under the size cap (a few over it: the socket is closed with 1009, the coordinator lives on). */
+const huge = fc.record({ size: fc.oneof(fc.integer({ min: 100_000, max: MAX_MESSAGE_BYTES - 200 }), fc.constant(MAX_MESSAGE_BYTES + 10)), type: fc.constantFrom('metric', 'fail', 'hello', 'nope') }).map(({ size, type }) => JSON.stringify({ type, msgId: 'huge', trialId: trialIds[0], attempt: 1, error: 'e'.repeat(size), name: 'n'.repeat(size) }).slice(0, size));
+
+const withMsgId = <T extends object>(g: fc.Arbitrary<T>) => fc.tuple(g, msgId).map(([m, id]) => encodeMessage({ ...m, msgId: id }));
+/** Built once the trials exist (reports name real trial ids). */
+const frame = (): fc.Arbitrary<string | Buffer> => fc.oneof(
+  { weight: 60, arbitrary: withMsgId(foreignReport()) },
+  { weight: 40, arbitrary: withMsgId(wrongTypes) },
+  { weight: 20, arbitrary: withMsgId(unknownType) },
+  { weight: 20, arbitrary: withMsgId(hello) },
+  { weight: 40, arbitrary: fc.json({ maxDepth: 3 }) },
+  { weight: 20, arbitrary: fc.string({ maxLength: 200 }) },
+  { weight: 20, arbitrary: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) },
+  { weight: 20, arbitrary: fc.oneof(fc.anything({ maxDepth: 2 }).map((v) => { try { return encodeMessage(v) ?? 'undefined'; } catch { return '{'; } }), fc.constantFrom('', '{', '[]', 'null', '"x"', '1e999', '{"type":"claim"', '\u0000')) },
+  { weight: 1, arbitrary: huge },
+);
+
+/** A claim would legitimately change a trial: the fuzzer never sends one that parses. */
+function isRealClaim(f: string | Buffer): boolean {
+  if (typeof f !== 'string') return false;
+  try {
+    const m = WorkerMessage.safeParse(JSON.parse(f));
+    return m.success && m.data.type === 'claim';
+  } catch {
+    return false;
+  }
+}
+
+describe('fuzzing the worker gateway', () => {
+  it('survives thousands of bad messages: still serves, every reply well-formed, no trial changed', async () => {
+    const before = await snapshot();
+    let greeted = await ProtocolClient.connect(c.url);
+    await greeted.hello('fuzzer');
+    let stranger = await ProtocolClient.connect(c.url);
+    let sent = 0;
+    let reconnects = 0;
+    let sync = 0;
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(frame(), { minLength: 5, maxLength: 15 }), fc.boolean(), async (frames, toGreeted) => {
+        if (toGreeted && greeted.closed) {
+          greeted = await ProtocolClient.connect(c.url);
+          await greeted.hello('fuzzer');
+          reconnects++;
+        }
+        if (!toGreeted && stranger.closed) {
+          stranger = await ProtocolClient.connect(c.url);
+          reconnects++;
+        }
+        const client = toGreeted ? greeted : stranger;
+        const seen = client.received.length;
+        for (const f of frames) {
+          if (isRealClaim(f)) continue;
+          client.sendRaw(f);
+          sent++;
+        }
+        // Messages are handled in order: the reply to this one means all before it were handled.
+        // (A fuzzed hello may have re-greeted or closed the socket; both are fine.)
+        const id = `sync-${++sync}`;
+        const reply = client.next((m) => 'replyTo' in m && m.replyTo === id, 15_000);
+        client.sendRaw(encodeMessage({ type: 'heartbeat', msgId: id, trialId: 'no-such-trial', attempt: 1, progress: 0 }));
+        let onClose = () => {};
+        await Promise.race([reply, new Promise<void>((r) => client.ws.once('close', (onClose = r)))]);
+        client.ws.off('close', onClose);
+        reply.catch(() => {}); // closed before the reply: it will never come
+        for (const m of client.received.slice(seen)) {
+          expect(CoordinatorMessage.safeParse(m).success, JSON.stringify(m).slice(0, 300)).toBe(true);
+          expect(m.type).not.toBe('assign');
+          if (m.type === 'ack') expect(m.duplicate ?? false).toBe(false);
+        }
+        return true;
+      }),
+      { numRuns: 220, seed: 42 },
+    );
+    expect(sent).toBeGreaterThan(2000);
+
+    // Nothing changed…
+    expect(await snapshot()).toEqual(before);
+    // …and it still serves: health, the holder's lease, a real claim/complete round trip.
+    expect(await apiClient(c.url).health.query()).toMatchObject({ ok: true });
+    const res = await fetch(`${c.url}/healthz`);
+    expect(res.status).toBe(200);
+    const w = await ProtocolClient.connect(c.url);
+    await w.hello('after-the-fuzz');
+    const a = await w.request({ type: 'claim' });
+    expect(a.type).toBe('assign');
+    if (a.type !== 'assign') return;
+    expect(await w.request({ type: 'complete', trialId: a.trial.id, attempt: a.trial.attempt, result: result(33) })).toMatchObject({ type: 'ack', duplicate: false });
+    expect(await c.store.getTrial(a.trial.id)).toMatchObject({ status: 'succeeded', validPpl: 33 });
+    const running = before.find((t) => t.status === 'running')!;
+    expect(await holder.request({ type: 'complete', trialId: running.id, attempt: running.attempt, result: result(21) })).toMatchObject({ type: 'ack' });
+    w.close();
+    greeted.close();
+    stranger.close();
+    console.log(`fuzz: ${sent} messages, ${reconnects} reconnects`);
+  });
+});
+
+describe('duplicate and out-of-order messages', () => {
+  it('change nothing: the same msgId twice, a metric or fail after complete, a heartbeat for an old attempt', async () => {
+    const sweep = await launch(c.store, 'name: order\ndataset: { name: ptb, vocabSize: 300 }\nseeds: 1\nmaxAttempts: 3');
+    const w = await ProtocolClient.connect(c.url);
+    await w.hello('orderly');
+    const claimOwn = async () => {
+      for (;;) {
+        const a = await w.request({ type: 'claim' });
+        if (a.type !== 'assign') throw new Error(`expected a trial, got ${a.type}`);
+        if (a.trial.sweepId === sweep.id) return a.trial;
+        await w.request({ type: 'complete', trialId: a.trial.id, attempt: a.trial.attempt, result: result(60) }); // the fuzz sweep's leftovers
+      }
+    };
+    // Attempt 1 given back, attempt 2 claimed: attempt 1 is now an old attempt.
+    const first = await claimOwn();
+    await w.request({ type: 'release', trialId: first.id, attempt: first.attempt, reason: 'test' });
+    const t = await claimOwn();
+    expect(t).toMatchObject({ id: first.id, attempt: first.attempt + 1 });
+    const leaseBefore = (await c.store.getTrial(t.id))!.leaseExpiresAt;
+    expect(await w.request({ type: 'heartbeat', trialId: t.id, attempt: first.attempt, progress: 0.9 })).toMatchObject({ type: 'error', code: 'LEASE_LOST' });
+    expect((await c.store.getTrial(t.id))!).toMatchObject({ status: 'running', attempt: t.attempt, leaseExpiresAt: leaseBefore });
+
+    const metric = { type: 'metric', msgId: 'metric-1', trialId: t.id, attempt: t.attempt, points: [{ step: 5, epoch: 0, name: 'train_loss', value: 4 }] };
+    expect(await w.request(metric)).toMatchObject({ type: 'ack' });
+    expect(await w.request(metric)).toMatchObject({ type: 'ack' }); // same msgId again (an outbox resend)
+    const complete = { type: 'complete', msgId: 'complete-1', trialId: t.id, attempt: t.attempt, result: result(50) };
+    expect(await w.request(complete)).toMatchObject({ type: 'ack', duplicate: false });
+    const done = await c.store.getTrial(t.id);
+    expect(done!.curves).toEqual([{ attempt: t.attempt, name: 'train_loss', points: [expect.objectContaining({ step: 5, value: 4 })] }]);
+    expect(await w.request(complete)).toMatchObject({ type: 'ack', duplicate: true });
+    expect(await w.request({ ...complete, msgId: 'complete-2', result: result(1) })).toMatchObject({ type: 'ack', duplicate: true });
+    // After the result: late metrics, a fail, a release, a heartbeat — all refused or ignored.
+    expect(await w.request({ ...metric, msgId: 'metric-late', points: [{ step: 6, epoch: 0, name: 'train_loss', value: 3 }] })).toMatchObject({ type: 'error', code: 'LEASE_LOST' });
+    expect(await w.request({ type: 'fail', trialId: t.id, attempt: t.attempt, kind: 'error', error: 'late', retryable: true })).toMatchObject({ type: 'error', code: 'LEASE_LOST' });
+    await w.request({ type: 'release', trialId: t.id, attempt: t.attempt, reason: 'late' });
+    expect(await w.request({ type: 'heartbeat', trialId: t.id, attempt: t.attempt, progress: 0.5 })).toMatchObject({ type: 'error', code: 'LEASE_LOST' });
+    expect(await c.store.getTrial(t.id)).toEqual(done);
+    expect((await c.store.getSweep(sweep.id))!.status).toBe('succeeded');
+    w.close();
+  });
+});

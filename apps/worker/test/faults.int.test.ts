@@ -1,0 +1,126 @@
+// Faults injected for real against a real coordinator and the real agent: a worker process killed
+// with SIGKILL mid-trial, trials that throw or diverge (with retries), a sweep cancelled under a
+// running trial. Nothing is lost, nothing is counted twice.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoordinator, type Coordinator } from '../../coordinator/src/server.ts';
+import { launch, until } from '../../coordinator/test/helpers.ts';
+import { apiClient } from '../../../tools/cli/src/client.ts';
+import { startWorker, type WorkerHandle } from '../src/agent.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../../../tools/cli/bin/lmsweep.js');
+const TINY = 'dataset: { name: ptb, vocabSize: 200 }\nmodel: { embedding: 8, hidden: 8, layers: 1 }\ntraining: { batchSize: 4, unroll: 5 }';
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'lmsweep-faults-'));
+// Short, but longer than loading PTB takes on a busy 2-core machine (which blocks the event loop).
+const LEASE_MS = 4_000;
+let c: Coordinator;
+const children: ChildProcess[] = [];
+const workers: WorkerHandle[] = [];
+
+beforeAll(async () => {
+  c = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: LEASE_MS, reapIntervalMs: 200, backoffBaseMs: 300 });
+});
+afterAll(async () => {
+  for (const p of children) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.stop()));
+  await c?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const running = async (sweepId: string) => (await c.store.listTrials({ sweepId, status: 'running' })).items;
+
+describe('faults', () => {
+  it('a worker killed with SIGKILL mid-trial: requeued at lease expiry, completed once elsewhere, curves kept apart by attempt', async () => {
+    const sweep = await launch(c.store, `name: sigkill\n${TINY}\nbudget: { maxSteps: 200, evalTokens: 500 }\nmaxAttempts: 3`);
+    const victim = spawn(process.execPath, [BIN, 'worker', '--coordinator', c.url, '--backend', 'wasm', '--name', 'victim', '--quiet'], { stdio: 'ignore', env: { ...process.env, LMSWEEP_LOG_LEVEL: 'silent' } });
+    children.push(victim);
+    // Wait until the victim has trained a while and its metrics for attempt 1 are stored.
+    let trialId = '';
+    let deadAttempt = 0;
+    await until('the victim to report metrics', async () => {
+      const [t] = await running(sweep.id);
+      if (!t) return false;
+      trialId = t.id;
+      deadAttempt = t.attempt;
+      return ((await c.store.getTrial(t.id))?.curves.find((cv) => cv.attempt === t.attempt && cv.name === 'train_loss')?.points.length ?? 0) >= 2;
+    }, 90_000, 50);
+    const killedAt = Date.now();
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('exit', r));
+    // Nobody heartbeats it now: the reaper requeues it once the lease runs out, not before.
+    await until('the lease to be reaped', async () => (await c.store.getTrial(trialId))?.status === 'queued', 10_000, 50);
+    expect(Date.now() - killedAt).toBeLessThan(LEASE_MS + 3_000);
+    const survivor = await startWorker({ coordinatorUrl: c.url, backend: 'wasm', quiet: true, name: 'survivor' });
+    workers.push(survivor);
+    await until('the sweep to finish', async () => (await c.store.getSweep(sweep.id))?.status !== 'running', 90_000);
+    const t = await apiClient(c.url).trials.get.query({ id: trialId });
+    // (On a very busy machine the survivor may itself lose a lease while loading the corpus, which
+    // blocks its event loop: then it wins on a later attempt. Either way, one winner, on the survivor.)
+    expect(t).toMatchObject({ status: 'succeeded', leaseOwner: survivor.workerId() });
+    expect(t.attempt).toBeGreaterThan(deadAttempt);
+    // Each attempt's curve is its own; the winner's starts from the beginning again and is not mixed.
+    const loss = (a: number) => t.curves.find((cv) => cv.attempt === a && cv.name === 'train_loss')!.points.map((p) => p.step);
+    const dead = loss(deadAttempt);
+    const winner = loss(t.attempt);
+    expect(dead.length).toBeGreaterThanOrEqual(2);
+    expect(winner.at(-1)).toBe(200);
+    expect(new Set(winner).size).toBe(winner.length);
+    expect(winner).toEqual([...winner].sort((a, b) => a - b));
+    expect(dead.at(-1)!).toBeLessThan(200);
+    expect(t.curves.every((cv) => cv.attempt <= t.attempt)).toBe(true);
+    for (const cv of t.curves) expect(new Set(cv.points.map((p) => p.step)).size).toBe(cv.points.length);
+    await survivor.stop();
+  });
+
+  it('a trial that throws is retried with backoff up to maxAttempts, then failed with the reason; one that diverges fails at once; the worker survives', async () => {
+    // Passes the launch check (train/valid/test files are there) but cannot be read on the worker.
+    const corrupt = path.join(tmp, 'corrupt');
+    mkdirSync(corrupt);
+    writeFileSync(path.join(corrupt, 'train.txt.gz'), gzipSync('a b c '.repeat(10_000)).subarray(0, 40)); // truncated
+    for (const s of ['valid', 'test']) writeFileSync(path.join(corrupt, `${s}.txt`), 'a b c\n');
+    const api = apiClient(c.url);
+    const broken = await api.sweeps.create.mutate({ spec: { name: 'throws', dataset: { name: corrupt, vocabSize: 200 }, model: { embedding: 8, hidden: 8, layers: 1 }, maxAttempts: 3 } });
+    // Adam at lr 100, no clipping: the loss blows up and perplexity overflows (DivergedError, not retried).
+    const diverges = await api.sweeps.create.mutate({ spec: `name: diverges\n${TINY.replace('layers: 1', 'layers: 1, initScale: 1').replace('unroll: 5', 'unroll: 5, lr: 100, clip: 1000000, optimizer: adam')}\nbudget: { maxSteps: 50, evalTokens: 200 }\nmaxAttempts: 3` });
+    const fine = await api.sweeps.create.mutate({ spec: `name: fine\n${TINY}\nbudget: { maxSteps: 10, evalTokens: 200 }` });
+    const w = await startWorker({ coordinatorUrl: c.url, backend: 'wasm', quiet: true, name: 'sturdy' });
+    workers.push(w);
+    await until('all three sweeps to finish', async () => {
+      const s = await Promise.all([broken, diverges, fine].map((x) => c.store.getSweep(x.id)));
+      return s.every((x) => x?.status !== 'running');
+    }, 90_000);
+    const [b] = (await c.store.listTrials({ sweepId: broken.id })).items;
+    expect(b).toMatchObject({ status: 'failed', attempt: 3 });
+    expect(b!.error).toMatch(/^Error: .*(unexpected end|incorrect header|gzip|too short)/i);
+    const [d] = (await c.store.listTrials({ sweepId: diverges.id })).items;
+    // Not retried: a diverged run with the same seed diverges again (attempt 1 unless a lease was lost on a busy machine).
+    expect(d).toMatchObject({ status: 'failed' });
+    expect(d!.error).toMatch(/diverged at step \d+/);
+    expect((await c.store.listTrials({ sweepId: fine.id })).items[0]).toMatchObject({ status: 'succeeded' });
+    await w.stop();
+  });
+
+  it('cancelling a sweep aborts its running trial on the real agent at once; the worker claims other work', async () => {
+    const long = await launch(c.store, `name: endless\n${TINY}\nbudget: { maxSteps: 100000 }`);
+    const w = await startWorker({ coordinatorUrl: c.url, backend: 'wasm', quiet: true, name: 'obedient' });
+    workers.push(w);
+    await until('the long trial to run', async () => (await running(long.id)).length === 1, 60_000, 50);
+    const [t] = await running(long.id);
+    const next = await launch(c.store, `name: next\n${TINY}\nbudget: { maxSteps: 5, evalTokens: 200 }`);
+    const cancelledAt = Date.now();
+    expect(await apiClient(c.url).sweeps.cancel.mutate({ id: long.id })).toEqual({ cancelled: 1, running: 1 });
+    // The cancel is pushed (NOTIFY → gateway → agent): within one heartbeat the worker has moved on.
+    await until('the worker to claim other work', async () => (await c.store.listTrials({ sweepId: next.id })).items[0]!.status !== 'queued', 10_000, 25);
+    expect(Date.now() - cancelledAt).toBeLessThan(LEASE_MS / 3 + 1_000);
+    const stepsAtCancel = (await c.store.getTrial(t!.id))!.curves.find((cv) => cv.name === 'train_loss')?.points.length ?? 0;
+    await until('the next sweep to finish', async () => (await c.store.getSweep(next.id))?.status === 'succeeded', 60_000);
+    const after = await c.store.getTrial(t!.id);
+    expect(after).toMatchObject({ status: 'cancelled', validPpl: null });
+    expect(after!.curves.find((cv) => cv.name === 'train_loss')?.points.length ?? 0).toBe(stepsAtCancel);
+    await w.stop();
+  });
+});

@@ -1,0 +1,187 @@
+// `lmsweep bench load [--workers N] [--trials M] [--no-postgres] [--json]`: simulated workers (real
+// websocket clients that claim, heartbeat, report a metric and complete at once) against an
+// in-process coordinator on loopback, on PGlite and, when its binaries are installed, on a
+// throwaway PostgreSQL server. Reports claims/s, completions/s, p50/p99 claim latency, the
+// process's memory, and the dashboard's leaderboard query over the finished trials.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { type CoordinatorMessage, decodeJson, encodeMessage, PROTOCOL_VERSION, type SweepSpec, type TrialResult } from '@lmsweep/protocol';
+import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
+import { startCoordinator, type Coordinator } from '@lmsweep/coordinator';
+import { apiClient } from '../client.ts';
+
+export interface LoadBenchContext {
+  json: boolean;
+  out: (line: string) => void;
+  args: string[];
+}
+
+/** Largest sweep the spec allows; more trials are split over several sweeps. */
+const SWEEP_MAX = 10_000;
+
+const RESULT: TrialResult = { params: 1000, paramsByLayer: { all: 1000 }, validPpl: 100, testPpl: 101, steps: 1, tokens: 1, seconds: 0, tokensPerSecond: 0, vocabSize: 10, backend: 'bench' };
+
+/** One simulated worker: a bare protocol client, one request in flight at a time. */
+class SimWorker {
+  private n = 0;
+  private pending = new Map<string, (m: CoordinatorMessage) => void>();
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      const m = decodeJson(String(d)) as CoordinatorMessage;
+      const r = 'replyTo' in m && m.replyTo ? this.pending.get(m.replyTo) : undefined;
+      if (r && 'replyTo' in m && m.replyTo) {
+        this.pending.delete(m.replyTo);
+        r(m);
+      }
+    });
+  }
+  static async connect(url: string, name: string): Promise<SimWorker> {
+    const u = new URL(url);
+    u.protocol = 'ws:';
+    u.pathname = '/worker';
+    const ws = new WebSocket(u);
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    const w = new SimWorker(ws);
+    const r = await w.request({ type: 'hello', protocol: PROTOCOL_VERSION, name, host: os.hostname(), backend: 'bench', device: 'none', version: 'bench' });
+    if (r.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(r)}`);
+    return w;
+  }
+  request(msg: Record<string, unknown>): Promise<CoordinatorMessage> {
+    const msgId = `${++this.n}`;
+    return new Promise((resolve) => {
+      this.pending.set(msgId, resolve);
+      this.ws.send(encodeMessage({ ...msg, msgId }));
+    });
+  }
+  send(msg: Record<string, unknown>): void {
+    this.ws.send(encodeMessage({ ...msg, msgId: `${++this.n}` }));
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN);
+
+async function queueTrials(c: Coordinator, trials: number): Promise<void> {
+  for (let left = trials, i = 0; left > 0; left -= SWEEP_MAX, i++) {
+    const n = Math.min(SWEEP_MAX, left);
+    // A grid list holds at most 1,000 values: learning rates × seeds, cut to exactly n trials.
+    const l = Math.min(n, 1_000);
+    const lrs = Array.from({ length: l }, (_, k) => Number((0.001 * (k + 1)).toFixed(3)));
+    const spec: SweepSpec = parseSweepSpec({ name: `load-${i}`, dataset: { name: 'ptb', vocabSize: 10 }, grid: { 'training.lr': lrs }, seeds: Math.ceil(n / l) });
+    await c.store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec).slice(0, n) });
+  }
+}
+
+interface LoadResult {
+  database: string;
+  workers: number;
+  trials: number;
+  completed: number;
+  seconds: number;
+  claimsPerSecond: number;
+  completionsPerSecond: number;
+  claimP50Ms: number;
+  claimP99Ms: number;
+  rssMiB: number;
+  leaderboardMs: number;
+}
+
+async function runOnce(database: string, databaseUrl: string, workers: number, trials: number): Promise<LoadResult> {
+  const c = await startCoordinator({ port: 0, databaseUrl, leaseMs: 60_000 });
+  try {
+    await queueTrials(c, trials);
+    const sims = await Promise.all(Array.from({ length: workers }, (_, i) => SimWorker.connect(c.url, `sim-${i}`)));
+    const latencies: number[] = [];
+    let completed = 0;
+    let claims = 0;
+    let peakRss = process.memoryUsage().rss;
+    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+    const t0 = performance.now();
+    await Promise.all(
+      sims.map(async (w) => {
+        for (;;) {
+          const s = performance.now();
+          const r = await w.request({ type: 'claim' });
+          latencies.push(performance.now() - s);
+          claims++;
+          if (r.type !== 'assign') return; // the queue is empty: trials were all queued up front
+          const base = { trialId: r.trial.id, attempt: r.trial.attempt };
+          w.send({ type: 'heartbeat', ...base, progress: 0.5 });
+          await w.request({ type: 'metric', ...base, points: [{ step: 1, epoch: 0, name: 'train_loss', value: 4.2 }] });
+          const ack = await w.request({ type: 'complete', ...base, result: RESULT });
+          if (ack.type === 'ack' && !ack.duplicate) completed++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(rssTimer);
+    for (const w of sims) w.close();
+    const l0 = performance.now();
+    await apiClient(c.url).leaderboard.list.query({ sort: 'pareto' });
+    const leaderboardMs = performance.now() - l0;
+    latencies.sort((a, b) => a - b);
+    return {
+      database,
+      workers,
+      trials,
+      completed,
+      seconds: Number(seconds.toFixed(2)),
+      claimsPerSecond: Math.round(claims / seconds),
+      completionsPerSecond: Math.round(completed / seconds),
+      claimP50Ms: Number(quantile(latencies, 0.5).toFixed(1)),
+      claimP99Ms: Number(quantile(latencies, 0.99).toFixed(1)),
+      rssMiB: Math.round(peakRss / 2 ** 20),
+      leaderboardMs: Math.round(leaderboardMs),
+    };
+  } finally {
+    await c.close();
+  }
+}
+
+export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
+  const { values } = parseArgs({ args: ctx.args, options: { workers: { type: 'string' }, trials: { type: 'string' }, 'no-postgres': { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true, strict: false });
+  const int = (v: unknown, d: number) => (typeof v === 'string' && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : d);
+  const workers = int(values.workers, 100);
+  const trials = int(values.trials, 5_000);
+  const results: LoadResult[] = [];
+  results.push(await runOnce('pglite', 'memory://', workers, trials));
+  if (!values['no-postgres']) {
+    const { startPostgres } = await import('@lmsweep/db/testing');
+    let pg;
+    try {
+      pg = await startPostgres();
+    } catch (e) {
+      if (!ctx.json) ctx.out(`(PostgreSQL skipped: ${(e as Error).message.split('\n')[0]})`);
+    }
+    if (pg) {
+      try {
+        results.push(await runOnce('postgresql', await pg.createDatabase(), workers, trials));
+      } finally {
+        await pg.stop();
+      }
+    }
+  }
+  if (ctx.json) {
+    for (const r of results) ctx.out(JSON.stringify({ bench: 'load', ...r }));
+    return;
+  }
+  const cols: [keyof LoadResult, string][] = [
+    ['database', 'database'],
+    ['workers', 'workers'],
+    ['completed', 'trials done'],
+    ['seconds', 'seconds'],
+    ['claimsPerSecond', 'claims/s'],
+    ['completionsPerSecond', 'completed/s'],
+    ['claimP50Ms', 'claim p50 ms'],
+    ['claimP99Ms', 'claim p99 ms'],
+    ['rssMiB', 'peak RSS MiB*'],
+    ['leaderboardMs', 'leaderboard ms'],
+  ];
+  const rows = [cols.map(([, h]) => h), ...results.map((r) => cols.map(([k]) => String(r[k])))];
+  const widths = cols.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) ctx.out(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  ctx.out('* one process: the coordinator and the simulated workers together. Optuna reference: not run.');
+}
