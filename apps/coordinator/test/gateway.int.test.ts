@@ -4,20 +4,8 @@ import { parseSweepSpec, expandSweep } from '@lmsweep/sweep';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
 import { apiClient } from '../../../tools/cli/src/client.ts';
 import { ProtocolClient } from './ws-client.ts';
+import { result } from './helpers.ts';
 
-const result = (validPpl: number) => ({
-  params: 1234,
-  paramsByLayer: { embedding: 1000, softmax: 234 },
-  validPpl,
-  testPpl: validPpl + 1,
-  trainLoss: 5,
-  steps: 3,
-  tokens: 100,
-  seconds: 0.1,
-  tokensPerSecond: 1000,
-  vocabSize: 300,
-  backend: 'test',
-});
 
 let c: Coordinator;
 let gwSweep: string;

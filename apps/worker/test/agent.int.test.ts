@@ -7,17 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { startCoordinator, type Coordinator } from '../../coordinator/src/server.ts';
 import { startWorker } from '../src/agent.ts';
+import { until } from '../../coordinator/test/helpers.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lmsweep-agent-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function until(what: string, pred: () => Promise<boolean>, timeoutMs = 60_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function launch(c: Coordinator, yaml: string) {
   const spec = parseSweepSpec(yaml);

@@ -37,7 +37,8 @@ describe('rankConfigurations', () => {
   });
 
   it('keeps sweeps apart, skips unfinished rows, sorts on request', () => {
-    const rows = [row('a', 10, 50, 0, 's1'), row('a', 10, 70, 0, 's2'), { ...row('b', 5, 1, 0), validPpl: null }];
+    // A row without a perplexity (not reachable through the store, which returns finished trials) is skipped.
+    const rows = [row('a', 10, 50, 0, 's1'), row('a', 10, 70, 0, 's2'), { ...row('b', 5, 1, 0), validPpl: null as unknown as number }];
     const out = rankConfigurations(rows, new Map(), 'validPpl');
     expect(out).toHaveLength(2);
     expect(out.map((e) => e.sweepId)).toEqual(['s1', 's2']);

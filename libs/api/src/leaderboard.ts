@@ -1,18 +1,9 @@
 // Ranking configurations: a configuration is a trial's config without its seed; its seeds
 // are aggregated as a mean with a 95% Student-t confidence interval.
 import { meanCI95, paretoFront } from '@lmsweep/algorithms';
+import type { LeaderboardRow } from '@lmsweep/db';
 
-export interface LeaderboardRow {
-  id: string;
-  sweepId: string;
-  configKey: string;
-  config: unknown;
-  method: string;
-  seed: number;
-  params: number | null;
-  validPpl: number | null;
-  testPpl: number | null;
-}
+export type { LeaderboardRow };
 
 /** Mean over seeds with its 95% Student-t interval; lo/hi/halfWidth are null with one seed. */
 export interface Interval {
