@@ -338,6 +338,7 @@ class Agent implements WorkerHandle {
       const config = parsed.data;
       const dir = resolveDataset(config.dataset.name, datasetSearchDirs());
       const corpus = await loadCorpus(dir, { vocabSize: config.dataset.vocabSize });
+      beat(); // refresh the lease right before training
       log.info({ dataset: dir, vocab: corpus.vocab.length }, 'trial started');
       const result = await runTrial({
         config,

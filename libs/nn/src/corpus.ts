@@ -3,7 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 
 export const EOS = '<eos>';
 export const UNK = '<unk>';
@@ -53,28 +54,74 @@ async function splitFile(dir: string, split: Split): Promise<string> {
   throw new Error(`dataset ${dir}: several ${split} files (${names.join(', ')}); keep one`);
 }
 
-async function readText(file: string): Promise<string> {
+/** The bytes of a file, gunzipped when gzip (off the main thread). */
+async function readBytes(file: string): Promise<Buffer> {
   const buf = await readFile(file);
   const gz = buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
-  return (gz ? gunzipSync(buf) : buf).toString('utf8');
+  return gz ? await gunzipAsync(buf) : buf;
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * Loading a PTB-sized corpus takes ~1 s of CPU; done in one go it would block the event loop (and
+ * so the worker's lease heartbeats). The loader does the same work in slices of a few ms (CHUNK
+ * words, SLICE_BYTES of text), yielding to the event loop between slices.
+ */
+const CHUNK = 25_000;
+const SLICE_BYTES = 64 * 1024;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+async function chunked(n: number, chunk: number, body: (from: number, to: number) => void): Promise<void> {
+  for (let i = 0; i < n; i += chunk) {
+    body(i, Math.min(n, i + chunk));
+    await yieldToLoop();
+  }
+}
+
+function lines(text: string): string[] {
+  const ls = text.split(/\r?\n/);
+  if (ls.length > 0 && ls[ls.length - 1] === '') ls.pop();
+  return ls;
+}
+
+function pushWords(ls: readonly string[], words: string[]): void {
+  for (const line of ls) {
+    for (const w of line.split(/\s+/)) if (w) words.push(w);
+    words.push(EOS);
+  }
 }
 
 /** Words of a text, one `<eos>` after every line (a final newline ends the last line, it starts none). */
 export function tokenize(text: string): string[] {
-  const lines = text.split(/\r?\n/);
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const words: string[] = [];
-  for (const line of lines) {
-    for (const w of line.split(/\s+/)) if (w) words.push(w);
-    words.push(EOS);
+  pushWords(lines(text), words);
+  return words;
+}
+
+/** tokenize(utf8 text), decoded and split a slice of whole lines at a time, yielding between slices. */
+async function tokenizeAsync(buf: Buffer): Promise<string[]> {
+  const words: string[] = [];
+  for (let start = 0; start < buf.length; await yieldToLoop()) {
+    const nl = buf.indexOf(0x0a, Math.min(start + SLICE_BYTES, buf.length) - 1);
+    const end = nl < 0 ? buf.length : nl + 1; // cut after a '\n': never inside a line or a UTF-8 sequence
+    pushWords(lines(buf.toString('utf8', start, end)), words);
+    start = end;
   }
   return words;
+}
+
+function countWords(words: readonly string[], from: number, to: number, counts: Map<string, number>): void {
+  for (let i = from; i < to; i++) counts.set(words[i]!, (counts.get(words[i]!) ?? 0) + 1);
 }
 
 /** Vocabulary from train words: by frequency, ties by code-unit order; capped at vocabSize with <eos> and <unk> kept. */
 export function buildVocab(train: readonly string[], vocabSize?: number): string[] {
   const counts = new Map<string, number>();
-  for (const w of train) counts.set(w, (counts.get(w) ?? 0) + 1);
+  countWords(train, 0, train.length, counts);
+  return vocabFromCounts(counts, vocabSize);
+}
+
+function vocabFromCounts(counts: ReadonlyMap<string, number>, vocabSize?: number): string[] {
   const byFreq = (a: string, b: string) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || (a < b ? -1 : a > b ? 1 : 0);
   const words = [...counts.keys()].sort(byFreq);
   if (vocabSize === undefined) return words;
@@ -88,14 +135,16 @@ export function buildVocab(train: readonly string[], vocabSize?: number): string
   return [...kept].sort(byFreq);
 }
 
-function encode(words: readonly string[], index: ReadonlyMap<string, number>): Int32Array {
+async function encode(words: readonly string[], index: ReadonlyMap<string, number>): Promise<Int32Array> {
   const unk = index.get(UNK);
   const out = new Int32Array(words.length);
-  for (let i = 0; i < words.length; i++) {
-    const id = index.get(words[i]!) ?? unk;
-    if (id === undefined) throw new Error(`word "${words[i]}" is not in the vocabulary and there is no ${UNK}`);
-    out[i] = id;
-  }
+  await chunked(words.length, CHUNK, (from, to) => {
+    for (let i = from; i < to; i++) {
+      const id = index.get(words[i]!) ?? unk;
+      if (id === undefined) throw new Error(`word "${words[i]}" is not in the vocabulary and there is no ${UNK}`);
+      out[i] = id;
+    }
+  });
   return out;
 }
 
@@ -125,14 +174,16 @@ export function clearCorpusCache(): void {
 
 async function readCorpus(dir: string, vocabSize: number | undefined): Promise<Corpus> {
   const files = await Promise.all(SPLITS.map((s) => splitFile(dir, s)));
-  const [train, valid, test] = await Promise.all(files.map(async (f) => tokenize(await readText(f))));
-  const vocab = buildVocab(train!, vocabSize);
+  const [train, valid, test] = await Promise.all(files.map(async (f) => tokenizeAsync(await readBytes(f))));
+  const counts = new Map<string, number>();
+  await chunked(train!.length, CHUNK, (from, to) => countWords(train!, from, to, counts));
+  const vocab = vocabFromCounts(counts, vocabSize);
   const index = new Map(vocab.map((w, i) => [w, i]));
   if (!index.has(UNK) && [valid!, test!].some((ws) => ws.some((w) => !index.has(w)))) {
     index.set(UNK, vocab.length);
     vocab.push(UNK);
   }
-  return { vocab, train: encode(train!, index), valid: encode(valid!, index), test: encode(test!, index), dir };
+  return { vocab, train: await encode(train!, index), valid: await encode(valid!, index), test: await encode(test!, index), dir };
 }
 
 /**
