@@ -3,6 +3,7 @@
 import { benchCompress } from './bench/compress.ts';
 import { benchLoad } from './bench/load.ts';
 import { benchPhm } from './bench/phm.ts';
+import { benchTrain } from './bench/train.ts';
 
 export interface BenchContext {
   json: boolean;
@@ -15,4 +16,5 @@ export const benchmarks: Record<string, (ctx: BenchContext) => Promise<void>> = 
   compress: benchCompress,
   load: benchLoad,
   phm: benchPhm,
+  train: benchTrain,
 };
