@@ -97,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
       const onSignal = () => {
         if (stopping) process.exit(130);
         stopping = true;
-        process.stderr.write('\nstopping: releasing the running trial (Ctrl-C again to force)\n');
+        process.stderr.write('\nworker stopping (a running trial goes back to the queue; Ctrl-C again to force)\n');
         void w.stop();
       };
       process.on('SIGINT', onSignal);
