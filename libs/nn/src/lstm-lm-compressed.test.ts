@@ -7,6 +7,7 @@ import { selectBackend } from './backend.ts';
 import { type Corpus, datasetSearchDirs, loadCorpus, resolveDataset } from './corpus.ts';
 import { LstmLm, lstmLmParamCount } from './lstm-lm.ts';
 import { DivergedError, runTrial } from './train.ts';
+import { finiteDifferences } from './testing.ts';
 
 const shape = { embedding: 8, hidden: 4, layers: 2, dropout: 0, initScale: 0.5 };
 const MODELS: [string, ModelConfig][] = [
@@ -15,20 +16,6 @@ const MODELS: [string, ModelConfig][] = [
   ['phm output only, materialized', { ...shape, phm: { n: 2, layers: ['output'], path: 'materialized' } }],
   ['lowrank gates+output', { ...shape, lowrank: { rank: 2, layers: ['gates', 'output'] } }],
 ];
-
-/** Central differences of f in v at the listed flat indices (float32 model: eps 1e-2). */
-function finiteDifferences(f: () => number, v: tf.Variable, indices: number[], eps: number): number[] {
-  const base = v.dataSync().slice();
-  const at = (i: number, delta: number) => {
-    const d = base.slice();
-    d[i]! += delta;
-    tf.tidy(() => v.assign(tf.tensor(d, v.shape)));
-    return f();
-  };
-  const out = indices.map((i) => (at(i, eps) - at(i, -eps)) / (2 * eps));
-  tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
-  return out;
-}
 
 beforeAll(async () => {
   await selectBackend('wasm');

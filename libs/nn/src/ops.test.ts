@@ -5,23 +5,10 @@ import { selectBackend } from './backend.ts';
 import { LstmLm } from './lstm-lm.ts';
 import { embeddingLookup, matMul, softmaxCrossEntropySum } from './ops.ts';
 import { createRng } from './random.ts';
+import { finiteDifferences } from './testing.ts';
 
 const rng = createRng(42, 7);
 const randn = (n: number, scale = 1) => Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);
-
-/** Central differences of f at x (in place, restored), for the listed flat indices. */
-function finiteDifferences(f: () => number, v: tf.Variable, indices: number[], eps: number): number[] {
-  const base = v.dataSync().slice();
-  const at = (i: number, delta: number) => {
-    const d = base.slice();
-    d[i]! += delta;
-    tf.tidy(() => v.assign(tf.tensor(d, v.shape)));
-    return f();
-  };
-  const out = indices.map((i) => (at(i, eps) - at(i, -eps)) / (2 * eps));
-  tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
-  return out;
-}
 
 describe.each(['wasm', 'cpu'] as const)('ops on %s', (backend) => {
   it('selects the backend', async () => {

@@ -6,7 +6,7 @@ import { getPath, gridKeys, shortLabel } from '../lib/config';
 import { formatCount, formatDateTime, formatDuration, formatPpl, formatValue, secondsBetween } from '../lib/format';
 import { useLive, useNow, type Change } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
-import { Empty, ErrorBanner, Loading, ProgressBar, StackedBar, StatusBadge, TRIAL_STATUSES } from './bits';
+import { Empty, ErrorBanner, Loading, Pager, ProgressBar, StackedBar, StatusBadge, TRIAL_STATUSES } from './bits';
 import { Leaderboard } from './Leaderboard';
 
 type Sweep = RouterOutputs['sweeps']['get'];
@@ -157,19 +157,7 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
           </table>
         </div>
       )}
-      {total > PAGE && (
-        <div className="actions">
-          <button type="button" className="btn btn-small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-            ← Previous
-          </button>
-          <span className="muted small">
-            {offset + 1}–{Math.min(total, offset + PAGE)} of {total}
-          </span>
-          <button type="button" className="btn btn-small" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-            Next →
-          </button>
-        </div>
-      )}
+      <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />
     </section>
   );
 }

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { formatDateTime, shortId } from '../lib/format';
 import { useLive } from '../lib/live';
 import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
-import { Empty, ErrorBanner, Loading, StackedBar, StatusBadge } from './bits';
+import { Empty, ErrorBanner, Loading, Pager, StackedBar, StatusBadge } from './bits';
 
 type SweepRow = RouterOutputs['sweeps']['list']['items'][number];
 const PAGE = 50;
@@ -75,19 +75,7 @@ export function SweepsTable() {
           </table>
         </div>
       )}
-      {total > PAGE && (
-        <div className="actions">
-          <button type="button" className="btn btn-small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-            ← Newer
-          </button>
-          <span className="muted small">
-            {offset + 1}–{Math.min(total, offset + PAGE)} of {total}
-          </span>
-          <button type="button" className="btn btn-small" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-            Older →
-          </button>
-        </div>
-      )}
+      <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} labels={['← Newer', 'Older →']} />
     </section>
   );
 }

@@ -55,3 +55,21 @@ export function Empty({ children }: { children: ReactNode }) {
 export function Loading() {
   return <p className="empty">Loading…</p>;
 }
+
+/** Previous/next buttons for an offset-paged table; nothing when everything fits on one page. */
+export function Pager({ offset, pageSize, total, onOffset, labels = ['← Previous', 'Next →'] }: { offset: number; pageSize: number; total: number; onOffset: (offset: number) => void; labels?: [string, string] }) {
+  if (total <= pageSize) return null;
+  return (
+    <div className="actions">
+      <button type="button" className="btn btn-small" disabled={offset === 0} onClick={() => onOffset(Math.max(0, offset - pageSize))}>
+        {labels[0]}
+      </button>
+      <span className="muted small">
+        {offset + 1}–{Math.min(total, offset + pageSize)} of {total}
+      </span>
+      <button type="button" className="btn btn-small" disabled={offset + pageSize >= total} onClick={() => onOffset(offset + pageSize)}>
+        {labels[1]}
+      </button>
+    </div>
+  );
+}
