@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import {
+  artifactPath,
   type CoordinatorMessage,
   decodeJson,
   encodeMessage,
@@ -169,6 +170,14 @@ export class WorkerGateway {
       case 'complete': {
         const r = await store.complete(msg.trialId, workerId, msg.attempt, msg.result);
         if (r === 'lost') return lost(msg.trialId);
+        if (r === 'missing') {
+          // Other trials start from this one's checkpoint, and it sent none: this attempt failed.
+          const error = `trial ${msg.trialId} completed without uploading its checkpoint (PUT ${artifactPath(msg.trialId)}), which other trials start from`;
+          await store.fail(msg.trialId, workerId, msg.attempt, { kind: 'error', error, retryable: true });
+          conn.trials.delete(msg.trialId);
+          log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt }, 'trial completed without its checkpoint');
+          return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', trialId: msg.trialId, message: error });
+        }
         conn.trials.delete(msg.trialId);
         log.info({ workerId, trialId: msg.trialId, attempt: msg.attempt, validPpl: msg.result.validPpl, duplicate: r === 'duplicate' }, 'trial completed');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId, duplicate: r === 'duplicate' });

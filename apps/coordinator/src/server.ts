@@ -5,10 +5,11 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import pino, { type Logger } from 'pino';
 import { appRouter } from '@lmsweep/api';
 import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
-import { DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, WORKER_PATH } from '@lmsweep/protocol';
+import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, WORKER_PATH } from '@lmsweep/protocol';
 import { WorkerGateway } from './gateway.ts';
 import { checkDatasets } from './datasets.ts';
 import { bearerToken, isLoopbackHost, tokenMatches } from './auth.ts';
+import { artifactRoutes } from './artifacts.ts';
 
 /** Largest tRPC request body the coordinator reads (specs are at most 200k characters). */
 export const MAX_API_BODY_BYTES = 1 << 20;
@@ -80,6 +81,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       else if (error.code === 'UNAUTHORIZED') log.warn({ path, remote: req.socket.remoteAddress, token: req.headers.authorization ? 'wrong' : 'missing' }, 'api call refused: bad or missing API token');
     },
   });
+  const artifacts = artifactRoutes({ store, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}) });
   const server = http.createServer((req, res) => {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -92,6 +94,14 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
         return res.end(JSON.stringify(body));
       }
       return trpc(req, res);
+    }
+    if (req.url?.startsWith(ARTIFACT_PATH)) {
+      artifacts(req, res).catch((e) => {
+        log.error({ err: e, url: req.url }, 'artifact request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'internal error' }));
+        else res.destroy();
+      });
+      return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });

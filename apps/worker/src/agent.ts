@@ -18,8 +18,9 @@ import {
   WORKER_PATH,
   type WorkerMessage,
 } from '@lmsweep/protocol';
-import { AbortedError, DivergedError, datasetSearchDirs, loadCorpus, resolveDataset, runTrial, selectBackend } from '@lmsweep/nn';
+import { AbortedError, DivergedError, datasetSearchDirs, loadCorpus, resolveDataset, runTrial, selectBackend, TrialConfigError } from '@lmsweep/nn';
 import { progressLine, type ProgressLine } from './progress.ts';
+import { downloadArtifact, LeaseLostError, uploadArtifact } from './artifacts.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -100,6 +101,8 @@ class Agent implements WorkerHandle {
   private readonly bar: ProgressLine | null;
   private trialsDone = 0;
   private fatal: Error | null = null;
+  /** The last checkpoint downloaded: compression trials of one baseline come one after another. */
+  private cachedCheckpoint: { trialId: string; sha256: string; data: Uint8Array } | null = null;
 
   constructor(
     private readonly opts: WorkerOptions,
@@ -338,6 +341,20 @@ class Agent implements WorkerHandle {
       const config = parsed.data;
       const dir = resolveDataset(config.dataset.name, datasetSearchDirs());
       const corpus = await loadCorpus(dir, { vocabSize: config.dataset.vocabSize });
+      const transfer = {
+        coordinatorUrl: this.opts.coordinatorUrl,
+        token: this.opts.token,
+        signal: abort.signal,
+        onRetry: (error: string, delayMs: number) => log.warn({ error, retryMs: delayMs }, 'checkpoint transfer failed; retrying'),
+      };
+      let baseline: { trialId: string; checkpoint: Uint8Array } | undefined;
+      if (trial.parent) {
+        const { trialId, sha256 } = trial.parent;
+        const cached = this.cachedCheckpoint;
+        const data = cached && cached.trialId === trialId && cached.sha256 === sha256 ? cached.data : await downloadArtifact(trialId, trial.parent, transfer);
+        this.cachedCheckpoint = { trialId, sha256, data };
+        baseline = { trialId, checkpoint: data };
+      }
       beat(); // refresh the lease right before training
       log.info({ dataset: dir, vocab: corpus.vocab.length }, 'trial started');
       const result = await runTrial({
@@ -357,15 +374,23 @@ class Agent implements WorkerHandle {
         onMetrics: (points: MetricPoint[]) => {
           for (let i = 0; i < points.length; i += 1000) this.deliver({ type: 'metric', ...base, points: points.slice(i, i + 1000) });
         },
+        ...(baseline ? { baseline } : {}),
+        // Other trials start from this one: its checkpoint is stored before it may complete.
+        ...(trial.saveCheckpoint ? { onCheckpoint: (data: Uint8Array) => uploadArtifact(trial, () => this.id ?? this.lastId, data, transfer) } : {}),
       });
       this.bar?.done(`${label} done: valid ppl ${result.validPpl.toFixed(1)}, test ppl ${result.testPpl.toFixed(1)}, ${result.params} params`);
       this.deliver({ type: 'complete', ...base, result });
     } catch (e) {
       this.bar?.done();
-      if (e instanceof AbortedError || abort.signal.aborted) {
+      if (e instanceof LeaseLostError) {
+        log.warn({ err: e.message }, 'lease lost while storing the checkpoint; dropping the trial');
+      } else if (e instanceof AbortedError || abort.signal.aborted) {
         const why = String(abort.signal.reason ?? 'stop');
         log.info({ why }, 'trial stopped');
         if (why === 'stop') this.deliver({ type: 'release', ...base, reason: 'worker stopping' });
+      } else if (e instanceof TrialConfigError) {
+        log.error({ err: e.message }, 'trial cannot run as configured');
+        this.deliver({ type: 'fail', ...base, kind: 'error', retryable: false, error: e.message });
       } else if (e instanceof DivergedError) {
         log.warn({ step: e.step }, 'trial diverged');
         this.deliver({ type: 'fail', ...base, kind: 'diverged', retryable: false, error: e.message });

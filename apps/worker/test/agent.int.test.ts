@@ -57,4 +57,57 @@ describe('worker agent', () => {
       await c.close();
     }
   });
+
+  it('runs compression trials from their baseline trial\'s checkpoint, stored and served by the coordinator', async () => {
+    const c = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 60_000, workerToken: 'wt' });
+    const yaml = [
+      'name: compress',
+      // 360×40 at rate 4: svd's rank 9 meets it exactly, 5 blocks of 72 words within 1%
+      'dataset: { name: ptb, vocabSize: 360 }',
+      'model: { embedding: 40, hidden: 40, layers: 1 }',
+      'training: { batchSize: 4, unroll: 5, optimizer: adam, lr: 0.01 }',
+      'budget: { maxSteps: 30, evalTokens: 500 }',
+      'compress: { rate: 4, blocks: 5, finetune: { maxSteps: 10 } }',
+      'grid: { method: [svd, groupreduce] }',
+    ].join('\n');
+    const sweep = await launch(c, yaml);
+    // Two workers: one takes the baseline, the other waits (nothing is claimable until it succeeded).
+    const workers = await Promise.all([0, 1].map((i) => startWorker({ coordinatorUrl: c.url, backend: 'wasm', quiet: true, token: 'wt', name: `w${i}` })));
+    try {
+      await until('the sweep to finish', async () => (await c.store.getSweep(sweep.id))?.status !== 'running', 120_000);
+      const { items } = await c.store.listTrials({ sweepId: sweep.id });
+      expect(items.map((t) => [t.method, t.status])).toEqual([['dense', 'succeeded'], ['svd', 'succeeded'], ['groupreduce', 'succeeded']]);
+      const [base, ...compressed] = items as [(typeof items)[number], ...typeof items];
+      const stored = (await c.store.getArtifact(base.id, 'checkpoint'))!;
+      expect(stored.attempt).toBe(1);
+      for (const t of compressed) {
+        expect(t.parentId).toBe(base.id);
+        const r = t.result as { params: number; compression: { baselineTrialId: string; baselineParams: number; baselineValidPpl: number; validPplBefore: number; finetuneSteps: number; matrices: Record<string, { rate: number; params: number; werr: number }> } };
+        expect(r.compression.baselineTrialId).toBe(base.id);
+        expect(r.compression.baselineParams).toBe(base.params);
+        expect(r.compression.baselineValidPpl).toBeCloseTo(base.validPpl!, 6);
+        expect(Object.keys(r.compression.matrices).sort()).toEqual(['embedding', 'softmax']);
+        for (const m of Object.values(r.compression.matrices)) {
+          expect(Math.abs(m.rate / 4 - 1)).toBeLessThan(0.01);
+          expect(m.werr).toBeGreaterThan(0);
+          expect(m.werr).toBeLessThan(1);
+        }
+        // embedding and softmax (360×40 each) at rate 4: the model shrinks by 3/4 of them
+        const saved = 2 * 360 * 40 - r.compression.matrices['embedding']!.params - r.compression.matrices['softmax']!.params;
+        expect(t.params).toBe(base.params! - saved);
+        expect(r.compression.finetuneSteps).toBe(10);
+        expect(Number.isFinite(r.compression.validPplBefore)).toBe(true);
+      }
+      // The checkpoint is served to workers only.
+      const url = `${c.url}/artifacts/${base.id}/checkpoint`;
+      expect((await fetch(url)).status).toBe(401);
+      const res = await fetch(url, { headers: { authorization: 'Bearer wt' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-lmsweep-sha256')).toBe(stored.sha256);
+      expect(new Uint8Array(await res.arrayBuffer()).length).toBe(stored.size);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await c.close();
+    }
+  });
 });

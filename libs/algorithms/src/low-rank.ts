@@ -300,15 +300,46 @@ export function blockWeightedSvd(A: Matrix, q: ArrayLike<number>, opts: BlockOpt
     r = opts.rank;
   } else {
     if (opts.rate === undefined) throw new Error('blockWeightedSvd: give a rank or a rate');
-    const { rate, tolerance } = checkRate({ rate: opts.rate, tolerance: opts.tolerance });
-    const target = (A.rows * D) / rate;
-    const maxR = Math.max(...cap);
-    r = closestInteger(1, maxR, (x) => blockParams(sizes, ranksAt(x), D), target);
-    const p = blockParams(sizes, ranksAt(r), D);
-    if (r === 1 && p > target * (1 + tolerance)) throw new Error(`rate ${rate} is impossible for block-weighted-svd: rank 1 in each of ${blocks.length} blocks already costs ${p} parameters (rate ${((A.rows * D) / p).toFixed(3)})`);
-    checkAchieved('block-weighted-svd', rate, (A.rows * D) / p, tolerance, `the nearest common rank ${r} gives rate ${((A.rows * D) / p).toFixed(4)}`);
+    r = blockCommonRank(sizes, D, { rate: opts.rate, tolerance: opts.tolerance });
   }
   return fitBlocks('block-weighted-svd', A, w, blocks, ranksAt(r));
+}
+
+/** Block-weighted SVD's common rank for a rate (each block's rank clipped to min(D, |block|)); throws when the rate cannot be met. */
+export function blockCommonRank(sizes: number[], D: number, budget: RateBudget): number {
+  const { rate, tolerance } = checkRate(budget);
+  const N = sizes.reduce((a, b) => a + b, 0);
+  const cap = sizes.map((n) => Math.min(D, n));
+  const ranksAt = (x: number) => cap.map((m) => Math.min(m, x));
+  const target = (N * D) / rate;
+  const r = closestInteger(1, Math.max(...cap), (x) => blockParams(sizes, ranksAt(x), D), target);
+  const p = blockParams(sizes, ranksAt(r), D);
+  if (r === 1 && p > target * (1 + tolerance)) throw new Error(`rate ${rate} is impossible for block-weighted-svd: rank 1 in each of ${sizes.length} blocks already costs ${p} parameters (rate ${((N * D) / p).toFixed(3)})`);
+  checkAchieved('block-weighted-svd', rate, (N * D) / p, tolerance, `the nearest common rank ${r} gives rate ${((N * D) / p).toFixed(4)}`);
+  return r;
+}
+
+/**
+ * Why `method` cannot compress an N×D matrix at `rate` with `blocks` frequency blocks, as far as
+ * the sizes alone tell (null: it can, or only the data will tell). Exact for svd, weighted-svd
+ * and block-weighted-svd (their ranks depend on the sizes only); for dynamic-rank and
+ * groupreduce, whose ranks follow the frequencies, only the bound of rank 1 in every block.
+ */
+export function rateIssue(method: CompressionMethod, N: number, D: number, rate: number, blocks = 1, tolerance?: number): string | null {
+  const c = method === 'svd' || method === 'weighted-svd' ? 1 : blocks;
+  if (!Number.isInteger(c) || c < 1 || c > N) return `blocks must be an integer in [1, ${N}], got ${blocks}`;
+  const sizes = Array.from({ length: c }, (_, p) => Math.floor(N / c) + (p < N % c ? 1 : 0));
+  try {
+    if (c === 1) rankForRate(N, D, { rate, ...(tolerance !== undefined ? { tolerance } : {}) }, method);
+    else if (method === 'block-weighted-svd') blockCommonRank(sizes, D, { rate, ...(tolerance !== undefined ? { tolerance } : {}) });
+    else {
+      const best = (N * D) / blockParams(sizes, sizes.map(() => 1), D);
+      if (rate > best * (1 + (tolerance ?? 0.01))) return `rate ${rate} is impossible for ${method}: rank 1 in each of ${c} blocks gives rate ${best.toFixed(3)}`;
+    }
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 export interface DynamicRankOptions {

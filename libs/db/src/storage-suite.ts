@@ -89,7 +89,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
       await backend?.teardown();
     });
     beforeEach(async () => {
-      await db.prisma.$executeRawUnsafe('TRUNCATE "TrialMetric", "Trial", "Sweep", "Worker"');
+      await db.prisma.$executeRawUnsafe('TRUNCATE "Artifact", "TrialMetric", "Trial", "Sweep", "Worker"');
       now = T0;
       store = new TrialStore(db, { now: () => new Date(now), backoffBaseMs: BASE });
     });
@@ -141,9 +141,9 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
           writeFileSync(path.join(dir, '20990101000000_bad', 'migration.sql'), 'CREATE TABLE "Half" (id int);\nSELECT no_such_function();\n');
           const url = await backend.freshUrl();
           await expect(openDatabase({ url, migrationsDir: dir })).rejects.toThrow(/20990101000000_bad failed/);
-          const d = await openDatabase({ url }); // the committed migrations only: init was applied, bad one not
+          const d = await openDatabase({ url }); // the committed migrations: init was applied, the bad one not
           try {
-            expect(d.migrationsApplied).toEqual([]);
+            expect(d.migrationsApplied).toEqual(readMigrations().slice(1).map((m) => m.name));
             const half = await d.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'Half'`;
             expect(half[0]!.n).toBe(0);
             await d.prisma.$executeRaw`INSERT INTO _prisma_migrations (id, checksum, migration_name) VALUES ('x', 'y', '20990101000001_crashed')`;
@@ -230,6 +230,39 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
     });
 
     describe('the queue', () => {
+      it('runs a compression trial after its baseline, which must store its checkpoint first', async () => {
+        const plans = expandSweep(parseSweepSpec({ name: 'c', grid: { method: ['svd'] }, seeds: 1 }));
+        expect(plans.map((p) => [p.method, p.parentOrdinal])).toEqual([['dense', undefined], ['svd', 0]]);
+        await sweep(plans);
+        const base = (await store.claim('wa', LEASE))!;
+        expect([base.method, base.saveCheckpoint, base.parent]).toEqual(['dense', true, undefined]);
+        expect(await store.claim('wb', LEASE)).toBeNull(); // the svd trial waits for its baseline
+        expect(await store.complete(base.id, 'wa', 1, result(100))).toBe('missing');
+        const bytes = new Uint8Array(3 << 20).map((_, i) => (i * 2654435761) >>> 24);
+        expect(await store.putArtifact(base.id, 'wb', 1, 'checkpoint', bytes)).toEqual({ status: 'lost' });
+        expect(await store.putArtifact(base.id, 'wa', 1, 'checkpoint', bytes.subarray(0, 10))).toMatchObject({ status: 'ok' });
+        const put = await store.putArtifact(base.id, 'wa', 1, 'checkpoint', bytes); // a retried upload replaces the first
+        expect(put.status).toBe('ok');
+        expect(await store.complete(base.id, 'wa', 1, result(100))).toBe('ok');
+        const child = (await store.claim('wb', LEASE))!;
+        expect(child.method).toBe('svd');
+        expect(child.parent).toEqual({ trialId: base.id, sha256: put.status === 'ok' ? put.sha256 : '', bytes: bytes.length });
+        expect(child.saveCheckpoint).toBeUndefined();
+        const got = (await store.getArtifact(base.id, 'checkpoint'))!;
+        expect([got.attempt, got.size, Buffer.from(got.data).equals(Buffer.from(bytes))]).toEqual([1, bytes.length, true]);
+        expect(await store.getArtifact(child.id, 'checkpoint')).toBeNull();
+      });
+
+      it('fails the compression trials of a baseline that failed for good, naming it', async () => {
+        const s = await sweep(expandSweep(parseSweepSpec({ name: 'c', grid: { method: ['svd', 'groupreduce'] }, seeds: 1, maxAttempts: 1 })));
+        const base = (await store.claim('wa', LEASE))!;
+        expect(await store.fail(base.id, 'wa', 1, { kind: 'diverged', error: 'diverged at step 3: loss is NaN', retryable: false })).toBe('failed');
+        const rows = await db.prisma.trial.findMany({ where: { sweepId: s.id }, orderBy: { ordinal: 'asc' } });
+        expect(rows.map((r) => [r.method, r.status])).toEqual([['dense', 'failed'], ['svd', 'failed'], ['groupreduce', 'failed']]);
+        expect(rows[1]!.error).toBe(`its baseline trial ${base.id} (#0) failed: diverged at step 3: loss is NaN`);
+        expect((await store.getSweep(s.id))!.status).toBe('failed');
+      });
+
       it('claims the oldest running sweep first, then by ordinal; skips cancelled sweeps and backoff', async () => {
         const a = await sweep(plansOf({ 'model.hidden': [1, 2] }), 'a');
         const b = await sweep(plansOf({ 'model.hidden': [1, 2] }), 'b');

@@ -14,7 +14,8 @@
 //   lease itself is gone: leaseExpiresAt is null); that is how a resent `complete` is recognised
 //   as a duplicate, and how the reaper names the last worker.
 // - Every write NOTIFYs `lmsweep_changes` in the same statement or transaction (see Change).
-import { DEFAULT_LEASE_MS, retryBackoffMs, type MetricPoint, type TrialResult } from '@lmsweep/protocol';
+import { createHash } from 'node:crypto';
+import { DEFAULT_LEASE_MS, retryBackoffMs, type AssignedTrial, type MetricPoint, type TrialResult } from '@lmsweep/protocol';
 import type { TrialPlan } from '@lmsweep/sweep';
 import { Prisma, type PrismaClient, type Sweep, type Trial, type Worker } from './generated/client.ts';
 import { CHANGES_CHANNEL, type Change, type Db } from './database.ts';
@@ -49,14 +50,17 @@ export interface CreateSweepInput {
   id?: string;
 }
 
-/** What a worker is given by claim (protocol's AssignedTrial). */
-export interface ClaimedTrial {
-  id: string;
-  sweepId: string;
+/** What a worker is given by claim. */
+export type ClaimedTrial = AssignedTrial;
+
+/** A stored artifact (a trial's checkpoint). */
+export interface Artifact {
+  trialId: string;
+  name: string;
   attempt: number;
-  seed: number;
-  method: string;
-  config: unknown;
+  sha256: string;
+  size: number;
+  data: Uint8Array;
 }
 
 export interface FailInput {
@@ -175,13 +179,15 @@ export class TrialStore {
   async createSweep(input: CreateSweepInput): Promise<Sweep> {
     const id = input.id ?? newId('s');
     const now = this.now();
+    const ids = new Map(input.plans.map((p) => [p.ordinal, newId('t')]));
     const [sweep] = await this.prisma.$transaction([
       this.prisma.sweep.create({
         data: { id, name: input.name, spec: input.spec as Prisma.InputJsonValue, specText: input.specText, createdAt: now },
       }),
       this.prisma.trial.createMany({
         data: input.plans.map((p) => ({
-          id: newId('t'),
+          id: ids.get(p.ordinal)!,
+          parentId: p.parentOrdinal === undefined ? null : ids.get(p.parentOrdinal)!,
           sweepId: id,
           ordinal: p.ordinal,
           configKey: p.configKey,
@@ -272,6 +278,16 @@ export class TrialStore {
    * call it themselves.
    */
   async refreshSweepStatus(sweepId: string): Promise<'succeeded' | 'failed' | null> {
+    // Trials waiting on a baseline that failed for good can never start: they fail with it.
+    await this.prisma.$queryRaw`
+      WITH f AS (
+        UPDATE "Trial" c SET status = 'failed', "finishedAt" = ${ts(this.now())}, "notBefore" = NULL,
+          error = format('its baseline trial %s (#%s) failed: %s', p.id, p.ordinal, coalesce(p.error, 'no reason given'))
+        FROM "Trial" p
+        WHERE c."sweepId" = ${sweepId} AND c."parentId" = p.id AND c.status = 'queued' AND p.status = 'failed'
+        RETURNING c.id, c."sweepId"
+      )
+      SELECT count(*)::int AS n FROM f CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'f', Prisma.sql`'failed'`)})) x`;
     const rows = await this.prisma.$queryRaw<{ id: string; status: 'succeeded' | 'failed' }[]>`
       WITH done AS (
         UPDATE "Sweep" s SET
@@ -294,17 +310,21 @@ export class TrialStore {
   /**
    * Hands the oldest claimable trial (sweep createdAt, then ordinal; sweep running; notBefore
    * null or past) to `workerId` for `leaseMs`, in one atomic statement (SKIP LOCKED: concurrent
-   * claimers never get the same trial and never wait on each other). Also sets the worker's
+   * claimers never get the same trial and never wait on each other). A trial with a parent
+   * (a compression trial) is claimable once its parent succeeded; it comes with the parent's
+   * checkpoint digest, and a trial others depend on with saveCheckpoint. Also sets the worker's
    * currentTrialId. Null when nothing is claimable.
    */
   async claim(workerId: string, leaseMs: number): Promise<ClaimedTrial | null> {
     const now = this.now();
     const expires = new Date(now.getTime() + leaseMs);
-    const rows = await this.prisma.$queryRaw<ClaimedTrial[]>`
+    type Row = Omit<ClaimedTrial, 'parent' | 'saveCheckpoint'> & { parentId: string | null; parentSha256: string | null; parentBytes: number | null; saveCheckpoint: boolean };
+    const rows = await this.prisma.$queryRaw<Row[]>`
       WITH picked AS (
         SELECT t.id FROM "Trial" t JOIN "Sweep" s ON s.id = t."sweepId"
         WHERE t.status = 'queued' AND s.status = 'running'
           AND (t."notBefore" IS NULL OR t."notBefore" <= ${ts(now)})
+          AND (t."parentId" IS NULL OR EXISTS (SELECT 1 FROM "Trial" p WHERE p.id = t."parentId" AND p.status = 'succeeded'))
         ORDER BY s."createdAt", s.id, t.ordinal
         LIMIT 1
         FOR UPDATE OF t SKIP LOCKED
@@ -314,16 +334,22 @@ export class TrialStore {
           "leaseExpiresAt" = ${ts(expires)}, "startedAt" = ${ts(now)}, "finishedAt" = NULL,
           "notBefore" = NULL, progress = 0
         FROM picked WHERE t.id = picked.id AND t.status = 'queued'
-        RETURNING t.id, t."sweepId", t.attempt, t.seed, t.method, t.config
+        RETURNING t.id, t."sweepId", t.attempt, t.seed, t.method, t.config, t."parentId"
       ), w AS (
         UPDATE "Worker" SET "currentTrialId" = claimed.id, progress = 0, "lastHeartbeat" = ${ts(now)}, connected = true
         FROM claimed WHERE "Worker".id = ${workerId}
       )
-      SELECT c.id, c."sweepId", c.attempt, c.seed, c.method, c.config FROM claimed c
+      SELECT c.id, c."sweepId", c.attempt, c.seed, c.method, c.config, c."parentId", a.sha256 AS "parentSha256", a.size AS "parentBytes",
+        EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = c.id) AS "saveCheckpoint"
+      FROM claimed c
+      LEFT JOIN "Artifact" a ON a."trialId" = c."parentId" AND a.name = 'checkpoint'
       CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'c', Prisma.sql`'running'`)})) n`;
     const r = rows[0];
     if (!r) return null;
-    return { id: r.id, sweepId: r.sweepId, attempt: r.attempt, seed: r.seed, method: r.method, config: r.config };
+    const out: ClaimedTrial = { id: r.id, sweepId: r.sweepId, attempt: r.attempt, seed: r.seed, method: r.method, config: r.config };
+    if (r.parentId && r.parentSha256) out.parent = { trialId: r.parentId, sha256: r.parentSha256, bytes: r.parentBytes! };
+    if (r.saveCheckpoint) out.saveCheckpoint = true;
+    return out;
   }
 
   /** Extends the lease to now + leaseMs and records progress (also on the worker row). False: the lease is lost. */
@@ -373,9 +399,10 @@ export class TrialStore {
 
   /**
    * Records the result. 'duplicate': this worker's same attempt already completed it (a resent
-   * message; nothing changes). 'lost': the lease is not this worker's any more.
+   * message; nothing changes). 'lost': the lease is not this worker's any more. 'missing': other
+   * trials depend on this one and this attempt stored no checkpoint (nothing changes).
    */
-  async complete(trialId: string, workerId: string, attempt: number, result: TrialResult): Promise<'ok' | 'duplicate' | 'lost'> {
+  async complete(trialId: string, workerId: string, attempt: number, result: TrialResult): Promise<'ok' | 'duplicate' | 'lost' | 'missing'> {
     const now = this.now();
     const rows = await this.prisma.$queryRaw<{ id: string; sweepId: string }[]>`
       WITH t AS (
@@ -385,6 +412,8 @@ export class TrialStore {
           params = ${result.params}::int, "validPpl" = ${result.validPpl}::float8, "testPpl" = ${result.testPpl}::float8,
           seconds = ${result.seconds}::float8, result = ${JSON.stringify(result)}::jsonb
         WHERE id = ${trialId} AND "leaseOwner" = ${workerId} AND attempt = ${attempt}::int AND status = 'running'
+          AND (NOT EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = ${trialId})
+            OR EXISTS (SELECT 1 FROM "Artifact" a WHERE a."trialId" = ${trialId} AND a.name = 'checkpoint' AND a.attempt = ${attempt}::int))
         RETURNING id, "sweepId"
       ), w AS (
         UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)}
@@ -398,7 +427,9 @@ export class TrialStore {
       return 'ok';
     }
     const cur = await this.prisma.trial.findUnique({ where: { id: trialId }, select: { status: true, leaseOwner: true, attempt: true } });
-    return cur && cur.status === 'succeeded' && cur.leaseOwner === workerId && cur.attempt === attempt ? 'duplicate' : 'lost';
+    const mine = cur && cur.leaseOwner === workerId && cur.attempt === attempt;
+    if (mine && cur.status === 'running') return 'missing';
+    return mine && cur.status === 'succeeded' ? 'duplicate' : 'lost';
   }
 
   /**
@@ -490,6 +521,29 @@ export class TrialStore {
     const failed = rows.filter((r) => r.status === 'failed');
     for (const sweepId of new Set(failed.map((r) => r.sweepId))) await this.refreshSweepStatus(sweepId);
     return { requeued, failed: failed.map((r) => r.id) };
+  }
+
+  // ---------------------------------------------------------------- artifacts
+
+  /**
+   * Stores an artifact of the attempt holding the lease (replacing an earlier attempt's), with
+   * its sha256. 'lost': the lease is not this worker's (nothing stored).
+   */
+  async putArtifact(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const rows = await this.prisma.$queryRaw<{ ok: number }[]>`
+      INSERT INTO "Artifact" ("trialId", name, attempt, sha256, size, base64, "createdAt")
+      SELECT t.id, ${name}, ${attempt}::int, ${sha256}, ${data.length}::int, ${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')}, ${ts(this.now())}
+      FROM "Trial" t
+      WHERE t.id = ${trialId} AND t."leaseOwner" = ${workerId} AND t.attempt = ${attempt}::int AND t.status = 'running'
+      ON CONFLICT ("trialId", name) DO UPDATE SET attempt = EXCLUDED.attempt, sha256 = EXCLUDED.sha256, size = EXCLUDED.size, base64 = EXCLUDED.base64, "createdAt" = EXCLUDED."createdAt"
+      RETURNING 1 AS ok`;
+    return rows.length ? { status: 'ok', sha256 } : { status: 'lost' };
+  }
+
+  async getArtifact(trialId: string, name: string): Promise<Artifact | null> {
+    const a = await this.prisma.artifact.findUnique({ where: { trialId_name: { trialId, name } } });
+    return a && { trialId: a.trialId, name: a.name, attempt: a.attempt, sha256: a.sha256, size: a.size, data: new Uint8Array(Buffer.from(a.base64, 'base64')) };
   }
 
   // ---------------------------------------------------------------- trial reads

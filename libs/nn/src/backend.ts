@@ -129,7 +129,17 @@ function load(choice: BackendName): Promise<string> {
  * tensorflow-gpu (@tensorflow/tfjs-node-gpu), tensorflow (@tensorflow/tfjs-node), wasm and cpu
  * (pure JS). An explicit choice that cannot load throws, naming the reason.
  */
-export async function selectBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
+export function selectBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
+  // One selection at a time: two callers in one process (two in-process workers) must not
+  // initialize a backend concurrently.
+  const next = selecting.catch(() => undefined).then(() => selectNow(prefer));
+  selecting = next;
+  return next;
+}
+
+let selecting: Promise<unknown> = Promise.resolve();
+
+async function selectNow(prefer: BackendPreference): Promise<BackendInfo> {
   if (prefer !== 'auto' && !BACKENDS.includes(prefer)) {
     throw new Error(`unknown backend "${String(prefer)}": expected auto, ${BACKENDS.join(', ')}`);
   }

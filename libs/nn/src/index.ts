@@ -6,3 +6,5 @@ export * from './lstm-lm.ts';
 export * from './train.ts';
 export * from './phm.ts';
 export * from './low-rank-dense.ts';
+export * from './factorized.ts';
+export * from './checkpoint.ts';

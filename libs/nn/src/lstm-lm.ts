@@ -1,6 +1,9 @@
 // An LSTM language model (Zaremba et al. 2014) in tfjs-core ops: embedding → stacked LSTM → softmax.
 import * as tf from '@tensorflow/tfjs-core';
+import type { CompressionMethod, Factorized } from '@lmsweep/algorithms';
 import { compressionIssues, type ModelConfig, SpecError, type WeightMatrix, weightMatrices } from '@lmsweep/protocol';
+import type { TensorData } from './checkpoint.ts';
+import { checkFactorized, FactorizedEmbedding, factorizedFromWeights, FactorizedSoftmax } from './factorized.ts';
 import { embeddingLookup, lstmSequence, matMul, softmaxCrossEntropySum } from './ops.ts';
 import { ensureGradients } from './gradients.ts';
 import { lowRankParamCount, LowRankDense } from './low-rank-dense.ts';
@@ -25,6 +28,12 @@ function matrixParams(model: Partial<ModelConfig>, m: WeightMatrix): number {
   return m.d * m.k;
 }
 
+/** Parameters of a factorized embedding and/or softmax weight (Factorized.params each). */
+export interface FactorizedParams {
+  embedding?: number;
+  softmax?: number;
+}
+
 /**
  * Exact trainable parameter count of an LSTM LM: embedding V·e; LSTM layer l with input width
  * d_l (e, then h) (d_l + h)·4h + 4h (one bias per gate); softmax h·V + V.
@@ -32,12 +41,13 @@ function matrixParams(model: Partial<ModelConfig>, m: WeightMatrix): number {
  * byLayer: for a dense model `embedding`, `lstm.<l>` (the whole layer) and `softmax` (weights
  * and bias). With model.phm or model.lowrank (pass protocol's resolveModel(config)) the LSTM
  * layers are itemized: `lstm.<l>.ih` (input-to-hidden), `lstm.<l>.hh` (hidden-to-hidden),
- * `lstm.<l>.bias` (4h); PHM matrices count d·k/n + n³, rank-r ones r·(d + k). The entries never
- * overlap: they sum to total.
+ * `lstm.<l>.bias` (4h); PHM matrices count d·k/n + n³, rank-r ones r·(d + k). With a factorized
+ * embedding or softmax (LstmLmOptions), `embedding` is its factorization's params and `softmax`
+ * its factorization's params + V (the bias). The entries never overlap: they sum to total.
  */
-export function lstmLmParamCount(vocab: number, model: LstmShape & Partial<ModelConfig>): { total: number; byLayer: Record<string, number> } {
+export function lstmLmParamCount(vocab: number, model: LstmShape & Partial<ModelConfig>, factorized: FactorizedParams = {}): { total: number; byLayer: Record<string, number> } {
   const { embedding: e, hidden: h, layers } = model;
-  const byLayer: Record<string, number> = { embedding: vocab * e };
+  const byLayer: Record<string, number> = { embedding: factorized.embedding ?? vocab * e };
   const compressed = model.phm !== undefined || model.lowrank !== undefined;
   const mats = new Map(weightMatrices(model, vocab).map((m) => [m.name, matrixParams(model, m)]));
   for (let l = 0; l < layers; l++) {
@@ -49,7 +59,7 @@ export function lstmLmParamCount(vocab: number, model: LstmShape & Partial<Model
     byLayer[`lstm.${l}.hh`] = mats.get(`lstm.${l}.hh`)!;
     byLayer[`lstm.${l}.bias`] = 4 * h;
   }
-  byLayer['softmax'] = mats.get('softmax')! + vocab;
+  byLayer['softmax'] = (factorized.softmax ?? mats.get('softmax')!) + vocab;
   return { total: Object.values(byLayer).reduce((a, b) => a + b, 0), byLayer };
 }
 
@@ -59,6 +69,36 @@ interface Projection {
   apply(x: tf.Tensor2D): tf.Tensor2D;
   /** W:[d, k] as one tensor (the dense variable itself, or a differentiable product). */
   weight(): tf.Tensor2D;
+}
+
+/** ids:[n] → rows [n, e]: the dense table or a FactorizedEmbedding. */
+export interface EmbeddingLayer {
+  readonly variables: tf.Variable[];
+  lookup(ids: Int32Array): tf.Tensor2D;
+}
+
+/** Hidden states x:[n, h] → word scores: dense (or PHM, low-rank) x·W + b, or a FactorizedSoftmax. */
+export interface SoftmaxLayer {
+  readonly variables: tf.Variable[];
+  /** Σ −log softmax(x·W + b)[target] over the n rows. */
+  lossSum(x: tf.Tensor2D, targets: Int32Array): tf.Scalar;
+  /** x·W + b:[n, vocab] in word order. */
+  logits(x: tf.Tensor2D): tf.Tensor2D;
+}
+
+export interface LstmLmOptions {
+  /**
+   * Values by exported name (exportWeights' keys: `embedding/E`, `lstm.0/Wx`, …): every variable
+   * whose name is present takes its value (shapes checked); names the model lacks are ignored.
+   */
+  weights?: Record<string, TensorData>;
+  /** Replaces the embedding table [vocab, e] by these factors (N = vocab, D = e). */
+  embedding?: Factorized;
+  /**
+   * Replaces the softmax weight W:[h, vocab] by factors of A = Wᵀ (N = vocab, D = h); its bias is
+   * weights['softmax/b'] when given. Not with a PHM or low-rank softmax (config.*.layers 'output').
+   */
+  softmax?: Factorized;
 }
 
 /** Hidden and cell state of every layer, each [batch, hidden]. */
@@ -82,35 +122,63 @@ interface LstmLayer {
 
 let instances = 0;
 
+/** weights[key] checked against a variable's shape (float32), or undefined when absent. */
+function weightData(weights: Record<string, TensorData>, key: string, shape: number[]): Float32Array | undefined {
+  const t = Object.hasOwn(weights, key) ? weights[key] : undefined;
+  if (!t) return undefined;
+  if (!(t.data instanceof Float32Array)) throw new Error(`weights["${key}"] holds ${t.data?.constructor?.name ?? typeof t.data}, the variable needs a Float32Array`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]) || t.data.length !== shape.reduce((a, b) => a * b, 1)) {
+    throw new Error(`weights["${key}"] has shape [${t.shape}] (${t.data.length} values), the model's variable is [${shape}]`);
+  }
+  return t.data;
+}
+
 export class LstmLm {
   readonly vocab: number;
   readonly config: ModelConfig;
-  readonly embedding: tf.Variable;
+  readonly embedding: EmbeddingLayer;
   readonly lstm: LstmLayer[];
-  readonly softmaxW: Projection;
-  readonly softmaxB: tf.Variable;
+  readonly softmax: SoftmaxLayer;
+  /** The factorized embedding / softmax, when built with LstmLmOptions.embedding / .softmax. */
+  readonly factorized: { embedding?: FactorizedEmbedding; softmax?: FactorizedSoftmax };
   /** Every trainable variable, named `<layer>/<matrix>` after the model's prefix. */
   readonly variables: tf.Variable[];
+  private readonly prefix: string;
 
   /**
    * Parameters from createRng(seed, 0): dense matrices, the embedding and the biases uniform on
    * [−initScale, initScale]; PHM matrices (config.phm) Glorot-uniform per Aᵢ and Sᵢ, rank-r ones
    * (config.lowrank) Glorot-uniform per U and V (see phm.ts, low-rank-dense.ts). Pass
    * protocol's resolveModel(trialConfig) as config: a dense model has neither section.
+   * opts.embedding / opts.softmax replace the dense embedding / softmax weight by trainable
+   * factors; the random stream is drawn as for the dense model, so every other parameter is
+   * the same. opts.weights then overwrites the variables it names.
    */
-  constructor(vocab: number, config: ModelConfig, seed: number) {
+  constructor(vocab: number, config: ModelConfig, seed: number, opts: LstmLmOptions = {}) {
     ensureGradients();
     const issues = compressionIssues(config, vocab);
     if (issues.length) throw new SpecError(issues);
     this.vocab = vocab;
     this.config = config;
     const { embedding: e, hidden: h, layers, initScale: s } = config;
+    const weights = opts.weights ?? {};
     const rng = createRng(seed, 0);
     const prefix = `lstmlm${++instances}`;
+    this.prefix = prefix;
     const compressed = config.phm !== undefined || config.lowrank !== undefined;
+    const mats = new Map(weightMatrices(config, vocab).map((m) => [m.name, m]));
+    const fe = opts.embedding;
+    const fs = opts.softmax;
+    if (fe && (fe.N !== vocab || fe.D !== e)) throw new Error(`embedding factors are ${fe.N}×${fe.D}, the model's table is vocab ${vocab} × embedding ${e}`);
+    if (fs && (fs.N !== vocab || fs.D !== h)) throw new Error(`softmax factors are ${fs.N}×${fs.D}, the model's A = Wᵀ is vocab ${vocab} × hidden ${h}`);
+    if (fs && kindOf(config, mats.get('softmax')!) !== 'dense') throw new Error(`a factorized softmax replaces the dense one: drop 'output' from config.${kindOf(config, mats.get('softmax')!)}.layers`);
+    // Checked before any variable exists; the other weights are checked as they are assigned.
+    if (fe) checkFactorized(fe, 'embedding factors');
+    if (fs) checkFactorized(fs, 'softmax factors');
+    const givenBias = fs ? weightData(weights, 'softmax/b', [vocab]) : undefined;
+    const draw = (shape: number[]) => rng.fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), -s, s);
     const param = (name: string, shape: number[]) => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const init = tf.tensor(rng.fillUniform(new Float32Array(size), -s, s), shape);
+      const init = tf.tensor(draw(shape), shape);
       const v = tf.variable(init, true, `${prefix}/${name}`);
       init.dispose();
       return v;
@@ -122,17 +190,99 @@ export class LstmLm {
       const w = param(compressed ? `${m.name}/W` : denseName, [m.d, m.k]);
       return { variables: [w], apply: (x) => matMul(x, w as tf.Tensor as tf.Tensor2D), weight: () => w as tf.Tensor as tf.Tensor2D };
     };
-    const mats = new Map(weightMatrices(config, vocab).map((m) => [m.name, m]));
-    this.embedding = param('embedding/E', [vocab, e]);
+    this.factorized = {};
+    if (fe) {
+      draw([vocab, e]);
+      this.embedding = this.factorized.embedding = new FactorizedEmbedding(fe, `${prefix}/embedding`);
+    } else {
+      const table = param('embedding/E', [vocab, e]) as tf.Tensor as tf.Tensor2D;
+      this.embedding = { variables: [table as tf.Variable], lookup: (ids) => embeddingLookup(table, ids) };
+    }
     this.lstm = [];
     for (let l = 0; l < layers; l++) {
       const wx = projection(mats.get(`lstm.${l}.ih`)!, `lstm.${l}/Wx`);
       const wh = projection(mats.get(`lstm.${l}.hh`)!, `lstm.${l}/Wh`);
       this.lstm.push({ wx, wh, b: param(compressed ? `lstm.${l}.bias/b` : `lstm.${l}/b`, [4 * h]) });
     }
-    this.softmaxW = projection(mats.get('softmax')!, 'softmax/W');
-    this.softmaxB = param('softmax/b', [vocab]);
-    this.variables = [this.embedding, ...this.lstm.flatMap((l) => [...l.wx.variables, ...l.wh.variables, l.b]), ...this.softmaxW.variables, this.softmaxB];
+    if (fs) {
+      draw([h, vocab]);
+      const drawn = draw([vocab]);
+      this.softmax = this.factorized.softmax = new FactorizedSoftmax(fs, givenBias ?? drawn, `${prefix}/softmax`);
+    } else {
+      const w = projection(mats.get('softmax')!, 'softmax/W');
+      const b = param('softmax/b', [vocab]);
+      const logits = (x: tf.Tensor2D) => tf.add(w.apply(x), b) as tf.Tensor2D;
+      this.softmax = { variables: [...w.variables, b], logits, lossSum: (x, y) => softmaxCrossEntropySum(logits(x), y) };
+    }
+    this.variables = [...this.embedding.variables, ...this.lstm.flatMap((l) => [...l.wx.variables, ...l.wh.variables, l.b]), ...this.softmax.variables];
+    try {
+      for (const v of this.variables) {
+        // a factorized softmax took its bias (word order) above; its variable is in block order
+        if (fs && v === this.factorized.softmax!.b) continue;
+        const data = weightData(weights, this.keyOf(v), v.shape);
+        if (data) tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+      }
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+  }
+
+  /**
+   * A model rebuilt from exportWeights() output (e.g. a decoded checkpoint's tensors) of any
+   * kind: dense, PHM, low-rank (config says which) and factorized embedding/softmax (detected
+   * from their `wordBlock` maps). Every variable must be present and every name used. `method`
+   * labels the rebuilt factorizations (it is not part of the weights; default 'groupreduce').
+   */
+  static fromWeights(vocab: number, config: ModelConfig, weights: Record<string, TensorData>, opts: { method?: CompressionMethod } = {}): LstmLm {
+    const part = (layer: string) => Object.fromEntries(Object.entries(weights).filter(([k]) => k.startsWith(`${layer}/`)).map(([k, t]) => [k.slice(layer.length + 1), t]));
+    const factors = (layer: 'embedding' | 'softmax') => (Object.hasOwn(weights, `${layer}/wordBlock`) ? factorizedFromWeights(part(layer), layer, opts.method) : undefined);
+    const model = new LstmLm(vocab, config, 0, { weights, embedding: factors('embedding'), softmax: factors('softmax') });
+    const expected = new Set(model.weightNames());
+    const missing = [...expected].filter((k) => !Object.hasOwn(weights, k));
+    const unused = Object.keys(weights).filter((k) => !expected.has(k));
+    if (missing.length > 0 || unused.length > 0) {
+      model.dispose();
+      const say = (what: string, ks: string[]) => (ks.length > 0 ? [`${what} ${ks.map((k) => `"${k}"`).join(', ')}`] : []);
+      throw new Error(`weights do not fit this model (vocab ${vocab}, ${JSON.stringify(config)}): ${[...say('missing', missing), ...say('not in the model:', unused)].join('; ')}`);
+    }
+    return model;
+  }
+
+  /** A variable's name without the per-instance prefix: `embedding/E`, `lstm.0/Wx`, `softmax/Vt.3`, … */
+  private keyOf(v: tf.Variable): string {
+    return v.name.slice(this.prefix.length + 1);
+  }
+
+  /** The names exportWeights writes. */
+  private weightNames(): string[] {
+    const maps = (layer: string) => [`${layer}/wordBlock`, `${layer}/wordRow`];
+    return [...this.variables.map((v) => this.keyOf(v)), ...(this.factorized.embedding ? maps('embedding') : []), ...(this.factorized.softmax ? maps('softmax') : [])];
+  }
+
+  /**
+   * Every parameter by name without the instance prefix (fresh arrays): variables as they are
+   * (`embedding/E`, `lstm.<l>/Wx`, `lstm.<l>/Wh`, `lstm.<l>/b`, `softmax/W`, `softmax/b` for a
+   * dense model; PHM and low-rank matrices `<matrix>/A`, `/S`, `/U`, `/V`); a factorized layer
+   * adds its I32 word maps `<layer>/wordBlock`, `<layer>/wordRow`, and a factorized softmax
+   * exports `softmax/b` in word order. LstmLm.fromWeights rebuilds the model.
+   */
+  exportWeights(): Record<string, TensorData> {
+    const out: Record<string, TensorData> = {};
+    const layer = (vars: tf.Variable[], f: FactorizedEmbedding | FactorizedSoftmax | undefined, name: string) => {
+      if (f) for (const [k, t] of Object.entries(f.exportWeights())) out[`${name}/${k}`] = t;
+      else for (const v of vars) out[this.keyOf(v)] = { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() };
+    };
+    layer(this.embedding.variables, this.factorized.embedding, 'embedding');
+    layer(this.lstm.flatMap((l) => [...l.wx.variables, ...l.wh.variables, l.b]), undefined, 'lstm');
+    layer(this.softmax.variables, this.factorized.softmax, 'softmax');
+    return out;
+  }
+
+  /** The factorizations' parameter counts, for lstmLmParamCount. */
+  factorizedParams(): FactorizedParams {
+    const { embedding, softmax } = this.factorized;
+    return { ...(embedding && { embedding: embedding.paramCount() }), ...(softmax && { softmax: softmax.paramCount() - this.vocab }) };
   }
 
   paramCount(): number {
@@ -165,7 +315,7 @@ export class LstmLm {
       for (let i = 0; i < mask.length; i++) mask[i] = dropoutRng.next() < keep ? 1 / keep : 0;
       return tf.mul(t, tf.tensor2d(mask, t.shape));
     };
-    let input = drop(embeddingLookup(this.embedding as tf.Tensor as tf.Tensor2D, x));
+    let input = drop(this.embedding.lookup(x));
     const next: LstmState = { h: [], c: [] };
     this.lstm.forEach((layer, l) => {
       // Input projections of all T steps in one product: [T·B, d] · [d, 4h] + b. The recurrent
@@ -178,8 +328,7 @@ export class LstmLm {
       next.c.push(tf.slice(seq, [T * B, 0], [B, h]));
       input = drop(out);
     });
-    const logits = tf.add(this.softmaxW.apply(input), this.softmaxB) as tf.Tensor2D;
-    return { lossSum: softmaxCrossEntropySum(logits, y), state: next };
+    return { lossSum: this.softmax.lossSum(input, y), state: next };
   }
 
   dispose(): void {

@@ -1,6 +1,8 @@
 // Training and evaluation of one trial: truncated BPTT on the train stream, perplexity on valid/test.
 import * as tf from '@tensorflow/tfjs-core';
-import { type MetricPoint, resolveModel, type TrialConfig, type TrialResult } from '@lmsweep/protocol';
+import { type CompressionReport, isCompressionMethod, type MetricPoint, resolveConfig, type TrialConfig, type TrialResult } from '@lmsweep/protocol';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
+import { checkpointMetadata, compressCheckpointMatrices, readCheckpointInfo, trainFrequencies, vocabDigest } from './compress-model.ts';
 import { currentBackend, selectBackend, type BackendPreference } from './backend.ts';
 import { EOS, LmBatches, type Corpus } from './corpus.ts';
 import { disposeState, LstmLm, lstmLmParamCount, type LstmState } from './lstm-lm.ts';
@@ -19,6 +21,11 @@ export class DivergedError extends Error {
     super(`training diverged at step ${step}: ${what} is ${loss}`);
     this.name = 'DivergedError';
   }
+}
+
+/** The trial's config cannot run as given (e.g. a compression rate its method cannot meet): another attempt would fail the same way. */
+export class TrialConfigError extends Error {
+  override name = 'TrialConfigError';
 }
 
 /** The caller's AbortSignal fired; the trial stopped at a step boundary. */
@@ -61,6 +68,10 @@ export interface RunTrialOptions {
   backend?: string;
   /** Rows evaluated in parallel (default 20). */
   evalBatchSize?: number;
+  /** A compression method's starting point: its baseline trial and that trial's checkpoint (encodeCheckpoint bytes). */
+  baseline?: { trialId: string; checkpoint: Uint8Array };
+  /** Called with the trained model's checkpoint (encodeCheckpoint bytes) after the final evaluation; awaited. */
+  onCheckpoint?: (checkpoint: Uint8Array) => Promise<void>;
 }
 
 export interface TrainingPlan {
@@ -71,7 +82,17 @@ export interface TrainingPlan {
   tokensPerStep: number;
 }
 
-/** How many steps a config trains on a train stream of trainTokens tokens. */
+/**
+ * The training settings of a compression trial's fine-tuning: the trial's training, with
+ * compress.finetune's epochs and lr, and finetune.maxSteps as the only step budget.
+ */
+export function finetuneConfig(config: TrialConfig): TrialConfig {
+  const ft = config.compress?.finetune ?? { epochs: 1 };
+  const budget = { ...config.budget, maxSteps: ft.maxSteps, maxTokens: undefined };
+  return { ...config, training: { ...config.training, epochs: ft.epochs, lr: ft.lr ?? config.training.lr }, budget };
+}
+
+/** How many steps a config trains on a train stream of trainTokens tokens (0 only for fine-tuning that is switched off). */
 export function trainingPlan(config: TrialConfig, trainTokens: number): TrainingPlan {
   const { batchSize, unroll, epochs } = config.training;
   const stepsPerEpoch = Math.max(0, Math.floor((Math.floor(trainTokens / batchSize) - 1) / unroll));
@@ -79,7 +100,8 @@ export function trainingPlan(config: TrialConfig, trainTokens: number): Training
     throw new Error(`the train split (${trainTokens} tokens) is too short for batchSize ${batchSize} × unroll ${unroll}: need at least ${batchSize * (unroll + 1)} tokens`);
   }
   const tokensPerStep = batchSize * unroll;
-  let totalSteps = Math.max(1, Math.ceil(epochs * stepsPerEpoch - 1e-9));
+  const none = isCompressionMethod(config.method) && (epochs === 0 || config.budget.maxSteps === 0);
+  let totalSteps = none ? 0 : Math.max(1, Math.ceil(epochs * stepsPerEpoch - 1e-9));
   if (config.budget.maxSteps !== undefined) totalSteps = Math.min(totalSteps, config.budget.maxSteps);
   if (config.budget.maxTokens !== undefined) totalSteps = Math.min(totalSteps, Math.max(1, Math.ceil(config.budget.maxTokens / tokensPerStep)));
   return { stepsPerEpoch, totalSteps, tokensPerStep };
@@ -237,7 +259,8 @@ export async function evaluatePerplexity(model: LstmLm, tokens: Int32Array, opts
  * `seconds` is wall time including evaluation; `tokensPerSecond` counts training time only.
  */
 export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
-  const { config, seed, corpus, signal } = opts;
+  const { seed, corpus, signal } = opts;
+  const config = resolveConfig(opts.config);
   const started = performance.now();
   if (opts.backend) await selectBackend(opts.backend as BackendPreference);
   else if (!currentBackend()) await selectBackend('auto');
@@ -246,12 +269,15 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
   const vocab = corpus.vocab.length;
   const eosId = corpus.vocab.indexOf(EOS);
   if (eosId < 0) throw new Error(`the corpus vocabulary has no ${EOS}`);
-  const { batchSize: B, unroll: T, optimizer: optName, clip } = config.training;
-  const plan = trainingPlan(config, corpus.train.length);
+  const compressing = isCompressionMethod(config.method);
+  if (compressing && !opts.baseline) throw new Error(`method ${config.method} compresses a trained model: it needs its baseline trial's checkpoint (runTrial's baseline option)`);
+  // A compression trial's training loop is its fine-tuning.
+  const loopConfig = compressing ? finetuneConfig(config) : config;
+  const { batchSize: B, unroll: T, optimizer: optName, clip } = loopConfig.training;
+  const plan = trainingPlan(loopConfig, corpus.train.length);
   const { stepsPerEpoch, totalSteps, tokensPerStep } = plan;
   const batches = new LmBatches(corpus.train, B, T);
-  const modelConfig = resolveModel(config);
-  const count = lstmLmParamCount(vocab, modelConfig);
+  const modelConfig = config.model;
   const logEvery = Math.max(1, Math.min(10, Math.floor(totalSteps / 20)));
   const lossScale = optName === 'sgd' ? 1 / B : 1 / (B * T);
   const evalTokens = config.budget.evalTokens;
@@ -273,8 +299,26 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
   let model: LstmLm | undefined;
   let optimizer: Optimizer | undefined;
   let state: LstmState | undefined;
+  let compression: Omit<CompressionReport, 'validPplBefore' | 'testPplBefore' | 'finetuneSteps'> | undefined;
+  let factorizedParams: { embedding?: number; softmax?: number } | undefined;
   try {
-    model = new LstmLm(vocab, modelConfig, seed);
+    if (compressing) {
+      // Start from the baseline's weights, with the target matrices compressed.
+      const ckpt = decodeCheckpoint(opts.baseline!.checkpoint);
+      const info = readCheckpointInfo(ckpt, corpus.vocab);
+      const q = trainFrequencies(corpus.train, vocab);
+      let c: ReturnType<typeof compressCheckpointMatrices>;
+      try {
+        c = compressCheckpointMatrices(ckpt.tensors, modelConfig, vocab, q, config.method as Parameters<typeof compressCheckpointMatrices>[4], config.compress!);
+      } catch (e) {
+        throw new TrialConfigError(`${config.method}: ${(e as Error).message}`);
+      }
+      model = new LstmLm(vocab, modelConfig, seed, { weights: ckpt.tensors, ...(c.embedding ? { embedding: c.embedding } : {}), ...(c.softmax ? { softmax: c.softmax } : {}) });
+      factorizedParams = { ...(c.embedding ? { embedding: c.embedding.params } : {}), ...(c.softmax ? { softmax: c.softmax.params } : {}) };
+      compression = { baselineTrialId: opts.baseline!.trialId, baselineParams: info.params, baselineValidPpl: info.validPpl, matrices: c.reports };
+    } else {
+      model = new LstmLm(vocab, modelConfig, seed);
+    }
     const m = model;
     optimizer = optName === 'adam' ? adam(m.variables) : sgd(m.variables);
     const dropoutRng: Rng = createRng(seed, 1);
@@ -287,6 +331,14 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
       }
       return ppl;
     };
+
+    let before: { validPpl: number; testPpl: number } | undefined;
+    if (compressing) {
+      before = { validPpl: await evaluate(corpus.valid, 0, 'valid_ppl'), testPpl: await evaluate(corpus.test, 0, 'test_ppl') };
+      point(0, 'valid_ppl', before.validPpl);
+      point(0, 'test_ppl', before.testPpl);
+      await flush();
+    }
 
     let trainSeconds = 0;
     let intervalLoss = 0;
@@ -302,7 +354,7 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
         disposeState(state);
         state = m.zeroState(B);
       }
-      const lr = learningRate(config.training, epoch);
+      const lr = learningRate(loopConfig.training, epoch);
       const { x, y } = batches.window(w);
       let next: LstmState | undefined;
       const { value, grads } = tf.variableGrads(() => {
@@ -362,19 +414,25 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
     const testPpl = await evaluate(corpus.test, totalSteps, 'test_ppl');
     point(totalSteps, 'test_ppl', testPpl);
     await flush();
+    const count = lstmLmParamCount(vocab, modelConfig, factorizedParams);
+    if (opts.onCheckpoint) {
+      const meta = checkpointMetadata({ vocab, vocabSha256: vocabDigest(corpus.vocab), validPpl, testPpl, params: count.total, seed, config: JSON.stringify(config) });
+      await opts.onCheckpoint(encodeCheckpoint(m.exportWeights(), meta));
+    }
     const seconds = (performance.now() - started) / 1000;
     return {
       params: count.total,
       paramsByLayer: count.byLayer,
       validPpl,
       testPpl,
-      trainLoss: lastIntervalLoss ?? lastLoss,
+      trainLoss: lastIntervalLoss ?? (Number.isNaN(lastLoss) ? undefined : lastLoss),
       steps: totalSteps,
       tokens: totalSteps * tokensPerStep,
       seconds,
-      tokensPerSecond: (totalSteps * tokensPerStep) / Math.max(trainSeconds, 1e-9),
+      tokensPerSecond: totalSteps === 0 ? 0 : (totalSteps * tokensPerStep) / Math.max(trainSeconds, 1e-9),
       vocabSize: vocab,
       backend: backendName,
+      ...(compression && before ? { compression: { ...compression, validPplBefore: before.validPpl, testPplBefore: before.testPpl, finetuneSteps: totalSteps } } : {}),
     };
   } finally {
     disposeState(state);

@@ -2,13 +2,26 @@
 import { z } from 'zod';
 
 /**
- * Training methods a trial can run: 'dense' (the plain LSTM LM), 'phm' (the chosen weight
- * matrices as PHM layers, options in model.phm) and 'lowrank' (the same matrices as rank-r
- * products U·V trained from scratch, options in model.lowrank).
+ * Compression methods for a trained model's embedding and softmax matrices (GroupReduce, Chen et
+ * al. 2018, and its baselines; libs/algorithms low-rank.ts). A trial with one of them starts
+ * from the checkpoint of the same configuration trained with method 'dense' (its baseline trial,
+ * created by the sweep), compresses, and fine-tunes; options in `compress`.
  */
-export const METHODS = ['dense', 'phm', 'lowrank'] as const;
+export const COMPRESSION_METHODS = ['svd', 'weighted-svd', 'block-weighted-svd', 'dynamic-rank', 'groupreduce'] as const;
+export type CompressionMethodName = (typeof COMPRESSION_METHODS)[number];
+
+/**
+ * Methods a trial can run: 'dense' (the plain LSTM LM), 'phm' (the chosen weight matrices as
+ * PHM layers, options in model.phm), 'lowrank' (the same matrices as rank-r products U·V
+ * trained from scratch, options in model.lowrank), and the COMPRESSION_METHODS.
+ */
+export const METHODS = ['dense', 'phm', 'lowrank', ...COMPRESSION_METHODS] as const;
 export const Method = z.enum(METHODS);
 export type Method = z.infer<typeof Method>;
+
+export function isCompressionMethod(m: string): m is CompressionMethodName {
+  return (COMPRESSION_METHODS as readonly string[]).includes(m);
+}
 
 const posInt = (max: number) => z.number().int().min(1).max(max);
 
@@ -140,6 +153,50 @@ export function compressionIssues(model: ModelConfig, vocab?: number): FieldIssu
   return issues;
 }
 
+/** Fine-tuning of a compressed model: the trial's training settings, with these overrides. */
+export const FinetuneOptions = z
+  .object({
+    /** Passes over the train split (0: no fine-tuning; the result is the compressed model as is). */
+    epochs: z.number().min(0).max(1000).default(1),
+    /** Stop after this many steps (and after `epochs`, whichever comes first). */
+    maxSteps: z.number().int().min(0).max(1e9).optional(),
+    /** Learning rate (absent: training.lr). */
+    lr: z.number().positive().max(100).optional(),
+  })
+  .strict();
+export type FinetuneOptions = z.infer<typeof FinetuneOptions>;
+
+export const COMPRESS_TARGETS = ['embedding', 'softmax', 'both'] as const;
+
+/**
+ * Options of the compression methods. The embedding (vocab × embedding) and/or the softmax
+ * weight (as vocab × hidden, one row per word) are replaced by their factorized form at
+ * compression rate `rate` (dense parameters / factorized parameters, per matrix, met within 1%).
+ *   method: groupreduce
+ *   compress: { target: both, rate: 5, blocks: 10, iters: 5, finetune: { epochs: 1, lr: 0.001 } }
+ *   grid: { method: [svd, weighted-svd, dynamic-rank, groupreduce], compress.rate: [2, 5, 10] }
+ */
+export const CompressOptions = z
+  .object({
+    target: z.enum(COMPRESS_TARGETS).default('both'),
+    rate: z.number().min(1).max(1e5).default(5),
+    /** Frequency blocks of the block methods (block-weighted-svd, dynamic-rank, groupreduce). */
+    blocks: posInt(10_000).default(10),
+    /** GroupReduce's refinement iterations. */
+    iters: z.number().int().min(0).max(100).default(5),
+    finetune: FinetuneOptions.default(FinetuneOptions.parse({})),
+  })
+  .strict();
+export type CompressOptions = z.infer<typeof CompressOptions>;
+
+/** The matrices a compression target replaces, as N words × D: the embedding [V, e], the softmax [V, h]. */
+export function compressedMatrices(target: CompressOptions['target'], model: Pick<ModelConfig, 'embedding' | 'hidden'>, vocab: number): { name: 'embedding' | 'softmax'; N: number; D: number }[] {
+  const out: { name: 'embedding' | 'softmax'; N: number; D: number }[] = [];
+  if (target !== 'softmax') out.push({ name: 'embedding', N: vocab, D: model.embedding });
+  if (target !== 'embedding') out.push({ name: 'softmax', N: vocab, D: model.hidden });
+  return out;
+}
+
 export const TrainingConfig = z
   .object({
     batchSize: posInt(4096).default(20),
@@ -179,9 +236,32 @@ export const TrialConfig = z
     model: ModelConfig.default(ModelConfig.parse({})),
     training: TrainingConfig.default(TrainingConfig.parse({})),
     budget: BudgetConfig.default({}),
+    /** Options of the compression methods (read only for those; absent: the defaults). */
+    compress: CompressOptions.optional(),
   })
   .strict();
 export type TrialConfig = z.infer<typeof TrialConfig>;
+
+/**
+ * A trial config as it runs: the model resolved (resolveModel; a compression method starts from
+ * the dense model, so it keeps neither model.phm nor model.lowrank) and `compress` kept, with
+ * defaults, only for a compression method (blocks 1 for svd and weighted-svd, iters 0 for all
+ * but groupreduce: options the method does not read).
+ */
+export function resolveConfig(config: TrialConfig): TrialConfig {
+  const { compress, ...rest } = config;
+  const resolved = { ...rest, model: resolveModel(config) };
+  if (!isCompressionMethod(config.method)) return resolved;
+  // Options a method does not read are normalized, so a grid over them does not repeat it.
+  const c = compress ?? CompressOptions.parse({});
+  const blocks = config.method === 'svd' || config.method === 'weighted-svd' ? 1 : c.blocks;
+  return { ...resolved, compress: { ...c, blocks, iters: config.method === 'groupreduce' ? c.iters : 0 } };
+}
+
+/** The config of a compression trial's baseline: the same model and training, method 'dense'. */
+export function baselineConfigOf(config: TrialConfig): TrialConfig {
+  return resolveConfig({ ...config, method: 'dense', compress: undefined });
+}
 
 const GridValue = z.union([z.number(), z.string().max(500), z.boolean()]);
 export type GridValue = z.infer<typeof GridValue>;
@@ -197,6 +277,7 @@ export const SweepSpec = z
     model: ModelConfig.default(ModelConfig.parse({})),
     training: TrainingConfig.default(TrainingConfig.parse({})),
     budget: BudgetConfig.default({}),
+    compress: CompressOptions.optional(),
     /** Dotted trial-config paths ("model.hidden", "training.lr", "method") to lists of values; the sweep runs their product. */
     grid: z.record(z.string(), z.array(GridValue).min(1).max(1000)).default({}),
     /** Number of seeds per configuration (seeds 0..n-1), or the list of seeds. */

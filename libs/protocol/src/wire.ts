@@ -19,6 +19,38 @@ export const MetricPoint = z.object({
 });
 export type MetricPoint = z.infer<typeof MetricPoint>;
 
+/** One compressed matrix of a compression trial (N words × D). */
+export const CompressedMatrixReport = z.object({
+  rows: z.number().int().min(1),
+  cols: z.number().int().min(1),
+  /** Parameters of the factorized form (the word → block map is an index, not counted). */
+  params: z.number().int().min(0),
+  /** rows·cols / params, as achieved. */
+  rate: finite.positive(),
+  /** Frequency-weighted relative reconstruction error Σ qᵢ‖Aᵢ − Âᵢ‖² / Σ qᵢ‖Aᵢ‖² (q: train frequencies). */
+  werr: finite.min(0),
+  /** Rank of each block. */
+  ranks: z.array(z.number().int().min(0)).max(100_000),
+  seconds: finite.min(0),
+});
+export type CompressedMatrixReport = z.infer<typeof CompressedMatrixReport>;
+
+/** What a compression trial adds to its result. */
+export const CompressionReport = z.object({
+  /** The trial whose checkpoint was compressed. */
+  baselineTrialId: id,
+  /** Parameters of the baseline model. */
+  baselineParams: z.number().int().min(0),
+  /** Validation perplexity of the baseline checkpoint, measured again by this trial. */
+  baselineValidPpl: finite.positive(),
+  matrices: z.record(z.string(), CompressedMatrixReport),
+  /** Perplexities right after compression, before fine-tuning. */
+  validPplBefore: finite.positive(),
+  testPplBefore: finite.positive(),
+  finetuneSteps: z.number().int().min(0),
+});
+export type CompressionReport = z.infer<typeof CompressionReport>;
+
 export const TrialResult = z.object({
   /** Exact number of trainable parameters of the model. */
   params: z.number().int().min(0),
@@ -33,8 +65,22 @@ export const TrialResult = z.object({
   tokensPerSecond: finite.min(0),
   vocabSize: z.number().int().min(1),
   backend: z.string().max(100),
+  /** Compression trials only. */
+  compression: CompressionReport.optional(),
 });
 export type TrialResult = z.infer<typeof TrialResult>;
+
+/**
+ * Checkpoints travel over HTTP beside the websocket, with the worker token as a bearer token:
+ * PUT (the worker holding the lease; headers x-lmsweep-worker and x-lmsweep-attempt fence it)
+ * and GET (any worker).
+ */
+export const ARTIFACT_PATH = '/artifacts';
+export function artifactPath(trialId: string, name = 'checkpoint'): string {
+  return `${ARTIFACT_PATH}/${encodeURIComponent(trialId)}/${encodeURIComponent(name)}`;
+}
+/** Largest checkpoint the coordinator accepts (PostgreSQL keeps at most 1 GB in one value): 512 MiB, 134M float32 parameters. */
+export const MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
 
 // ---- worker -> coordinator ----
 export const HelloMsg = z.object({
@@ -101,6 +147,13 @@ export const AssignedTrial = z.object({
   seed: z.number().int(),
   method: z.string(),
   config: z.unknown(),
+  /**
+   * A compression trial's baseline: download its checkpoint (GET artifactPath(trialId)) and
+   * check its sha256 before compressing it.
+   */
+  parent: z.object({ trialId: id, sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0) }).optional(),
+  /** Other trials start from this one: upload its checkpoint (PUT artifactPath) before `complete`. */
+  saveCheckpoint: z.boolean().optional(),
 });
 export type AssignedTrial = z.infer<typeof AssignedTrial>;
 

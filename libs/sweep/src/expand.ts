@@ -1,14 +1,19 @@
 // A sweep spec becomes a list of trial plans: the product of its grid, times its seeds.
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import { type CompressionMethod, rateIssue } from '@lmsweep/algorithms';
 import {
+  baselineConfigOf,
+  compressedMatrices,
+  CompressOptions,
   compressionIssues,
   type FieldIssue,
   type GridValue,
   LowRankOptions,
   MAX_TRIALS_PER_SWEEP,
+  isCompressionMethod,
   PhmOptions,
-  resolveModel,
+  resolveConfig,
   SpecError,
   SweepSpec,
   TrialConfig,
@@ -24,6 +29,8 @@ export interface TrialPlan {
   method: string;
   seed: number;
   maxAttempts: number;
+  /** A compression trial starts from the checkpoint of this plan (its baseline: method dense, same seed). */
+  parentOrdinal?: number;
 }
 
 /** Parses a spec from YAML/JSON text or an object; throws SpecError naming each bad field. */
@@ -58,7 +65,9 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
       else if (!spec.grid[key]!.some((g) => g === v)) issues.push({ path: `baseline.${key}`, message: `value ${JSON.stringify(v)} is not in the grid` });
     }
   }
-  const count = gridSize(spec) * seedList(spec).length;
+  const compressing = [spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && isCompressionMethod(m));
+  // Compression trials may add one baseline trial per configuration and seed.
+  const count = gridSize(spec) * seedList(spec).length * (compressing ? 2 : 1);
   if (count > MAX_TRIALS_PER_SWEEP) {
     issues.push({ path: 'grid', message: `the sweep would create ${count} trials; at most ${MAX_TRIALS_PER_SWEEP} are allowed` });
   }
@@ -84,13 +93,26 @@ function shapeIssues(spec: SweepSpec): FieldIssue[] {
     const config = configFor(spec, point);
     const vocab = config.dataset.vocabSize ?? BUNDLED_VOCAB[config.dataset.name];
     const where = Object.keys(point).length ? ` (at grid point ${Object.entries(point).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})` : '';
-    for (const issue of compressionIssues(config.model, vocab)) {
+    const found = compressionIssues(config.model, vocab);
+    if (config.compress && vocab !== undefined) found.push(...rateIssues(config, vocab));
+    for (const issue of found) {
       const key = `${issue.path}\u0000${issue.message}`;
       if (seen.has(key)) continue;
       seen.add(key);
       out.push({ path: issue.path, message: `${issue.message}${where}` });
       if (out.length >= 20) return out;
     }
+  }
+  return out;
+}
+
+/** Compression rates the method cannot meet within 1% on the matrices it compresses (see algorithms' rateIssue). */
+function rateIssues(config: TrialConfig, vocab: number): FieldIssue[] {
+  const c = config.compress!;
+  const out: FieldIssue[] = [];
+  for (const m of compressedMatrices(c.target, config.model, vocab)) {
+    const problem = rateIssue(config.method as CompressionMethod, m.N, m.D, c.rate, c.blocks);
+    if (problem) out.push({ path: problem.startsWith('blocks') ? 'compress.blocks' : 'compress.rate', message: `${m.name} (${m.N}×${m.D}): ${problem}` });
   }
   return out;
 }
@@ -111,6 +133,7 @@ export function baseConfig(spec: SweepSpec): TrialConfig {
     model: spec.model,
     training: spec.training,
     budget: spec.budget,
+    compress: spec.compress,
   });
 }
 
@@ -123,6 +146,7 @@ function checkOverride(key: string, value: GridValue): string | null {
     model: { ...base.model, phm: PhmOptions.parse({}), lowrank: LowRankOptions.parse({}) },
     budget: { maxSteps: 1, maxTokens: 1, evalEvery: 1, evalTokens: 1 },
     dataset: { name: 'x', vocabSize: 1 },
+    compress: CompressOptions.parse({ finetune: { maxSteps: 1, lr: 1 } }),
   };
   for (const p of parts) {
     if (node === null || typeof node !== 'object' || !(p in (node as Record<string, unknown>))) {
@@ -175,29 +199,48 @@ export function gridPoints(spec: SweepSpec): Record<string, GridValue>[] {
 }
 
 /**
- * The trial config at a grid point. Its model keeps only the options section of its method, with
- * defaults filled in (protocol's resolveModel): a dense point of a grid over model.phm.n is one
- * configuration, not one per n.
+ * The trial config at a grid point, resolved (protocol's resolveConfig): its model keeps only the
+ * options section of its method, with defaults filled in, so a dense point of a grid over
+ * model.phm.n is one configuration, not one per n; `compress` is kept only by compression methods.
  */
 export function configFor(spec: SweepSpec, point: Record<string, GridValue>): TrialConfig {
   const cfg = structuredClone(baseConfig(spec)) as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(point)) setPath(cfg, key.split('.'), value);
-  const config = TrialConfig.parse(cfg);
-  return { ...config, model: resolveModel(config) };
+  return resolveConfig(TrialConfig.parse(cfg));
 }
 
-/** The full list of trials a spec asks for; grid points that give the same configuration run once. */
+/**
+ * The full list of trials a spec asks for; grid points that give the same configuration run once.
+ * A compression trial depends on the dense trial of its configuration with the same seed (its
+ * baseline): when the grid has none, the expansion adds it, before its first dependent.
+ */
 export function expandSweep(spec: SweepSpec): TrialPlan[] {
   const seeds = seedList(spec);
   const plans: TrialPlan[] = [];
   const keys = new Set<string>();
+  /** `${configKey}/${seed}` → ordinal of a dense plan. */
+  const dense = new Map<string, number>();
+  const add = (config: TrialConfig, key: string, seed: number, parentOrdinal?: number) => {
+    const plan: TrialPlan = { ordinal: plans.length, config, configKey: key, method: config.method, seed, maxAttempts: spec.maxAttempts };
+    if (parentOrdinal !== undefined) plan.parentOrdinal = parentOrdinal;
+    if (config.method === 'dense') dense.set(`${key}/${seed}`, plan.ordinal);
+    plans.push(plan);
+  };
   for (const point of gridPoints(spec)) {
     const config = configFor(spec, point);
     const key = configKey(config);
     if (keys.has(key)) continue;
     keys.add(key);
+    const parent = isCompressionMethod(config.method) ? baselineConfigOf(config) : undefined;
+    const parentKey = parent && configKey(parent);
+    if (parent && parentKey) keys.add(parentKey);
     for (const seed of seeds) {
-      plans.push({ ordinal: plans.length, config, configKey: key, method: config.method, seed, maxAttempts: spec.maxAttempts });
+      if (!parent || !parentKey) {
+        add(config, key, seed);
+        continue;
+      }
+      if (!dense.has(`${parentKey}/${seed}`)) add(parent, parentKey, seed);
+      add(config, key, seed, dense.get(`${parentKey}/${seed}`)!);
     }
   }
   return plans;

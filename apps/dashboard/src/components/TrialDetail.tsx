@@ -30,6 +30,64 @@ function seriesFor(curves: Curve[], name: string): Series[] {
     }));
 }
 
+interface CompressionView {
+  baselineTrialId: string;
+  baselineParams: number;
+  baselineValidPpl: number;
+  validPplBefore: number;
+  testPplBefore: number;
+  finetuneSteps: number;
+  matrices: Record<string, { rows: number; cols: number; params: number; rate: number; werr: number; ranks: number[]; seconds: number }>;
+}
+
+/** A compression trial's story: the baseline, each compressed matrix, perplexity before and after fine-tuning. */
+function CompressionCard({ c, validPpl, params }: { c: CompressionView; validPpl: number | null; params: number | null }) {
+  return (
+    <section className="card" data-testid="compression">
+      <div className="card-head">
+        <h2>Compression</h2>
+        <span className="muted">
+          from <Link href={`/trials/${c.baselineTrialId}`}>baseline trial {shortId(c.baselineTrialId)}</Link>
+          {params !== null && ` · ${formatCount(c.baselineParams)} → ${formatCount(params)} parameters (${(c.baselineParams / params).toFixed(2)}×)`}
+        </span>
+      </div>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>matrix</th>
+            <th className="num">size</th>
+            <th className="num">params</th>
+            <th className="num">rate</th>
+            <th className="num">weighted error</th>
+            <th>block ranks</th>
+            <th className="num">seconds</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Object.entries(c.matrices).map(([name, m]) => (
+            <tr key={name}>
+              <td>{name}</td>
+              <td className="num">
+                {m.rows}×{m.cols}
+              </td>
+              <td className="num">{formatCount(m.params)}</td>
+              <td className="num">{m.rate.toFixed(2)}×</td>
+              <td className="num">{m.werr.toPrecision(3)}</td>
+              <td className="mono">{m.ranks.length > 12 ? `${m.ranks.slice(0, 12).join(' ')} … (${m.ranks.length} blocks)` : m.ranks.join(' ')}</td>
+              <td className="num">{m.seconds.toFixed(2)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <dl className="facts">
+        <Fact label="Baseline valid ppl">{formatPpl(c.baselineValidPpl)}</Fact>
+        <Fact label="After compression">{formatPpl(c.validPplBefore)}</Fact>
+        <Fact label={`After fine-tuning (${c.finetuneSteps} steps)`}>{formatPpl(validPpl)}</Fact>
+      </dl>
+    </section>
+  );
+}
+
 function Fact({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <div className="fact">
@@ -62,6 +120,7 @@ export function TrialDetail({ id }: { id: string }) {
   const running = t.status === 'running';
   const duration = t.seconds ?? (t.startedAt ? secondsBetween(t.startedAt, t.finishedAt ?? (running ? now : null)) : null);
   const result = t.result as Record<string, unknown> | null;
+  const compression = (result?.['compression'] ?? null) as CompressionView | null;
 
   return (
     <>
@@ -83,6 +142,11 @@ export function TrialDetail({ id }: { id: string }) {
             {t.attempt} of {t.maxAttempts}
           </Fact>
           <Fact label="Worker">{t.leaseOwner ? <span className="mono">{shortId(t.leaseOwner)}</span> : '—'}</Fact>
+          {t.parentId && (
+            <Fact label="Starts from">
+              <Link href={`/trials/${t.parentId}`}>trial {shortId(t.parentId)}</Link>
+            </Fact>
+          )}
           <Fact label="Parameters">{formatCount(t.params)}</Fact>
           <Fact label="Valid ppl">{formatPpl(t.validPpl)}</Fact>
           <Fact label="Test ppl">{formatPpl(t.testPpl)}</Fact>
@@ -103,6 +167,8 @@ export function TrialDetail({ id }: { id: string }) {
           </div>
         )}
       </section>
+
+      {compression && <CompressionCard c={compression} validPpl={t.validPpl} params={t.params} />}
 
       <section className="card">
         <div className="card-head">

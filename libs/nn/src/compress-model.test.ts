@@ -1,0 +1,95 @@
+// Compression trials in runTrial: from a dense trial's checkpoint to a compressed, fine-tuned model.
+import * as tf from '@tensorflow/tfjs-core';
+import { reconstruct, weightedError } from '@lmsweep/algorithms';
+import { TrialConfig, TrialResult } from '@lmsweep/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from './backend.ts';
+import { decodeCheckpoint } from './checkpoint.ts';
+import { compressCheckpointMatrices, trainFrequencies } from './compress-model.ts';
+import { type Corpus, datasetSearchDirs, loadCorpus, resolveDataset } from './corpus.ts';
+import { runTrial, TrialConfigError } from './train.ts';
+
+let ptb: Corpus;
+let checkpoint: Uint8Array;
+let baseline: TrialResult;
+
+// PTB at 360 words with 40-d embedding and hidden: rate 4 is rank 9 exactly for svd.
+const dense = TrialConfig.parse({
+  dataset: { name: 'ptb', vocabSize: 360 },
+  model: { embedding: 40, hidden: 40, layers: 1 },
+  training: { batchSize: 8, unroll: 10, optimizer: 'adam', lr: 0.01 },
+  budget: { maxSteps: 60, evalTokens: 2000 },
+});
+const compressed = (method: string, compress: Record<string, unknown>) => TrialConfig.parse({ ...dense, method, compress });
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+  ptb = await loadCorpus(resolveDataset('ptb', datasetSearchDirs()), { vocabSize: 360 });
+  baseline = await runTrial({ config: dense, seed: 0, corpus: ptb, onCheckpoint: async (c) => void (checkpoint = c) });
+}, 60_000);
+
+describe('compression trials', () => {
+  it('trainFrequencies counts every train token', () => {
+    const q = trainFrequencies(ptb.train, ptb.vocab.length);
+    expect(q.reduce((a, b) => a + b, 0)).toBe(ptb.train.length);
+    expect(q.every((x) => x > 0)).toBe(true); // the vocabulary is built from the train split
+  });
+
+  it('the checkpoint holds the trained weights and what a compression trial checks', () => {
+    const ckpt = decodeCheckpoint(checkpoint);
+    expect(Object.keys(ckpt.tensors).sort()).toEqual(['embedding/E', 'lstm.0/Wx', 'lstm.0/Wh', 'lstm.0/b', 'softmax/W', 'softmax/b'].sort());
+    expect(ckpt.tensors['embedding/E']!.shape).toEqual([360, 40]);
+    expect(Number(ckpt.metadata['validPpl'])).toBe(baseline.validPpl);
+    expect(Number(ckpt.metadata['params'])).toBe(baseline.params);
+    expect(ckpt.metadata['vocabSha256']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('without fine-tuning, the result is the compressed model itself, at the rate asked, with exact counts', async () => {
+    const before = tf.memory().numTensors;
+    const r = await runTrial({ config: compressed('weighted-svd', { rate: 4, finetune: { epochs: 0 } }), seed: 0, corpus: ptb, baseline: { trialId: 't1', checkpoint } });
+    expect(tf.memory().numTensors).toBe(before);
+    const c = r.compression!;
+    expect([r.steps, c.finetuneSteps, r.tokensPerSecond]).toEqual([0, 0, 0]);
+    expect(r.validPpl).toBe(c.validPplBefore);
+    expect(r.testPpl).toBe(c.testPplBefore);
+    expect(c).toMatchObject({ baselineTrialId: 't1', baselineParams: baseline.params, baselineValidPpl: baseline.validPpl });
+    for (const m of ['embedding', 'softmax']) expect(c.matrices[m]).toMatchObject({ rows: 360, cols: 40, ranks: [9], params: 9 * 400, rate: 4 });
+    expect(r.params).toBe(baseline.params - 2 * (360 * 40 - 9 * 400));
+    expect(r.paramsByLayer).toEqual({ embedding: 3600, 'lstm.0': baseline.paramsByLayer['lstm.0'], softmax: 3600 + 360 });
+    // Rank 9 of 40 on both matrices keeps a language model close to the baseline (this briefly
+    // trained baseline even gains a little: the truncation acts as a regularizer).
+    expect(Math.abs(Math.log(r.validPpl / baseline.validPpl))).toBeLessThan(Math.log(1.5));
+  });
+
+  it('weighted error is reported as the algorithms define it, and fine-tuning moves the model', async () => {
+    const config = compressed('groupreduce', { target: 'softmax', rate: 4, blocks: 5, iters: 3, finetune: { maxSteps: 20 } });
+    const r = await runTrial({ config, seed: 0, corpus: ptb, baseline: { trialId: 't1', checkpoint } });
+    const c = r.compression!;
+    expect(Object.keys(c.matrices)).toEqual(['softmax']);
+    // Recompute the softmax's factorization from the checkpoint: same ranks, same weighted error.
+    const ckpt = decodeCheckpoint(checkpoint);
+    const q = trainFrequencies(ptb.train, 360);
+    const again = compressCheckpointMatrices(ckpt.tensors, config.model, 360, q, 'groupreduce', config.compress!);
+    expect(c.matrices['softmax']!.ranks).toEqual(again.reports['softmax']!.ranks);
+    expect(c.matrices['softmax']!.werr).toBeCloseTo(weightedError({ data: transposeSoftmax(ckpt.tensors['softmax/W']!.data as Float32Array), rows: 360, cols: 40 }, q, again.softmax!), 10);
+    expect(reconstruct(again.softmax!).length).toBe(360 * 40);
+    expect(c.finetuneSteps).toBe(20);
+    expect(r.validPpl).not.toBe(c.validPplBefore);
+    expect(r.params).toBe(baseline.params - (360 * 40 - again.softmax!.params));
+  });
+
+  it('refuses to run without its baseline, on another vocabulary, or at a rate its method cannot meet', async () => {
+    await expect(runTrial({ config: compressed('svd', { rate: 4 }), seed: 0, corpus: ptb })).rejects.toThrow(/needs its baseline trial's checkpoint/);
+    const other = await loadCorpus(resolveDataset('ptb', datasetSearchDirs()), { vocabSize: 300 });
+    await expect(runTrial({ config: compressed('svd', { rate: 4 }), seed: 0, corpus: other, baseline: { trialId: 't1', checkpoint } })).rejects.toThrow(/another vocabulary \(360 words/);
+    const bad = runTrial({ config: compressed('svd', { rate: 3.5, finetune: { epochs: 0 } }), seed: 0, corpus: ptb, baseline: { trialId: 't1', checkpoint } });
+    await expect(bad).rejects.toBeInstanceOf(TrialConfigError);
+    await expect(bad).rejects.toThrow(/rate 3.5 is impossible for svd within 1%/);
+  });
+});
+
+function transposeSoftmax(w: Float32Array): Float32Array {
+  const out = new Float32Array(360 * 40);
+  for (let i = 0; i < 40; i++) for (let j = 0; j < 360; j++) out[j * 40 + i] = w[i * 360 + j]!;
+  return out;
+}
