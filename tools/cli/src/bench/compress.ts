@@ -1,14 +1,15 @@
 // `lmsweep bench compress`: every compression method on a 10000×1500 low-rank-plus-noise matrix
 // with Zipf frequencies, at rates 2, 5 and 10: weighted error and seconds; beside it numpy's
 // plain SVD of the same matrix (LAPACK, timed around np.linalg.svd only) as the time ratio.
-// Not done yet (later issue): the trained PTB embedding and softmax, and perplexity before and
-// after fine-tuning. LMSWEEP_BENCH_COMPRESS_SIZE=NxD (e.g. 2000x300) shrinks the matrix.
+// Then the trained PTB embedding and softmax, with perplexity before and after fine-tuning
+// (compress-ptb.ts). LMSWEEP_BENCH_COMPRESS_SIZE=NxD (e.g. 2000x300) shrinks the matrix.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compress, COMPRESSION_METHODS, matrix, svd, toNpy, weightedError, type Matrix } from '@lmsweep/algorithms';
 import { table } from '../format.ts';
+import { benchCompressPtb } from './compress-ptb.ts';
 
 const RATES = [2, 5, 10];
 const BLOCKS = 10;
@@ -126,6 +127,6 @@ export async function benchCompress(ctx: { json: boolean; out: (line: string) =>
           ? `; numpy ${numpy.version}: np.linalg.svd ${numpy.seconds.toFixed(2)} s (full thin SVD), ratio ${(ours / numpy.seconds).toFixed(2)}×; eigh(AᵀA) ${numpy.gramEighSeconds.toFixed(2)} s (our route, all pairs), ratio ${(ours / numpy.gramEighSeconds).toFixed(2)}×`
           : ', numpy not found (apt-get install python3-numpy)'),
     );
-    ctx.out('not done yet: the trained PTB embedding/softmax, and perplexity before/after fine-tuning (a later issue).');
   }
+  await benchCompressPtb({ ...ctx, log: (line) => process.stderr.write(`${line}\n`) });
 }
