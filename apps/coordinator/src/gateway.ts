@@ -16,8 +16,9 @@ import {
   WorkerMessage,
   zodIssues,
 } from '@lmsweep/protocol';
-import type { Change, TrialStore } from '@lmsweep/db';
+import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, MetricReport, TrialStore } from '@lmsweep/db';
 import { tokenMatches } from './auth.ts';
+import { GroupCommit } from './group-commit.ts';
 
 interface Connection {
   ws: WebSocket;
@@ -47,9 +48,15 @@ export class WorkerGateway {
   readonly wss: WebSocketServer;
   private readonly conns = new Set<Connection>();
   private readonly opts: GatewayOptions;
+  private readonly claims: GroupCommit<string, ClaimedTrial | null>;
+  private readonly metrics: GroupCommit<MetricReport, boolean>;
+  private readonly results: GroupCommit<CompleteInput, CompleteOutcome>;
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
+    this.claims = new GroupCommit((workerIds) => opts.store.claimMany(workerIds, opts.leaseMs));
+    this.metrics = new GroupCommit((reports) => opts.store.addMetricsMany(reports), 200);
+    this.results = new GroupCommit((items) => opts.store.completeMany(items));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
     this.wss.on('connection', (ws: WebSocket, req?: IncomingMessage) => this.onConnection(ws, req));
   }
@@ -144,7 +151,7 @@ export class WorkerGateway {
     };
     switch (msg.type) {
       case 'claim': {
-        const trial = await store.claim(workerId, leaseMs);
+        const trial = await this.claims.submit(workerId);
         if (!trial) {
           // An idle worker is alive too: refresh its last-seen time, at most every few seconds.
           if (Date.now() - conn.lastSeenWrite > IDLE_SEEN_EVERY_MS) {
@@ -158,17 +165,18 @@ export class WorkerGateway {
         return this.send(conn, { type: 'assign', replyTo: msg.msgId, trial });
       }
       case 'heartbeat': {
+        // A heartbeat that holds updates the worker row in the same statement.
         const ok = await store.heartbeat(msg.trialId, workerId, msg.attempt, msg.progress, leaseMs);
-        await store.workerSeen(workerId, { progress: ok ? msg.progress : null, currentTrialId: ok ? msg.trialId : null });
-        if (!ok) return lost(msg.trialId);
-        return;
+        if (ok) return;
+        await store.workerSeen(workerId, { progress: null, currentTrialId: null });
+        return lost(msg.trialId);
       }
       case 'metric': {
-        const ok = await store.addMetrics(msg.trialId, workerId, msg.attempt, msg.points);
+        const ok = await this.metrics.submit({ trialId: msg.trialId, workerId, attempt: msg.attempt, points: msg.points });
         return ok ? this.send(conn, { type: 'ack', replyTo: msg.msgId }) : lost(msg.trialId);
       }
       case 'complete': {
-        const r = await store.complete(msg.trialId, workerId, msg.attempt, msg.result);
+        const r = await this.results.submit({ trialId: msg.trialId, workerId, attempt: msg.attempt, result: msg.result });
         if (r === 'lost') return lost(msg.trialId);
         if (r === 'missing') {
           // Other trials start from this one's checkpoint, and it sent none: this attempt failed.

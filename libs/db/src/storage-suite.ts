@@ -9,7 +9,7 @@ import type { MetricPoint, TrialResult } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec, type TrialPlan } from '@lmsweep/sweep';
 import { type Change, type Db, openDatabase } from './database.ts';
 import { DEFAULT_MIGRATIONS_DIR, readMigrations } from './migrate.ts';
-import { TrialStore } from './trial-store.ts';
+import { type ClaimedTrial, TrialStore } from './trial-store.ts';
 
 export interface StorageBackend {
   /** The database the suite's shared Db opens (emptied before every test). */
@@ -288,6 +288,57 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         const again = (await store.claim('w2', LEASE))!;
         expect([again.id, again.attempt]).toEqual([second.id, 2]);
         expect(await store.claim('w3', LEASE)).toBeNull();
+      });
+
+      it('claimMany serves several workers in one statement, in queue order, null past the end', async () => {
+        await sweep(plansOf({ 'model.hidden': [1, 2, 3] }));
+        const got = await store.claimMany(['wa', 'wb', 'wa', 'wc', 'wd'], LEASE);
+        expect(got.map((t) => t && t.attempt)).toEqual([1, 1, 1, null, null]);
+        const rows = await db.prisma.trial.findMany({ orderBy: { ordinal: 'asc' } });
+        expect(rows.map((r) => [r.id, r.leaseOwner, r.status])).toEqual([
+          [got[0]!.id, 'wa', 'running'],
+          [got[1]!.id, 'wb', 'running'],
+          [got[2]!.id, 'wa', 'running'],
+        ]);
+        expect(await store.claimMany(['we'], LEASE)).toEqual([null]);
+        expect(await store.claimMany([], LEASE)).toEqual([]);
+      });
+
+      it('addMetricsMany and completeMany answer each report on its own, fenced as one by one', async () => {
+        const s = await sweep(plansOf({ 'model.hidden': [1, 2, 3] }));
+        const [a, b, c] = (await store.claimMany(['wa', 'wb', 'wc'], LEASE)) as [ClaimedTrial, ClaimedTrial, ClaimedTrial];
+        const pt = (step: number, value: number): MetricPoint => ({ step, epoch: 0, name: 'train_loss', value });
+        expect(
+          await store.addMetricsMany([
+            { trialId: a.id, workerId: 'wa', attempt: 1, points: [pt(1, 3), pt(2, NaN)] },
+            { trialId: b.id, workerId: 'wx', attempt: 1, points: [pt(1, 9)] }, // not wx's lease
+            { trialId: a.id, workerId: 'wa', attempt: 1, points: [pt(2, NaN), pt(3, 1)] }, // a resend overlapping the first
+          ]),
+        ).toEqual([true, false, true]);
+        const stored = await db.prisma.trialMetric.findMany({ orderBy: [{ trialId: 'asc' }, { step: 'asc' }] });
+        expect(stored.map((m) => [m.trialId, m.step, m.value])).toEqual([
+          [a.id, 1, 3],
+          [a.id, 2, NaN],
+          [a.id, 3, 1],
+        ]);
+        expect(
+          await store.completeMany([
+            { trialId: a.id, workerId: 'wa', attempt: 1, result: result(10) },
+            { trialId: b.id, workerId: 'wx', attempt: 1, result: result(11) },
+            { trialId: a.id, workerId: 'wa', attempt: 1, result: result(10) },
+            { trialId: c.id, workerId: 'wc', attempt: 1, result: result(12) },
+          ]),
+        ).toEqual(['ok', 'lost', 'duplicate', 'ok']);
+        expect(await store.completeMany([{ trialId: a.id, workerId: 'wa', attempt: 1, result: result(10) }])).toEqual(['duplicate']);
+        expect((await store.getSweep(s.id))!.status).toBe('running');
+        expect(await store.complete(b.id, 'wb', 1, result(11))).toBe('ok');
+        expect((await store.getSweep(s.id))!.status).toBe('succeeded');
+        const rows = await db.prisma.trial.findMany({ orderBy: { ordinal: 'asc' } });
+        expect(rows.map((r) => [r.status, r.validPpl, r.params])).toEqual([
+          ['succeeded', 10, 1000],
+          ['succeeded', 11, 1000],
+          ['succeeded', 12, 1000],
+        ]);
       });
 
       it('never hands one trial to two claimers under concurrency', async () => {

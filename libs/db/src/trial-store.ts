@@ -63,6 +63,23 @@ export interface Artifact {
   data: Uint8Array;
 }
 
+export interface MetricReport {
+  trialId: string;
+  workerId: string;
+  attempt: number;
+  points: MetricPoint[];
+}
+
+export interface CompleteInput {
+  trialId: string;
+  workerId: string;
+  attempt: number;
+  result: TrialResult;
+}
+
+/** 'duplicate': already completed by the same attempt; 'lost': not this worker's lease; 'missing': its checkpoint is not stored. */
+export type CompleteOutcome = 'ok' | 'duplicate' | 'lost' | 'missing';
+
 export interface FailInput {
   kind: 'error' | 'diverged' | 'oom';
   error: string;
@@ -271,14 +288,8 @@ export class TrialStore {
     return { cancelled: rows.length, running };
   }
 
-  /**
-   * Finishes a running sweep once none of its trials is queued or running: failed when no trial
-   * succeeded and at least one failed, else succeeded. Returns the new status, or null when
-   * nothing changed (still running, already finished, or no such sweep). complete/fail/reapExpired
-   * call it themselves.
-   */
-  async refreshSweepStatus(sweepId: string): Promise<'succeeded' | 'failed' | null> {
-    // Trials waiting on a baseline that failed for good can never start: they fail with it.
+  /** Queued trials whose baseline failed for good can never start: they fail with it, naming it. */
+  private async failOrphans(sweepId: string): Promise<void> {
     await this.prisma.$queryRaw`
       WITH f AS (
         UPDATE "Trial" c SET status = 'failed', "finishedAt" = ${ts(this.now())}, "notBefore" = NULL,
@@ -288,6 +299,15 @@ export class TrialStore {
         RETURNING c.id, c."sweepId"
       )
       SELECT count(*)::int AS n FROM f CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'f', Prisma.sql`'failed'`)})) x`;
+  }
+
+  /**
+   * Finishes a running sweep once none of its trials is queued or running: failed when no trial
+   * succeeded and at least one failed, else succeeded. Returns the new status, or null when
+   * nothing changed (still running, already finished, or no such sweep). complete/fail/reapExpired
+   * call it themselves.
+   */
+  async refreshSweepStatus(sweepId: string): Promise<'succeeded' | 'failed' | null> {
     const rows = await this.prisma.$queryRaw<{ id: string; status: 'succeeded' | 'failed' }[]>`
       WITH done AS (
         UPDATE "Sweep" s SET
@@ -316,39 +336,56 @@ export class TrialStore {
    * currentTrialId. Null when nothing is claimable.
    */
   async claim(workerId: string, leaseMs: number): Promise<ClaimedTrial | null> {
+    return (await this.claimMany([workerId], leaseMs))[0] ?? null;
+  }
+
+  /**
+   * claim() for several workers in one statement (group commit: a coordinator collects the
+   * claims that arrive while the previous statement runs). Returns one entry per worker, in
+   * order: its trial, or null when there were fewer claimable trials than workers (the first
+   * workers are served first). A worker id given twice gets two trials.
+   */
+  async claimMany(workerIds: string[], leaseMs: number): Promise<(ClaimedTrial | null)[]> {
+    if (workerIds.length === 0) return [];
     const now = this.now();
     const expires = new Date(now.getTime() + leaseMs);
-    type Row = Omit<ClaimedTrial, 'parent' | 'saveCheckpoint'> & { parentId: string | null; parentSha256: string | null; parentBytes: number | null; saveCheckpoint: boolean };
+    type Row = Omit<ClaimedTrial, 'parent' | 'saveCheckpoint'> & { n: number; parentId: string | null; parentSha256: string | null; parentBytes: number | null; saveCheckpoint: boolean };
     const rows = await this.prisma.$queryRaw<Row[]>`
-      WITH picked AS (
-        SELECT t.id FROM "Trial" t JOIN "Sweep" s ON s.id = t."sweepId"
+      WITH req AS (
+        SELECT value AS worker, ordinality::int AS n FROM jsonb_array_elements_text(${JSON.stringify(workerIds)}::jsonb) WITH ORDINALITY
+      ), locked AS (
+        SELECT t.id, s."createdAt", s.id AS sid, t.ordinal FROM "Trial" t JOIN "Sweep" s ON s.id = t."sweepId"
         WHERE t.status = 'queued' AND s.status = 'running'
           AND (t."notBefore" IS NULL OR t."notBefore" <= ${ts(now)})
           AND (t."parentId" IS NULL OR EXISTS (SELECT 1 FROM "Trial" p WHERE p.id = t."parentId" AND p.status = 'succeeded'))
         ORDER BY s."createdAt", s.id, t.ordinal
-        LIMIT 1
+        LIMIT ${workerIds.length}::int
         FOR UPDATE OF t SKIP LOCKED
+      ), picked AS (
+        SELECT l.id, req.worker, req.n FROM (SELECT id, row_number() OVER (ORDER BY "createdAt", sid, ordinal)::int AS n FROM locked) l JOIN req ON req.n = l.n
       ), claimed AS (
         UPDATE "Trial" t SET
-          status = 'running', attempt = t.attempt + 1, "leaseOwner" = ${workerId},
+          status = 'running', attempt = t.attempt + 1, "leaseOwner" = picked.worker,
           "leaseExpiresAt" = ${ts(expires)}, "startedAt" = ${ts(now)}, "finishedAt" = NULL,
           "notBefore" = NULL, progress = 0
         FROM picked WHERE t.id = picked.id AND t.status = 'queued'
-        RETURNING t.id, t."sweepId", t.attempt, t.seed, t.method, t.config, t."parentId"
+        RETURNING t.id, t."sweepId", t.attempt, t.seed, t.method, t.config, t."parentId", t."leaseOwner", picked.n
       ), w AS (
         UPDATE "Worker" SET "currentTrialId" = claimed.id, progress = 0, "lastHeartbeat" = ${ts(now)}, connected = true
-        FROM claimed WHERE "Worker".id = ${workerId}
+        FROM claimed WHERE "Worker".id = claimed."leaseOwner"
       )
-      SELECT c.id, c."sweepId", c.attempt, c.seed, c.method, c.config, c."parentId", a.sha256 AS "parentSha256", a.size AS "parentBytes",
+      SELECT c.n, c.id, c."sweepId", c.attempt, c.seed, c.method, c.config, c."parentId", a.sha256 AS "parentSha256", a.size AS "parentBytes",
         EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = c.id) AS "saveCheckpoint"
       FROM claimed c
       LEFT JOIN "Artifact" a ON a."trialId" = c."parentId" AND a.name = 'checkpoint'
-      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'c', Prisma.sql`'running'`)})) n`;
-    const r = rows[0];
-    if (!r) return null;
-    const out: ClaimedTrial = { id: r.id, sweepId: r.sweepId, attempt: r.attempt, seed: r.seed, method: r.method, config: r.config };
-    if (r.parentId && r.parentSha256) out.parent = { trialId: r.parentId, sha256: r.parentSha256, bytes: r.parentBytes! };
-    if (r.saveCheckpoint) out.saveCheckpoint = true;
+      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'c', Prisma.sql`'running'`)})) x`;
+    const out: (ClaimedTrial | null)[] = workerIds.map(() => null);
+    for (const r of rows) {
+      const t: ClaimedTrial = { id: r.id, sweepId: r.sweepId, attempt: r.attempt, seed: r.seed, method: r.method, config: r.config };
+      if (r.parentId && r.parentSha256) t.parent = { trialId: r.parentId, sha256: r.parentSha256, bytes: r.parentBytes! };
+      if (r.saveCheckpoint) t.saveCheckpoint = true;
+      out[r.n - 1] = t;
+    }
     return out;
   }
 
@@ -376,25 +413,36 @@ export class TrialStore {
    * and nothing was stored.
    */
   async addMetrics(trialId: string, workerId: string, attempt: number, points: MetricPoint[]): Promise<boolean> {
+    return (await this.addMetricsMany([{ trialId, workerId, attempt, points }]))[0]!;
+  }
+
+  /** addMetrics for several reports in one statement (a coordinator's group commit); one answer per report, in order. */
+  async addMetricsMany(reports: MetricReport[]): Promise<boolean[]> {
+    if (reports.length === 0) return [];
     // Values travel as text so NaN/Infinity survive JSON; float8 parses 'NaN', 'Infinity', '-Infinity'.
-    const json = JSON.stringify(points.map((p) => ({ step: p.step, epoch: p.epoch, name: p.name, value: String(p.value) })));
-    const rows = await this.prisma.$queryRaw<{ ok: number; inserted: number }[]>`
-      WITH t AS (
-        SELECT id, "sweepId" FROM "Trial"
-        WHERE id = ${trialId} AND "leaseOwner" = ${workerId} AND attempt = ${attempt}::int AND status = 'running'
-        FOR SHARE
+    const req = JSON.stringify(reports.map((r, i) => ({ n: i + 1, trialId: r.trialId, worker: r.workerId, attempt: r.attempt })));
+    const pts = JSON.stringify(reports.flatMap((r, i) => r.points.map((p) => ({ n: i + 1, step: p.step, epoch: p.epoch, name: p.name, value: String(p.value) }))));
+    const rows = await this.prisma.$queryRaw<{ n: number | null; notified: number }[]>`
+      WITH req AS (
+        SELECT * FROM jsonb_to_recordset(${req}::jsonb) AS r(n int, "trialId" text, worker text, attempt int)
+      ), t AS (
+        SELECT req.n, tr.id, tr."sweepId", tr.attempt FROM req JOIN "Trial" tr
+          ON tr.id = req."trialId" AND tr."leaseOwner" = req.worker AND tr.attempt = req.attempt AND tr.status = 'running'
+        FOR SHARE OF tr
       ), ins AS (
         INSERT INTO "TrialMetric" ("trialId", attempt, step, epoch, name, value, time)
-        SELECT t.id, ${attempt}::int, x.step, x.epoch, x.name, x.value::float8, ${ts(this.now())}
-        FROM t, jsonb_to_recordset(${json}::jsonb) AS x(step int, epoch float8, name text, value text)
+        SELECT DISTINCT ON (t.id, t.attempt, x.name, x.step) t.id, t.attempt, x.step, x.epoch, x.name, x.value::float8, ${ts(this.now())}
+        FROM t JOIN jsonb_to_recordset(${pts}::jsonb) AS x(n int, step int, epoch float8, name text, value text) ON x.n = t.n
         ON CONFLICT ("trialId", attempt, name, step) DO NOTHING
-        RETURNING 1
+        RETURNING "trialId"
       ), n AS (
-        SELECT pg_notify(${CHANGES_CHANNEL}, json_build_object('kind', 'metric', 'id', t.id, 'sweepId', t."sweepId")::text)
-        FROM t WHERE EXISTS (SELECT 1 FROM ins)
+        SELECT pg_notify(${CHANGES_CHANNEL}, json_build_object('kind', 'metric', 'id', z.id, 'sweepId', z."sweepId")::text)
+        FROM (SELECT DISTINCT t.id, t."sweepId" FROM t WHERE EXISTS (SELECT 1 FROM ins WHERE ins."trialId" = t.id)) z
       )
-      SELECT (SELECT count(*) FROM t)::int AS ok, (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM n)::int AS notified`;
-    return (rows[0]?.ok ?? 0) > 0;
+      SELECT t.n, (SELECT count(*) FROM n)::int AS notified FROM t
+      UNION ALL SELECT NULL, (SELECT count(*) FROM n)::int`;
+    const ok = new Set(rows.map((r) => r.n).filter((n): n is number => n !== null));
+    return reports.map((_, i) => ok.has(i + 1));
   }
 
   /**
@@ -402,34 +450,49 @@ export class TrialStore {
    * message; nothing changes). 'lost': the lease is not this worker's any more. 'missing': other
    * trials depend on this one and this attempt stored no checkpoint (nothing changes).
    */
-  async complete(trialId: string, workerId: string, attempt: number, result: TrialResult): Promise<'ok' | 'duplicate' | 'lost' | 'missing'> {
+  async complete(trialId: string, workerId: string, attempt: number, result: TrialResult): Promise<CompleteOutcome> {
+    return (await this.completeMany([{ trialId, workerId, attempt, result }]))[0]!;
+  }
+
+  /** complete() for several results in one statement (a coordinator's group commit); one outcome per result, in order. */
+  async completeMany(items: CompleteInput[]): Promise<CompleteOutcome[]> {
+    if (items.length === 0) return [];
     const now = this.now();
-    const rows = await this.prisma.$queryRaw<{ id: string; sweepId: string }[]>`
-      WITH t AS (
-        UPDATE "Trial" SET
+    const req = JSON.stringify(items.map((c, i) => ({ n: i + 1, trialId: c.trialId, worker: c.workerId, attempt: c.attempt, result: c.result })));
+    const rows = await this.prisma.$queryRaw<{ n: number; sweepId: string }[]>`
+      WITH req AS (
+        SELECT * FROM jsonb_to_recordset(${req}::jsonb) AS r(n int, "trialId" text, worker text, attempt int, result jsonb)
+      ), t AS (
+        UPDATE "Trial" tr SET
           status = 'succeeded', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, "notBefore" = NULL,
           progress = 1, error = NULL,
-          params = ${result.params}::int, "validPpl" = ${result.validPpl}::float8, "testPpl" = ${result.testPpl}::float8,
-          seconds = ${result.seconds}::float8, result = ${JSON.stringify(result)}::jsonb
-        WHERE id = ${trialId} AND "leaseOwner" = ${workerId} AND attempt = ${attempt}::int AND status = 'running'
-          AND (NOT EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = ${trialId})
-            OR EXISTS (SELECT 1 FROM "Artifact" a WHERE a."trialId" = ${trialId} AND a.name = 'checkpoint' AND a.attempt = ${attempt}::int))
-        RETURNING id, "sweepId"
+          params = (req.result->>'params')::int, "validPpl" = (req.result->>'validPpl')::float8, "testPpl" = (req.result->>'testPpl')::float8,
+          seconds = (req.result->>'seconds')::float8, result = req.result
+        FROM req
+        WHERE tr.id = req."trialId" AND tr."leaseOwner" = req.worker AND tr.attempt = req.attempt AND tr.status = 'running'
+          AND (NOT EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = tr.id)
+            OR EXISTS (SELECT 1 FROM "Artifact" a WHERE a."trialId" = tr.id AND a.name = 'checkpoint' AND a.attempt = req.attempt))
+        RETURNING req.n, tr.id, tr."sweepId", tr."leaseOwner"
       ), w AS (
         UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)}
-        FROM t WHERE "Worker".id = ${workerId} AND "Worker"."currentTrialId" = t.id
+        FROM t WHERE "Worker".id = t."leaseOwner" AND "Worker"."currentTrialId" = t.id
       )
-      SELECT t.id, t."sweepId" FROM t
-      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'succeeded'`)})) n`;
-    const row = rows[0];
-    if (row) {
-      await this.refreshSweepStatus(row.sweepId);
-      return 'ok';
+      SELECT t.n, t."sweepId" FROM t
+      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'succeeded'`)})) x`;
+    const out: (CompleteOutcome | undefined)[] = items.map(() => undefined);
+    for (const r of rows) out[r.n - 1] = 'ok';
+    const rest = items.map((c, i) => ({ c, i })).filter(({ i }) => out[i] === undefined);
+    if (rest.length) {
+      const cur = await this.prisma.trial.findMany({ where: { id: { in: [...new Set(rest.map(({ c }) => c.trialId))] } }, select: { id: true, status: true, leaseOwner: true, attempt: true } });
+      const byId = new Map(cur.map((t) => [t.id, t]));
+      for (const { c, i } of rest) {
+        const t = byId.get(c.trialId);
+        const mine = t && t.leaseOwner === c.workerId && t.attempt === c.attempt;
+        out[i] = mine && t.status === 'running' ? 'missing' : mine && t.status === 'succeeded' ? 'duplicate' : 'lost';
+      }
     }
-    const cur = await this.prisma.trial.findUnique({ where: { id: trialId }, select: { status: true, leaseOwner: true, attempt: true } });
-    const mine = cur && cur.leaseOwner === workerId && cur.attempt === attempt;
-    if (mine && cur.status === 'running') return 'missing';
-    return mine && cur.status === 'succeeded' ? 'duplicate' : 'lost';
+    for (const sweepId of new Set(rows.map((r) => r.sweepId))) await this.refreshSweepStatus(sweepId);
+    return out as CompleteOutcome[];
   }
 
   /**
@@ -458,7 +521,10 @@ export class TrialStore {
       CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`t.status`)})) n`;
     const row = rows[0];
     if (!row) return 'lost';
-    if (row.status === 'failed') await this.refreshSweepStatus(row.sweepId);
+    if (row.status === 'failed') {
+      await this.failOrphans(row.sweepId);
+      await this.refreshSweepStatus(row.sweepId);
+    }
     return row.status === 'queued' ? 'requeued' : 'failed';
   }
 
@@ -519,7 +585,10 @@ export class TrialStore {
       CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'r', Prisma.sql`r.status`)})) n`;
     const requeued = rows.filter((r) => r.status === 'queued').map((r) => r.id);
     const failed = rows.filter((r) => r.status === 'failed');
-    for (const sweepId of new Set(failed.map((r) => r.sweepId))) await this.refreshSweepStatus(sweepId);
+    for (const sweepId of new Set(failed.map((r) => r.sweepId))) {
+      await this.failOrphans(sweepId);
+      await this.refreshSweepStatus(sweepId);
+    }
     return { requeued, failed: failed.map((r) => r.id) };
   }
 

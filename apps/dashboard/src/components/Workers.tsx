@@ -10,7 +10,8 @@ type WorkerRow = RouterOutputs['workers']['list'][number];
 
 export function Workers() {
   const live = useLive('workers', (signal) => trpc().workers.list.query(undefined, { signal }), {
-    relevant: (c) => c.kind === 'worker',
+    // Heartbeats (progress) arrive as running-trial changes.
+    relevant: (c) => c.kind === 'worker' || c.kind === 'trial',
   });
   const now = useNow(1_000);
   const workers: WorkerRow[] = live.data ?? [];

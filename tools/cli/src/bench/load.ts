@@ -3,7 +3,11 @@
 // in-process coordinator on loopback, on PGlite and, when its binaries are installed, on a
 // throwaway PostgreSQL server. Reports claims/s, completions/s, p50/p99 claim latency, the
 // process's memory, and the dashboard's leaderboard query over the finished trials.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { type CoordinatorMessage, decodeJson, encodeMessage, PROTOCOL_VERSION, type SweepSpec, type TrialResult } from '@lmsweep/protocol';
@@ -141,12 +145,40 @@ async function runOnce(database: string, databaseUrl: string, workers: number, t
   }
 }
 
+interface OptunaResult {
+  optuna: string;
+  processes: number;
+  trials: number;
+  seconds: number;
+  trialsPerSecond: number;
+}
+
+const OPTUNA_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'load-optuna.py');
+const PYTHON = '/usr/bin/python3';
+/** Optuna's processes each hold database connections: the throwaway server allows 200. */
+const OPTUNA_MAX_PROCESSES = 64;
+
+/** Optuna ask/tell with an instant objective on the same PostgreSQL server; null (with why) when it cannot run. */
+function runOptuna(url: string, processes: number, trials: number): OptunaResult | string {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  try {
+    const sqlalchemyUrl = url.replace(/^postgres(ql)?:\/\//, 'postgresql+psycopg2://');
+    const out = execFileSync(PYTHON, [OPTUNA_SCRIPT, sqlalchemyUrl, String(processes), String(trials)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30 * 60_000 });
+    return JSON.parse(out.trim().split('\n').pop()!) as OptunaResult;
+  } catch (e) {
+    const err = e as { stderr?: string; message?: string };
+    const why = (err.stderr || err.message || String(e)).trim().split('\n').pop() ?? '';
+    return /No module named '(optuna|psycopg2)'/.test(why) ? `${why} (apt-get install python3-optuna python3-psycopg2)` : why;
+  }
+}
+
 export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
   const { values } = parseArgs({ args: ctx.args, options: { workers: { type: 'string' }, trials: { type: 'string' }, 'no-postgres': { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true, strict: false });
   const int = (v: unknown, d: number) => (typeof v === 'string' && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : d);
   const workers = int(values.workers, 100);
   const trials = int(values.trials, 5_000);
   const results: LoadResult[] = [];
+  let optuna: OptunaResult | string = 'PostgreSQL not run';
   results.push(await runOnce('pglite', 'memory://', workers, trials));
   if (!values['no-postgres']) {
     const { startPostgres } = await import('@lmsweep/db/testing');
@@ -159,13 +191,17 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
     if (pg) {
       try {
         results.push(await runOnce('postgresql', await pg.createDatabase(), workers, trials));
+        optuna = runOptuna(await pg.createDatabase(), Math.min(workers, OPTUNA_MAX_PROCESSES), Math.min(trials, 2_000));
       } finally {
         await pg.stop();
       }
     }
   }
+  const pgRow = results.find((r) => r.database === 'postgresql');
+  const ratio = typeof optuna === 'object' && pgRow ? pgRow.completionsPerSecond / optuna.trialsPerSecond : null;
   if (ctx.json) {
     for (const r of results) ctx.out(JSON.stringify({ bench: 'load', ...r }));
+    ctx.out(JSON.stringify({ bench: 'load', reference: 'optuna', ...(typeof optuna === 'object' ? optuna : { error: optuna }), ratio }));
     return;
   }
   const cols: [keyof LoadResult, string][] = [
@@ -183,5 +219,11 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
   const rows = [cols.map(([, h]) => h), ...results.map((r) => cols.map(([k]) => String(r[k])))];
   const widths = cols.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) ctx.out(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
-  ctx.out('* one process: the coordinator and the simulated workers together. Optuna reference: not run.');
+  ctx.out('* one process: the coordinator and the simulated workers together.');
+  if (typeof optuna === 'object') {
+    ctx.out(
+      `Optuna ${optuna.optuna} (RDB storage on the same PostgreSQL server), ${optuna.processes} processes, ask/tell with an instant objective: ` +
+        `${optuna.trials} trials in ${optuna.seconds.toFixed(1)} s = ${optuna.trialsPerSecond.toFixed(1)} trials/s; lmsweep on PostgreSQL completes ${ratio!.toFixed(1)}× as many per second.`,
+    );
+  } else ctx.out(`Optuna reference not run: ${optuna}`);
 }
