@@ -32,6 +32,19 @@ describe('selectBackend', () => {
     expect((await selectBackend('wasm')).backend).toBe('wasm');
   });
 
+  it('wasmThreads 2: the threaded-SIMD module (or the single-threaded one, saying why), same results, back to 1', async () => {
+    const a = tf.tensor2d(Float32Array.from({ length: 64 * 48 }, (_, i) => Math.sin(i)), [64, 48]);
+    const b = tf.tensor2d(Float32Array.from({ length: 48 * 32 }, (_, i) => Math.cos(i)), [48, 32]);
+    const [av, bv] = [a.dataSync().slice(), b.dataSync().slice()];
+    const one = tf.matMul(a, b).dataSync().slice();
+    const info = await selectBackend('wasm', { wasmThreads: 2 });
+    expect(info.device).toMatch(/^CPU wasm SIMD, 2 threads$|threaded module failed/);
+    // the old backend's tensors went with it: recreate
+    const two = tf.tidy(() => tf.matMul(tf.tensor2d(av, [64, 48]), tf.tensor2d(bv, [48, 32])).dataSync().slice());
+    expect(Array.from(two)).toEqual(Array.from(one));
+    expect((await selectBackend('wasm', { wasmThreads: 1 })).device).toMatch(/, 1 thread$/);
+  });
+
   it('throws a clear error for an explicit choice that cannot load', async () => {
     if (await installed('@tensorflow/tfjs-node')) return; // only meaningful where it is absent
     await expect(selectBackend('tensorflow')).rejects.toThrow(/backend "tensorflow" needs @tensorflow\/tfjs-node, which could not be loaded/);

@@ -1,10 +1,12 @@
 // TensorFlow.js backend selection: native TensorFlow (GPU, CPU) when installed, else wasm, else pure JS.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createThreadedWasmBackend, MAX_WASM_THREADS } from './wasm-threads.ts';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -13,8 +15,24 @@ export type BackendPreference = 'auto' | BackendName;
 export interface BackendInfo {
   /** The choice that loaded: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'. */
   backend: BackendName;
-  /** What it runs on, for humans: "NVIDIA H100 80GB HBM3", "CPU wasm SIMD, 1 thread", … */
+  /** What it runs on, for humans: "NVIDIA H100 80GB HBM3", "CPU wasm SIMD, 2 threads", … */
   device: string;
+}
+
+export interface SelectBackendOptions {
+  /**
+   * XNNPACK threads of the wasm backend (default 1; at most 8). Above 1 the package's
+   * threaded-SIMD module is loaded (wasm-threads.ts); where it cannot start, the single-threaded
+   * one, and the device string says why. Opt-in: on a machine whose cores are busy with other
+   * processes, 2 threads measured slower than 1 (spinning workers contend); on an idle one they
+   * pay off on the large matrix products.
+   */
+  wasmThreads?: number;
+}
+
+/** The logical cores, up to the threaded build's pool of 8: the most wasm threads worth asking for. */
+export function maxUsefulWasmThreads(): number {
+  return Math.max(1, Math.min(MAX_WASM_THREADS, os.availableParallelism?.() ?? os.cpus().length));
 }
 
 /** The native packages are optional dependencies: usually absent, so never imported statically. */
@@ -70,11 +88,43 @@ export function wasmDistDir(): string {
   return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;
 }
 
-async function loadWasm(): Promise<string> {
+/** The stock 'wasm' factory (single-threaded under Node) and the thread count the registered one asks for. */
+let stockWasmFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | undefined;
+let wasmThreadsRegistered = 1;
+let threadedFailure: string | undefined;
+
+/** Registers the 'wasm' factory for `threads` threads: the threaded module, falling back to the stock one. */
+function registerWasm(threads: number): void {
+  stockWasmFactory ??= tf.findBackendFactory('wasm') ?? undefined;
+  if (threads === wasmThreadsRegistered) return;
+  const stock = stockWasmFactory;
+  if (!stock) return;
+  tf.removeBackend('wasm');
+  threadedFailure = undefined;
+  tf.registerBackend(
+    'wasm',
+    threads > 1
+      ? async () => {
+          try {
+            return await createThreadedWasmBackend(threads);
+          } catch (e) {
+            threadedFailure = firstLine(e);
+            return stock();
+          }
+        }
+      : stock,
+    2,
+  );
+  wasmThreadsRegistered = threads;
+}
+
+async function loadWasm(threads: number): Promise<string> {
   if (!wasmPathsSet) {
     setWasmPaths(wasmDistDir());
     wasmPathsSet = true;
   }
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`wasmThreads must be a positive integer, got ${threads}`);
+  registerWasm(Math.min(threads, MAX_WASM_THREADS));
   // The Emscripten module adds process listeners that rethrow every uncaught exception and
   // unhandled rejection from inside its minified source (Node then prints a ~50 kB line):
   // take back the ones it adds.
@@ -94,14 +144,15 @@ async function loadWasm(): Promise<string> {
   }
   if (!ok) throw new Error(`backend "wasm" failed to initialize from ${wasmDistDir()}`);
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  let threads = 1;
+  let used = 1;
   try {
     const mod = (tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } }).wasm;
-    threads = mod?.tfjs?.getThreadsCount?.() ?? 1;
+    used = mod?.tfjs?.getThreadsCount?.() ?? 1;
   } catch {
     // older builds lack the call: single-threaded
   }
-  return `CPU wasm ${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}`;
+  const why = wasmThreadsRegistered > 1 && threadedFailure ? ` (threaded module failed: ${threadedFailure})` : '';
+  return `CPU wasm ${simd ? 'SIMD' : 'no SIMD'}, ${used} thread${used === 1 ? '' : 's'}${why}`;
 }
 
 async function loadCpu(): Promise<string> {
@@ -112,13 +163,14 @@ async function loadCpu(): Promise<string> {
   return 'CPU (pure JS)';
 }
 
-function load(choice: BackendName): Promise<string> {
+function load(choice: BackendName, opts: SelectBackendOptions): Promise<string> {
   switch (choice) {
     case 'tensorflow-gpu':
     case 'tensorflow':
       return loadNative(choice);
     case 'wasm':
-      return loadWasm();
+      // absent: the count chosen before in this process, else the default
+      return loadWasm(opts.wasmThreads ?? wasmThreadsRegistered);
     case 'cpu':
       return loadCpu();
   }
@@ -129,26 +181,27 @@ function load(choice: BackendName): Promise<string> {
  * tensorflow-gpu (@tensorflow/tfjs-node-gpu), tensorflow (@tensorflow/tfjs-node), wasm and cpu
  * (pure JS). An explicit choice that cannot load throws, naming the reason.
  */
-export function selectBackend(prefer: BackendPreference = 'auto'): Promise<BackendInfo> {
+export function selectBackend(prefer: BackendPreference = 'auto', opts: SelectBackendOptions = {}): Promise<BackendInfo> {
   // One selection at a time: two callers in one process (two in-process workers) must not
   // initialize a backend concurrently.
-  const next = selecting.catch(() => undefined).then(() => selectNow(prefer));
+  const next = selecting.catch(() => undefined).then(() => selectNow(prefer, opts));
   selecting = next;
   return next;
 }
 
 let selecting: Promise<unknown> = Promise.resolve();
 
-async function selectNow(prefer: BackendPreference): Promise<BackendInfo> {
+async function selectNow(prefer: BackendPreference, opts: SelectBackendOptions): Promise<BackendInfo> {
   if (prefer !== 'auto' && !BACKENDS.includes(prefer)) {
     throw new Error(`unknown backend "${String(prefer)}": expected auto, ${BACKENDS.join(', ')}`);
   }
-  if (prefer !== 'auto' && current?.backend === prefer && tf.getBackend() === tfName(prefer)) return current;
+  const sameThreads = prefer !== 'wasm' || opts.wasmThreads === undefined || Math.min(opts.wasmThreads, MAX_WASM_THREADS) === wasmThreadsRegistered;
+  if (prefer !== 'auto' && sameThreads && current?.backend === prefer && tf.getBackend() === tfName(prefer)) return current;
   const order: BackendName[] = prefer === 'auto' ? [...BACKENDS] : [prefer];
   const failures: string[] = [];
   for (const choice of order) {
     try {
-      const device = await load(choice);
+      const device = await load(choice, opts);
       await tf.ready();
       current = { backend: choice, device };
       return current;

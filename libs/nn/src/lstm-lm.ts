@@ -6,6 +6,7 @@ import type { TensorData } from './checkpoint.ts';
 import { checkFactorized, FactorizedEmbedding, factorizedFromWeights, FactorizedSoftmax } from './factorized.ts';
 import { embeddingLookup, lstmSequence, matMul, softmaxCrossEntropySum } from './ops.ts';
 import { ensureGradients } from './gradients.ts';
+import { softmaxLayerLossSum } from './fused.ts';
 import { lowRankParamCount, LowRankDense } from './low-rank-dense.ts';
 import { phmDenseParamCount, PhmDense } from './phm.ts';
 import { createRng, type Rng } from './random.ts';
@@ -212,7 +213,11 @@ export class LstmLm {
       const w = projection(mats.get('softmax')!, 'softmax/W');
       const b = param('softmax/b', [vocab]);
       const logits = (x: tf.Tensor2D) => tf.add(w.apply(x), b) as tf.Tensor2D;
-      this.softmax = { variables: [...w.variables, b], logits, lossSum: (x, y) => softmaxCrossEntropySum(logits(x), y) };
+      // A dense softmax runs as one fused op (logits, softmax and cross-entropy; fused.ts).
+      const dense = kindOf(config, mats.get('softmax')!) === 'dense';
+      const lossSum = (x: tf.Tensor2D, y: Int32Array) =>
+        dense ? softmaxLayerLossSum(x, w.weight(), b as tf.Tensor as tf.Tensor1D, y) : softmaxCrossEntropySum(logits(x), y);
+      this.softmax = { variables: [...w.variables, b], logits, lossSum };
     }
     this.variables = [...this.embedding.variables, ...this.lstm.flatMap((l) => [...l.wx.variables, ...l.wh.variables, l.b]), ...this.softmax.variables];
     try {

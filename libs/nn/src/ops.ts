@@ -1,6 +1,7 @@
 // Differentiable ops whose tfjs gradients are missing or slow on the wasm backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from './gradients.ts';
+import { fillTensor, view } from './wasm-heap.ts';
 
 type Args = Array<tf.Tensor | tf.GradSaveFunc>;
 
@@ -23,16 +24,17 @@ export function embeddingLookup(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2
     idx.dispose();
     return {
       value,
-      gradFunc: (dy: tf.Tensor) => {
-        const g = dy.dataSync() as Float32Array;
-        const acc = new Float32Array(vocab * dim);
-        for (let i = 0; i < ids.length; i++) {
-          const dst = ids[i]! * dim;
-          const src = i * dim;
-          for (let j = 0; j < dim; j++) acc[dst + j]! += g[src + j]!;
-        }
-        return tf.tensor2d(acc, [vocab, dim]);
-      },
+      // Written in place into the gradient's heap memory on wasm (fillTensor): no fresh [V, d] buffer per step.
+      gradFunc: (dy: tf.Tensor) =>
+        fillTensor<tf.Rank.R2>([vocab, dim], (acc) => {
+          acc.fill(0);
+          const g = view(dy);
+          for (let i = 0; i < ids.length; i++) {
+            const dst = ids[i]! * dim;
+            const src = i * dim;
+            for (let j = 0; j < dim; j++) acc[dst + j]! += g[src + j]!;
+          }
+        }),
     };
   });
   return f(table) as tf.Tensor2D;

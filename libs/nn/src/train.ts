@@ -7,6 +7,7 @@ import { currentBackend, selectBackend, type BackendPreference } from './backend
 import { EOS, LmBatches, type Corpus } from './corpus.ts';
 import { disposeState, LstmLm, lstmLmParamCount, type LstmState } from './lstm-lm.ts';
 import { createRng, type Rng } from './random.ts';
+import { fillTensor, heapAccess, view } from './wasm-heap.ts';
 
 /**
  * The loss became NaN or ±Infinity (or the gradient norm, or an evaluated perplexity did).
@@ -127,8 +128,19 @@ interface Optimizer {
 function sgd(vars: tf.Variable[]): Optimizer {
   return {
     apply(grads, scale, lr) {
+      const k = lr * scale;
       tf.tidy(() => {
-        for (const v of vars) v.assign(tf.sub(v, tf.mul(grads[v.name]!, lr * scale)));
+        for (const v of vars) {
+          const g = grads[v.name]!;
+          // wasm: v − k·g in one JS pass over heap memory (no kernel calls); elsewhere tf ops
+          const next = heapAccess()
+            ? fillTensor(v.shape, (out) => {
+                const [x, d] = [view(v), view(g)];
+                for (let i = 0; i < out.length; i++) out[i] = x[i]! - k * d[i]!;
+              })
+            : tf.sub(v, tf.mul(g, k));
+          v.assign(next);
+        }
       });
     },
     dispose() {},
@@ -151,9 +163,26 @@ function adam(vars: tf.Variable[], beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Opti
       const alpha = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
       tf.tidy(() => {
         vars.forEach((v, i) => {
-          const g = tf.mul(grads[v.name]!, scale);
           const mi = m[i]!;
           const si = s[i]!;
+          if (heapAccess()) {
+            // wasm: one JS pass; the moments (private to the optimizer, never a matmul
+            // operand, so no cached packing of them exists) are updated in place
+            const next = fillTensor(v.shape, (out) => {
+              const [x, d, mv, sv] = [view(v), view(grads[v.name]!), view(mi), view(si)];
+              for (let j = 0; j < out.length; j++) {
+                const g = d[j]! * scale;
+                const mj = beta1 * mv[j]! + (1 - beta1) * g;
+                const sj = beta2 * sv[j]! + (1 - beta2) * g * g;
+                mv[j] = mj;
+                sv[j] = sj;
+                out[j] = x[j]! - (alpha * mj) / (Math.sqrt(sj) + eps);
+              }
+            });
+            v.assign(next);
+            return;
+          }
+          const g = tf.mul(grads[v.name]!, scale);
           mi.assign(tf.add(tf.mul(mi, beta1), tf.mul(g, 1 - beta1)));
           si.assign(tf.add(tf.mul(si, beta2), tf.mul(tf.square(g), 1 - beta2)));
           v.assign(tf.sub(v, tf.div(tf.mul(mi, alpha), tf.add(tf.sqrt(si), eps))));
@@ -164,6 +193,22 @@ function adam(vars: tf.Variable[], beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Opti
       for (const x of [...m, ...s]) x.dispose();
     },
   };
+}
+
+/** √(Σ over the tensors of Σ x²): a JS pass over heap memory on wasm (double accumulation), tf ops elsewhere. */
+function globalNorm(ts: tf.Tensor[]): number {
+  if (heapAccess()) {
+    let acc = 0;
+    for (const t of ts) {
+      const x = view(t);
+      for (let i = 0; i < x.length; i++) acc += x[i]! * x[i]!;
+    }
+    return Math.sqrt(acc);
+  }
+  const normT = tf.tidy(() => tf.sqrt(tf.addN(ts.map((t) => tf.sum(tf.square(t))))));
+  const norm = normT.dataSync()[0]!;
+  normT.dispose();
+  return norm;
 }
 
 function keepState(s: LstmState): LstmState {
@@ -366,9 +411,7 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
       state = next;
       const loss = (value.dataSync()[0]! / lossScale) / (B * T);
       value.dispose();
-      const normT = tf.tidy(() => tf.sqrt(tf.addN(m.variables.map((v) => tf.sum(tf.square(grads[v.name]!))))));
-      const norm = normT.dataSync()[0]!;
-      normT.dispose();
+      const norm = globalNorm(m.variables.map((v) => grads[v.name]!));
       const bad = !Number.isFinite(loss) ? { what: 'loss', v: loss } : !Number.isFinite(norm) ? { what: 'gradient norm', v: norm } : undefined;
       if (bad) {
         tf.dispose(grads);

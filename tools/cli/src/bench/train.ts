@@ -61,6 +61,8 @@ export interface TrainBenchOptions {
   cpuSteps?: number;
   /** Backends to try (default every one); those that do not load are skipped. */
   backends?: BackendName[];
+  /** XNNPACK threads of the wasm backend (default: selectBackend's, every logical core up to 8). */
+  wasmThreads?: number;
   torch?: boolean;
   dataset?: string;
   /** Progress lines (stderr in the CLI). */
@@ -130,7 +132,7 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<{ row
     if (name === 'cpu' && cpuSteps <= 0) continue;
     let device: string;
     try {
-      device = (await selectBackend(name)).device;
+      device = (await selectBackend(name, opts.wasmThreads ? { wasmThreads: opts.wasmThreads } : {})).device;
     } catch (e) {
       log(`${name}: does not load (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
       continue;
@@ -233,6 +235,7 @@ export async function benchTrain(ctx: { json: boolean; out: (line: string) => vo
       'eval-tokens': { type: 'string' },
       'cpu-steps': { type: 'string' },
       backends: { type: 'string' },
+      'wasm-threads': { type: 'string' },
       'no-torch': { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -260,6 +263,7 @@ export async function benchTrain(ctx: { json: boolean; out: (line: string) => vo
     evalTokens: int('eval-tokens'),
     cpuSteps: int('cpu-steps'),
     backends: backends as BackendName[] | undefined,
+    wasmThreads: int('wasm-threads') || undefined,
     torch: values['no-torch'] !== true,
     log: ctx.json ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
