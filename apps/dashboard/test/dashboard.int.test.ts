@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../../coordinator/src/server.ts';
 import { startWorker } from '../../worker/src/agent.ts';
@@ -126,6 +127,47 @@ describe('dashboard in a browser', () => {
     await page.getByTestId('sweep-counts').filter({ hasText: '4 succeeded' }).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(OUT, 'dashboard-sweep.png'), fullPage: true });
 
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('tells a compression trial\'s story: its baseline, each compressed matrix, perplexity before and after fine-tuning', { timeout: 180_000 }, async () => {
+    const yaml = [
+      'name: browser-compress',
+      'dataset: { name: ptb, vocabSize: 360 }',
+      'model: { embedding: 40, hidden: 40, layers: 1 }',
+      'training: { batchSize: 8, unroll: 10, optimizer: adam, lr: 0.01 }',
+      'budget: { maxSteps: 6, evalTokens: 2000 }',
+      'compress: { rate: 4, finetune: { maxSteps: 3 } }',
+      'grid: { method: [svd] }',
+    ].join('\n');
+    const spec = parseSweepSpec(yaml);
+    const sweep = await coordinator!.store.createSweep({ name: spec.name, spec, specText: yaml, plans: expandSweep(spec) });
+    const done = async () => (await coordinator!.store.getSweep(sweep.id))?.status !== 'running';
+    for (const end = Date.now() + 150_000; !(await done()); ) {
+      if (Date.now() > end) throw new Error('the compression sweep did not finish');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const { items } = await coordinator!.store.listTrials({ sweepId: sweep.id });
+    expect(items.map((t) => [t.method, t.status])).toEqual([['dense', 'succeeded'], ['svd', 'succeeded']]);
+    const page = await newPage();
+    await page.goto(`${dashboard!.url}/trials/${encodeURIComponent(items[1]!.id)}`);
+    const card = page.getByTestId('compression');
+    await card.waitFor({ timeout: 15_000 });
+    const text = await card.innerText();
+    expect(text).toMatch(new RegExp(`baseline trial ${items[0]!.id.slice(0, 6)}`));
+    expect(text).toMatch(/embedding\s+360×40/);
+    expect(text).toMatch(/softmax\s+360×40/);
+    expect(text).toMatch(/4\.00×/);
+    expect(text).toMatch(/after compression/i); // dt labels are upper-cased by CSS
+    expect(text).toMatch(/after fine-tuning \(3 steps\)/i);
+    // The baseline link leads to the dense trial.
+    await page.getByRole('link', { name: /baseline trial/ }).click();
+    await page.waitForURL((u) => u.pathname === `/trials/${items[0]!.id}`, { timeout: 15_000 });
+    await page.getByRole('heading', { name: /Trial #0/ }).waitFor();
+    await page.goBack();
+    await card.waitFor();
+    await page.screenshot({ path: path.join(OUT, 'dashboard-compression-trial.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     await page.close();
   });

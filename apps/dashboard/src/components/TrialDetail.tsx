@@ -178,7 +178,7 @@ export function TrialDetail({ id }: { id: string }) {
           </span>
         </div>
         {curves.length === 0 ? (
-          <Empty>No metrics yet{t.status === 'queued' ? ': the trial is waiting for a worker' : ''}.</Empty>
+          <Empty>No metrics yet{t.status === 'queued' ? (t.parentId ? ': the trial starts once its baseline trial has succeeded and a worker is free' : ': the trial is waiting for a worker') : ''}.</Empty>
         ) : (
           <div className="charts">
             {[...PRIMARY, ...extra].map((name) => {
