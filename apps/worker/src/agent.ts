@@ -39,6 +39,8 @@ export interface WorkerOptions {
   reconnectMs?: { first: number; max: number };
   /** The coordinator's worker token (LMSWEEP_WORKER_TOKEN there), sent in hello. */
   token?: string;
+  /** Threads of the wasm backend (default 1; see nn's SelectBackendOptions). */
+  wasmThreads?: number;
 }
 
 /** The coordinator refused this worker's token: retrying will not help, so the agent stops. */
@@ -79,7 +81,7 @@ export function workerUrl(coordinatorUrl: string): string {
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
-  const agent = new Agent(opts, await selectBackend(opts.backend ?? 'auto'));
+  const agent = new Agent(opts, await selectBackend(opts.backend ?? 'auto', opts.wasmThreads ? { wasmThreads: opts.wasmThreads } : {}));
   agent.done = agent.run();
   return agent;
 }

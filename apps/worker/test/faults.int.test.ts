@@ -36,7 +36,7 @@ const running = async (sweepId: string) => (await c.store.listTrials({ sweepId, 
 describe('faults', () => {
   it('a worker killed with SIGKILL mid-trial: requeued at lease expiry, completed once elsewhere, curves kept apart by attempt', async () => {
     const sweep = await launch(c.store, `name: sigkill\n${TINY}\nbudget: { maxSteps: 200, evalTokens: 500 }\nmaxAttempts: 8`); // slack for a loaded machine (see below)
-    const victim = spawn(process.execPath, [BIN, 'worker', '--coordinator', c.url, '--backend', 'wasm', '--name', 'victim', '--quiet'], { stdio: 'ignore', env: { ...process.env, LMSWEEP_LOG_LEVEL: 'silent' } });
+    const victim = spawn(process.execPath, [BIN, 'worker', '--coordinator', c.url, '--backend', 'wasm', '--threads', '1', '--name', 'victim', '--quiet'], { stdio: 'ignore', env: { ...process.env, LMSWEEP_LOG_LEVEL: 'silent' } });
     children.push(victim);
     // Wait until the victim has trained a while and its metrics for attempt 1 are stored.
     let trialId = '';

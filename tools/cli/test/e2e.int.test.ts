@@ -31,7 +31,7 @@ beforeAll(async () => {
     });
     coord.once('exit', (code) => reject(new Error(`coordinator exited ${code}`)));
   });
-  start(['worker', '--coordinator', url, '--backend', 'wasm', '--name', 'e2e-worker', '--quiet']);
+  start(['worker', '--coordinator', url, '--backend', 'wasm', '--threads', '1', '--name', 'e2e-worker', '--quiet']);
 });
 
 afterAll(async () => {
