@@ -47,3 +47,43 @@ export function paretoFront(points: readonly XY[]): boolean[] {
   }
   return onFront;
 }
+
+/**
+ * Non-dominated sorting: the Pareto rank of every point (0 for the front, 1 for the front of the
+ * rest, …), the same as peeling paretoFront repeatedly but O(n log n): points sorted by x then
+ * y, each rank is the first front with no point that dominates it, found by binary search on
+ * the least y of every front so far (non-decreasing in the rank). Points with a NaN coordinate
+ * get the rank after the last.
+ */
+export function paretoRanks(points: readonly XY[]): number[] {
+  const n = points.length;
+  const rank = new Array<number>(n).fill(-1);
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) if (!Number.isNaN(points[i]!.x) && !Number.isNaN(points[i]!.y)) order.push(i);
+  order.sort((a, b) => {
+    const pa = points[a]!;
+    const pb = points[b]!;
+    return pa.x !== pb.x ? (pa.x < pb.x ? -1 : 1) : pa.y !== pb.y ? (pa.y < pb.y ? -1 : 1) : 0;
+  });
+  const minY: number[] = [];
+  // Points equal in both coordinates do not dominate each other: rank a run of them against
+  // the fronts before any of them joins.
+  for (let g = 0; g < order.length; ) {
+    const p = points[order[g]!]!;
+    let end = g;
+    while (end < order.length && points[order[end]!]!.x === p.x && points[order[end]!]!.y === p.y) end++;
+    let lo = 0;
+    let hi = minY.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (minY[mid]! > p.y) hi = mid;
+      else lo = mid + 1;
+    }
+    for (let k = g; k < end; k++) rank[order[k]!] = lo;
+    if (lo === minY.length) minY.push(p.y);
+    else minY[lo] = Math.min(minY[lo]!, p.y);
+    g = end;
+  }
+  const last = minY.length;
+  return rank.map((r) => (r < 0 ? last : r));
+}

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rankConfigurations, type LeaderboardRow } from './leaderboard.ts';
+import { groupRows, rankConfigurations as rankGroups, type LeaderboardRow } from './leaderboard.ts';
+
+const rankConfigurations = (rows: LeaderboardRow[], ...rest: Parameters<typeof rankGroups> extends [unknown, ...infer R] ? R : never) => rankGroups(groupRows(rows), ...rest);
 
 let n = 0;
 const row = (configKey: string, params: number, validPpl: number, seed: number, sweepId = 's1'): LeaderboardRow => ({

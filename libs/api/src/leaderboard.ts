@@ -1,9 +1,36 @@
 // Ranking configurations: a configuration is a trial's config without its seed; its seeds
 // are aggregated as a mean with a 95% Student-t confidence interval.
-import { meanCI95, paretoFront } from '@lmsweep/algorithms';
-import type { LeaderboardRow } from '@lmsweep/db';
+import { meanCI95, paretoRanks } from '@lmsweep/algorithms';
+import type { LeaderboardGroup, LeaderboardRow } from '@lmsweep/db';
 
-export type { LeaderboardRow };
+export type { LeaderboardGroup, LeaderboardRow };
+
+/** Trial rows → one group per configuration, seeds in order (what TrialStore.leaderboardGroups returns). */
+export function groupRows(rows: LeaderboardRow[]): LeaderboardGroup[] {
+  const groups = new Map<string, LeaderboardRow[]>();
+  for (const r of rows) {
+    if (r.params === null || r.validPpl === null || r.testPpl === null) continue;
+    const k = `${r.sweepId}/${r.configKey}`;
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  return [...groups.values()].map((g) => {
+    const sorted = [...g].sort((a, b) => a.seed - b.seed);
+    const first = g[0]!;
+    return {
+      sweepId: first.sweepId,
+      configKey: first.configKey,
+      config: first.config,
+      method: first.method,
+      params: first.params,
+      seeds: sorted.map((r) => r.seed),
+      trialIds: sorted.map((r) => r.id),
+      validPpl: sorted.map((r) => r.validPpl),
+      testPpl: sorted.map((r) => r.testPpl),
+    };
+  });
+}
 
 /** Mean over seeds with its 95% Student-t interval; lo/hi/halfWidth are null with one seed. */
 export interface Interval {
@@ -38,50 +65,25 @@ function interval(xs: number[]): Interval {
   return { mean: ci.mean, lo: orNull(ci.lo), hi: orNull(ci.hi), halfWidth: orNull(ci.halfWidth) };
 }
 
-/** Non-dominated sorting: peel Pareto fronts until every entry has a rank. */
-function paretoRanks(points: { x: number; y: number }[]): number[] {
-  const rank = new Array<number>(points.length).fill(-1);
-  let left = points.map((_, i) => i);
-  for (let r = 0; left.length > 0; r++) {
-    const front = paretoFront(left.map((i) => points[i]!));
-    const next: number[] = [];
-    left.forEach((i, k) => (front[k] ? (rank[i] = r) : next.push(i)));
-    left = next;
-  }
-  return rank;
-}
-
 export function rankConfigurations(
-  rows: LeaderboardRow[],
+  groups: LeaderboardGroup[],
   baselineKeys: ReadonlyMap<string, string | null>,
   sort: LeaderboardSort = 'pareto',
 ): LeaderboardEntry[] {
-  const groups = new Map<string, LeaderboardRow[]>();
-  for (const r of rows) {
-    if (r.params === null || r.validPpl === null || r.testPpl === null) continue;
-    const k = `${r.sweepId}/${r.configKey}`;
-    const g = groups.get(k);
-    if (g) g.push(r);
-    else groups.set(k, [r]);
-  }
-  const entries: LeaderboardEntry[] = [...groups.values()].map((g) => {
-    const first = g[0]!;
-    const sorted = [...g].sort((a, b) => a.seed - b.seed);
-    return {
-      sweepId: first.sweepId,
-      configKey: first.configKey,
-      method: first.method,
-      config: first.config,
-      params: first.params!,
-      seeds: sorted.map((r) => r.seed),
-      trialIds: sorted.map((r) => r.id),
-      validPpl: interval(sorted.map((r) => r.validPpl!)),
-      testPpl: interval(sorted.map((r) => r.testPpl!)),
-      paretoRank: 0,
-      compression: null,
-      isBaseline: baselineKeys.get(first.sweepId) === first.configKey,
-    };
-  });
+  const entries: LeaderboardEntry[] = groups.map((g) => ({
+    sweepId: g.sweepId,
+    configKey: g.configKey,
+    method: g.method,
+    config: g.config,
+    params: g.params,
+    seeds: g.seeds,
+    trialIds: g.trialIds,
+    validPpl: interval(g.validPpl),
+    testPpl: interval(g.testPpl),
+    paretoRank: 0,
+    compression: null,
+    isBaseline: baselineKeys.get(g.sweepId) === g.configKey,
+  }));
   const ranks = paretoRanks(entries.map((e) => ({ x: e.params, y: e.validPpl.mean })));
   entries.forEach((e, i) => (e.paretoRank = ranks[i]!));
   const baselineParams = new Map<string, number>();

@@ -203,20 +203,27 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect(await store.getSweep('nope')).toBeNull();
         expect(await store.getTrial('nope')).toBeNull();
 
-        const lb = await store.leaderboardRows({ sweepId: a.id });
-        expect(lb.map((r) => r.validPpl).sort()).toEqual([100, 120, 80].sort());
-        expect(lb[0]).toEqual({
-          id: expect.any(String),
-          sweepId: a.id,
-          configKey: expect.any(String),
-          config: expect.any(Object),
-          method: 'dense',
-          seed: expect.any(Number),
-          params: expect.any(Number),
-          validPpl: expect.any(Number),
-          testPpl: expect.any(Number),
-        });
-        expect(await store.leaderboardRows({ sweepId: b.id })).toEqual([]);
+        const lb = await store.leaderboardGroups({ sweepId: a.id });
+        expect(lb.flatMap((g) => g.validPpl).sort()).toEqual([100, 120, 80].sort());
+        for (const g of lb) {
+          expect(g).toEqual({
+            sweepId: a.id,
+            configKey: expect.any(String),
+            config: expect.any(Object),
+            method: 'dense',
+            params: expect.any(Number),
+            seeds: [...g.seeds].sort((x, y) => x - y),
+            trialIds: expect.any(Array),
+            validPpl: expect.any(Array),
+            testPpl: expect.any(Array),
+          });
+          expect([g.trialIds.length, g.validPpl.length, g.testPpl.length]).toEqual([g.seeds.length, g.seeds.length, g.seeds.length]);
+          const trials = await db.prisma.trial.findMany({ where: { id: { in: g.trialIds } } });
+          expect(trials.every((t) => t.configKey === g.configKey && t.status === 'succeeded')).toBe(true);
+          // in seed order, each perplexity its trial's
+          g.trialIds.forEach((id, i) => expect(trials.find((t) => t.id === id)!.validPpl).toBe(g.validPpl[i]));
+        }
+        expect(await store.leaderboardGroups({ sweepId: b.id })).toEqual([]);
       });
 
       it('creates thousands of trials quickly', async () => {

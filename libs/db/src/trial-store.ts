@@ -111,6 +111,19 @@ export interface Curve {
 }
 export type TrialWithCurves = Trial & { curves: Curve[] };
 
+/** The succeeded trials of one configuration (sweep, config key), in seed order. */
+export interface LeaderboardGroup {
+  sweepId: string;
+  configKey: string;
+  config: unknown;
+  method: string;
+  params: number;
+  seeds: number[];
+  trialIds: string[];
+  validPpl: number[];
+  testPpl: number[];
+}
+
 export interface LeaderboardRow {
   id: string;
   sweepId: string;
@@ -664,14 +677,27 @@ export class TrialStore {
     return { ...trial, curves };
   }
 
-  /** Succeeded trials with their numbers (aggregation over seeds happens in the API). */
-  async leaderboardRows(q: { sweepId?: string | undefined } = {}): Promise<LeaderboardRow[]> {
-    const rows = await this.prisma.trial.findMany({
-      where: { status: 'succeeded', params: { not: null }, validPpl: { not: null }, testPpl: { not: null }, ...(q.sweepId ? { sweepId: q.sweepId } : {}) },
-      orderBy: [{ sweepId: 'asc' }, { ordinal: 'asc' }],
-      select: { id: true, sweepId: true, configKey: true, config: true, method: true, seed: true, params: true, validPpl: true, testPpl: true },
-    });
-    return rows.map((r) => ({ ...r, params: r.params!, validPpl: r.validPpl!, testPpl: r.testPpl! }));
+  /**
+   * Succeeded trials grouped by configuration (sweep, config key), in the database: one row per
+   * configuration with its seeds, trial ids and perplexities in seed order (the interval and the
+   * ranking happen in the API). A configuration's config is read once, not once per trial.
+   */
+  async leaderboardGroups(q: { sweepId?: string | undefined } = {}): Promise<LeaderboardGroup[]> {
+    const rows = await this.prisma.$queryRaw<(Omit<LeaderboardGroup, 'validPpl' | 'testPpl'> & { validPpl: number[]; testPpl: number[] })[]>`
+      WITH g AS (
+        SELECT "sweepId", "configKey", min(method) AS method, min(params)::int AS params,
+          array_agg(seed ORDER BY seed, id) AS seeds, array_agg(id ORDER BY seed, id) AS "trialIds",
+          array_agg("validPpl" ORDER BY seed, id) AS "validPpl", array_agg("testPpl" ORDER BY seed, id) AS "testPpl",
+          min(id) AS first
+        FROM "Trial"
+        WHERE status = 'succeeded' AND params IS NOT NULL AND "validPpl" IS NOT NULL AND "testPpl" IS NOT NULL
+          ${q.sweepId ? Prisma.sql`AND "sweepId" = ${q.sweepId}` : Prisma.empty}
+        GROUP BY "sweepId", "configKey"
+      )
+      SELECT g."sweepId", g."configKey", g.method, g.params, g.seeds, g."trialIds", g."validPpl", g."testPpl", t.config
+      FROM g JOIN "Trial" t ON t.id = g.first
+      ORDER BY g."sweepId", g."configKey"`;
+    return rows.map((r) => ({ ...r, validPpl: r.validPpl.map(Number), testPpl: r.testPpl.map(Number), seeds: r.seeds.map(Number) }));
   }
 
   // ---------------------------------------------------------------- workers

@@ -16,14 +16,14 @@ export const leaderboardRouter = router({
         .default({ sort: 'pareto' }),
     )
     .query(async ({ ctx, input }) => {
-      const rows = await ctx.store.leaderboardRows({ sweepId: input.sweepId });
-      const sweepIds = [...new Set(rows.map((r) => r.sweepId))];
+      const groups = await ctx.store.leaderboardGroups({ sweepId: input.sweepId });
+      const sweepIds = [...new Set(groups.map((g) => g.sweepId))];
       const baselines = new Map<string, string | null>();
       for (const id of sweepIds) {
         const sweep = await ctx.store.getSweep(id);
         const parsed = sweep ? SweepSpec.safeParse(sweep.spec) : null;
         baselines.set(id, parsed?.success ? baselineKey(parsed.data) : null);
       }
-      return rankConfigurations(rows, baselines, input.sort);
+      return rankConfigurations(groups, baselines, input.sort);
     }),
 });

@@ -123,9 +123,14 @@ async function runOnce(database: string, databaseUrl: string, workers: number, t
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(rssTimer);
     for (const w of sims) w.close();
-    const l0 = performance.now();
-    await apiClient(c.url).leaderboard.list.query({ sort: 'pareto' });
-    const leaderboardMs = performance.now() - l0;
+    // The dashboard's leaderboard call over every finished trial, once the simulated workers are
+    // gone: the better of two calls (the first also pays for closing 1,000 sockets).
+    let leaderboardMs = Infinity;
+    for (let i = 0; i < 2; i++) {
+      const l0 = performance.now();
+      await apiClient(c.url).leaderboard.list.query({ sort: 'pareto' });
+      leaderboardMs = Math.min(leaderboardMs, performance.now() - l0);
+    }
     latencies.sort((a, b) => a - b);
     return {
       database,
