@@ -33,9 +33,10 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer | nul
 }
 
 /**
- * `PUT /artifacts/<trialId>/<name>` with headers x-lmsweep-worker, x-lmsweep-attempt and
- * x-lmsweep-sha256 (the body's digest, checked): 200 {sha256}; 409 when the lease is not the
- * sender's; 400 on a digest mismatch or bad headers; 413 over the size limit.
+ * `PUT /artifacts/<trialId>/<name>` with headers x-lmsweep-worker, x-lmsweep-worker-key (the key
+ * its welcome gave it), x-lmsweep-attempt and x-lmsweep-sha256 (the body's digest, checked):
+ * 200 {sha256}; 403 for a wrong worker key; 409 when the lease is not the sender's; 400 on a
+ * digest mismatch or bad headers; 413 over the size limit.
  * `GET /artifacts/<trialId>/<name>`: the bytes with x-lmsweep-sha256, or 404.
  * Returns false when the URL is not an artifact route.
  */
@@ -88,6 +89,12 @@ export function artifactRoutes(opts: ArtifactRoutesOptions): (req: IncomingMessa
     const body = await readBody(req, max);
     if (!body) {
       reply(res, 413, { error: `artifact over ${max} bytes` });
+      return true;
+    }
+    const key = req.headers['x-lmsweep-worker-key'];
+    if (typeof key !== 'string' || !(await opts.store.workerKeyMatches(workerId as string, key))) {
+      opts.log.warn({ remote: req.socket.remoteAddress, workerId, trialId }, 'artifact upload refused: wrong or missing worker key');
+      reply(res, 403, { error: `x-lmsweep-worker-key: not the key of worker ${String(workerId)}` });
       return true;
     }
     const sha256 = createHash('sha256').update(body).digest('hex');

@@ -139,9 +139,15 @@ export class WorkerGateway {
         this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', message: `protocol ${msg.protocol} not supported (coordinator speaks ${PROTOCOL_VERSION})` });
         return void conn.ws.close(4000, 'protocol version');
       }
-      conn.workerId = await store.upsertWorker({ id: msg.workerId, name: msg.name, host: msg.host, backend: msg.backend, device: msg.device, version: msg.version });
+      const reg = await store.registerWorker({ id: msg.workerId, name: msg.name, host: msg.host, backend: msg.backend, device: msg.device, version: msg.version }, msg.workerKey);
+      if (!reg) {
+        log.warn({ workerId: msg.workerId, name: msg.name, remote: conn.remote }, 'worker refused: its id belongs to another worker (wrong or missing worker key)');
+        this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'UNAUTHORIZED', message: `worker id ${msg.workerId} is registered with another key: connect without a workerId to register as a new worker` });
+        return void conn.ws.close(CLOSE_UNAUTHORIZED, 'unauthorized: worker key');
+      }
+      conn.workerId = reg.id;
       log.info({ workerId: conn.workerId, name: msg.name, backend: msg.backend, device: msg.device }, 'worker connected');
-      return this.send(conn, { type: 'welcome', replyTo: msg.msgId, workerId: conn.workerId, leaseMs, heartbeatMs: heartbeatInterval(leaseMs), protocol: PROTOCOL_VERSION });
+      return this.send(conn, { type: 'welcome', replyTo: msg.msgId, workerId: reg.id, workerKey: reg.key, leaseMs, heartbeatMs: heartbeatInterval(leaseMs), protocol: PROTOCOL_VERSION });
     }
     const workerId = conn.workerId;
     if (!workerId) return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'NOT_HELLO', message: 'say hello first' });

@@ -64,6 +64,29 @@ describe('worker token', () => {
     w.close();
   });
 
+  it('a worker id is not a credential: reconnecting under an id needs the key its welcome gave', async () => {
+    const a = await ProtocolClient.connect(c.url);
+    const welcome = await a.request(hello(WORKER_TOKEN));
+    if (welcome.type !== 'welcome') throw new Error('no welcome');
+    expect(welcome.workerKey).toMatch(/^[\w-]{32}$/);
+    a.close();
+    // Another holder of the shared token tries the id, without the key and with a guessed one.
+    for (const workerKey of [undefined, 'not-the-key']) {
+      const impostor = await ProtocolClient.connect(c.url);
+      const r = await impostor.request({ ...hello(WORKER_TOKEN), workerId: welcome.workerId, ...(workerKey ? { workerKey } : {}) });
+      expect(r).toMatchObject({ type: 'error', code: 'UNAUTHORIZED', message: expect.stringMatching(/registered with another key/) });
+      await until('the socket to close', () => impostor.closed !== null, 5_000, 20);
+    }
+    // The worker itself, with its key, comes back under its id and keeps the key.
+    const back = await ProtocolClient.connect(c.url);
+    expect(await back.request({ ...hello(WORKER_TOKEN), workerId: welcome.workerId, workerKey: welcome.workerKey })).toMatchObject({
+      type: 'welcome',
+      workerId: welcome.workerId,
+      workerKey: welcome.workerKey,
+    });
+    back.close();
+  });
+
   it('the real agent stops with UnauthorizedError instead of retrying forever', async () => {
     const w = await startWorker({ coordinatorUrl: c.url, backend: 'cpu', quiet: true, token: 'wrong-token-0123456789', reconnectMs: { first: 50, max: 100 } });
     await expect(w.done).rejects.toBeInstanceOf(UnauthorizedError);

@@ -198,6 +198,7 @@ class Agent implements WorkerHandle {
             if (m.type === 'error' && m.code === 'UNAUTHORIZED') return reject(new UnauthorizedError(m.message));
             if (m.type !== 'welcome') return reject(new Error(m.type === 'error' ? m.message : `unexpected ${m.type}`));
             this.id = m.workerId;
+            this.key = m.workerKey;
             this.heartbeatMs = m.heartbeatMs;
             this.log.info({ workerId: m.workerId }, 'connected');
             resolve();
@@ -205,12 +206,14 @@ class Agent implements WorkerHandle {
           reject,
         });
         const b = this.backend;
-        ws.send(encodeMessage({ type: 'hello', msgId, protocol: PROTOCOL_VERSION, workerId: this.id ?? this.lastId ?? undefined, name: this.name, host: os.hostname(), backend: b.backend, device: b.device, version: VERSION, ...(this.opts.token ? { token: this.opts.token } : {}) }));
+        ws.send(encodeMessage({ type: 'hello', msgId, protocol: PROTOCOL_VERSION, workerId: this.id ?? this.lastId ?? undefined, ...(this.key ? { workerKey: this.key } : {}), name: this.name, host: os.hostname(), backend: b.backend, device: b.device, version: VERSION, ...(this.opts.token ? { token: this.opts.token } : {}) }));
       });
     });
   }
 
   private lastId: string | null = null;
+  /** The secret the coordinator gave this worker's id. */
+  private key: string | null = null;
 
   private onMessage(text: string): void {
     let msg: CoordinatorMessage;
@@ -378,7 +381,7 @@ class Agent implements WorkerHandle {
         },
         ...(baseline ? { baseline } : {}),
         // Other trials start from this one: its checkpoint is stored before it may complete.
-        ...(trial.saveCheckpoint ? { onCheckpoint: (data: Uint8Array) => uploadArtifact(trial, () => this.id ?? this.lastId, data, transfer) } : {}),
+        ...(trial.saveCheckpoint ? { onCheckpoint: (data: Uint8Array) => uploadArtifact(trial, () => { const id = this.id ?? this.lastId; return id && this.key ? { id, key: this.key } : null; }, data, transfer) } : {}),
       });
       this.bar?.done(`${label} done: valid ppl ${result.validPpl.toFixed(1)}, test ppl ${result.testPpl.toFixed(1)}, ${result.params} params`);
       this.deliver({ type: 'complete', ...base, result });

@@ -76,23 +76,24 @@ export function downloadArtifact(trialId: string, expect: { sha256: string; byte
 }
 
 /** Uploads an artifact of the trial this worker holds (attempt), fenced by the coordinator. */
-export function uploadArtifact(trial: { id: string; attempt: number }, workerId: () => string | null, data: Uint8Array, opts: TransferOptions, name = 'checkpoint'): Promise<void> {
+export function uploadArtifact(trial: { id: string; attempt: number }, worker: () => { id: string; key: string } | null, data: Uint8Array, opts: TransferOptions, name = 'checkpoint'): Promise<void> {
   const url = new URL(artifactPath(trial.id, name), opts.coordinatorUrl);
   const sha256 = createHash('sha256').update(data).digest('hex');
   const body = new Blob([data as Uint8Array<ArrayBuffer>]);
   return withRetry(`PUT ${url.pathname}`, opts, async () => {
-    const id = workerId();
-    if (!id) throw new Error('not connected to the coordinator yet');
+    const w = worker();
+    if (!w) throw new Error('not connected to the coordinator yet');
     const res = await fetch(url, {
       method: 'PUT',
       body,
-      headers: { ...headers(opts), 'content-type': 'application/octet-stream', 'x-lmsweep-worker': id, 'x-lmsweep-attempt': String(trial.attempt), 'x-lmsweep-sha256': sha256 },
+      headers: { ...headers(opts), 'content-type': 'application/octet-stream', 'x-lmsweep-worker': w.id, 'x-lmsweep-worker-key': w.key, 'x-lmsweep-attempt': String(trial.attempt), 'x-lmsweep-sha256': sha256 },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     if (res.ok) return;
     const text = await errorText(res);
     if (res.status === 409) throw new LeaseLostError(text);
     if (res.status >= 500 || (res.status === 400 && /sha256/.test(text))) throw new Error(`HTTP ${res.status}: ${text}`);
+    if (res.status === 403) throw new LeaseLostError(`the coordinator does not know this worker's key: ${text}`);
     throw new TransferRefusedError(`PUT ${url.pathname}: HTTP ${res.status}: ${text}`);
   });
 }

@@ -14,7 +14,7 @@
 //   lease itself is gone: leaseExpiresAt is null); that is how a resent `complete` is recognised
 //   as a duplicate, and how the reaper names the last worker.
 // - Every write NOTIFYs `lmsweep_changes` in the same statement or transaction (see Change).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { DEFAULT_LEASE_MS, retryBackoffMs, type AssignedTrial, type MetricPoint, type TrialResult } from '@lmsweep/protocol';
 import type { TrialPlan } from '@lmsweep/sweep';
 import { Prisma, type PrismaClient, type Sweep, type Trial, type Worker } from './generated/client.ts';
@@ -712,6 +712,38 @@ export class TrialStore {
       this.prisma.$queryRaw(notifySql({ kind: 'worker', id, status: 'connected' })),
     ]);
     return id;
+  }
+
+  /**
+   * Registers a worker for the gateway. Without an id: a new worker, with a fresh secret key.
+   * With an id: that worker reconnecting, which must present the key it was given (a worker id
+   * alone is not a credential: any holder of the shared token could take over another worker's
+   * leases). Null when the id is registered with another key. An id the database does not know
+   * (e.g. after a reset) is registered with the key presented, or a fresh one.
+   */
+  async registerWorker(w: WorkerInput, key?: string): Promise<{ id: string; key: string } | null> {
+    const id = w.id ?? newId('w');
+    const k = (w.id && key) || randomBytes(24).toString('base64url');
+    const keyHash = createHash('sha256').update(k).digest('hex');
+    const now = ts(this.now());
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH u AS (
+        INSERT INTO "Worker" (id, name, host, backend, device, version, connected, "connectedAt", "lastHeartbeat", "keyHash")
+        VALUES (${id}, ${w.name}, ${w.host}, ${w.backend}, ${w.device}, ${w.version}, true, ${now}, ${now}, ${keyHash})
+        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, host = EXCLUDED.host, backend = EXCLUDED.backend, device = EXCLUDED.device,
+          version = EXCLUDED.version, connected = true, "connectedAt" = EXCLUDED."connectedAt", "lastHeartbeat" = EXCLUDED."lastHeartbeat",
+          "keyHash" = EXCLUDED."keyHash"
+        WHERE "Worker"."keyHash" IS NULL OR "Worker"."keyHash" = EXCLUDED."keyHash"
+        RETURNING id
+      )
+      SELECT u.id FROM u CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, json_build_object('kind', 'worker', 'id', u.id, 'status', 'connected')::text)) n`;
+    return rows.length ? { id, key: k } : null;
+  }
+
+  /** Whether `key` is the key of worker `id` (checked by the artifact upload route). */
+  async workerKeyMatches(id: string, key: string): Promise<boolean> {
+    const row = await this.prisma.worker.findUnique({ where: { id }, select: { keyHash: true } });
+    return !!row?.keyHash && row.keyHash === createHash('sha256').update(key).digest('hex');
   }
 
   /** The worker spoke: lastHeartbeat = now, connected; optionally its progress and current trial (null clears). */

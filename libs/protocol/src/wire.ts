@@ -72,7 +72,7 @@ export type TrialResult = z.infer<typeof TrialResult>;
 
 /**
  * Checkpoints travel over HTTP beside the websocket, with the worker token as a bearer token:
- * PUT (the worker holding the lease; headers x-lmsweep-worker and x-lmsweep-attempt fence it)
+ * PUT (the worker holding the lease; headers x-lmsweep-worker, x-lmsweep-worker-key and x-lmsweep-attempt fence it)
  * and GET (any worker).
  */
 export const ARTIFACT_PATH = '/artifacts';
@@ -87,8 +87,10 @@ export const HelloMsg = z.object({
   type: z.literal('hello'),
   msgId,
   protocol: z.number().int(),
-  /** Sent again on reconnect so the coordinator keeps one row per worker. */
+  /** Sent again on reconnect so the coordinator keeps one row per worker… */
   workerId: id.optional(),
+  /** …with the key its first welcome gave it: an id alone does not make a worker. */
+  workerKey: z.string().max(200).optional(),
   name: z.string().min(1).max(200),
   host: z.string().min(1).max(200),
   backend: z.string().min(1).max(100),
@@ -161,6 +163,8 @@ export const WelcomeMsg = z.object({
   type: z.literal('welcome'),
   replyTo: msgId,
   workerId: id,
+  /** The worker's secret: sent back in a reconnecting hello and with checkpoint uploads. */
+  workerKey: z.string().min(1).max(200),
   leaseMs: z.number().int().positive(),
   heartbeatMs: z.number().int().positive(),
   protocol: z.number().int(),
