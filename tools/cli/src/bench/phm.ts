@@ -38,21 +38,30 @@ export interface PhmBenchOptions {
 }
 
 /**
- * Wall time of f in ms: the fastest of at least 3 runs (up to 40 within budgetMs) after two
- * warm-ups. The fastest, not the median: on a shared machine the minimum is the run least
- * disturbed by other processes.
+ * Wall times in ms of several functions measured together: two warm-ups each, then rounds in
+ * which each runs once (in a rotating order), at least 5 rounds and up to 40 while within
+ * budgetMs per function; the fastest run of each. Measured in the same rounds, the variants of
+ * one cell see the same machine: a slow spell of other processes cannot favour one of them (on
+ * this VM timings drift by tens of percent between seconds). The fastest, not the median: the
+ * run least disturbed.
  */
-function time(f: () => void, budgetMs: number): number {
-  f();
-  f();
-  const runs: number[] = [];
-  const start = performance.now();
-  while (runs.length < 3 || (runs.length < 40 && performance.now() - start < budgetMs)) {
-    const t0 = performance.now();
-    f();
-    runs.push(performance.now() - t0);
+function timeTogether<K extends string>(fs: Record<K, () => void>, budgetMs: number): Record<K, number> {
+  const keys = Object.keys(fs) as K[];
+  for (const k of keys) {
+    fs[k]();
+    fs[k]();
   }
-  return Math.min(...runs);
+  const best = Object.fromEntries(keys.map((k) => [k, Infinity])) as Record<K, number>;
+  const start = performance.now();
+  for (let r = 0; r < 5 || (r < 40 && performance.now() - start < budgetMs * keys.length); r++) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[(i + r) % keys.length]!;
+      const t0 = performance.now();
+      fs[k]();
+      best[k] = Math.min(best[k], performance.now() - t0);
+    }
+  }
+  return best;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -73,23 +82,32 @@ export async function runPhmBench(opts: PhmBenchOptions = {}): Promise<PhmBenchR
       const x = rand([batch, d]) as tf.Tensor2D;
       const dy = rand([batch, d]) as tf.Tensor2D;
       const w = rand([d, d]) as tf.Tensor2D;
-      /** Forward, or forward and the gradients of x and every weight (dy fixed). */
-      const measure = (f: (x: tf.Tensor2D, ...ws: tf.Tensor[]) => tf.Tensor2D, ws: tf.Tensor[]) => {
-        const fwd = time(() => tf.tidy(() => void f(x, ...ws).dataSync()), budgetMs);
-        const loss = (xx: tf.Tensor, ...wws: tf.Tensor[]) => tf.sum(tf.mul(f(xx as tf.Tensor2D, ...wws), dy));
-        const both = time(() => tf.tidy(() => void tf.grads(loss)([x, ...ws]).forEach((g) => g.dataSync())), budgetMs * 2);
-        return { fwd, both };
-      };
-      const dense = measure((xx, ww) => matMul(xx, ww as tf.Tensor2D), [w]);
+      type Variant = 'dense' | 'mat' | 'fac' | 'alt' | 'auto';
+      const dense = (xx: tf.Tensor2D, ww: tf.Tensor) => matMul(xx, ww as tf.Tensor2D);
       for (const n of ns) {
         if (d % n !== 0) continue;
         const a = rand([n, n, n]) as tf.Tensor3D;
         const s = rand([n, d / n, d / n]) as tf.Tensor3D;
-        const phm = (path: PhmPath, order?: PhmOrder) => measure((xx, aa, ss) => phmMatMul(xx, aa as tf.Tensor3D, ss as tf.Tensor3D, path, order), [a, s]);
-        const mat = phm('materialized');
-        const fac = phm('factored', 'mix-first');
-        const alt = phm('factored', 'contract-first');
-        const auto = phm('auto');
+        const phm = (path: PhmPath, order?: PhmOrder) => (xx: tf.Tensor2D, aa: tf.Tensor, ss: tf.Tensor) => phmMatMul(xx, aa as tf.Tensor3D, ss as tf.Tensor3D, path, order);
+        const variants: Record<Variant, { f: (x: tf.Tensor2D, ...ws: tf.Tensor[]) => tf.Tensor2D; ws: tf.Tensor[] }> = {
+          dense: { f: dense as (x: tf.Tensor2D, ...ws: tf.Tensor[]) => tf.Tensor2D, ws: [w] },
+          mat: { f: phm('materialized') as (x: tf.Tensor2D, ...ws: tf.Tensor[]) => tf.Tensor2D, ws: [a, s] },
+          fac: { f: phm('factored', 'mix-first') as (x: tf.Tensor2D, ...ws: tf.Tensor[]) => tf.Tensor2D, ws: [a, s] },
+          alt: { f: phm('factored', 'contract-first') as (x: tf.Tensor2D, ...ws: tf.Tensor[]) => tf.Tensor2D, ws: [a, s] },
+          auto: { f: phm('auto') as (x: tf.Tensor2D, ...ws: tf.Tensor[]) => tf.Tensor2D, ws: [a, s] },
+        };
+        const each = <T>(g: (v: { f: (x: tf.Tensor2D, ...ws: tf.Tensor[]) => tf.Tensor2D; ws: tf.Tensor[] }) => T) =>
+          Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, g(v as (typeof variants)[Variant])])) as Record<Variant, T>;
+        // Forward, and forward with the gradients of x and every weight (dy fixed).
+        const fwd = timeTogether(each(({ f, ws }) => () => tf.tidy(() => void f(x, ...ws).dataSync())), budgetMs);
+        const both = timeTogether(
+          each(({ f, ws }) => {
+            const loss = (xx: tf.Tensor, ...wws: tf.Tensor[]) => tf.sum(tf.mul(f(xx as tf.Tensor2D, ...wws), dy));
+            return () => tf.tidy(() => void tf.grads(loss)([x, ...ws]).forEach((g) => g.dataSync()));
+          }),
+          budgetMs * 2,
+        );
+        const m = { fwd, both };
         const t = torch?.get(`${d},${n},${batch}`);
         for (const [pass, k] of [['forward', 'fwd'], ['forward+backward', 'both']] as const) {
           rows.push({
@@ -98,11 +116,11 @@ export async function runPhmBench(opts: PhmBenchOptions = {}): Promise<PhmBenchR
             n,
             batch,
             backend: info.device ? `${info.backend} (${info.device})` : info.backend,
-            dense_ms: round(dense[k]),
-            phm_materialized_ms: round(mat[k]),
-            phm_factored_ms: round(fac[k]),
-            phm_factored_contract_first_ms: round(alt[k]),
-            phm_auto_ms: round(auto[k]),
+            dense_ms: round(m[k].dense),
+            phm_materialized_ms: round(m[k].mat),
+            phm_factored_ms: round(m[k].fac),
+            phm_factored_contract_first_ms: round(m[k].alt),
+            phm_auto_ms: round(m[k].auto),
             auto_path: choosePhmPath(batch, n),
             torch_dense_ms: t ? round(t[pass].dense) : null,
             torch_phm_factored_ms: t ? round(t[pass].phm) : null,
@@ -147,7 +165,7 @@ export async function benchPhm(ctx: { json: boolean; out: (line: string) => void
     for (const r of rows) ctx.out(JSON.stringify(r));
     return;
   }
-  ctx.out(`PHM dense y = x·W, d = k, times in ms (fastest of ≥ 3 runs); backend ${rows[0]?.backend ?? '?'}`);
+  ctx.out(`PHM dense y = x·W, d = k, times in ms (fastest of ≥ 5 interleaved rounds); backend ${rows[0]?.backend ?? '?'}`);
   if (rows.every((r) => r.torch_dense_ms === null)) ctx.out('torch columns empty: /usr/bin/python3 with torch (Debian python3-torch) not found');
   ctx.out(table(COLUMNS.map(String), rows.map((r) => COLUMNS.map((c) => (r[c] === null ? '–' : (r[c] as string | number))))));
 }
