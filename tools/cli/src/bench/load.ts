@@ -1,9 +1,10 @@
-// `lmsweep bench load [--workers N] [--trials M] [--no-postgres] [--json]`: simulated workers (real
-// websocket clients that claim, heartbeat, report a metric and complete at once) against an
-// in-process coordinator on loopback, on PGlite and, when its binaries are installed, on a
-// throwaway PostgreSQL server. Reports claims/s, completions/s, p50/p99 claim latency, the
-// process's memory, and the dashboard's leaderboard query over the finished trials.
-import { execFileSync } from 'node:child_process';
+// `lmsweep bench load [--workers N] [--trials M] [--no-postgres] [--in-process] [--json]`:
+// simulated workers (real websocket clients that claim, heartbeat, report a metric and complete
+// at once; in a child process of their own unless --in-process) against a coordinator on
+// loopback, on PGlite and, when its binaries are installed, on a throwaway PostgreSQL server.
+// Reports claims/s, completions/s, p50/p99 claim latency, the coordinator process's memory, and
+// the dashboard's leaderboard query over the finished trials; Optuna beside it (load-optuna.py).
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,55 +94,92 @@ interface LoadResult {
   leaderboardMs: number;
 }
 
-async function runOnce(database: string, databaseUrl: string, workers: number, trials: number): Promise<LoadResult> {
+/** What the simulated workers measured. */
+export interface DriveResult {
+  claims: number;
+  completed: number;
+  seconds: number;
+  /** Claim round trips in ms, sorted. */
+  latencies: number[];
+}
+
+/**
+ * `workers` simulated workers against a coordinator until its queue is empty: each claims,
+ * heartbeats, reports one metric and completes, at once, one request in flight at a time.
+ */
+export async function driveWorkers(url: string, workers: number): Promise<DriveResult> {
+  const sims = await Promise.all(Array.from({ length: workers }, (_, i) => SimWorker.connect(url, `sim-${i}`)));
+  const latencies: number[] = [];
+  let completed = 0;
+  let claims = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    sims.map(async (w) => {
+      for (;;) {
+        const s = performance.now();
+        const r = await w.request({ type: 'claim' });
+        latencies.push(performance.now() - s);
+        claims++;
+        if (r.type !== 'assign') return; // the queue is empty: trials were all queued up front
+        const base = { trialId: r.trial.id, attempt: r.trial.attempt };
+        w.send({ type: 'heartbeat', ...base, progress: 0.5 });
+        await w.request({ type: 'metric', ...base, points: [{ step: 1, epoch: 0, name: 'train_loss', value: 4.2 }] });
+        const ack = await w.request({ type: 'complete', ...base, result: RESULT });
+        if (ack.type === 'ack' && !ack.duplicate) completed++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  for (const w of sims) w.close();
+  return { claims, completed, seconds, latencies: latencies.sort((a, b) => a - b) };
+}
+
+const SIM_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'load-sim.ts');
+
+/** driveWorkers in a child process of its own (load-sim.ts), so the coordinator's process and its measurements are its alone. */
+function driveInChild(url: string, workers: number): Promise<DriveResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SIM_SCRIPT, url, String(workers)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LMSWEEP_LOG_LEVEL: 'silent' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`simulated workers exited with ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as DriveResult);
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+async function runOnce(database: string, databaseUrl: string, workers: number, trials: number, inProcess: boolean): Promise<LoadResult> {
   const c = await startCoordinator({ port: 0, databaseUrl, leaseMs: 60_000 });
   try {
     await queueTrials(c, trials);
-    const sims = await Promise.all(Array.from({ length: workers }, (_, i) => SimWorker.connect(c.url, `sim-${i}`)));
-    const latencies: number[] = [];
-    let completed = 0;
-    let claims = 0;
     let peakRss = process.memoryUsage().rss;
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
-    const t0 = performance.now();
-    await Promise.all(
-      sims.map(async (w) => {
-        for (;;) {
-          const s = performance.now();
-          const r = await w.request({ type: 'claim' });
-          latencies.push(performance.now() - s);
-          claims++;
-          if (r.type !== 'assign') return; // the queue is empty: trials were all queued up front
-          const base = { trialId: r.trial.id, attempt: r.trial.attempt };
-          w.send({ type: 'heartbeat', ...base, progress: 0.5 });
-          await w.request({ type: 'metric', ...base, points: [{ step: 1, epoch: 0, name: 'train_loss', value: 4.2 }] });
-          const ack = await w.request({ type: 'complete', ...base, result: RESULT });
-          if (ack.type === 'ack' && !ack.duplicate) completed++;
-        }
-      }),
-    );
-    const seconds = (performance.now() - t0) / 1000;
+    const r = inProcess ? await driveWorkers(c.url, workers) : await driveInChild(c.url, workers);
     clearInterval(rssTimer);
-    for (const w of sims) w.close();
     // The dashboard's leaderboard call over every finished trial, once the simulated workers are
-    // gone: the better of two calls (the first also pays for closing 1,000 sockets).
+    // gone: the better of two calls (the first may still pay for closing 1,000 sockets).
     let leaderboardMs = Infinity;
     for (let i = 0; i < 2; i++) {
       const l0 = performance.now();
       await apiClient(c.url).leaderboard.list.query({ sort: 'pareto' });
       leaderboardMs = Math.min(leaderboardMs, performance.now() - l0);
     }
-    latencies.sort((a, b) => a - b);
     return {
       database,
       workers,
       trials,
-      completed,
-      seconds: Number(seconds.toFixed(2)),
-      claimsPerSecond: Math.round(claims / seconds),
-      completionsPerSecond: Math.round(completed / seconds),
-      claimP50Ms: Number(quantile(latencies, 0.5).toFixed(1)),
-      claimP99Ms: Number(quantile(latencies, 0.99).toFixed(1)),
+      completed: r.completed,
+      seconds: Number(r.seconds.toFixed(2)),
+      claimsPerSecond: Math.round(r.claims / r.seconds),
+      completionsPerSecond: Math.round(r.completed / r.seconds),
+      claimP50Ms: Number(quantile(r.latencies, 0.5).toFixed(1)),
+      claimP99Ms: Number(quantile(r.latencies, 0.99).toFixed(1)),
       rssMiB: Math.round(peakRss / 2 ** 20),
       leaderboardMs: Math.round(leaderboardMs),
     };
@@ -178,13 +216,14 @@ function runOptuna(url: string, processes: number, trials: number): OptunaResult
 }
 
 export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
-  const { values } = parseArgs({ args: ctx.args, options: { workers: { type: 'string' }, trials: { type: 'string' }, 'no-postgres': { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true, strict: false });
+  const { values } = parseArgs({ args: ctx.args, options: { workers: { type: 'string' }, trials: { type: 'string' }, 'no-postgres': { type: 'boolean' }, 'in-process': { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true, strict: false });
+  const inProcess = Boolean(values['in-process']);
   const int = (v: unknown, d: number) => (typeof v === 'string' && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : d);
   const workers = int(values.workers, 100);
   const trials = int(values.trials, 5_000);
   const results: LoadResult[] = [];
   let optuna: OptunaResult | string = 'PostgreSQL not run';
-  results.push(await runOnce('pglite', 'memory://', workers, trials));
+  results.push(await runOnce('pglite', 'memory://', workers, trials, inProcess));
   if (!values['no-postgres']) {
     const { startPostgres } = await import('@lmsweep/db/testing');
     let pg;
@@ -195,7 +234,7 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
     }
     if (pg) {
       try {
-        results.push(await runOnce('postgresql', await pg.createDatabase(), workers, trials));
+        results.push(await runOnce('postgresql', await pg.createDatabase(), workers, trials, inProcess));
         optuna = runOptuna(await pg.createDatabase(), Math.min(workers, OPTUNA_MAX_PROCESSES), Math.min(trials, 2_000));
       } finally {
         await pg.stop();
@@ -224,7 +263,7 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
   const rows = [cols.map(([, h]) => h), ...results.map((r) => cols.map(([k]) => String(r[k])))];
   const widths = cols.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) ctx.out(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
-  ctx.out('* one process: the coordinator and the simulated workers together.');
+  ctx.out(inProcess ? '* one process: the coordinator and the simulated workers together (--in-process).' : '* the coordinator\'s process; the simulated workers run in a child process of their own.');
   if (typeof optuna === 'object') {
     ctx.out(
       `Optuna ${optuna.optuna} (RDB storage on the same PostgreSQL server), ${optuna.processes} processes, ask/tell with an instant objective: ` +
