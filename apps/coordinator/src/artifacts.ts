@@ -82,6 +82,12 @@ export function artifactRoutes(opts: ArtifactRoutesOptions): (req: IncomingMessa
       reply(res, 400, { error: bad.join('; ') });
       return true;
     }
+    const key = req.headers['x-lmsweep-worker-key'];
+    if (typeof key !== 'string' || !(await opts.store.workerKeyMatches(workerId as string, key))) {
+      opts.log.warn({ remote: req.socket.remoteAddress, workerId, trialId }, 'artifact upload refused: wrong or missing worker key');
+      reply(res, 403, { error: `x-lmsweep-worker-key: not the key of worker ${String(workerId)}` });
+      return true;
+    }
     if (Number(req.headers['content-length'] ?? 0) > max) {
       reply(res, 413, { error: `artifact over ${max} bytes` });
       return true;
@@ -91,18 +97,12 @@ export function artifactRoutes(opts: ArtifactRoutesOptions): (req: IncomingMessa
       reply(res, 413, { error: `artifact over ${max} bytes` });
       return true;
     }
-    const key = req.headers['x-lmsweep-worker-key'];
-    if (typeof key !== 'string' || !(await opts.store.workerKeyMatches(workerId as string, key))) {
-      opts.log.warn({ remote: req.socket.remoteAddress, workerId, trialId }, 'artifact upload refused: wrong or missing worker key');
-      reply(res, 403, { error: `x-lmsweep-worker-key: not the key of worker ${String(workerId)}` });
-      return true;
-    }
     const sha256 = createHash('sha256').update(body).digest('hex');
     if (sha256 !== digest) {
       reply(res, 400, { error: `x-lmsweep-sha256: the body's sha256 is ${sha256} (corrupt or truncated upload)` });
       return true;
     }
-    const r = await opts.store.putArtifact(trialId, workerId as string, attempt, name, body);
+    const r = await opts.store.putArtifact(trialId, workerId as string, attempt, name, body, sha256);
     if (r.status === 'lost') {
       reply(res, 409, { error: `the lease on trial ${trialId} (attempt ${attempt}) is not ${String(workerId)}'s` });
       return true;

@@ -609,10 +609,10 @@ export class TrialStore {
 
   /**
    * Stores an artifact of the attempt holding the lease (replacing an earlier attempt's), with
-   * its sha256. 'lost': the lease is not this worker's (nothing stored).
+   * its sha256 (`digest` when the caller has computed it already). 'lost': the lease is not this worker's (nothing stored).
    */
-  async putArtifact(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
-    const sha256 = createHash('sha256').update(data).digest('hex');
+  async putArtifact(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array, digest?: string): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
+    const sha256 = digest ?? createHash('sha256').update(data).digest('hex');
     const rows = await this.prisma.$queryRaw<{ ok: number }[]>`
       INSERT INTO "Artifact" ("trialId", name, attempt, sha256, size, base64, "createdAt")
       SELECT t.id, ${name}, ${attempt}::int, ${sha256}, ${data.length}::int, ${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')}, ${ts(this.now())}

@@ -44,8 +44,14 @@ export function embeddingLookup(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2
  * Matrix product a:[m,k] · b:[k,n] → [m,n] whose gradients transpose explicitly
  * (da = dy·transpose(b), db = transpose(a)·dy): wasm's matmul is fast only without transposed
  * operands, and tf.matMul's own gradient passes them transposed.
+ *
+ * gradFromLeft: db = (dyᵀ·a)ᵀ instead, so the incoming gradient dy never becomes a matmul's
+ * right operand. For callers whose dy is a reshape of a buffer that is also a right operand in
+ * another shape: tfjs-backend-wasm 4.22 caches its XNNPACK matmul operator by the right
+ * operand's buffer, and one buffer under two shapes aborts the module (see phm.ts,
+ * WASM_MATMUL_CACHE_TRAP). Costs two transposes instead of one.
  */
-export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, opts: { gradFromLeft?: boolean } = {}): tf.Tensor2D {
   ensureGradients();
   const f = tf.customGrad((...args: Args) => {
     const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
@@ -54,7 +60,8 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
       value: tf.matMul(x, w),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return tf.tidy(() => [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy as tf.Tensor2D)]);
+        const d = dy as tf.Tensor2D;
+        return tf.tidy(() => [tf.matMul(d, tf.transpose(sw)), opts.gradFromLeft ? tf.transpose(tf.matMul(tf.transpose(d), sx)) : tf.matMul(tf.transpose(sx), d)]);
       },
     };
   });

@@ -61,29 +61,6 @@ export function phmWeight(a: tf.Tensor3D, s: tf.Tensor3D): tf.Tensor2D {
 // S as [n·p, q] (mix-first); everything else goes through a transpose, which copies.
 // (WASM_MATMUL_CACHE_TRAP)
 
-type Args = Array<tf.Tensor | tf.GradSaveFunc>;
-
-/**
- * a:[m, k]·b:[k, n] like ops.ts matMul, but with db = (dyᵀ·a)ᵀ instead of aᵀ·dy: the incoming
- * gradient dy never becomes a matmul's right operand. Here dy is a reshape of the layer's output
- * gradient, whose buffer the caller may also use as a right operand in its own shape (the LSTM's
- * recurrent-weight gradient does): see WASM_MATMUL_CACHE_TRAP.
- */
-function matMulGradFromLeft(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  const f = tf.customGrad((...args: Args) => {
-    const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-    save([x, w]);
-    return {
-      value: tf.matMul(x, w),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return tf.tidy(() => [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), tf.transpose(tf.matMul(tf.transpose(dy as tf.Tensor2D), sx))]);
-      },
-    };
-  });
-  return f(a, b) as tf.Tensor2D;
-}
-
 /** x·(Σᵢ Aᵢ⊗Sᵢ) without building the weight: x:[B, n·p] → [B, n·q]. Differentiable in x, A and S. */
 export function phmFactoredMatMul(x: tf.Tensor2D, a: tf.Tensor3D, s: tf.Tensor3D, order: PhmOrder = DEFAULT_PHM_ORDER): tf.Tensor2D {
   ensureGradients();
@@ -98,7 +75,7 @@ export function phmFactoredMatMul(x: tf.Tensor2D, a: tf.Tensor3D, s: tf.Tensor3D
       const u = matMul(xb, am);
       // U → [(B,c), (i,b)] · S as [(i,b), e] → y[(B,c), e] = y[B, c·q + e]
       const ut = tf.reshape(tf.transpose(tf.reshape(u, [B, p, n, n]), [0, 3, 2, 1]), [B * n, n * p]) as tf.Tensor2D;
-      return tf.reshape(matMulGradFromLeft(ut, tf.reshape(s, [n * p, q]) as tf.Tensor2D), [B, n * q]) as tf.Tensor2D;
+      return tf.reshape(matMul(ut, tf.reshape(s, [n * p, q]) as tf.Tensor2D, { gradFromLeft: true }), [B, n * q]) as tf.Tensor2D;
     }
     // x[(B,a), b] · S as [b, (i,e)] → Z[(B,a), (i,e)]
     const sc = tf.reshape(tf.transpose(s, [1, 0, 2]), [p, n * q]) as tf.Tensor2D;
