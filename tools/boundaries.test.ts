@@ -7,8 +7,9 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 const allowed: Record<string, string[]> = {
   protocol: [],
+  native: [],
   algorithms: ['protocol'],
-  nn: ['protocol', 'algorithms'],
+  nn: ['protocol', 'algorithms', 'native'],
   sweep: ['protocol', 'algorithms'],
   db: ['protocol', 'sweep'],
   api: ['protocol', 'algorithms', 'sweep', 'db'],

@@ -39,8 +39,10 @@ export interface WorkerOptions {
   reconnectMs?: { first: number; max: number };
   /** The coordinator's worker token (LMSWEEP_WORKER_TOKEN there), sent in hello. */
   token?: string;
-  /** Threads of the wasm backend (default 1; see nn's SelectBackendOptions). */
+  /** Threads of the wasm backend (default 1): the native kernels' where they were built (see nn's SelectBackendOptions). */
   wasmThreads?: number;
+  /** Native kernels on the wasm backend where they were built (default true). */
+  native?: boolean;
 }
 
 /** The coordinator refused this worker's token: retrying will not help, so the agent stops. */
@@ -81,7 +83,7 @@ export function workerUrl(coordinatorUrl: string): string {
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
-  const agent = new Agent(opts, await selectBackend(opts.backend ?? 'auto', opts.wasmThreads ? { wasmThreads: opts.wasmThreads } : {}));
+  const agent = new Agent(opts, await selectBackend(opts.backend ?? 'auto', { ...(opts.wasmThreads ? { wasmThreads: opts.wasmThreads } : {}), ...(opts.native !== undefined ? { native: opts.native } : {}) }));
   agent.done = agent.run();
   return agent;
 }

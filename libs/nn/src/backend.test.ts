@@ -1,6 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { BACKENDS, currentBackend, selectBackend } from './backend.ts';
+import { nativeKernelsStatus } from './native.ts';
+
+/** Whether this machine can build the native kernels (a C++ compiler on PATH): then they must have been built. */
+function hasCompiler(): boolean {
+  for (const cxx of [process.env.CXX, 'c++', 'g++', 'clang++']) {
+    if (!cxx) continue;
+    try {
+      execFileSync(cxx, ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      // next
+    }
+  }
+  return false;
+}
 
 async function installed(pkg: string): Promise<boolean> {
   try {
@@ -16,7 +32,8 @@ describe('selectBackend', () => {
     const listeners = process.listeners('uncaughtException').length;
     const info = await selectBackend('wasm');
     expect(info.backend).toBe('wasm');
-    expect(info.device).toMatch(/^CPU wasm (SIMD|no SIMD), \d+ threads?$/);
+    expect(info.device).toMatch(/^CPU wasm (SIMD|no SIMD)( \+ native kernels \((avx2-fma|portable)\))?, \d+ threads?$/);
+    expect(info.device.includes('native kernels')).toBe(nativeKernelsStatus().available);
     expect(info.device.includes('no SIMD')).toBe(!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')));
     expect(tf.getBackend()).toBe('wasm');
     expect(currentBackend()).toEqual(info);
@@ -37,12 +54,29 @@ describe('selectBackend', () => {
     const b = tf.tensor2d(Float32Array.from({ length: 48 * 32 }, (_, i) => Math.cos(i)), [48, 32]);
     const [av, bv] = [a.dataSync().slice(), b.dataSync().slice()];
     const one = tf.matMul(a, b).dataSync().slice();
-    const info = await selectBackend('wasm', { wasmThreads: 2 });
+    const info = await selectBackend('wasm', { wasmThreads: 2, native: false });
     expect(info.device).toMatch(/^CPU wasm SIMD, 2 threads$|threaded module failed/);
     // the old backend's tensors went with it: recreate
     const two = tf.tidy(() => tf.matMul(tf.tensor2d(av, [64, 48]), tf.tensor2d(bv, [48, 32])).dataSync().slice());
     expect(Array.from(two)).toEqual(Array.from(one));
-    expect((await selectBackend('wasm', { wasmThreads: 1 })).device).toMatch(/, 1 thread$/);
+    expect((await selectBackend('wasm', { wasmThreads: 1, native: true })).device).toMatch(/, 1 thread$/);
+  });
+
+  it('native kernels: built wherever a C++ compiler is present, their threads set by wasmThreads, switched off on request', async () => {
+    const status = nativeKernelsStatus();
+    if (hasCompiler()) expect(status).toMatchObject({ available: true });
+    if (!status.available) {
+      expect(status.reason).toMatch(/not built|failed to load|switched off/);
+      return;
+    }
+    const two = await selectBackend('wasm', { wasmThreads: 2 });
+    expect(two.device).toMatch(/\+ native kernels \((avx2-fma|portable)\), 2 threads$/);
+    expect(nativeKernelsStatus()).toMatchObject({ available: true, threads: 2 });
+    const off = await selectBackend('wasm', { wasmThreads: 1, native: false });
+    expect(off.device).toMatch(/^CPU wasm (SIMD|no SIMD), 1 thread$/);
+    expect(nativeKernelsStatus()).toEqual({ available: false, reason: 'switched off' });
+    expect((await selectBackend('wasm', { wasmThreads: 1, native: true })).device).toMatch(/native kernels.*, 1 thread$/);
+    expect(nativeKernelsStatus()).toMatchObject({ available: true, threads: 1 });
   });
 
   it('throws a clear error for an explicit choice that cannot load', async () => {

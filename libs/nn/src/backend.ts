@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { nativeKernelsBuilt, nativeKernelsStatus, setNativeKernels, setNativeThreads } from './native.ts';
 import { createThreadedWasmBackend, MAX_WASM_THREADS } from './wasm-threads.ts';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -21,18 +22,25 @@ export interface BackendInfo {
 
 export interface SelectBackendOptions {
   /**
-   * XNNPACK threads of the wasm backend (default 1; at most 8). Above 1 the package's
-   * threaded-SIMD module is loaded (wasm-threads.ts); where it cannot start, the single-threaded
-   * one, and the device string says why. Opt-in: on a machine whose cores are busy with other
-   * processes, 2 threads measured slower than 1 (spinning workers contend); on an idle one they
-   * pay off on the large matrix products.
+   * CPU threads of the wasm backend (default 1). With the native kernels (native.ts, on by
+   * default where they were built) these are the kernels' threads and XNNPACK stays on one (its
+   * spinning workers would contend with them). Without, XNNPACK's (at most 8): above 1 the
+   * package's threaded-SIMD module is loaded (wasm-threads.ts); where it cannot start, the
+   * single-threaded one, and the device string says why. On a machine whose cores are busy with
+   * other processes, 2 threads measured slower than 1; on an idle one they pay off.
    */
   wasmThreads?: number;
+  /** Native kernels on the wasm backend where they were built (default true); false: wasm alone. */
+  native?: boolean;
 }
 
-/** The logical cores, up to the threaded build's pool of 8: the most wasm threads worth asking for. */
+/**
+ * The most CPU threads worth asking for: every logical core with the native kernels (their pool
+ * grows as asked), else up to the threaded wasm build's pool of 8.
+ */
 export function maxUsefulWasmThreads(): number {
-  return Math.max(1, Math.min(MAX_WASM_THREADS, os.availableParallelism?.() ?? os.cpus().length));
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  return Math.max(1, nativeKernelsBuilt() ? Math.min(cores, 256) : Math.min(MAX_WASM_THREADS, cores));
 }
 
 /** The native packages are optional dependencies: usually absent, so never imported statically. */
@@ -118,13 +126,18 @@ function registerWasm(threads: number): void {
   wasmThreadsRegistered = threads;
 }
 
+let cpuThreads = 1;
+
 async function loadWasm(threads: number): Promise<string> {
   if (!wasmPathsSet) {
     setWasmPaths(wasmDistDir());
     wasmPathsSet = true;
   }
   if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`wasmThreads must be a positive integer, got ${threads}`);
-  registerWasm(Math.min(threads, MAX_WASM_THREADS));
+  const nat = nativeKernelsStatus();
+  cpuThreads = threads;
+  if (nat.available) setNativeThreads(threads);
+  registerWasm(nat.available ? 1 : Math.min(threads, MAX_WASM_THREADS));
   // The Emscripten module adds process listeners that rethrow every uncaught exception and
   // unhandled rejection from inside its minified source (Node then prints a ~50 kB line):
   // take back the ones it adds.
@@ -152,7 +165,9 @@ async function loadWasm(threads: number): Promise<string> {
     // older builds lack the call: single-threaded
   }
   const why = wasmThreadsRegistered > 1 && threadedFailure ? ` (threaded module failed: ${threadedFailure})` : '';
-  return `CPU wasm ${simd ? 'SIMD' : 'no SIMD'}, ${used} thread${used === 1 ? '' : 's'}${why}`;
+  const plural = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
+  if (nat.available) return `CPU wasm ${simd ? 'SIMD' : 'no SIMD'} + native kernels (${nat.simd}), ${plural(threads)}`;
+  return `CPU wasm ${simd ? 'SIMD' : 'no SIMD'}, ${plural(used)}${why}`;
 }
 
 async function loadCpu(): Promise<string> {
@@ -170,7 +185,7 @@ function load(choice: BackendName, opts: SelectBackendOptions): Promise<string> 
       return loadNative(choice);
     case 'wasm':
       // absent: the count chosen before in this process, else the default
-      return loadWasm(opts.wasmThreads ?? wasmThreadsRegistered);
+      return loadWasm(opts.wasmThreads ?? cpuThreads);
     case 'cpu':
       return loadCpu();
   }
@@ -195,7 +210,8 @@ async function selectNow(prefer: BackendPreference, opts: SelectBackendOptions):
   if (prefer !== 'auto' && !BACKENDS.includes(prefer)) {
     throw new Error(`unknown backend "${String(prefer)}": expected auto, ${BACKENDS.join(', ')}`);
   }
-  const sameThreads = prefer !== 'wasm' || opts.wasmThreads === undefined || Math.min(opts.wasmThreads, MAX_WASM_THREADS) === wasmThreadsRegistered;
+  if (opts.native !== undefined) setNativeKernels(opts.native);
+  const sameThreads = prefer !== 'wasm' || ((opts.wasmThreads === undefined || opts.wasmThreads === cpuThreads) && opts.native === undefined);
   if (prefer !== 'auto' && sameThreads && current?.backend === prefer && tf.getBackend() === tfName(prefer)) return current;
   const order: BackendName[] = prefer === 'auto' ? [...BACKENDS] : [prefer];
   const failures: string[] = [];

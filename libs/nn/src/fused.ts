@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from './gradients.ts';
 import { matMul, softmaxCrossEntropySum } from './ops.ts';
-import { fastExp, fillTensor, heapAccess, view } from './wasm-heap.ts';
+import { native } from './native.ts';
+import { fastExp, fillTensor, fillTensors, heapAccess, view } from './wasm-heap.ts';
 
 type Args = Array<tf.Tensor | tf.GradSaveFunc>;
 
@@ -35,6 +36,7 @@ export function softmaxLayerLossSum(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor
   if (w.shape[0] !== h || b.shape[0] !== V) throw new Error(`softmaxLayerLossSum: x [${x.shape}], W [${w.shape}], b [${b.shape}] do not fit`);
   checkTargets(targets, n, V, 'softmaxLayerLossSum');
   if (!heapAccess()) return softmaxCrossEntropySum(tf.add(matMul(x, w), b) as tf.Tensor2D, targets);
+  if (native()) return softmaxLayerLossSumNative(x, w, b, targets);
   // Per-row max and Σ exp(z − max), kept from the forward pass for the backward one.
   const rowMax = new Float64Array(n);
   const rowSum = new Float64Array(n);
@@ -87,6 +89,37 @@ export function softmaxLayerLossSum(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor
           }
         });
         return tf.tidy(() => [tf.transpose(tf.matMul(sw, sz)), tf.transpose(tf.matMul(sz, sx)), db]);
+      },
+    };
+  });
+  return f(x, w, b) as tf.Scalar;
+}
+
+/**
+ * softmaxLayerLossSum on the native kernels: z = x·W + b:[n,V] row-major, exp(z − max) kept in
+ * place for the backward, which turns it into dz and forms dW = xᵀ·dz, dx = dz·Wᵀ and db (column
+ * sums of dz), all in the addon on the tensors' heap memory.
+ */
+function softmaxLayerLossSumNative(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, targets: Int32Array): tf.Scalar {
+  const nk = native()!;
+  const [n, h] = x.shape;
+  const V = w.shape[1];
+  const rowSum = new Float64Array(n);
+  const f = tf.customGrad((...args: Args) => {
+    const [xs, ws, bs, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    let loss = 0;
+    const p = fillTensor<tf.Rank.R2>([n, V], (out) => {
+      loss = nk.softmaxXentForward(n, h, V, view(xs), view(ws), view(bs), targets, out, rowSum);
+    });
+    save([xs, ws, p]);
+    return {
+      value: tf.scalar(loss),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw, sp] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const g = dy.dataSync()[0]!;
+        return fillTensors([[n, h], [h, V], [V]], ([dx, dW, db]) => {
+          nk.softmaxXentBackward(n, h, V, g, view(sx), view(sw), view(sp), targets, rowSum, dx!, dW!, db!);
+        });
       },
     };
   });

@@ -1,4 +1,5 @@
 export * from './backend.ts';
+export { nativeKernelsBuilt, nativeKernelsStatus, setNativeKernels } from './native.ts';
 export * from './corpus.ts';
 export * from './random.ts';
 export * from './ops.ts';

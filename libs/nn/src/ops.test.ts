@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectClose } from '@lmsweep/algorithms';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from './backend.ts';
+import { nativeKernelsStatus } from './native.ts';
+import { TEST_BACKENDS } from './testing.ts';
 import { LstmLm } from './lstm-lm.ts';
 import { embeddingLookup, matMul, softmaxCrossEntropySum } from './ops.ts';
 import { createRng } from './random.ts';
@@ -10,9 +12,11 @@ import { finiteDifferences } from './testing.ts';
 const rng = createRng(42, 7);
 const randn = (n: number, scale = 1) => Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);
 
-describe.each(['wasm', 'cpu'] as const)('ops on %s', (backend) => {
+// wasm with the native kernels (where they were built), wasm alone, and the pure-JS backend
+describe.each(TEST_BACKENDS)('ops on %s', (_label, backend, native) => {
   it('selects the backend', async () => {
-    expect((await selectBackend(backend)).backend).toBe(backend);
+    expect((await selectBackend(backend, { native })).backend).toBe(backend);
+    expect(nativeKernelsStatus().available).toBe(native && backend === 'wasm');
   });
 
   it('embeddingLookup: gathers rows and accumulates the gradient of repeated ids', () => {

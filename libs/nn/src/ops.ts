@@ -1,7 +1,8 @@
 // Differentiable ops whose tfjs gradients are missing or slow on the wasm backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from './gradients.ts';
-import { fillTensor, view } from './wasm-heap.ts';
+import { native } from './native.ts';
+import { fillTensor, fillTensors, view } from './wasm-heap.ts';
 
 type Args = Array<tf.Tensor | tf.GradSaveFunc>;
 
@@ -53,6 +54,7 @@ export function embeddingLookup(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2
  */
 export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, opts: { gradFromLeft?: boolean } = {}): tf.Tensor2D {
   ensureGradients();
+  if (native()) return matMulNative(a, b);
   const f = tf.customGrad((...args: Args) => {
     const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     save([x, w]);
@@ -62,6 +64,31 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, opts: { gradFromLeft?: bo
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
         const d = dy as tf.Tensor2D;
         return tf.tidy(() => [tf.matMul(d, tf.transpose(sw)), opts.gradFromLeft ? tf.transpose(tf.matMul(tf.transpose(d), sx)) : tf.matMul(tf.transpose(sx), d)]);
+      },
+    };
+  });
+  return f(a, b) as tf.Tensor2D;
+}
+
+/** matMul on the native kernels: the product and both gradients in the addon, transposes folded into its packing. */
+function matMulNative(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const nk = native()!;
+  const [m, k] = a.shape;
+  const [k2, n] = b.shape;
+  if (k !== k2) throw new Error(`matMul: a [${a.shape}] and b [${b.shape}] do not fit`);
+  const f = tf.customGrad((...args: Args) => {
+    const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([x, w]);
+    const value = fillTensor<tf.Rank.R2>([m, n], (out) => nk.sgemm(false, false, m, n, k, 1, view(x), k, view(w), n, 0, out, n));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return fillTensors([[m, k], [k, n]], ([da, db]) => {
+          const d = view(dy);
+          nk.sgemm(false, true, m, k, n, 1, d, n, view(sw), n, 0, da!, k); // dy·wᵀ
+          nk.sgemm(true, false, k, n, m, 1, view(sx), k, d, n, 0, db!, n); // xᵀ·dy
+        });
       },
     };
   });
@@ -147,6 +174,7 @@ export function lstmSequence(xProj: tf.Tensor2D, wh: tf.Tensor2D, h0: tf.Tensor2
   if (!Number.isInteger(T) || T < 1 || xProj.shape[1] !== 4 * h || wh.shape[0] !== h || wh.shape[1] !== 4 * h) {
     throw new Error(`lstmSequence: xProj [${xProj.shape}], Wh [${wh.shape}], state [${h0.shape}] do not fit`);
   }
+  if (native()) return lstmSequenceNative(xProj, wh, h0, c0, T);
   const f = tf.customGrad((...args: Args) => {
     const [xp, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     const steps = timeBlocks(xp, T);
@@ -205,6 +233,33 @@ export function lstmSequence(xProj: tf.Tensor2D, wh: tf.Tensor2D, h0: tf.Tensor2
           const dWh = tf.matMul(tf.transpose(hPrevAll), dXProj);
           return [dXProj, dWh];
         }),
+    };
+  });
+  return f(xProj, wh) as tf.Tensor2D;
+}
+
+/**
+ * lstmSequence on the native kernels: the T steps (recurrent product and cell) forward, and the
+ * backward recurrence with dWh as one product, each one addon call over heap memory. The
+ * activated gates and the cell states are kept from the forward for the backward.
+ */
+function lstmSequenceNative(xProj: tf.Tensor2D, wh: tf.Tensor2D, h0: tf.Tensor2D, c0: tf.Tensor2D, T: number): tf.Tensor2D {
+  const nk = native()!;
+  const [B, h] = h0.shape;
+  const f = tf.customGrad((...args: Args) => {
+    const [xp, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const [gates, cells, out] = fillTensors([[T * B, 4 * h], [T * B, h], [(T + 1) * B, h]], ([g, c, o]) => {
+      nk.lstmForward(T, B, h, view(xp), view(w), view(h0), view(c0), g!, c!, o!);
+    }) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    save([w, gates!, cells!, out!]);
+    return {
+      value: out!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sw, sg, sc, so] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        return fillTensors([[T * B, 4 * h], [h, 4 * h]], ([dx, dw]) => {
+          nk.lstmBackward(T, B, h, view(sw), view(h0), view(c0), view(sg), view(sc), view(so), view(dy), dx!, dw!);
+        });
+      },
     };
   });
   return f(xProj, wh) as tf.Tensor2D;

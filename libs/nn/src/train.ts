@@ -7,6 +7,7 @@ import { currentBackend, selectBackend, type BackendPreference } from './backend
 import { EOS, LmBatches, type Corpus } from './corpus.ts';
 import { disposeState, LstmLm, lstmLmParamCount, type LstmState } from './lstm-lm.ts';
 import { createRng, type Rng } from './random.ts';
+import { native } from './native.ts';
 import { fillTensor, heapAccess, view } from './wasm-heap.ts';
 
 /**
@@ -130,8 +131,13 @@ function sgd(vars: tf.Variable[]): Optimizer {
     apply(grads, scale, lr) {
       const k = lr * scale;
       tf.tidy(() => {
+        const nk = native();
         for (const v of vars) {
           const g = grads[v.name]!;
+          if (nk) {
+            v.assign(fillTensor(v.shape, (out) => nk.sgd(view(v), view(g), out, k)));
+            continue;
+          }
           // wasm: v − k·g in one JS pass over heap memory (no kernel calls); elsewhere tf ops
           const next = heapAccess()
             ? fillTensor(v.shape, (out) => {
@@ -161,10 +167,15 @@ function adam(vars: tf.Variable[], beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Opti
     apply(grads, scale, lr) {
       t++;
       const alpha = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+      const nk = native();
       tf.tidy(() => {
         vars.forEach((v, i) => {
           const mi = m[i]!;
           const si = s[i]!;
+          if (nk) {
+            v.assign(fillTensor(v.shape, (out) => nk.adam(view(v), view(grads[v.name]!), view(mi), view(si), out, scale, alpha, beta1, beta2, eps)));
+            return;
+          }
           if (heapAccess()) {
             // wasm: one JS pass; the moments (private to the optimizer, never a matmul
             // operand, so no cached packing of them exists) are updated in place
@@ -197,6 +208,8 @@ function adam(vars: tf.Variable[], beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Opti
 
 /** √(Σ over the tensors of Σ x²): a JS pass over heap memory on wasm (double accumulation), tf ops elsewhere. */
 function globalNorm(ts: tf.Tensor[]): number {
+  const nk = native();
+  if (nk) return Math.sqrt(ts.reduce((acc, t) => acc + nk.sumSquares(view(t)), 0));
   if (heapAccess()) {
     let acc = 0;
     for (const t of ts) {

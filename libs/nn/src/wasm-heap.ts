@@ -49,6 +49,24 @@ export function fillTensor<R extends tf.Rank = tf.Rank>(shape: number[], fill: (
   return t;
 }
 
+/**
+ * New float32 tensors of these shapes, whose values `fill` writes into all of them at once
+ * (uninitialized heap memory on wasm: `fill` must write every element of each). The views it gets
+ * are taken after the last allocation, so none of them is stale.
+ */
+export function fillTensors(shapes: number[][], fill: (outs: Float32Array[]) => void): tf.Tensor[] {
+  const b = wasmBackend();
+  if (!b) {
+    const outs = shapes.map((s) => new Float32Array(s.reduce((a, d) => a * d, 1)));
+    fill(outs);
+    return outs.map((o, i) => tf.tensor(o, shapes[i]));
+  }
+  const infos = shapes.map((s) => b.makeOutput(s, 'float32'));
+  const ts = infos.map((info) => tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor);
+  fill(infos.map((info) => b.typedArrayFromHeap(info) as Float32Array));
+  return ts;
+}
+
 // exp(x) in double precision to ≈ 1e-8 relative, several times faster than Math.exp in V8:
 // x = (k + r)·ln 2 with integer k and |r| ≤ 1/2, 2^r by its degree-7 Taylor series in r·ln 2
 // (remainder < 5e-9), 2^k from a table. Below −103 (float32 underflow) it returns 0; above 88

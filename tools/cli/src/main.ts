@@ -14,7 +14,7 @@ const HELP = `lmsweep — sweeps of language-model compression experiments
   lmsweep coordinator [--port P] [--host H] [--database URL] [--lease-ms MS]
       tokens from $LMSWEEP_WORKER_TOKEN (workers) and $LMSWEEP_API_TOKEN (launch, cancel);
       without them it only listens on loopback
-  lmsweep worker [--coordinator URL] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--threads N|auto] [--name N] [--max-trials N] [--exit-when-idle]
+  lmsweep worker [--coordinator URL] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--threads N|auto] [--native on|off] [--name N] [--max-trials N] [--exit-when-idle]
   lmsweep launch SPEC [--json]                  queue a sweep from a YAML/JSON spec; prints its id
   lmsweep sweeps [--json]
   lmsweep cancel SWEEP_ID
@@ -76,13 +76,15 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'worker': {
-      const { values } = args(rest, { backend: { type: 'string' }, threads: { type: 'string' }, name: { type: 'string' }, 'max-trials': { type: 'string' }, 'exit-when-idle': { type: 'boolean' }, quiet: { type: 'boolean' } });
+      const { values } = args(rest, { backend: { type: 'string' }, threads: { type: 'string' }, native: { type: 'string' }, name: { type: 'string' }, 'max-trials': { type: 'string' }, 'exit-when-idle': { type: 'boolean' }, quiet: { type: 'boolean' } });
       const backends = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
       const backend = (values.backend ?? 'auto') as (typeof backends)[number];
       if (!backends.includes(backend)) throw new UsageError(`--backend must be one of ${backends.join(', ')}`);
-      // wasm threads: all cores by default (a worker machine is there to train; 2 threads measured
-      // 1.5× one on this 2-core machine when idle), fewer when it shares them.
+      // CPU threads: all cores by default (a worker machine is there to train; with the native
+      // kernels 2 threads measured 1.4× one on this 2-core machine when idle), fewer when it shares them.
       const threadsFlag = values.threads ?? process.env.LMSWEEP_WASM_THREADS ?? 'auto';
+      const nativeFlag = values.native ?? process.env.LMSWEEP_NATIVE ?? 'on';
+      if (nativeFlag !== 'on' && nativeFlag !== 'off') throw new UsageError(`--native must be on or off, got "${nativeFlag}"`);
       const { maxUsefulWasmThreads } = await import('@lmsweep/nn');
       const wasmThreads = threadsFlag === 'auto' ? maxUsefulWasmThreads() : intFlag(threadsFlag, 'threads');
       const { startWorker } = await import('@lmsweep/worker');
@@ -91,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
         coordinatorUrl: values.coordinator ?? defaultCoordinatorUrl(),
         backend,
         ...(wasmThreads ? { wasmThreads } : {}),
+        native: nativeFlag === 'on',
         name: values.name,
         maxTrials: intFlag(values['max-trials'], 'max-trials'),
         exitWhenIdle: values['exit-when-idle'],

@@ -10,11 +10,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TrialConfig } from '@lmsweep/protocol';
-import { BACKENDS, type BackendName, datasetSearchDirs, loadCorpus, resolveDataset, runTrial, selectBackend } from '@lmsweep/nn';
+import { BACKENDS, type BackendName, datasetSearchDirs, loadCorpus, nativeKernelsBuilt, resolveDataset, runTrial, selectBackend } from '@lmsweep/nn';
+
 import { table } from '../format.ts';
 
 export interface TrainBenchRow {
+  /** The backend, 'wasm+native' for wasm with the native kernels. */
   backend: string;
+  /** selectBackend's description of it (threads, SIMD). */
+  device: string;
   vocab: number;
   hidden: number;
   layers: number;
@@ -61,8 +65,10 @@ export interface TrainBenchOptions {
   cpuSteps?: number;
   /** Backends to try (default every one); those that do not load are skipped. */
   backends?: BackendName[];
-  /** XNNPACK threads of the wasm backend (default: selectBackend's, every logical core up to 8). */
+  /** Threads of the wasm backend: the native kernels' where they load, else XNNPACK's (default: selectBackend's). */
   wasmThreads?: number;
+  /** true: wasm only with the native kernels; false: only without; absent: both, where they were built. */
+  native?: boolean;
   torch?: boolean;
   dataset?: string;
   /** Progress lines (stderr in the CLI). */
@@ -128,19 +134,28 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<{ row
   }
 
   const rows: TrainBenchRow[] = [];
+  // wasm twice where the native kernels were built: with them (what workers run) and without.
+  const runs: { name: BackendName; label: string; native?: boolean }[] = [];
   for (const name of opts.backends ?? BACKENDS) {
+    if (name !== 'wasm') runs.push({ name, label: name });
+    else {
+      if (opts.native !== false && nativeKernelsBuilt()) runs.push({ name, label: 'wasm+native', native: true });
+      if (opts.native !== true) runs.push({ name, label: 'wasm', native: false });
+    }
+  }
+  for (const { name, label, native } of runs) {
     if (name === 'cpu' && cpuSteps <= 0) continue;
     let device: string;
     try {
-      device = (await selectBackend(name, opts.wasmThreads ? { wasmThreads: opts.wasmThreads } : {})).device;
+      device = (await selectBackend(name, { ...(opts.wasmThreads ? { wasmThreads: opts.wasmThreads } : {}), ...(native !== undefined ? { native } : {}) })).device;
     } catch (e) {
-      log(`${name}: does not load (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
+      log(`${label}: does not load (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
       continue;
     }
     const capped = name === 'cpu';
     const steps = capped ? cpuSteps : runSteps;
     const warm = capped ? Math.min(1, steps - 1) : warmup;
-    log(`${name} (${device}): ${steps} steps${capped ? ' (capped: the pure-JS backend is ≈ 20 tok/s)' : ''}…`);
+    log(`${label} (${device}): ${steps} steps${capped ? ' (capped: the pure-JS backend is ≈ 20 tok/s)' : ''}…`);
     const config = TrialConfig.parse({ ...base, budget: { maxSteps: steps, evalTokens: capped ? 35 : evalTokens } });
     // Step times from one progress report to the next (the first from the start of runTrial,
     // which includes building the model: a warm-up step).
@@ -160,7 +175,8 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<{ row
     const meanTps = (stepMs.length * tokensPerStep) / (stepMs.reduce((a, b) => a + b, 0) / 1000);
     const torchTps = torch?.tokens_per_s ?? null;
     rows.push({
-      backend: name,
+      backend: label,
+      device,
       vocab: V,
       hidden,
       layers,
@@ -216,9 +232,16 @@ function torchRun(input: { train: Int32Array; valid: Int32Array; cfg: Record<str
   }
 }
 
-const COLUMNS: (keyof TrainBenchRow)[] = ['backend', 'vocab', 'hidden', 'layers', 'batch', 'unroll', 'tokens_per_s', 'torch_tokens_per_s', 'ratio', 'mean_tokens_per_s', 'torch_mean_tokens_per_s', 'valid_ppl', 'torch_valid_ppl', 'budget_tokens', 'timed_steps'];
+const COLUMNS: (keyof TrainBenchRow)[] = ['backend', 'device', 'vocab', 'hidden', 'layers', 'batch', 'unroll', 'tokens_per_s', 'torch_tokens_per_s', 'ratio', 'mean_tokens_per_s', 'torch_mean_tokens_per_s', 'valid_ppl', 'torch_valid_ppl', 'budget_tokens', 'timed_steps'];
 
 const BACKEND_SET = new Set<string>(BACKENDS);
+
+function nativeFlag(v: unknown): boolean | undefined {
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  if (v === 'both') return undefined;
+  throw new Error(`--native needs on, off or both, got "${String(v)}"`);
+}
 
 export async function benchTrain(ctx: { json: boolean; out: (line: string) => void; args: string[] }): Promise<void> {
   const { values } = parseArgs({
@@ -236,6 +259,7 @@ export async function benchTrain(ctx: { json: boolean; out: (line: string) => vo
       'cpu-steps': { type: 'string' },
       backends: { type: 'string' },
       'wasm-threads': { type: 'string' },
+      native: { type: 'string' },
       'no-torch': { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -264,6 +288,7 @@ export async function benchTrain(ctx: { json: boolean; out: (line: string) => vo
     cpuSteps: int('cpu-steps'),
     backends: backends as BackendName[] | undefined,
     wasmThreads: int('wasm-threads') || undefined,
+    native: values.native === undefined ? undefined : nativeFlag(values.native),
     torch: values['no-torch'] !== true,
     log: ctx.json ? undefined : (line) => process.stderr.write(`${line}\n`),
   });

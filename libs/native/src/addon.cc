@@ -1,0 +1,426 @@
+// lmsweep's native training kernels as a Node-API addon: matrix products, the fused softmax
+// cross-entropy, the LSTM sequence and the optimizer steps, on float32 typed arrays (in lmsweep
+// these are views into the TensorFlow.js wasm heap, so nothing is copied). Every array's length
+// is checked against the sizes given; a misfit throws a RangeError naming the argument.
+#include <node_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "elementwise.h"
+#include "gemm.h"
+#include "pool.h"
+
+namespace lmsweep {
+
+Pool& pool() {
+  static Pool* p = new Pool();  // never destroyed: its threads are detached
+  return *p;
+}
+
+namespace {
+
+const Elementwise& pickElementwise() {
+#if defined(__x86_64__) || defined(__i386__)
+  if (std::string(simdName()) == "avx2-fma") return avx2::kernels;
+#endif
+  return portable::kernels;
+}
+
+const Elementwise& ew() {
+  static const Elementwise& k = pickElementwise();
+  return k;
+}
+
+/** Splits [0, n) into about `parts` ranges, each at least `grain` long, and runs f(begin, end) on the pool. */
+template <typename F>
+void parallelRanges(long n, long grain, F f) {
+  const long threads = pool().size();
+  long parts = std::min<long>(threads * 2, std::max<long>(1, n / std::max<long>(1, grain)));
+  if (parts <= 1) {
+    f(0L, n);
+    return;
+  }
+  const long step = (n + parts - 1) / parts;
+  parts = (n + step - 1) / step;
+  pool().run(parts, [&](long p) { f(p * step, std::min(n, (p + 1) * step)); });
+}
+
+/**
+ * Splits rows [0, B) into one part per thread (at least MR rows each, whole MR multiples but
+ * the last) when each row carries enough work (flopsPerRow·B over ~4 M), and runs f(r0, r1) on
+ * the pool; the parts never share a row.
+ */
+template <typename F>
+void forRowParts(long B, long flopsPerRow, F f) {
+  long parts = std::min<long>(pool().size(), B / MR);
+  if (parts <= 1 || flopsPerRow * B < (1L << 22)) {
+    f(0L, B);
+    return;
+  }
+  const long per = ((B + parts - 1) / parts + MR - 1) / MR * MR;
+  parts = (B + per - 1) / per;
+  pool().run(parts, [&](long p) { f(p * per, std::min(B, (p + 1) * per)); });
+}
+
+// ---- Node-API plumbing ----
+
+struct Error {
+  std::string message;
+  bool range;
+};
+
+class Args {
+ public:
+  Args(napi_env env, napi_callback_info info, size_t expected) : env_(env), argv_(expected) {
+    size_t argc = expected;
+    napi_get_cb_info(env, info, &argc, argv_.data(), nullptr, nullptr);
+    if (argc < expected) throw Error{"expected " + std::to_string(expected) + " arguments, got " + std::to_string(argc), false};
+  }
+
+  double num(size_t i, const char* name) const {
+    double v;
+    if (napi_get_value_double(env_, argv_[i], &v) != napi_ok) throw Error{std::string(name) + " must be a number", false};
+    return v;
+  }
+
+  long size(size_t i, const char* name) const {
+    const double v = num(i, name);
+    if (!(v >= 0 && v <= 9.0e15 && std::floor(v) == v)) throw Error{std::string(name) + " must be a non-negative integer, got " + std::to_string(v), true};
+    return static_cast<long>(v);
+  }
+
+  bool flag(size_t i, const char* name) const {
+    bool v;
+    if (napi_get_value_bool(env_, argv_[i], &v) != napi_ok) throw Error{std::string(name) + " must be a boolean", false};
+    return v;
+  }
+
+  template <typename T>
+  T* array(size_t i, const char* name, napi_typedarray_type want, const char* typeName, size_t minLength) const {
+    bool is = false;
+    napi_is_typedarray(env_, argv_[i], &is);
+    if (!is) throw Error{std::string(name) + " must be a " + typeName, false};
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    napi_get_typedarray_info(env_, argv_[i], &type, &length, &data, nullptr, nullptr);
+    if (type != want) throw Error{std::string(name) + " must be a " + typeName, false};
+    if (length < minLength) throw Error{std::string(name) + " holds " + std::to_string(length) + " elements, needs " + std::to_string(minLength), true};
+    return static_cast<T*>(data);
+  }
+
+  /** Elements of the typed array at i (any element type). */
+  size_t length(size_t i, const char* name) const {
+    bool is = false;
+    napi_is_typedarray(env_, argv_[i], &is);
+    if (!is) throw Error{std::string(name) + " must be a typed array", false};
+    napi_typedarray_type type;
+    size_t n;
+    napi_get_typedarray_info(env_, argv_[i], &type, &n, nullptr, nullptr, nullptr);
+    return n;
+  }
+
+  float* f32(size_t i, const char* name, size_t n) const { return array<float>(i, name, napi_float32_array, "Float32Array", n); }
+  int32_t* i32(size_t i, const char* name, size_t n) const { return array<int32_t>(i, name, napi_int32_array, "Int32Array", n); }
+  double* f64(size_t i, const char* name, size_t n) const { return array<double>(i, name, napi_float64_array, "Float64Array", n); }
+
+  napi_value number(double v) const {
+    napi_value out;
+    napi_create_double(env_, v, &out);
+    return out;
+  }
+
+  napi_value undefined() const {
+    napi_value out;
+    napi_get_undefined(env_, &out);
+    return out;
+  }
+
+ private:
+  napi_env env_;
+  std::vector<napi_value> argv_;
+};
+
+template <typename F>
+napi_value guarded(napi_env env, F f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    if (e.range) napi_throw_range_error(env, nullptr, e.message.c_str());
+    else napi_throw_type_error(env, nullptr, e.message.c_str());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
+}
+
+// ---- exported functions ----
+
+/** setThreads(n): threads of every later call (the caller's included); returns the count in effect. */
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 1);
+    const long n = a.size(0, "threads");
+    if (n < 1 || n > 256) throw Error{"threads must be 1..256, got " + std::to_string(n), true};
+    pool().resize(static_cast<int>(n));
+    return a.number(pool().size());
+  });
+}
+
+napi_value Threads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 0);
+    return a.number(pool().size());
+  });
+}
+
+napi_value Simd(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_string_utf8(env, simdName(), NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+/** Minimum length of a row-major operand with `rows`×`cols` of op(M) and leading dimension ld. */
+size_t operandLength(long rows, long cols, long ld, bool trans) {
+  const long r = trans ? cols : rows, c = trans ? rows : cols;
+  return r == 0 || c == 0 ? 0 : static_cast<size_t>((r - 1) * ld + c);
+}
+
+/** sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc): C = alpha·op(A)·op(B) + beta·C. */
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 13);
+    const bool ta = a.flag(0, "transA"), tb = a.flag(1, "transB");
+    const long M = a.size(2, "M"), N = a.size(3, "N"), K = a.size(4, "K");
+    const float alpha = static_cast<float>(a.num(5, "alpha"));
+    const long lda = a.size(7, "lda"), ldb = a.size(9, "ldb"), ldc = a.size(12, "ldc");
+    if (lda < (ta ? M : K) || ldb < (tb ? K : N) || ldc < N) throw Error{"a leading dimension is smaller than its matrix's row", true};
+    const float* A = a.f32(6, "A", operandLength(M, K, lda, ta));
+    const float* B = a.f32(8, "B", operandLength(K, N, ldb, tb));
+    const float beta = static_cast<float>(a.num(10, "beta"));
+    float* C = a.f32(11, "C", operandLength(M, N, ldc, false));
+    gemm(M, N, K, alpha, MatRef{A, lda, ta}, MatRef{B, ldb, tb}, beta, C, ldc);
+    return a.undefined();
+  });
+}
+
+/**
+ * softmaxXentForward(n, h, V, x:[n,h], W:[h,V], b:[V], targets:[n], P:[n,V], rowSum:[n] f64) →
+ * Σᵢ −log softmax(xᵢ·W + b)[tᵢ]; P keeps exp(z − max) and rowSum its row sums, for the backward.
+ */
+napi_value SoftmaxXentForward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 9);
+    const long n = a.size(0, "n"), h = a.size(1, "h"), V = a.size(2, "V");
+    const float* x = a.f32(3, "x", n * h);
+    const float* W = a.f32(4, "W", h * V);
+    const float* b = a.f32(5, "b", V);
+    const int32_t* t = a.i32(6, "targets", n);
+    float* P = a.f32(7, "P", n * V);
+    double* rowSum = a.f64(8, "rowSum", n);
+    for (long i = 0; i < n; i++)
+      if (t[i] < 0 || t[i] >= V) throw Error{"target " + std::to_string(t[i]) + " at " + std::to_string(i) + " outside the vocabulary 0.." + std::to_string(V - 1), true};
+    gemm(n, V, h, 1.0f, MatRef{x, h, false}, MatRef{W, V, false}, 0.0f, P, V);
+    std::vector<double> loss(n);
+    parallelRanges(n, 8, [&](long i0, long i1) {
+      for (long i = i0; i < i1; i++) loss[i] = ew().softmaxRow(P + i * V, b, V, t[i], rowSum + i);
+    });
+    double total = 0;
+    for (double l : loss) total += l;
+    return a.number(total);
+  });
+}
+
+/**
+ * softmaxXentBackward(n, h, V, g, x, W, P, targets, rowSum, dx:[n,h], dW:[h,V], db:[V]): the
+ * gradients of g·(the forward's loss); P becomes dz = g·(softmax − onehot) in place.
+ */
+napi_value SoftmaxXentBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 12);
+    const long n = a.size(0, "n"), h = a.size(1, "h"), V = a.size(2, "V");
+    const float g = static_cast<float>(a.num(3, "g"));
+    const float* x = a.f32(4, "x", n * h);
+    const float* W = a.f32(5, "W", h * V);
+    float* P = a.f32(6, "P", n * V);
+    const int32_t* t = a.i32(7, "targets", n);
+    const double* rowSum = a.f64(8, "rowSum", n);
+    float* dx = a.f32(9, "dx", n * h);
+    float* dW = a.f32(10, "dW", h * V);
+    float* db = a.f32(11, "db", V);
+    for (long i = 0; i < n; i++)
+      if (t[i] < 0 || t[i] >= V) throw Error{"target " + std::to_string(t[i]) + " at " + std::to_string(i) + " outside the vocabulary", true};
+    parallelRanges(n, 8, [&](long i0, long i1) {
+      for (long i = i0; i < i1; i++) ew().softmaxGradRow(P + i * V, V, t[i], rowSum[i], g);
+    });
+    parallelRanges(V, 1024, [&](long j0, long j1) { ew().columnSums(P, n, V, j0, j1, db); });
+    gemm(h, V, n, 1.0f, MatRef{x, h, true}, MatRef{P, V, false}, 0.0f, dW, V);
+    gemm(n, h, V, 1.0f, MatRef{P, V, false}, MatRef{W, V, true}, 0.0f, dx, h);
+    return a.undefined();
+  });
+}
+
+/**
+ * lstmForward(T, B, H, xProj:[T·B,4H], Wh:[H,4H], h0:[B,H], c0:[B,H], gates:[T·B,4H],
+ * cells:[T·B,H], out:[(T+1)·B,H]): out holds h₁…h_T then c_T; gates the activated i, f, o, g
+ * and cells c₁…c_T, for the backward.
+ */
+napi_value LstmForward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 10);
+    const long T = a.size(0, "T"), B = a.size(1, "B"), H = a.size(2, "H");
+    const float* xp = a.f32(3, "xProj", T * B * 4 * H);
+    const float* wh = a.f32(4, "Wh", H * 4 * H);
+    const float* h0 = a.f32(5, "h0", B * H);
+    const float* c0 = a.f32(6, "c0", B * H);
+    float* G = a.f32(7, "gates", T * B * 4 * H);
+    float* C = a.f32(8, "cells", T * B * H);
+    float* out = a.f32(9, "out", (T + 1) * B * H);
+    // (a thread_local named inside the lambda below would be each pool thread's own: take a reference)
+    thread_local PackedB packedWh;
+    PackedB& packed = packedWh;
+    packB(MatRef{wh, 4 * H, false}, H, 4 * H, packed);
+    std::memcpy(G, xp, sizeof(float) * T * B * 4 * H);
+    // Rows of the batch are independent recurrences: each part runs all T steps for its rows.
+    forRowParts(B, T * H * 4 * H, [&](long r0, long r1) {
+      const long rows = r1 - r0;
+      for (long t = 0; t < T; t++) {
+        float* Gt = G + (t * B + r0) * 4 * H;
+        const float* hPrev = t == 0 ? h0 + r0 * H : out + ((t - 1) * B + r0) * H;
+        const float* cPrev = t == 0 ? c0 + r0 * H : C + ((t - 1) * B + r0) * H;
+        gemmPacked(rows, 4 * H, H, 1.0f, MatRef{hPrev, H, false}, packed, 1.0f, Gt, 4 * H, false);
+        ew().lstmCell(0, rows, H, Gt, cPrev, C + (t * B + r0) * H, out + (t * B + r0) * H);
+      }
+    });
+    std::memcpy(out + T * B * H, C + (T - 1) * B * H, sizeof(float) * B * H);
+    return a.undefined();
+  });
+}
+
+/**
+ * lstmBackward(T, B, H, Wh, h0, c0, gates, cells, out, dy:[(T+1)·B,H], dXProj:[T·B,4H],
+ * dWh:[H,4H]): gradients of the forward's outputs h₁…h_T (dy's last B rows, for c_T, are
+ * ignored; no gradient flows into h0, c0).
+ */
+napi_value LstmBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 12);
+    const long T = a.size(0, "T"), B = a.size(1, "B"), H = a.size(2, "H");
+    const float* wh = a.f32(3, "Wh", H * 4 * H);
+    const float* h0 = a.f32(4, "h0", B * H);
+    const float* c0 = a.f32(5, "c0", B * H);
+    const float* G = a.f32(6, "gates", T * B * 4 * H);
+    const float* C = a.f32(7, "cells", T * B * H);
+    const float* out = a.f32(8, "out", (T + 1) * B * H);
+    const float* dy = a.f32(9, "dy", (T + 1) * B * H);
+    float* dG = a.f32(10, "dXProj", T * B * 4 * H);
+    float* dWh = a.f32(11, "dWh", H * 4 * H);
+    if (T == 0) {
+      std::memset(dWh, 0, sizeof(float) * H * 4 * H);
+      return a.undefined();
+    }
+    // dh_{t−1} = dG_t · Whᵀ: Whᵀ packed once for the T steps
+    thread_local PackedB packedWhT;
+    PackedB& whT = packedWhT;
+    packB(MatRef{wh, 4 * H, true}, 4 * H, H, whT);
+    std::vector<float> dhNext(B * H), dcNext(B * H, 0.0f);
+    forRowParts(B, T * H * 4 * H, [&](long r0, long r1) {
+      const long rows = r1 - r0;
+      for (long t = T - 1; t >= 0; t--) {
+        const long o = t * B + r0;
+        const float* cPrev = t == 0 ? c0 + r0 * H : C + (o - B) * H;
+        float* dGt = dG + o * 4 * H;
+        ew().lstmCellGrad(0, rows, H, G + o * 4 * H, C + o * H, cPrev, dy + o * H, t == T - 1 ? nullptr : dhNext.data() + r0 * H, dcNext.data() + r0 * H, dGt);
+        if (t > 0) gemmPacked(rows, H, 4 * H, 1.0f, MatRef{dGt, 4 * H, false}, whT, 0.0f, dhNext.data() + r0 * H, H, false);
+      }
+    });
+    // dWh = Σ_t h_{t−1}ᵀ · dG_t: h0 for t = 0, then out's rows h₁…h_{T−1}
+    gemm(H, 4 * H, B, 1.0f, MatRef{h0, H, true}, MatRef{dG, 4 * H, false}, 0.0f, dWh, 4 * H);
+    if (T > 1) gemm(H, 4 * H, (T - 1) * B, 1.0f, MatRef{out, H, true}, MatRef{dG + B * 4 * H, 4 * H, false}, 1.0f, dWh, 4 * H);
+    return a.undefined();
+  });
+}
+
+/** adam(x, g, m, v, out, scale, alpha, beta1, beta2, eps): one Adam step on g·scale (m, v in place; out = the new x). */
+napi_value Adam(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 10);
+    const long n = static_cast<long>(a.length(0, "x"));
+    const float* x = a.f32(0, "x", n);
+    const float* g = a.f32(1, "g", n);
+    float* m = a.f32(2, "m", n);
+    float* v = a.f32(3, "v", n);
+    float* out = a.f32(4, "out", n);
+    const float scale = static_cast<float>(a.num(5, "scale")), alpha = static_cast<float>(a.num(6, "alpha"));
+    const double b1 = a.num(7, "beta1"), b2 = a.num(8, "beta2");
+    const float eps = static_cast<float>(a.num(9, "eps"));
+    // 1 − β in double: in float, 1 − 0.999f is 0.0010000467, off by 5e-5 relative
+    const float f1 = static_cast<float>(b1), f2 = static_cast<float>(b2), c1 = static_cast<float>(1.0 - b1), c2 = static_cast<float>(1.0 - b2);
+    parallelRanges(n, 1L << 16, [&](long i0, long i1) { ew().adam(i0, i1, x, g, m, v, out, scale, alpha, f1, f2, c1, c2, eps); });
+    return a.undefined();
+  });
+}
+
+/** sgd(x, g, out, k): out = x − k·g. */
+napi_value Sgd(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 4);
+    const long n = static_cast<long>(a.length(0, "x"));
+    const float* x = a.f32(0, "x", n);
+    const float* g = a.f32(1, "g", n);
+    float* out = a.f32(2, "out", n);
+    const float k = static_cast<float>(a.num(3, "k"));
+    parallelRanges(n, 1L << 16, [&](long i0, long i1) { ew().sgd(i0, i1, x, g, out, k); });
+    return a.undefined();
+  });
+}
+
+/**
+ * sumSquares(x) → Σ x² (double accumulation), summed in fixed blocks in a fixed order, so the
+ * result does not depend on the thread count (a gradient norm feeds clipping: a trial must not
+ * train differently on a machine with more cores).
+ */
+napi_value SumSquares(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 1);
+    const long n = static_cast<long>(a.length(0, "x"));
+    const float* x = a.f32(0, "x", n);
+    constexpr long BLOCK = 1L << 15;
+    const long blocks = (n + BLOCK - 1) / BLOCK;
+    std::vector<double> acc(blocks, 0.0);
+    auto task = [&](long b) { acc[b] = ew().sumSquares(b * BLOCK, std::min(n, (b + 1) * BLOCK), x); };
+    if (blocks > 1) pool().run(blocks, task);
+    else if (blocks == 1) task(0);
+    double total = 0;
+    for (double v : acc) total += v;
+    return a.number(total);
+  });
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor fns[] = {
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"simd", nullptr, Simd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxXentForward", nullptr, SoftmaxXentForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxXentBackward", nullptr, SoftmaxXentBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lstmForward", nullptr, LstmForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lstmBackward", nullptr, LstmBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgd", nullptr, Sgd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
+  return exports;
+}
+
+}  // namespace
+}  // namespace lmsweep
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, lmsweep::Init)

@@ -1,0 +1,64 @@
+// The optional native kernels (addon.cc), built at `npm install` by scripts/build.mjs. Where the
+// build failed or was skipped, loadNativeKernels() says why and lmsweep trains on wasm alone.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+/**
+ * The addon's functions. Matrices are row-major float32 arrays; every length is checked by the
+ * addon against the sizes given (a misfit throws a RangeError naming the argument).
+ */
+export interface NativeKernels {
+  /** Threads of every later call, the caller's included (1..256); returns the count in effect. */
+  setThreads(n: number): number;
+  threads(): number;
+  /** The matrix-product micro-kernel in use: 'avx2-fma' or 'portable'. */
+  simd(): string;
+  /** C:[M,N] = alpha·op(A)·op(B) + beta·C with op(A):[M,K], op(B):[K,N]; beta 0 never reads C. */
+  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, lda: number, B: Float32Array, ldb: number, beta: number, C: Float32Array, ldc: number): void;
+  /**
+   * x:[n,h], W:[h,V], b:[V], targets:[n] → Σᵢ −log softmax(xᵢ·W + b)[tᵢ]; P:[n,V] keeps
+   * exp(z − rowmax) and rowSum:[n] its row sums, for the backward.
+   */
+  softmaxXentForward(n: number, h: number, V: number, x: Float32Array, W: Float32Array, b: Float32Array, targets: Int32Array, P: Float32Array, rowSum: Float64Array): number;
+  /** Gradients of g·(that loss) into dx:[n,h], dW:[h,V], db:[V]; P becomes dz = g·(softmax − onehot). */
+  softmaxXentBackward(n: number, h: number, V: number, g: number, x: Float32Array, W: Float32Array, P: Float32Array, targets: Int32Array, rowSum: Float64Array, dx: Float32Array, dW: Float32Array, db: Float32Array): void;
+  /**
+   * T steps of an LSTM layer: xProj:[T·B,4H] (input projections + bias, gates i f o g), Wh:[H,4H],
+   * h0, c0:[B,H] → out:[(T+1)·B,H] (h₁…h_T, then c_T); gates:[T·B,4H] (activated) and
+   * cells:[T·B,H] are kept for the backward.
+   */
+  lstmForward(T: number, B: number, H: number, xProj: Float32Array, Wh: Float32Array, h0: Float32Array, c0: Float32Array, gates: Float32Array, cells: Float32Array, out: Float32Array): void;
+  /** Its backward from dy:[(T+1)·B,H] (the last B rows, c_T's, ignored) → dXProj:[T·B,4H], dWh:[H,4H]. */
+  lstmBackward(T: number, B: number, H: number, Wh: Float32Array, h0: Float32Array, c0: Float32Array, gates: Float32Array, cells: Float32Array, out: Float32Array, dy: Float32Array, dXProj: Float32Array, dWh: Float32Array): void;
+  /** One Adam step on g·scale: m, v in place, out = x − alpha·m/(√v + eps). */
+  adam(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, scale: number, alpha: number, beta1: number, beta2: number, eps: number): void;
+  /** out = x − k·g. */
+  sgd(x: Float32Array, g: Float32Array, out: Float32Array, k: number): void;
+  /** Σ x², accumulated in double. */
+  sumSquares(x: Float32Array): number;
+}
+
+export type NativeLoad = { kernels: NativeKernels; file: string } | { kernels: undefined; reason: string };
+
+/** Where scripts/build.mjs leaves the addon. */
+export const ADDON_FILE = path.join(import.meta.dirname, '..', 'build', 'Release', 'lmsweep_native.node');
+
+let loaded: NativeLoad | undefined;
+
+/** Loads the addon once; where it is missing or fails to load, the reason (the build's log is build.log beside build/). */
+export function loadNativeKernels(): NativeLoad {
+  if (loaded) return loaded;
+  if (!existsSync(ADDON_FILE)) {
+    const log = path.join(import.meta.dirname, '..', 'build.log');
+    loaded = { kernels: undefined, reason: `not built (${existsSync(log) ? `see ${path.relative(process.cwd(), log)}` : 'run `npm run build:native`'})` };
+    return loaded;
+  }
+  try {
+    const kernels = createRequire(import.meta.url)(ADDON_FILE) as NativeKernels;
+    loaded = { kernels, file: ADDON_FILE };
+  } catch (e) {
+    loaded = { kernels: undefined, reason: `failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+  return loaded;
+}
