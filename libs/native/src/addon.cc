@@ -25,7 +25,7 @@ Pool& pool() {
 namespace {
 
 const Elementwise& pickElementwise() {
-#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
   if (std::string(simdName()) == "avx2-fma") return avx2::kernels;
 #endif
   return portable::kernels;

@@ -5,7 +5,7 @@
 
 #include "pool.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define LMSWEEP_X86 1
 #endif

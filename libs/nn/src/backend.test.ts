@@ -64,7 +64,8 @@ describe('selectBackend', () => {
 
   it('native kernels: built wherever a C++ compiler is present, their threads set by wasmThreads, switched off on request', async () => {
     const status = nativeKernelsStatus();
-    if (hasCompiler()) expect(status).toMatchObject({ available: true });
+    // (LMSWEEP_NATIVE_BUILD=0 skips the build at install: the fallback's own test run)
+    if (hasCompiler() && process.env.LMSWEEP_NATIVE_BUILD !== '0') expect(status).toMatchObject({ available: true });
     if (!status.available) {
       expect(status.reason).toMatch(/not built|failed to load|switched off/);
       return;
