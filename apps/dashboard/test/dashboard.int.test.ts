@@ -187,4 +187,42 @@ describe('dashboard in a browser', () => {
       await dead.close();
     }
   });
+  it('pages a leaderboard of 250 configurations: 100 rows a page, every one of them in the plot', { timeout: 120_000 }, async () => {
+    // Finished through the store, not trained: stop the worker so that it claims none of them.
+    await worker!.stop();
+    const store = coordinator!.store;
+    const spec = parseSweepSpec({ name: 'browser-paging', dataset: { name: 'ptb', vocabSize: 300 }, grid: { 'training.lr': Array.from({ length: 250 }, (_, i) => Number((0.01 * (i + 1)).toFixed(2))) }, seeds: 1 });
+    const sweep = await store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) });
+    const claimed = (await store.claimMany(Array.from({ length: 250 }, (_, i) => `paging-${i}`), 60_000)).filter((c) => c !== null);
+    expect(claimed).toHaveLength(250);
+    const outcomes = await store.completeMany(
+      claimed.map((c, i) => ({
+        trialId: c!.id,
+        workerId: `paging-${i}`,
+        attempt: c!.attempt,
+        result: { params: 1000 + 10 * i, paramsByLayer: { all: 1000 + 10 * i }, validPpl: 400 - i + (i % 7) * 3, testPpl: 410 - i, steps: 1, tokens: 1, seconds: 0, tokensPerSecond: 0, vocabSize: 300, backend: 'test' },
+      })),
+    );
+    expect(outcomes.every((o) => o === 'ok')).toBe(true);
+
+    const page = await newPage();
+    await page.goto(`${dashboard!.url}/leaderboard?sweep=${encodeURIComponent(sweep.id)}`);
+    await page.getByText('250 configurations with finished trials').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('leaderboard-row').count()).toBe(100);
+    expect(await page.locator('[data-testid="pareto-chart"] g.pt').count()).toBe(250);
+    const firstRank = async () => (await page.getByTestId('leaderboard-row').first().locator('td').first().textContent())?.trim();
+    expect(await firstRank()).toBe('1');
+    await page.getByText('1–100 of 250').waitFor();
+    // (the pager moves at once; the rows when the next page has arrived)
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await expect.poll(firstRank, { timeout: 15_000 }).toBe('101');
+    expect(await page.getByText('101–200 of 250').count()).toBe(1);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await expect.poll(firstRank, { timeout: 15_000 }).toBe('201');
+    expect(await page.getByTestId('leaderboard-row').count()).toBe(50);
+    expect(await page.locator('[data-testid="pareto-chart"] g.pt').count()).toBe(250);
+    await page.screenshot({ path: path.join(OUT, 'dashboard-leaderboard-paged.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupRows, rankConfigurations as rankGroups, type LeaderboardRow } from './leaderboard.ts';
+import { groupRows, leaderboardPage, rankConfigurations as rankGroups, type LeaderboardRow } from './leaderboard.ts';
 
 const rankConfigurations = (rows: LeaderboardRow[], ...rest: Parameters<typeof rankGroups> extends [unknown, ...infer R] ? R : never) => rankGroups(groupRows(rows), ...rest);
 
@@ -46,5 +46,26 @@ describe('rankConfigurations', () => {
     expect(out.map((e) => e.sweepId)).toEqual(['s1', 's2']);
     expect(out.every((e) => e.compression === null)).toBe(true);
     expect(rankConfigurations([row('x', 5, 9, 0), row('y', 1, 99, 0)], new Map(), 'params').map((e) => e.configKey)).toEqual(['y', 'x']);
+  });
+});
+
+describe('leaderboardPage', () => {
+  it('slices the ranking and keeps every configuration in the plot columns, in ranking order', () => {
+    const rows = Array.from({ length: 25 }, (_, i) => row(`c${i}`, 100 + (i % 5) * 10, 200 - i, 0, 's2'));
+    const all = rankConfigurations(rows, new Map([['s2', 'c0']]));
+    const page = leaderboardPage(all, 10, 10);
+    expect(page.total).toBe(25);
+    expect(page.entries.map((e) => e.configKey)).toEqual(all.slice(10, 20).map((e) => e.configKey));
+    expect(leaderboardPage(all, 20, 10).entries).toHaveLength(5);
+    expect(leaderboardPage(all, 30, 10).entries).toEqual([]);
+    const c = page.plot;
+    expect(c.methods).toEqual(['dense']);
+    expect(c.params).toEqual(all.map((e) => e.params));
+    expect(c.mean).toEqual(all.map((e) => e.validPpl.mean));
+    expect(c.paretoRank).toEqual(all.map((e) => e.paretoRank));
+    expect(c.isBaseline.filter(Boolean)).toHaveLength(1);
+    // one seed each: no interval, as null (JSON has no NaN)
+    expect(c.halfWidth.every((h) => h === null)).toBe(true);
+    expect(JSON.parse(JSON.stringify(page.plot))).toEqual(page.plot);
   });
 });

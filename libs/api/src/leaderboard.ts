@@ -100,3 +100,55 @@ export function rankConfigurations(
   };
   return entries.sort(by[sort]);
 }
+
+/**
+ * Every ranked configuration, compactly, for the Pareto plot of a paged leaderboard: one array
+ * per field, in ranking order (index i is the i-th configuration of the full list), methods by
+ * index into `methods`.
+ */
+export interface LeaderboardPlot {
+  methods: string[];
+  method: number[];
+  params: number[];
+  mean: number[];
+  lo: (number | null)[];
+  hi: (number | null)[];
+  halfWidth: (number | null)[];
+  seeds: number[];
+  paretoRank: number[];
+  compression: (number | null)[];
+  isBaseline: boolean[];
+}
+
+export function plotColumns(entries: LeaderboardEntry[]): LeaderboardPlot {
+  const methods = [...new Set(entries.map((e) => e.method))].sort();
+  const index = new Map(methods.map((m, i) => [m, i]));
+  const finite = (v: number | null) => (v !== null && Number.isFinite(v) ? v : null);
+  return {
+    methods,
+    method: entries.map((e) => index.get(e.method)!),
+    params: entries.map((e) => e.params),
+    mean: entries.map((e) => e.validPpl.mean),
+    lo: entries.map((e) => finite(e.validPpl.lo)),
+    hi: entries.map((e) => finite(e.validPpl.hi)),
+    halfWidth: entries.map((e) => finite(e.validPpl.halfWidth)),
+    seeds: entries.map((e) => e.seeds.length),
+    paretoRank: entries.map((e) => e.paretoRank),
+    compression: entries.map((e) => e.compression),
+    isBaseline: entries.map((e) => e.isBaseline),
+  };
+}
+
+export interface LeaderboardPage {
+  /** Configurations in the whole ranking. */
+  total: number;
+  offset: number;
+  /** entries [offset, offset + limit) of the ranking. */
+  entries: LeaderboardEntry[];
+  /** All of them, for the plot. */
+  plot: LeaderboardPlot;
+}
+
+export function leaderboardPage(ranked: LeaderboardEntry[], offset: number, limit: number): LeaderboardPage {
+  return { total: ranked.length, offset, entries: ranked.slice(offset, offset + limit), plot: plotColumns(ranked) };
+}

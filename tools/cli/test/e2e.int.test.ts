@@ -85,6 +85,14 @@ describe('end to end', () => {
     expect(baseline.compression).toBe(1);
     const small = lb.find((e) => !e.isBaseline);
     expect(small.compression).toBeCloseTo(baseline.params / small.params, 10);
+    // The dashboard's paged form: one configuration a page, every one in the plot's columns.
+    const list = await api.leaderboard.list.query({ sweepId: sweep.id });
+    const pages = await Promise.all([0, 1].map((offset) => api.leaderboard.page.query({ sweepId: sweep.id, offset, limit: 1 })));
+    expect(pages.map((p) => [p.total, p.offset, p.entries.length])).toEqual([[2, 0, 1], [2, 1, 1]]);
+    expect(pages.map((p) => p.entries[0]!.configKey)).toEqual(list.map((e) => e.configKey));
+    expect(pages[0]!.plot.params).toEqual(list.map((e) => e.params));
+    expect(pages[0]!.plot.methods.length).toBeGreaterThan(0);
+    await expect(api.leaderboard.page.query({ sweepId: sweep.id, limit: 0 })).rejects.toThrow(/limit/);
     const workers = (await run(process.execPath, [BIN, 'workers', '--json', '--coordinator', url])).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(workers.find((w) => w.name === 'e2e-worker')).toMatchObject({ backend: expect.stringMatching(/wasm|cpu/), connected: true });
   });

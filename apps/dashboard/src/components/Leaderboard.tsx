@@ -6,10 +6,14 @@ import { gridKeys, getPath, shortLabel, varyingPaths } from '../lib/config';
 import { formatCount, formatPpl, formatPplCI, formatRatio, formatValue, shortId } from '../lib/format';
 import { useLive, type Change } from '../lib/live';
 import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
-import { Empty, ErrorBanner, Loading } from './bits';
+import { Empty, ErrorBanner, Loading, Pager } from './bits';
 import { PALETTE, ParetoScatter, type ScatterPoint } from './charts';
 
-type Entry = RouterOutputs['leaderboard']['list'][number];
+type Page = RouterOutputs['leaderboard']['page'];
+type Entry = Page['entries'][number];
+
+/** Configurations per page of the table (the plot shows them all). */
+const PAGE = 100;
 export type LeaderboardSort = 'pareto' | 'validPpl' | 'testPpl' | 'params';
 
 const SORTS: { value: LeaderboardSort; label: string }[] = [
@@ -35,14 +39,17 @@ function relevantTo(sweepId: string | undefined) {
 
 export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?: string; spec?: unknown; showSweep?: boolean }) {
   const [sort, setSort] = useState<LeaderboardSort>('pareto');
+  const [offset, setOffset] = useState(0);
   const live = useLive(
-    `leaderboard:${sweepId ?? '*'}:${sort}`,
-    (signal) => trpc().leaderboard.list.query({ sweepId, sort }, { signal }),
+    `leaderboard:${sweepId ?? '*'}:${sort}:${offset}`,
+    (signal) => trpc().leaderboard.page.query({ sweepId, sort, offset, limit: PAGE }, { signal }),
     { relevant: relevantTo(sweepId) },
   );
-  const entries: Entry[] = live.data ?? [];
+  const page: Page | undefined = live.data;
+  const entries: Entry[] = page?.entries ?? [];
+  const total = page?.total ?? 0;
 
-  const methods = useMemo(() => [...new Set(entries.map((e) => e.method))].sort(), [entries]);
+  const methods = useMemo(() => page?.plot.methods ?? [], [page]);
   const methodColor = (m: string) => PALETTE[Math.max(0, methods.indexOf(m)) % PALETTE.length]!;
   // The sweep's grid parameters (even while only one configuration has finished), then
   // whatever else differs between the configurations shown (across sweeps).
@@ -52,28 +59,46 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
   }, [entries, spec]);
   const describe = (e: Entry) => (paths.length ? paths.map((p) => `${shortLabel(p, paths)}=${formatValue(getPath(e.config, p))}`).join(', ') : 'base config');
 
-  const points: ScatterPoint[] = entries.map((e) => ({
-    key: `${e.sweepId}/${e.configKey}`,
-    label: describe(e),
-    method: e.method,
-    params: e.params,
-    mean: e.validPpl.mean,
-    // Non-finite numbers (one seed: no interval) arrive as null.
-    lo: e.validPpl.lo ?? Number.NaN,
-    hi: e.validPpl.hi ?? Number.NaN,
-    halfWidth: e.validPpl.halfWidth ?? Number.NaN,
-    seeds: e.seeds.length,
-    paretoRank: e.paretoRank,
-    compression: e.compression,
-    isBaseline: e.isBaseline,
-  }));
+  // Every configuration of the ranking, from the page's compact columns (index i = rank i);
+  // those on this page of the table carry their full description.
+  const points: ScatterPoint[] = useMemo(() => {
+    if (!page) return [];
+    const c = page.plot;
+    return c.params.map((params, i) => {
+      const e = i >= page.offset && i < page.offset + page.entries.length ? page.entries[i - page.offset] : undefined;
+      const method = c.methods[c.method[i]!]!;
+      return {
+        key: e ? `${e.sweepId}/${e.configKey}` : `#${i}`,
+        label: e ? describe(e) : `#${i + 1} (${method})`,
+        method,
+        params,
+        mean: c.mean[i]!,
+        // Non-finite numbers (one seed: no interval) arrive as null.
+        lo: c.lo[i] ?? Number.NaN,
+        hi: c.hi[i] ?? Number.NaN,
+        halfWidth: c.halfWidth[i] ?? Number.NaN,
+        seeds: c.seeds[i]!,
+        paretoRank: c.paretoRank[i]!,
+        compression: c.compression[i] ?? null,
+        isBaseline: c.isBaseline[i]!,
+      };
+    });
+    // describe reads only paths
+  }, [page, paths]);
 
   return (
     <div className="leaderboard">
       <div className="toolbar">
         <label className="field-inline">
           Sort by
-          <select value={sort} onChange={(ev) => setSort(ev.target.value as LeaderboardSort)} data-testid="leaderboard-sort">
+          <select
+            value={sort}
+            onChange={(ev) => {
+              setSort(ev.target.value as LeaderboardSort);
+              setOffset(0);
+            }}
+            data-testid="leaderboard-sort"
+          >
             {SORTS.map((s) => (
               <option key={s.value} value={s.value}>
                 {s.label}
@@ -82,7 +107,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
           </select>
         </label>
         <span className="muted">
-          {entries.length} configuration{entries.length === 1 ? '' : 's'} with finished trials · ★ = Pareto front on (parameters, valid perplexity)
+          {total} configuration{total === 1 ? '' : 's'} with finished trials · ★ = Pareto front on (parameters, valid perplexity)
         </span>
       </div>
       {live.error ? <ErrorBanner message={describeError(live.error)} onRetry={live.refresh} /> : null}
@@ -111,7 +136,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
               <tbody>
                 {entries.map((e, i) => (
                   <tr key={`${e.sweepId}/${e.configKey}`} data-testid="leaderboard-row" className={e.paretoRank === 0 ? 'front' : undefined}>
-                    <td className="num muted">{i + 1}</td>
+                    <td className="num muted">{offset + i + 1}</td>
                     {showSweep && (
                       <td>
                         <Link href={`/sweeps/${e.sweepId}`} className="mono">
@@ -160,6 +185,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
           <ParetoScatter points={points} methodColor={methodColor} />
         </div>
       )}
+      <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />
     </div>
   );
 }

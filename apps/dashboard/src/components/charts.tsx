@@ -183,8 +183,13 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
   // Configurations with equal parameter counts (e.g. a learning-rate grid) sit side by side.
   const dodge = new Map<string, number>();
   const byParams = new Map<number, ScatterPoint[]>();
-  for (const p of ok) byParams.set(p.params, [...(byParams.get(p.params) ?? []), p]);
-  for (const group of byParams.values()) group.forEach((p, i) => dodge.set(p.key, (i - (group.length - 1) / 2) * 10));
+  for (const p of ok) {
+    const g = byParams.get(p.params);
+    if (g) g.push(p);
+    else byParams.set(p.params, [p]);
+  }
+  // 10 px apart, squeezed into ±60 px for large groups (thousands of configurations of one size)
+  for (const group of byParams.values()) group.forEach((p, i) => dodge.set(p.key, (i - (group.length - 1) / 2) * Math.min(10, 120 / group.length)));
   const x = (v: number, key?: string) => xs(v) + (key ? (dodge.get(key) ?? 0) : 0);
   const yStep = (y.ticks[1] ?? 1) - (y.ticks[0] ?? 0);
   const clampY = (v: number) => Math.max(M.top, Math.min(height - M.bottom, y(v)));

@@ -1,29 +1,41 @@
 import { z } from 'zod';
 import { SweepSpec } from '@lmsweep/protocol';
 import { baselineKey } from '@lmsweep/sweep';
-import { publicProcedure, router } from '../init.ts';
-import { rankConfigurations } from '../leaderboard.ts';
+import { type ApiContext, publicProcedure, router } from '../init.ts';
+import { leaderboardPage, type LeaderboardSort, rankConfigurations } from '../leaderboard.ts';
+
+const SORT = z.enum(['pareto', 'validPpl', 'testPpl', 'params']).default('pareto');
+const SWEEP_ID = z.string().min(1).max(100).optional();
+
+/** Every configuration with finished trials (of one sweep, or all), ranked. */
+async function ranked(ctx: ApiContext, sweepId: string | undefined, sort: LeaderboardSort) {
+  const groups = await ctx.store.leaderboardGroups({ sweepId });
+  const sweepIds = [...new Set(groups.map((g) => g.sweepId))];
+  const baselines = new Map<string, string | null>();
+  for (const id of sweepIds) {
+    const sweep = await ctx.store.getSweep(id);
+    const parsed = sweep ? SweepSpec.safeParse(sweep.spec) : null;
+    baselines.set(id, parsed?.success ? baselineKey(parsed.data) : null);
+  }
+  return rankConfigurations(groups, baselines, sort);
+}
 
 export const leaderboardRouter = router({
-  /** Configurations ranked by perplexity per parameter count: Pareto fronts, then perplexity. */
+  /** Configurations ranked by perplexity per parameter count: Pareto fronts, then perplexity (all of them). */
   list: publicProcedure
+    .input(z.object({ sweepId: SWEEP_ID, sort: SORT }).default({ sort: 'pareto' }))
+    .query(({ ctx, input }) => ranked(ctx, input.sweepId, input.sort)),
+
+  /**
+   * One page of that ranking (`limit` configurations from `offset`), its total, and every
+   * configuration in compact columns for the Pareto plot: what the dashboard shows at thousands
+   * of configurations without sending them all in full.
+   */
+  page: publicProcedure
     .input(
       z
-        .object({
-          sweepId: z.string().min(1).max(100).optional(),
-          sort: z.enum(['pareto', 'validPpl', 'testPpl', 'params']).default('pareto'),
-        })
-        .default({ sort: 'pareto' }),
+        .object({ sweepId: SWEEP_ID, sort: SORT, offset: z.number().int().min(0).max(10_000_000).default(0), limit: z.number().int().min(1).max(1000).default(100) })
+        .default({ sort: 'pareto', offset: 0, limit: 100 }),
     )
-    .query(async ({ ctx, input }) => {
-      const groups = await ctx.store.leaderboardGroups({ sweepId: input.sweepId });
-      const sweepIds = [...new Set(groups.map((g) => g.sweepId))];
-      const baselines = new Map<string, string | null>();
-      for (const id of sweepIds) {
-        const sweep = await ctx.store.getSweep(id);
-        const parsed = sweep ? SweepSpec.safeParse(sweep.spec) : null;
-        baselines.set(id, parsed?.success ? baselineKey(parsed.data) : null);
-      }
-      return rankConfigurations(groups, baselines, input.sort);
-    }),
+    .query(async ({ ctx, input }) => leaderboardPage(await ranked(ctx, input.sweepId, input.sort), input.offset, input.limit)),
 });

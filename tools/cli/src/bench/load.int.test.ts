@@ -10,8 +10,22 @@ describe('bench load', () => {
     const r = JSON.parse(lines[0]!);
     // No PostgreSQL run, so no Optuna reference: the line says why.
     expect(JSON.parse(lines[1]!)).toEqual({ bench: 'load', reference: 'optuna', error: 'PostgreSQL not run', ratio: null });
-    expect(r).toMatchObject({ bench: 'load', database: 'pglite', workers: 4, trials: 40, completed: 40 });
+    expect(r).toMatchObject({ bench: 'load', database: 'pglite', workers: 4, offered: 'closed', trials: 40, completed: 40 });
     for (const k of ['claimsPerSecond', 'completionsPerSecond', 'claimP50Ms', 'claimP99Ms', 'rssMiB', 'leaderboardMs']) expect(r[k]).toBeGreaterThan(0);
     expect(r.claimP99Ms).toBeGreaterThanOrEqual(r.claimP50Ms);
+  });
+
+  it('paced: workers with trials of workers/rate seconds offer about that many claims a second', async () => {
+    const lines: string[] = [];
+    await benchLoad({ json: true, out: (l) => lines.push(l), args: ['--workers', '10', '--trials', '20', '--rates', '20', '--seconds', '2', '--no-postgres'] });
+    expect(lines).toHaveLength(3);
+    const paced = JSON.parse(lines[1]!);
+    expect(paced).toMatchObject({ database: 'pglite', workers: 10, offered: '20/s' });
+    // ~2 s at 20 claims/s (the first trial of each worker starts within half a second): well
+    // under the closed loop's rate, and every claimed trial completed
+    expect(paced.claimsPerSecond).toBeGreaterThan(5);
+    expect(paced.claimsPerSecond).toBeLessThan(40);
+    expect(paced.completed).toBeGreaterThan(10);
+    expect(paced.claimP99Ms).toBeGreaterThan(0);
   });
 });

@@ -83,6 +83,8 @@ async function queueTrials(c: Coordinator, trials: number): Promise<void> {
 interface LoadResult {
   database: string;
   workers: number;
+  /** 'closed' (back to back until the queue is empty) or the offered claim rate of a paced run. */
+  offered: string;
   trials: number;
   completed: number;
   seconds: number;
@@ -103,19 +105,36 @@ export interface DriveResult {
   latencies: number[];
 }
 
+/** How the simulated workers pace themselves. */
+export interface Pacing {
+  /**
+   * Mean time a simulated trial takes, ms (each draws it uniformly from ±50% around the mean,
+   * and starts after a random share of one): the offered load is then about workers / thinkMs
+   * claims a second, as from a fleet whose trials take that long. 0: closed loop, back to back.
+   */
+  thinkMs: number;
+  /** Stop claiming after this many seconds (0: when the queue is empty). */
+  seconds: number;
+}
+
 /**
- * `workers` simulated workers against a coordinator until its queue is empty: each claims,
- * heartbeats, reports one metric and completes, at once, one request in flight at a time.
+ * `workers` simulated workers against a coordinator: each claims, heartbeats, reports one
+ * metric and completes, one request in flight at a time; back to back until the queue is empty
+ * (closed loop: the coordinator's saturated throughput, and latency is queueing by Little's law),
+ * or paced (open loop: latency at a given offered load, what a fleet with real trials sees).
  */
-export async function driveWorkers(url: string, workers: number): Promise<DriveResult> {
+export async function driveWorkers(url: string, workers: number, pacing: Pacing = { thinkMs: 0, seconds: 0 }): Promise<DriveResult> {
   const sims = await Promise.all(Array.from({ length: workers }, (_, i) => SimWorker.connect(url, `sim-${i}`)));
   const latencies: number[] = [];
   let completed = 0;
   let claims = 0;
   const t0 = performance.now();
+  const deadline = pacing.seconds > 0 ? t0 + pacing.seconds * 1000 : Infinity;
+  const think = (share = 1) => (pacing.thinkMs > 0 ? new Promise((r) => setTimeout(r, pacing.thinkMs * share * (0.5 + Math.random()))) : undefined);
   await Promise.all(
     sims.map(async (w) => {
-      for (;;) {
+      if (pacing.thinkMs > 0) await new Promise((r) => setTimeout(r, pacing.thinkMs * Math.random()));
+      while (performance.now() < deadline) {
         const s = performance.now();
         const r = await w.request({ type: 'claim' });
         latencies.push(performance.now() - s);
@@ -123,7 +142,9 @@ export async function driveWorkers(url: string, workers: number): Promise<DriveR
         if (r.type !== 'assign') return; // the queue is empty: trials were all queued up front
         const base = { trialId: r.trial.id, attempt: r.trial.attempt };
         w.send({ type: 'heartbeat', ...base, progress: 0.5 });
+        await think(0.5);
         await w.request({ type: 'metric', ...base, points: [{ step: 1, epoch: 0, name: 'train_loss', value: 4.2 }] });
+        await think(0.5);
         const ack = await w.request({ type: 'complete', ...base, result: RESULT });
         if (ack.type === 'ack' && !ack.duplicate) completed++;
       }
@@ -137,9 +158,9 @@ export async function driveWorkers(url: string, workers: number): Promise<DriveR
 const SIM_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'load-sim.ts');
 
 /** driveWorkers in a child process of its own (load-sim.ts), so the coordinator's process and its measurements are its alone. */
-function driveInChild(url: string, workers: number): Promise<DriveResult> {
+function driveInChild(url: string, workers: number, pacing: Pacing): Promise<DriveResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SIM_SCRIPT, url, String(workers)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LMSWEEP_LOG_LEVEL: 'silent' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', SIM_SCRIPT, url, String(workers), String(pacing.thinkMs), String(pacing.seconds)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LMSWEEP_LOG_LEVEL: 'silent' } });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -154,13 +175,16 @@ function driveInChild(url: string, workers: number): Promise<DriveResult> {
   });
 }
 
-async function runOnce(database: string, databaseUrl: string, workers: number, trials: number, inProcess: boolean): Promise<LoadResult> {
+async function runOnce(database: string, databaseUrl: string, workers: number, trials: number, inProcess: boolean, rate?: number, seconds = 20): Promise<LoadResult> {
   const c = await startCoordinator({ port: 0, databaseUrl, leaseMs: 60_000 });
+  // paced: trials of workers/rate seconds each, for `seconds`, with enough trials queued for it
+  const pacing: Pacing = rate ? { thinkMs: (workers / rate) * 1000, seconds } : { thinkMs: 0, seconds: 0 };
   try {
-    await queueTrials(c, trials);
+    const queued = rate ? Math.ceil(rate * seconds * 1.5) + workers : trials;
+    await queueTrials(c, queued);
     let peakRss = process.memoryUsage().rss;
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
-    const r = inProcess ? await driveWorkers(c.url, workers) : await driveInChild(c.url, workers);
+    const r = inProcess ? await driveWorkers(c.url, workers, pacing) : await driveInChild(c.url, workers, pacing);
     clearInterval(rssTimer);
     // The dashboard's leaderboard call over every finished trial, once the simulated workers are
     // gone: the better of two calls (the first may still pay for closing 1,000 sockets).
@@ -173,7 +197,8 @@ async function runOnce(database: string, databaseUrl: string, workers: number, t
     return {
       database,
       workers,
-      trials,
+      offered: rate ? `${rate}/s` : 'closed',
+      trials: queued,
       completed: r.completed,
       seconds: Number(r.seconds.toFixed(2)),
       claimsPerSecond: Math.round(r.claims / r.seconds),
@@ -216,14 +241,30 @@ function runOptuna(url: string, processes: number, trials: number): OptunaResult
 }
 
 export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
-  const { values } = parseArgs({ args: ctx.args, options: { workers: { type: 'string' }, trials: { type: 'string' }, 'no-postgres': { type: 'boolean' }, 'in-process': { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true, strict: false });
+  const { values } = parseArgs({
+    args: ctx.args,
+    options: { workers: { type: 'string' }, trials: { type: 'string' }, rates: { type: 'string' }, seconds: { type: 'string' }, 'no-postgres': { type: 'boolean' }, 'in-process': { type: 'boolean' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: false,
+  });
   const inProcess = Boolean(values['in-process']);
   const int = (v: unknown, d: number) => (typeof v === 'string' && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : d);
   const workers = int(values.workers, 100);
   const trials = int(values.trials, 5_000);
+  const pacedSeconds = int(values.seconds, 20);
+  const rates = typeof values.rates === 'string' ? values.rates.split(',').map((r) => {
+    const n = Number(r);
+    if (!(n > 0)) throw new Error(`--rates: "${r}" is not a positive number of claims per second`);
+    return n;
+  }) : [];
   const results: LoadResult[] = [];
   let optuna: OptunaResult | string = 'PostgreSQL not run';
-  results.push(await runOnce('pglite', 'memory://', workers, trials, inProcess));
+  // The closed loop, then each paced rate (a fresh coordinator and database each).
+  const runAll = async (database: string, url: () => Promise<string>) => {
+    results.push(await runOnce(database, await url(), workers, trials, inProcess));
+    for (const rate of rates) results.push(await runOnce(database, await url(), workers, trials, inProcess, rate, pacedSeconds));
+  };
+  await runAll('pglite', async () => 'memory://');
   if (!values['no-postgres']) {
     const { startPostgres } = await import('@lmsweep/db/testing');
     let pg;
@@ -234,14 +275,14 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
     }
     if (pg) {
       try {
-        results.push(await runOnce('postgresql', await pg.createDatabase(), workers, trials, inProcess));
+        await runAll('postgresql', () => pg.createDatabase());
         optuna = runOptuna(await pg.createDatabase(), Math.min(workers, OPTUNA_MAX_PROCESSES), Math.min(trials, 2_000));
       } finally {
         await pg.stop();
       }
     }
   }
-  const pgRow = results.find((r) => r.database === 'postgresql');
+  const pgRow = results.find((r) => r.database === 'postgresql' && r.offered === 'closed');
   const ratio = typeof optuna === 'object' && pgRow ? pgRow.completionsPerSecond / optuna.trialsPerSecond : null;
   if (ctx.json) {
     for (const r of results) ctx.out(JSON.stringify({ bench: 'load', ...r }));
@@ -251,6 +292,7 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
   const cols: [keyof LoadResult, string][] = [
     ['database', 'database'],
     ['workers', 'workers'],
+    ['offered', 'offered'],
     ['completed', 'trials done'],
     ['seconds', 'seconds'],
     ['claimsPerSecond', 'claims/s'],
@@ -263,6 +305,7 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
   const rows = [cols.map(([, h]) => h), ...results.map((r) => cols.map(([k]) => String(r[k])))];
   const widths = cols.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) ctx.out(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  if (rates.length) ctx.out(`offered: "closed" = back to back until the queue is empty (throughput; its latency is queueing); N/s = paced for ${pacedSeconds} s, trials of workers/N s each (latency at that load).`);
   ctx.out(inProcess ? '* one process: the coordinator and the simulated workers together (--in-process).' : '* the coordinator\'s process; the simulated workers run in a child process of their own.');
   if (typeof optuna === 'object') {
     ctx.out(
