@@ -16,7 +16,7 @@ import {
   WorkerMessage,
   zodIssues,
 } from '@lmsweep/protocol';
-import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, MetricReport, TrialStore } from '@lmsweep/db';
+import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, HeartbeatInput, MetricReport, TrialStore } from '@lmsweep/db';
 import { tokenMatches } from './auth.ts';
 import { GroupCommit } from './group-commit.ts';
 
@@ -49,12 +49,14 @@ export class WorkerGateway {
   private readonly conns = new Set<Connection>();
   private readonly opts: GatewayOptions;
   private readonly claims: GroupCommit<string, ClaimedTrial | null>;
+  private readonly heartbeats: GroupCommit<HeartbeatInput, boolean>;
   private readonly metrics: GroupCommit<MetricReport, boolean>;
   private readonly results: GroupCommit<CompleteInput, CompleteOutcome>;
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
     this.claims = new GroupCommit((workerIds) => opts.store.claimMany(workerIds, opts.leaseMs));
+    this.heartbeats = new GroupCommit((beats) => opts.store.heartbeatMany(beats, opts.leaseMs));
     this.metrics = new GroupCommit((reports) => opts.store.addMetricsMany(reports), 200);
     this.results = new GroupCommit((items) => opts.store.completeMany(items));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
@@ -172,7 +174,7 @@ export class WorkerGateway {
       }
       case 'heartbeat': {
         // A heartbeat that holds updates the worker row in the same statement.
-        const ok = await store.heartbeat(msg.trialId, workerId, msg.attempt, msg.progress, leaseMs);
+        const ok = await this.heartbeats.submit({ trialId: msg.trialId, workerId, attempt: msg.attempt, progress: msg.progress });
         if (ok) return;
         await store.workerSeen(workerId, { progress: null, currentTrialId: null });
         return lost(msg.trialId);

@@ -1,6 +1,6 @@
-// Group commit: the requests of one kind (claims, metric reports, results) that arrive while the
-// previous statement of that kind runs go to the database together in the next one
-// (TrialStore.claimMany, addMetricsMany, completeMany). A thousand busy workers then cost a few
+// Group commit: the requests of one kind (claims, heartbeats, metric reports, results) that arrive
+// while the previous statement of that kind runs go to the database together in the next one
+// (TrialStore.claimMany, heartbeatMany, addMetricsMany, completeMany). A thousand busy workers then cost a few
 // statements per round, not a thousand queued ones; each request still gets its own answer, and
 // fencing is per row inside the statement.
 

@@ -311,6 +311,29 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect(await store.claimMany([], LEASE)).toEqual([]);
       });
 
+      it('heartbeatMany extends each lease it holds in one statement: stale beats refused, a repeated lease answered alike', async () => {
+        await sweep(plansOf({ 'model.hidden': [1, 2] }));
+        const [a, b] = (await store.claimMany(['wa', 'wb'], LEASE)) as [ClaimedTrial, ClaimedTrial];
+        const before = await db.prisma.trial.findMany({ orderBy: { ordinal: 'asc' } });
+        now += 1000;
+        expect(
+          await store.heartbeatMany(
+            [
+              { trialId: a.id, workerId: 'wa', attempt: 1, progress: 0.2 },
+              { trialId: b.id, workerId: 'wx', attempt: 1, progress: 0.9 }, // not wx's lease
+              { trialId: b.id, workerId: 'wb', attempt: 2, progress: 0.9 }, // not this attempt
+              { trialId: a.id, workerId: 'wa', attempt: 1, progress: 0.4 }, // the same lease again: its last progress wins
+            ],
+            LEASE,
+          ),
+        ).toEqual([true, false, false, true]);
+        const after = await db.prisma.trial.findMany({ orderBy: { ordinal: 'asc' } });
+        expect(after.map((t) => t.progress)).toEqual([0.4, 0]);
+        expect(after[0]!.leaseExpiresAt!.getTime()).toBe(before[0]!.leaseExpiresAt!.getTime() + 1000);
+        expect(after[1]!.leaseExpiresAt!.getTime()).toBe(before[1]!.leaseExpiresAt!.getTime());
+        expect(await store.heartbeatMany([], LEASE)).toEqual([]);
+      });
+
       it('addMetricsMany and completeMany answer each report on its own, fenced as one by one', async () => {
         const s = await sweep(plansOf({ 'model.hidden': [1, 2, 3] }));
         const [a, b, c] = (await store.claimMany(['wa', 'wb', 'wc'], LEASE)) as [ClaimedTrial, ClaimedTrial, ClaimedTrial];

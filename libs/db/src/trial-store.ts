@@ -63,6 +63,13 @@ export interface Artifact {
   data: Uint8Array;
 }
 
+export interface HeartbeatInput {
+  trialId: string;
+  workerId: string;
+  attempt: number;
+  progress: number;
+}
+
 export interface MetricReport {
   trialId: string;
   workerId: string;
@@ -404,20 +411,39 @@ export class TrialStore {
 
   /** Extends the lease to now + leaseMs and records progress (also on the worker row). False: the lease is lost. */
   async heartbeat(trialId: string, workerId: string, attempt: number, progress: number, leaseMs: number): Promise<boolean> {
+    return (await this.heartbeatMany([{ trialId, workerId, attempt, progress }], leaseMs))[0]!;
+  }
+
+  /**
+   * heartbeat() for several leases in one statement (a coordinator's group commit); one answer
+   * per beat, in order. Beats of the same lease in one batch count as one (the last one's
+   * progress), and all of them get its answer.
+   */
+  async heartbeatMany(beats: HeartbeatInput[], leaseMs: number): Promise<boolean[]> {
+    if (beats.length === 0) return [];
     const now = this.now();
     const expires = new Date(now.getTime() + leaseMs);
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      WITH t AS (
-        UPDATE "Trial" SET "leaseExpiresAt" = ${ts(expires)}, progress = ${progress}::float8
-        WHERE id = ${trialId} AND "leaseOwner" = ${workerId} AND attempt = ${attempt}::int AND status = 'running'
-        RETURNING id, "sweepId"
+    // One row per lease: an UPDATE … FROM with two matching rows would apply (and return) one.
+    const keyOf = (b: HeartbeatInput) => `${b.trialId}\u0000${b.workerId}\u0000${b.attempt}`;
+    const last = new Map<string, number>();
+    beats.forEach((b, i) => last.set(keyOf(b), i));
+    const req = JSON.stringify([...last.values()].map((i) => ({ n: i + 1, trialId: beats[i]!.trialId, worker: beats[i]!.workerId, attempt: beats[i]!.attempt, progress: beats[i]!.progress })));
+    const rows = await this.prisma.$queryRaw<{ n: number }[]>`
+      WITH req AS (
+        SELECT * FROM jsonb_to_recordset(${req}::jsonb) AS r(n int, "trialId" text, worker text, attempt int, progress float8)
+      ), t AS (
+        UPDATE "Trial" tr SET "leaseExpiresAt" = ${ts(expires)}, progress = req.progress
+        FROM req
+        WHERE tr.id = req."trialId" AND tr."leaseOwner" = req.worker AND tr.attempt = req.attempt AND tr.status = 'running'
+        RETURNING req.n, tr.id, tr."sweepId", req.worker, req.progress
       ), w AS (
-        UPDATE "Worker" SET "lastHeartbeat" = ${ts(now)}, progress = ${progress}::float8, "currentTrialId" = t.id, connected = true
-        FROM t WHERE "Worker".id = ${workerId}
+        UPDATE "Worker" SET "lastHeartbeat" = ${ts(now)}, progress = t.progress, "currentTrialId" = t.id, connected = true
+        FROM t WHERE "Worker".id = t.worker
       )
-      SELECT t.id FROM t
-      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'running'`)})) n`;
-    return rows.length > 0;
+      SELECT t.n FROM t
+      CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'running'`)})) x`;
+    const ok = new Set(rows.map((r) => r.n - 1));
+    return beats.map((b) => ok.has(last.get(keyOf(b))!));
   }
 
   /**
