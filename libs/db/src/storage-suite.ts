@@ -297,6 +297,16 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect(await store.claim('w3', LEASE)).toBeNull();
       });
 
+      it('claims sweeps in the order they were created, each in ordinal order', async () => {
+        const first = await sweep(plansOf({ 'model.hidden': [1, 2] }));
+        now += 1000;
+        const second = await sweep(plansOf({ 'model.hidden': [3, 4] }));
+        const got = await store.claimMany(['w1', 'w2', 'w3', 'w4'], LEASE);
+        const rows = await db.prisma.trial.findMany({ select: { id: true, sweepId: true, ordinal: true } });
+        const of = new Map(rows.map((r) => [r.id, `${r.sweepId === first.id ? 'first' : r.sweepId === second.id ? 'second' : '?'}#${r.ordinal}`]));
+        expect(got.map((t) => of.get(t!.id))).toEqual(['first#0', 'first#1', 'second#0', 'second#1']);
+      });
+
       it('claimMany serves several workers in one statement, in queue order, null past the end', async () => {
         await sweep(plansOf({ 'model.hidden': [1, 2, 3] }));
         const got = await store.claimMany(['wa', 'wb', 'wa', 'wc', 'wd'], LEASE);

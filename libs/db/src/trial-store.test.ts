@@ -38,4 +38,29 @@ describe('PGlite migrator', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('queue order: the migration numbers the trials already there by sweep creation, then ordinal; new ones follow', async () => {
+    const lite = new PGlite({ dataDir: 'memory://' });
+    try {
+      const all = readMigrations();
+      const at = all.findIndex((m) => m.name === '20261201000000_queue_order');
+      expect(at).toBeGreaterThan(0);
+      await migratePglite(lite, all.slice(0, at));
+      // Two sweeps, the later-created one inserted first, ordinals out of insertion order.
+      await lite.exec(`
+        INSERT INTO "Sweep" (id, name, spec, "specText", status, "createdAt") VALUES
+          ('s_late', 'late', '{}', '', 'running', '2026-11-02'), ('s_early', 'early', '{}', '', 'running', '2026-11-01');
+        INSERT INTO "Trial" (id, "sweepId", ordinal, "configKey", config, method, seed) VALUES
+          ('t_l1', 's_late', 1, 'k', '{}', 'dense', 0), ('t_l0', 's_late', 0, 'k', '{}', 'dense', 0),
+          ('t_e1', 's_early', 1, 'k', '{}', 'dense', 0), ('t_e0', 's_early', 0, 'k', '{}', 'dense', 0);`);
+      await migratePglite(lite, all);
+      await lite.exec(`INSERT INTO "Trial" (id, "sweepId", ordinal, "configKey", config, method, seed) VALUES ('t_new', 's_early', 2, 'k', '{}', 'dense', 0)`);
+      const rows = (await lite.query<{ id: string }>(`SELECT id FROM "Trial" ORDER BY "queueSeq"`)).rows;
+      expect(rows.map((r) => r.id)).toEqual(['t_e0', 't_e1', 't_l0', 't_l1', 't_new']);
+      const idx = (await lite.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'Trial_queued_queueSeq_idx'`)).rows;
+      expect(idx[0]?.indexdef).toMatch(/WHERE \(status = 'queued'::"TrialStatus"\)/);
+    } finally {
+      await lite.close();
+    }
+  });
 });

@@ -374,15 +374,16 @@ export class TrialStore {
       WITH req AS (
         SELECT value AS worker, ordinality::int AS n FROM jsonb_array_elements_text(${JSON.stringify(workerIds)}::jsonb) WITH ORDINALITY
       ), locked AS (
-        SELECT t.id, s."createdAt", s.id AS sid, t.ordinal FROM "Trial" t JOIN "Sweep" s ON s.id = t."sweepId"
+        -- queue order through the partial index on queued trials ("queueSeq": sweeps by creation, then ordinals)
+        SELECT t.id, t."queueSeq" FROM "Trial" t JOIN "Sweep" s ON s.id = t."sweepId"
         WHERE t.status = 'queued' AND s.status = 'running'
           AND (t."notBefore" IS NULL OR t."notBefore" <= ${ts(now)})
           AND (t."parentId" IS NULL OR EXISTS (SELECT 1 FROM "Trial" p WHERE p.id = t."parentId" AND p.status = 'succeeded'))
-        ORDER BY s."createdAt", s.id, t.ordinal
+        ORDER BY t."queueSeq"
         LIMIT ${workerIds.length}::int
         FOR UPDATE OF t SKIP LOCKED
       ), picked AS (
-        SELECT l.id, req.worker, req.n FROM (SELECT id, row_number() OVER (ORDER BY "createdAt", sid, ordinal)::int AS n FROM locked) l JOIN req ON req.n = l.n
+        SELECT l.id, req.worker, req.n FROM (SELECT id, row_number() OVER (ORDER BY "queueSeq")::int AS n FROM locked) l JOIN req ON req.n = l.n
       ), claimed AS (
         UPDATE "Trial" t SET
           status = 'running', attempt = t.attempt + 1, "leaseOwner" = picked.worker,
