@@ -213,7 +213,7 @@ describe('dashboard in a browser', () => {
     const firstRank = async () => (await page.getByTestId('leaderboard-row').first().locator('td').first().textContent())?.trim();
     expect(await firstRank()).toBe('1');
     await page.getByText('1–100 of 250').waitFor();
-    // (the pager moves at once; the rows when the next page has arrived)
+    // (the pager moves at once; the rows, numbered by the page they came with, when it has arrived)
     await page.getByRole('button', { name: 'Next →' }).click();
     await expect.poll(firstRank, { timeout: 15_000 }).toBe('101');
     expect(await page.getByText('101–200 of 250').count()).toBe(1);

@@ -136,7 +136,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
               <tbody>
                 {entries.map((e, i) => (
                   <tr key={`${e.sweepId}/${e.configKey}`} data-testid="leaderboard-row" className={e.paretoRank === 0 ? 'front' : undefined}>
-                    <td className="num muted">{offset + i + 1}</td>
+                    <td className="num muted">{(page?.offset ?? 0) + i + 1}</td>
                     {showSweep && (
                       <td>
                         <Link href={`/sweeps/${e.sweepId}`} className="mono">
