@@ -159,6 +159,12 @@ napi_value guarded(napi_env env, F f) {
   return nullptr;
 }
 
+/** Every target a word of the vocabulary 0..V−1 (they index rows of P). */
+void checkTargets(const int32_t* t, long n, long V) {
+  for (long i = 0; i < n; i++)
+    if (t[i] < 0 || t[i] >= V) throw Error{"target " + std::to_string(t[i]) + " at " + std::to_string(i) + " outside the vocabulary 0.." + std::to_string(V - 1), true};
+}
+
 // ---- exported functions ----
 
 /** setThreads(n): threads of every later call (the caller's included); returns the count in effect. */
@@ -223,8 +229,7 @@ napi_value SoftmaxXentForward(napi_env env, napi_callback_info info) {
     const int32_t* t = a.i32(6, "targets", n);
     float* P = a.f32(7, "P", n * V);
     double* rowSum = a.f64(8, "rowSum", n);
-    for (long i = 0; i < n; i++)
-      if (t[i] < 0 || t[i] >= V) throw Error{"target " + std::to_string(t[i]) + " at " + std::to_string(i) + " outside the vocabulary 0.." + std::to_string(V - 1), true};
+    checkTargets(t, n, V);
     gemm(n, V, h, 1.0f, MatRef{x, h, false}, MatRef{W, V, false}, 0.0f, P, V);
     std::vector<double> loss(n);
     parallelRanges(n, 8, [&](long i0, long i1) {
@@ -253,8 +258,7 @@ napi_value SoftmaxXentBackward(napi_env env, napi_callback_info info) {
     float* dx = a.f32(9, "dx", n * h);
     float* dW = a.f32(10, "dW", h * V);
     float* db = a.f32(11, "db", V);
-    for (long i = 0; i < n; i++)
-      if (t[i] < 0 || t[i] >= V) throw Error{"target " + std::to_string(t[i]) + " at " + std::to_string(i) + " outside the vocabulary", true};
+    checkTargets(t, n, V);
     parallelRanges(n, 8, [&](long i0, long i1) {
       for (long i = i0; i < i1; i++) ew().softmaxGradRow(P + i * V, V, t[i], rowSum[i], g);
     });
@@ -294,7 +298,7 @@ napi_value LstmForward(napi_env env, napi_callback_info info) {
         const float* hPrev = t == 0 ? h0 + r0 * H : out + ((t - 1) * B + r0) * H;
         const float* cPrev = t == 0 ? c0 + r0 * H : C + ((t - 1) * B + r0) * H;
         gemmPacked(rows, 4 * H, H, 1.0f, MatRef{hPrev, H, false}, packed, 1.0f, Gt, 4 * H, false);
-        ew().lstmCell(0, rows, H, Gt, cPrev, C + (t * B + r0) * H, out + (t * B + r0) * H);
+        ew().lstmCell(rows, H, Gt, cPrev, C + (t * B + r0) * H, out + (t * B + r0) * H);
       }
     });
     std::memcpy(out + T * B * H, C + (T - 1) * B * H, sizeof(float) * B * H);
@@ -335,7 +339,7 @@ napi_value LstmBackward(napi_env env, napi_callback_info info) {
         const long o = t * B + r0;
         const float* cPrev = t == 0 ? c0 + r0 * H : C + (o - B) * H;
         float* dGt = dG + o * 4 * H;
-        ew().lstmCellGrad(0, rows, H, G + o * 4 * H, C + o * H, cPrev, dy + o * H, t == T - 1 ? nullptr : dhNext.data() + r0 * H, dcNext.data() + r0 * H, dGt);
+        ew().lstmCellGrad(rows, H, G + o * 4 * H, C + o * H, cPrev, dy + o * H, t == T - 1 ? nullptr : dhNext.data() + r0 * H, dcNext.data() + r0 * H, dGt);
         if (t > 0) gemmPacked(rows, H, 4 * H, 1.0f, MatRef{dGt, 4 * H, false}, whT, 0.0f, dhNext.data() + r0 * H, H, false);
       }
     });

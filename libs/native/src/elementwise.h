@@ -16,16 +16,16 @@ struct Elementwise {
   /** out[j0:j1] = Σ_i p[i·V + j] over n rows (double accumulation). */
   void (*columnSums)(const float* p, long n, long V, long j0, long j1, float* out);
   /**
-   * LSTM cell on rows [r0, r1) of B: gates G:[B, 4H] (pre-activations, order i f o g) become
+   * LSTM cell on `rows` rows: gates G:[rows, 4H] (pre-activations, order i f o g) become
    * σ(i), σ(f), σ(o), tanh(g) in place; c = f⊙cPrev + i⊙g, h = o⊙tanh(c).
    */
-  void (*lstmCell)(long r0, long r1, long H, float* G, const float* cPrev, float* c, float* h);
+  void (*lstmCell)(long rows, long H, float* G, const float* cPrev, float* c, float* h);
   /**
-   * Its backward on rows [r0, r1): dh = dOut (+ dhNext), dc = dh⊙o⊙(1 − tanh²c) + dcNext;
-   * dG:[B, 4H] = [dc⊙g⊙i(1−i), dc⊙cPrev⊙f(1−f), dh⊙tanh(c)⊙o(1−o), dc⊙i⊙(1−g²)]; dcNext ← dc⊙f.
+   * Its backward on `rows` rows: dh = dOut (+ dhNext), dc = dh⊙o⊙(1 − tanh²c) + dcNext;
+   * dG:[rows, 4H] = [dc⊙g⊙i(1−i), dc⊙cPrev⊙f(1−f), dh⊙tanh(c)⊙o(1−o), dc⊙i⊙(1−g²)]; dcNext ← dc⊙f.
    * dhNext may be null (last step); dcNext holds zeros then.
    */
-  void (*lstmCellGrad)(long r0, long r1, long H, const float* G, const float* c, const float* cPrev, const float* dOut, const float* dhNext, float* dcNext, float* dG);
+  void (*lstmCellGrad)(long rows, long H, const float* G, const float* c, const float* cPrev, const float* dOut, const float* dhNext, float* dcNext, float* dG);
   /** Adam on [i0, i1): g·scale into the moments m, v (in place; c1 = 1 − b1, c2 = 1 − b2, formed in double by the caller); out = x − alpha·m / (√v + eps). */
   void (*adam)(long i0, long i1, const float* x, const float* g, float* m, float* v, float* out, float scale, float alpha, float b1, float b2, float c1, float c2, float eps);
   /** out = x − k·g on [i0, i1). */

@@ -70,7 +70,10 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, opts: { gradFromLeft?: bo
   return f(a, b) as tf.Tensor2D;
 }
 
-/** matMul on the native kernels: the product and both gradients in the addon, transposes folded into its packing. */
+/**
+ * matMul on the native kernels: the product and both gradients in the addon, transposes folded
+ * into its packing (no operator cache, so gradFromLeft's trap does not arise and it is not needed).
+ */
 function matMulNative(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const nk = native()!;
   const [m, k] = a.shape;

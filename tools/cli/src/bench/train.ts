@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TrialConfig } from '@lmsweep/protocol';
 import { BACKENDS, type BackendName, datasetSearchDirs, loadCorpus, nativeKernelsBuilt, resolveDataset, runTrial, selectBackend } from '@lmsweep/nn';
-
 import { table } from '../format.ts';
 
 export interface TrainBenchRow {
