@@ -31,7 +31,7 @@ function put(trialId: string, body: Uint8Array, h: { worker?: string; key?: stri
   if (key) headers['x-lmsweep-worker-key'] = key;
   if (h.attempt !== undefined) headers['x-lmsweep-attempt'] = String(h.attempt);
   headers['x-lmsweep-sha256'] = h.sha256 ?? sha(body);
-  return fetch(`${c.url}/artifacts/${trialId}/checkpoint`, { method: 'PUT', body, headers });
+  return fetch(`${c.url}/artifacts/${trialId}/checkpoint`, { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, headers });
 }
 
 describe('artifacts over HTTP', () => {

@@ -10,7 +10,7 @@ import { startCoordinator, type Coordinator } from '../src/server.ts';
 import { startWorker } from '../../worker/src/agent.ts';
 import { apiClient } from '../../../tools/cli/src/client.ts';
 import { ProtocolClient } from './ws-client.ts';
-import { launch, result, sleep, until } from './helpers.ts';
+import { result, sleep, until } from './helpers.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../../tools/cli/bin/lmsweep.js');
 let pg: TestPostgres;

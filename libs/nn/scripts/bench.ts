@@ -21,8 +21,14 @@ async function train(name: string, vocabSize: number, model: object, steps: numb
     seed: 0,
     corpus,
     onProgress: (p) => {
-      if (p.step === 2) (t0 = performance.now()), (c0 = process.cpuUsage());
-      if (p.step === steps) (t1 = performance.now()), (c1 = process.cpuUsage(c0));
+      if (p.step === 2) {
+        t0 = performance.now();
+        c0 = process.cpuUsage();
+      }
+      if (p.step === steps) {
+        t1 = performance.now();
+        c1 = process.cpuUsage(c0);
+      }
     },
   });
   const tokens = (steps - 2) * 400;

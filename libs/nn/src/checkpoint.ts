@@ -65,7 +65,11 @@ export function encodeCheckpoint(tensors: Record<string, TensorData>, metadata: 
   let at = 8 + padded;
   for (const [, t] of entries) {
     if (LITTLE_ENDIAN) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    else for (let i = 0; i < t.data.length; i++) t.data instanceof Float32Array ? view.setFloat32(at + 4 * i, t.data[i]!, true) : view.setInt32(at + 4 * i, t.data[i]!, true);
+    else
+      for (let i = 0; i < t.data.length; i++) {
+        if (t.data instanceof Float32Array) view.setFloat32(at + 4 * i, t.data[i]!, true);
+        else view.setInt32(at + 4 * i, t.data[i]!, true);
+      }
     at += t.data.byteLength;
   }
   return out;

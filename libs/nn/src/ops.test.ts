@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectClose } from '@lmsweep/algorithms';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { selectBackend } from './backend.ts';
 import { nativeKernelsStatus } from './native.ts';
-import { TEST_BACKENDS } from './testing.ts';
+import { describeBackends } from './testing.ts';
 import { LstmLm } from './lstm-lm.ts';
 import { embeddingLookup, matMul, softmaxCrossEntropySum } from './ops.ts';
 import { createRng } from './random.ts';
@@ -12,8 +12,8 @@ import { finiteDifferences } from './testing.ts';
 const rng = createRng(42, 7);
 const randn = (n: number, scale = 1) => Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);
 
-// wasm with the native kernels (where they were built), wasm alone, and the pure-JS backend
-describe.each(TEST_BACKENDS)('ops on %s', (_label, backend, native) => {
+// wasm with the native kernels (skipped where they were not built), wasm alone, and the pure-JS backend
+describeBackends('ops', (backend, native) => {
   it('selects the backend', async () => {
     expect((await selectBackend(backend, { native })).backend).toBe(backend);
     expect(nativeKernelsStatus().available).toBe(native && backend === 'wasm');

@@ -117,7 +117,7 @@ export const FACTORED_MAX_BATCH = 128;
 
 /** y = x·(Σᵢ Aᵢ⊗Sᵢ) by the given path ('auto': choosePhmPath for x's batch). */
 export function phmMatMul(x: tf.Tensor2D, a: tf.Tensor3D, s: tf.Tensor3D, path: PhmPath = 'auto', order: PhmOrder = DEFAULT_PHM_ORDER): tf.Tensor2D {
-  const { n, p, q } = shapesOf(a, s);
+  const { n } = shapesOf(a, s);
   const chosen = path === 'auto' ? choosePhmPath(x.shape[0], n) : path;
   if (chosen === 'factored') return phmFactoredMatMul(x, a, s, order);
   ensureGradients();

@@ -32,7 +32,13 @@ export function varyingPaths(configs: unknown[], prefer: string[] = []): string[
   const flats = configs.map((c) => flatten(c));
   const keys: string[] = [];
   const seen = new Set<string>();
-  for (const f of flats) for (const k of Object.keys(f)) if (!seen.has(k)) (seen.add(k), keys.push(k));
+  for (const f of flats) {
+    for (const k of Object.keys(f)) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      keys.push(k);
+    }
+  }
   const varies = (k: string) => flats.some((f) => !same(f[k], flats[0]?.[k]));
   const first = prefer.filter((k) => seen.has(k) && varies(k));
   return [...first, ...keys.filter((k) => !first.includes(k) && varies(k))];

@@ -1,0 +1,42 @@
+// The lint config enforces the module boundaries (README, Layout) on the real project graph: a
+// forbidden import in a source file is an error, a test file may cross them, the dashboard may
+// import the API's types only. (`npm run lint` checks the tree itself; this checks the rules bite.)
+import path from 'node:path';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const eslint = new ESLint({ cwd: ROOT });
+
+async function errors(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+  return result!.messages.filter((m) => m.severity === 2).map((m) => `${m.ruleId}: ${m.message}`);
+}
+
+describe('lint: module boundaries', () => {
+  it('a library may not import a layer above it, nor another project by a relative path', async () => {
+    expect(await errors('libs/protocol/src/x.ts', "import { selectBackend } from '@lmsweep/nn';\nexport const f = selectBackend;\n")).toEqual([expect.stringMatching(/^@nx\/enforce-module-boundaries: .*layer:protocol/)]);
+    expect(await errors('libs/sweep/src/x.ts', "import { TrialStore } from '@lmsweep/db';\nexport const f = TrialStore;\n")).toEqual([expect.stringMatching(/^@nx\/enforce-module-boundaries: .*layer:sweep/)]);
+    expect(await errors('libs/db/src/x.ts', "import { parseSweepSpec } from '../../sweep/src/expand.ts';\nexport const f = parseSweepSpec;\n")).toEqual([expect.stringMatching(/^@nx\/enforce-module-boundaries: .*relative/)]);
+  });
+
+  it('allowed imports pass; an app may not import another app; nothing imports the CLI', async () => {
+    expect(await errors('libs/db/src/x.ts', "import { parseSweepSpec } from '@lmsweep/sweep';\nexport const f = parseSweepSpec;\n")).toEqual([]);
+    expect(await errors('apps/worker/src/x.ts', "import { startCoordinator } from '@lmsweep/coordinator';\nexport const f = startCoordinator;\n")).toEqual([expect.stringMatching(/^@nx\/enforce-module-boundaries: .*layer:worker/)]);
+    expect(await errors('tools/cli/src/x.ts', "import { startWorker } from '@lmsweep/worker';\nexport const f = startWorker;\n")).toEqual([]);
+    expect(await errors('apps/coordinator/src/x.ts', "import { x } from 'lmsweep/src/format.ts';\nexport const f = x;\n")).toEqual([expect.stringMatching(/^@nx\/enforce-module-boundaries/)]);
+  });
+
+  it('tests may cross boundaries (they start real servers of other apps)', async () => {
+    expect(await errors('apps/worker/test/x.int.test.ts', "import { startCoordinator } from '../../coordinator/src/server.ts';\nexport const f = startCoordinator;\n")).toEqual([]);
+  });
+
+  it('the dashboard imports the API types, never its code', async () => {
+    expect(await errors('apps/dashboard/src/x.ts', "import type { AppRouter } from '@lmsweep/api';\nexport type R = AppRouter;\n")).toEqual([]);
+    expect(await errors('apps/dashboard/src/x.ts', "import { appRouter } from '@lmsweep/api';\nexport const r = appRouter;\n")).toEqual([expect.stringMatching(/^@typescript-eslint\/no-restricted-imports: .*API types/)]);
+  });
+
+  it('libraries do not print', async () => {
+    expect(await errors('libs/algorithms/src/x.ts', "export function f() {\n  console.log('x');\n}\n")).toEqual([expect.stringMatching(/^no-console/)]);
+  });
+});
