@@ -4,4 +4,5 @@ export * from './testing.ts';
 export * from './kronecker.ts';
 export * from './svd.ts';
 export * from './low-rank.ts';
+export * from './rank-budget.ts';
 export * from './npy.ts';

@@ -4,14 +4,16 @@
 //
 // Budget: a target compression rate R = N·D / params. The factorized form costs
 // params = Σₚ (|block p|·r_p + r_p·D) (Uₚ and Vₚ). The word → block/row mapping is an integer
-// index, not a trainable parameter, and is not counted. Every method solves for its rank(s) so
-// that the achieved rate is the closest it can reach to R, and refuses (throws) when that is not
-// within `tolerance` (default 1%) of R, when R < 1, or when even rank 1 everywhere is over budget.
+// index, not a trainable parameter, and is not counted. Every method allocates its ranks with
+// rank-budget's allocateRanks, in its own order (a common rank; rank by frequency), meeting R
+// within `tolerance` (default 1%) whenever any integer ranks can, and reports the achieved rate;
+// it throws a RateError, with the nearest rates it can meet, only when none can (R < 1 is refused).
 //
 // Weighted fits: with q normalized to sum 1, the best rank-r fit of block rows Aᵢ under
 // Σᵢ qᵢ‖Aᵢ − Âᵢ‖² is Âᵢ = Aᵢ·V·Vᵀ, V the top-r right singular vectors of diag(√q)·A. We store
 // U = A·V (= diag(1/√q)·(diag(√q)·A·V), "unscaled back", and also defined for qᵢ = 0).
 
+import { allocateRanks, COMMON_RANK, frequencyBlockSizes, RateError, rateRefusal, type RankOrder, type RateBudget } from './rank-budget.ts';
 import { checkMatrix, multiplyRows, topRightSubspace, type Matrix } from './svd.ts';
 
 export type CompressionMethod = 'svd' | 'weighted-svd' | 'block-weighted-svd' | 'dynamic-rank' | 'groupreduce';
@@ -43,12 +45,6 @@ export interface Factorized {
   rate: number;
   /** GroupReduce only: refinement iterations run, and the one kept (0 = the dynamic-rank start). */
   refinement?: { iterations: number; best: number; moved: number[] };
-}
-
-/** A budget: a target rate (solved for the ranks, within `tolerance`, default 0.01 relative). */
-export interface RateBudget {
-  rate: number;
-  tolerance?: number;
 }
 
 /** Â = reconstruction of the factorized form: f → Â:[N, D] row-major float32. */
@@ -134,54 +130,12 @@ export function normalizeFrequencies(q: ArrayLike<number>, N: number, name = 'q'
 // ---------------------------------------------------------------------------------------------
 // Budgets
 
-function checkRate(budget: RateBudget): { rate: number; tolerance: number } {
-  const { rate } = budget;
-  const tolerance = budget.tolerance ?? 0.01;
-  if (typeof rate !== 'number' || !Number.isFinite(rate)) throw new Error(`rate must be a finite number, got ${rate}`);
-  if (rate < 1) throw new Error(`rate ${rate} is impossible: a compression rate is N·D / params ≥ 1`);
-  if (!(tolerance > 0)) throw new Error(`tolerance must be positive, got ${tolerance}`);
-  return { rate, tolerance };
-}
-
-function checkAchieved(method: string, target: number, achieved: number, tolerance: number, how: string): void {
-  if (Math.abs(achieved - target) > tolerance * target) {
-    throw new Error(`rate ${target} is impossible for ${method} within ${(tolerance * 100).toFixed(3).replace(/\.?0+$/, '')}%: ${how}`);
-  }
-}
-
 /**
- * Smallest-error integer choice for a monotone budget: x in [lo, hi] with params(x)
- * nondecreasing; returns the x whose rate N·D/params(x) is closest to `rate`.
- */
-function closestInteger(lo: number, hi: number, params: (x: number) => number, target: number): number {
-  // The first x with params(x) ≥ target, by bisection, and its predecessor.
-  let a = lo;
-  let b = hi;
-  if (params(hi) < target) return hi;
-  while (a < b) {
-    const m = (a + b) >> 1;
-    if (params(m) >= target) b = m;
-    else a = m + 1;
-  }
-  if (a === lo) return lo;
-  const up = params(a);
-  const down = params(a - 1);
-  // Compare rates: |ND/p − R| ∝ |1/p − 1/target|.
-  return Math.abs(1 / up - 1 / target) <= Math.abs(1 / down - 1 / target) ? a : a - 1;
-}
-
-/**
- * The rank of a single-block method for a rate: r = round(N·D / (R·(N + D))), refused if that is
- * below 1 or misses R by more than the tolerance.
+ * The rank of a single-block method for a rate: the r whose rate N·D / (r·(N + D)) is nearest R,
+ * 1 ≤ r ≤ min(N, D); throws a RateError when that misses R by more than the tolerance.
  */
 export function rankForRate(N: number, D: number, budget: RateBudget, method = 'svd'): number {
-  const { rate, tolerance } = checkRate(budget);
-  const exact = (N * D) / (rate * (N + D));
-  const r = Math.max(1, Math.round(exact));
-  if (exact < 1 && Math.abs((N * D) / (N + D) - rate) > tolerance * rate) throw new Error(`rate ${rate} is impossible for ${method}: it needs rank ${((N * D) / (rate * (N + D))).toFixed(3)} < 1 (${N}×${D}; the highest rate is ${((N * D) / (N + D)).toFixed(3)} at rank 1)`);
-  const achieved = (N * D) / (r * (N + D));
-  checkAchieved(method, rate, achieved, tolerance, `the nearest rank ${r} gives rate ${achieved.toFixed(4)} (${N}×${D})`);
-  return r;
+  return allocateRanks([N], D, budget, COMMON_RANK, method).ranks[0]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,12 +151,9 @@ export function frequencyBlocks(w: ArrayLike<number>, c: number): Int32Array[] {
   if (!Number.isInteger(c) || c < 1) throw new Error(`blocks must be a positive integer, got ${c}`);
   if (c > N) throw new Error(`blocks (${c}) must not exceed the number of rows of A (${N})`);
   const order = Array.from({ length: N }, (_, i) => i).sort((x, y) => w[y]! - w[x]! || x - y);
-  const base = Math.floor(N / c);
-  const extra = N % c;
   const out: Int32Array[] = [];
   let at = 0;
-  for (let p = 0; p < c; p++) {
-    const size = base + (p < extra ? 1 : 0);
+  for (const size of frequencyBlockSizes(N, c)) {
     out.push(Int32Array.from(order.slice(at, at + size)));
     at += size;
   }
@@ -284,7 +235,11 @@ export interface BlockOptions {
 
 /**
  * Block-weighted SVD: c frequency blocks (see frequencyBlocks), each with its own weighted SVD
- * at a common rank r (clipped to min(D, |block|)). A:[N,D], q:[N] → c blocks, Uₚ:[|p|,r], Vₚ:[r,D].
+ * at a common rank r (clipped to min(D, |block|)). For a rate the rank is common up to one: r in
+ * every block and r + 1 in the first (most frequent) ones, as many as the budget needs. The
+ * frequent blocks carry most of the weight of the weighted error, so their extra rank removes
+ * more of it; ordering by frequency keeps the choice a function of the sizes, so a launch can
+ * check it. A:[N,D], q:[N] → c blocks, Uₚ:[|p|,r_p], Vₚ:[r_p,D].
  */
 export function blockWeightedSvd(A: Matrix, q: ArrayLike<number>, opts: BlockOptions): Factorized {
   const w = checkInputs(A, q)!;
@@ -292,51 +247,31 @@ export function blockWeightedSvd(A: Matrix, q: ArrayLike<number>, opts: BlockOpt
   const sizes = blocks.map((b) => b.length);
   const D = A.cols;
   const cap = sizes.map((n) => Math.min(D, n));
-  const ranksAt = (r: number) => cap.map((m) => Math.min(m, r));
-  let r: number;
+  let ranks: number[];
   if (opts.rank !== undefined && opts.rate !== undefined) throw new Error('blockWeightedSvd: give rank or rate, not both');
   if (opts.rank !== undefined) {
     if (!Number.isInteger(opts.rank) || opts.rank < 1) throw new Error(`rank must be a positive integer, got ${opts.rank}`);
-    r = opts.rank;
+    const r = opts.rank;
+    ranks = cap.map((m) => Math.min(m, r));
   } else {
     if (opts.rate === undefined) throw new Error('blockWeightedSvd: give a rank or a rate');
-    r = blockCommonRank(sizes, D, { rate: opts.rate, tolerance: opts.tolerance });
+    ranks = allocateRanks(sizes, D, { rate: opts.rate, ...tol(opts.tolerance) }, COMMON_RANK, 'block-weighted-svd').ranks;
   }
-  return fitBlocks('block-weighted-svd', A, w, blocks, ranksAt(r));
+  return fitBlocks('block-weighted-svd', A, w, blocks, ranks);
 }
 
-/** Block-weighted SVD's common rank for a rate (each block's rank clipped to min(D, |block|)); throws when the rate cannot be met. */
-export function blockCommonRank(sizes: number[], D: number, budget: RateBudget): number {
-  const { rate, tolerance } = checkRate(budget);
-  const N = sizes.reduce((a, b) => a + b, 0);
-  const cap = sizes.map((n) => Math.min(D, n));
-  const ranksAt = (x: number) => cap.map((m) => Math.min(m, x));
-  const target = (N * D) / rate;
-  const r = closestInteger(1, Math.max(...cap), (x) => blockParams(sizes, ranksAt(x), D), target);
-  const p = blockParams(sizes, ranksAt(r), D);
-  if (r === 1 && p > target * (1 + tolerance)) throw new Error(`rate ${rate} is impossible for block-weighted-svd: rank 1 in each of ${sizes.length} blocks already costs ${p} parameters (rate ${((N * D) / p).toFixed(3)})`);
-  checkAchieved('block-weighted-svd', rate, (N * D) / p, tolerance, `the nearest common rank ${r} gives rate ${((N * D) / p).toFixed(4)}`);
-  return r;
-}
+const tol = (tolerance: number | undefined) => (tolerance !== undefined ? { tolerance } : {});
 
 /**
- * Why `method` cannot compress an N×D matrix at `rate` with `blocks` frequency blocks, as far as
- * the sizes alone tell (null: it can, or only the data will tell). Exact for svd, weighted-svd
- * and block-weighted-svd (their ranks depend on the sizes only); for dynamic-rank and
- * groupreduce, whose ranks follow the frequencies, only the bound of rank 1 in every block.
+ * Why `method` cannot compress an N×D matrix at `rate` with `blocks` frequency blocks (null: it
+ * can). Exact from the sizes alone, for every method: each meets a rate whenever any integer
+ * ranks over its blocks do (see rank-budget). The message names the nearest rates it can meet.
  */
 export function rateIssue(method: CompressionMethod, N: number, D: number, rate: number, blocks = 1, tolerance?: number): string | null {
   const c = method === 'svd' || method === 'weighted-svd' ? 1 : blocks;
   if (!Number.isInteger(c) || c < 1 || c > N) return `blocks must be an integer in [1, ${N}], got ${blocks}`;
-  const sizes = Array.from({ length: c }, (_, p) => Math.floor(N / c) + (p < N % c ? 1 : 0));
   try {
-    if (c === 1) rankForRate(N, D, { rate, ...(tolerance !== undefined ? { tolerance } : {}) }, method);
-    else if (method === 'block-weighted-svd') blockCommonRank(sizes, D, { rate, ...(tolerance !== undefined ? { tolerance } : {}) });
-    else {
-      const best = (N * D) / blockParams(sizes, sizes.map(() => 1), D);
-      if (rate > best * (1 + (tolerance ?? 0.01))) return `rate ${rate} is impossible for ${method}: rank 1 in each of ${c} blocks gives rate ${best.toFixed(3)}`;
-    }
-    return null;
+    return rateRefusal(N, D, c, { rate, ...tol(tolerance) }, method)?.message ?? null;
   } catch (e) {
     return (e as Error).message;
   }
@@ -349,42 +284,27 @@ export interface DynamicRankOptions {
 }
 
 /**
- * Ranks r_p = clip(round(s·f̄_p / f̄_min), 1, min(D, |p|)) for the s that meets the budget
- * (bisection on s, then the better of the two neighbouring rank vectors). f̄_p is block p's mean
+ * Dynamic rank's order (Chen et al. 2018: frequent blocks get more rank): rank r_p =
+ * clip(round(s·f̄_p / f̄_min), 1, min(D, |p|)) as s grows, one step at a time (block p's step
+ * r → r + 1 at s = (r + ½)·f̄_min / f̄_p; equal s: the lower block first). f̄_p is block p's mean
  * (normalized) frequency and f̄_min the smallest positive one; a block whose words all have
- * frequency 0 gets rank 1.
+ * frequency 0 stays at rank 1 until every other block is at full rank.
  */
-export function solveDynamicRanks(sizes: number[], meanFreq: number[], D: number, N: number, budget: RateBudget, method = 'dynamic-rank'): number[] {
-  const { rate, tolerance } = checkRate(budget);
-  const target = (N * D) / rate;
-  const positive = meanFreq.filter((f) => f > 0);
-  const fmin = Math.min(...positive);
-  const rel = meanFreq.map((f) => (f > 0 ? f / fmin : 0));
-  const cap = sizes.map((n) => Math.min(D, n));
-  const ranksAt = (s: number) => rel.map((x, p) => Math.max(1, Math.min(cap[p]!, Math.round(s * x))));
-  const paramsAt = (s: number) => blockParams(sizes, ranksAt(s), D);
-  const ones = blockParams(sizes, sizes.map(() => 1), D);
-  if (ones > target * (1 + tolerance)) throw new Error(`rate ${rate} is impossible for ${method}: rank 1 in each of ${sizes.length} blocks already costs ${ones} parameters (rate ${((N * D) / ones).toFixed(3)})`);
-  let lo = 0;
-  let hi = Math.max(...cap) + 1; // every block at its cap
-  if (paramsAt(hi) < target) {
-    const p = paramsAt(hi);
-    checkAchieved(method, rate, (N * D) / p, tolerance, `full rank in every block gives rate ${((N * D) / p).toFixed(4)}`);
-    return ranksAt(hi);
-  }
-  for (let it = 0; it < 200 && hi - lo > 1e-12 * hi; it++) {
-    const m = (lo + hi) / 2;
-    if (paramsAt(m) >= target) hi = m;
-    else lo = m;
-  }
-  const up = ranksAt(hi);
-  const down = ranksAt(lo);
-  const pu = blockParams(sizes, up, D);
-  const pd = blockParams(sizes, down, D);
-  const best = Math.abs(1 / pu - 1 / target) <= Math.abs(1 / pd - 1 / target) ? up : down;
-  const p = blockParams(sizes, best, D);
-  checkAchieved(method, rate, (N * D) / p, tolerance, `the nearest rank vectors give rates ${((N * D) / pd).toFixed(4)} and ${((N * D) / pu).toFixed(4)}`);
-  return best;
+export function frequencyOrder(meanFreq: number[], caps: number[]): RankOrder {
+  const fmin = Math.min(...meanFreq.filter((f) => f > 0));
+  const x = meanFreq.map((f) => (f > 0 ? f / fmin : 0));
+  const after = Math.max(...caps) + 1; // above every positive block's last key, (cap − ½)/x ≤ cap − ½
+  return { key: (p, r) => (x[p]! > 0 ? (r + 0.5) / x[p]! : after + r) };
+}
+
+/**
+ * Dynamic rank's ranks for a budget: the point of frequencyOrder's path nearest the rate, moved
+ * off it only when the path skips the tolerance window (see rank-budget's allocateRanks).
+ * sizes:[k], meanFreq:[k] → ranks:[k]; throws a RateError when no ranks meet the rate.
+ */
+export function solveDynamicRanks(sizes: number[], meanFreq: number[], D: number, budget: RateBudget, method = 'dynamic-rank'): number[] {
+  const caps = sizes.map((n) => Math.min(D, n));
+  return allocateRanks(sizes, D, budget, frequencyOrder(meanFreq, caps), method).ranks;
 }
 
 const meanFrequencies = (blocks: Int32Array[], w: Float64Array) => blocks.map((b) => b.reduce((s, i) => s + w[i]!, 0) / b.length);
@@ -396,7 +316,7 @@ const meanFrequencies = (blocks: Int32Array[], w: Float64Array) => blocks.map((b
 export function dynamicRank(A: Matrix, q: ArrayLike<number>, opts: DynamicRankOptions): Factorized {
   const w = checkInputs(A, q)!;
   const blocks = frequencyBlocks(w, opts.blocks);
-  const ranks = solveDynamicRanks(blocks.map((b) => b.length), meanFrequencies(blocks, w), A.cols, A.rows, { rate: opts.rate, tolerance: opts.tolerance });
+  const ranks = solveDynamicRanks(blocks.map((b) => b.length), meanFrequencies(blocks, w), A.cols, { rate: opts.rate, ...tol(opts.tolerance) });
   return fitBlocks('dynamic-rank', A, w, blocks, ranks);
 }
 
@@ -420,11 +340,11 @@ export function groupReduce(A: Matrix, q: ArrayLike<number>, opts: GroupReduceOp
   const w = checkInputs(A, q)!;
   const t = opts.iters;
   if (!Number.isInteger(t) || t < 0) throw new Error(`iters must be a non-negative integer, got ${t}`);
-  const budget = { rate: opts.rate, tolerance: opts.tolerance };
+  const budget = { rate: opts.rate, ...tol(opts.tolerance) };
   const N = A.rows;
   const D = A.cols;
   let blocks = frequencyBlocks(w, opts.blocks);
-  let f = fitBlocks('groupreduce', A, w, blocks, solveDynamicRanks(blocks.map((b) => b.length), meanFrequencies(blocks, w), D, N, budget));
+  let f = fitBlocks('groupreduce', A, w, blocks, solveDynamicRanks(blocks.map((b) => b.length), meanFrequencies(blocks, w), D, budget, 'groupreduce'));
   let best = f;
   let bestErr = weightedError(A, w, f);
   let bestIt = 0;
@@ -473,9 +393,10 @@ export function groupReduce(A: Matrix, q: ArrayLike<number>, opts: GroupReduceOp
     blocks = groups.filter((g) => g.length > 0).map((g) => Int32Array.from(g));
     let ranks: number[];
     try {
-      ranks = solveDynamicRanks(blocks.map((b) => b.length), meanFrequencies(blocks, w), D, N, budget, 'groupreduce');
-    } catch {
-      break; // this assignment cannot meet the budget: keep the best so far
+      ranks = solveDynamicRanks(blocks.map((b) => b.length), meanFrequencies(blocks, w), D, budget, 'groupreduce');
+    } catch (e) {
+      if (e instanceof RateError) break; // this assignment cannot meet the budget: keep the best so far
+      throw e;
     }
     f = fitBlocks('groupreduce', A, w, blocks, ranks);
     const e = weightedError(A, w, f);
@@ -499,7 +420,7 @@ export interface CompressOptions {
 
 /** Any method by name, at a target rate. A:[N,D], q:[N] → Factorized. */
 export function compress(method: CompressionMethod, A: Matrix, q: ArrayLike<number>, opts: CompressOptions): Factorized {
-  const budget = { rate: opts.rate, tolerance: opts.tolerance };
+  const budget = { rate: opts.rate, ...tol(opts.tolerance) };
   const blocks = opts.blocks ?? 10;
   switch (method) {
     case 'svd':

@@ -78,6 +78,25 @@ describe('compression trials', () => {
     expect(r.params).toBe(baseline.params - (360 * 40 - again.softmax!.params));
   });
 
+  it("meets the paper's setting on full-PTB-sized matrices: rate 5 in 5 blocks on a 10000×200 embedding and softmax", () => {
+    // Before, block-weighted SVD refused it (the nearest common rank 36 gives 5.0505).
+    const V = 10_000;
+    let s = 3;
+    const r = () => ((s = (s * 1103515245 + 12345) >>> 0), s / 4294967296 - 0.5);
+    const weights = { 'embedding/E': { shape: [V, 200], data: Float32Array.from({ length: V * 200 }, r) }, 'softmax/W': { shape: [200, V], data: Float32Array.from({ length: 200 * V }, r) } };
+    const q = Float64Array.from({ length: V }, (_, i) => 1 / (i + 1));
+    const options = TrialConfig.parse({ ...dense, method: 'block-weighted-svd', compress: { target: 'both', rate: 5, blocks: 5 } }).compress!;
+    const c = compressCheckpointMatrices(weights, { embedding: 200, hidden: 200 }, V, q, 'block-weighted-svd', options);
+    for (const m of ['embedding', 'softmax']) {
+      expect(c.reports[m]).toMatchObject({ rows: V, cols: 200, ranks: [37, 37, 36, 36, 36], params: 400_400 });
+      expect(Math.abs(c.reports[m]!.rate - 5) / 5).toBeLessThanOrEqual(0.01);
+    }
+    const high = TrialConfig.parse({ ...dense, method: 'groupreduce', compress: { target: 'softmax', rate: 2000, blocks: 5 } }).compress!;
+    expect(() => compressCheckpointMatrices(weights, { embedding: 200, hidden: 200 }, V, q, 'groupreduce', high)).toThrow(
+      /^softmax \(10000×200\): rate 2000 is impossible for groupreduce within 1%: rank 1 in each of 5 blocks already costs 11000 parameters/,
+    );
+  });
+
   it('refuses to run without its baseline, on another vocabulary, or at a rate its method cannot meet', async () => {
     await expect(runTrial({ config: compressed('svd', { rate: 4 }), seed: 0, corpus: ptb })).rejects.toThrow(/needs its baseline trial's checkpoint/);
     const other = await loadCorpus(resolveDataset('ptb', datasetSearchDirs()), { vocabSize: 300 });

@@ -1,7 +1,7 @@
 // Compressing a trained LSTM LM's embedding and softmax (GroupReduce and its baselines): from a
 // baseline trial's checkpoint to the factorized matrices the compressed model starts from.
 import { createHash } from 'node:crypto';
-import { compress, type Factorized, weightedError } from '@lmsweep/algorithms';
+import { compress, type Factorized, RateError, weightedError } from '@lmsweep/algorithms';
 import { type CompressedMatrixReport, compressedMatrices, type CompressionMethodName, type CompressOptions, type ModelConfig } from '@lmsweep/protocol';
 import type { Checkpoint, TensorData } from './checkpoint.ts';
 
@@ -66,7 +66,9 @@ export interface CompressedMatrices {
 /**
  * Compresses the matrices `options.target` names, taken from a dense checkpoint: the embedding
  * `embedding/E` [V, e] as is, the softmax `softmax/W` [h, V] as its transpose [V, h] (one row
- * per word), each with `method` at options.rate under the train frequencies q.
+ * per word), each with `method` at options.rate under the train frequencies q, the rate met
+ * within 1% (mixing ranks across blocks as needed); a rate the method cannot meet throws a
+ * RateError naming the matrix and the nearest rates it can meet.
  */
 export function compressCheckpointMatrices(
   weights: Record<string, TensorData>,
@@ -87,7 +89,13 @@ export function compressCheckpointMatrices(
     }
     const A = { data, rows: m.N, cols: m.D };
     const t0 = performance.now();
-    const f = compress(method, A, q, { rate: options.rate, blocks: options.blocks, iters: options.iters });
+    let f: Factorized;
+    try {
+      f = compress(method, A, q, { rate: options.rate, blocks: options.blocks, iters: options.iters });
+    } catch (e) {
+      if (e instanceof RateError) throw new RateError(`${m.name} (${m.N}×${m.D}): ${e.message}`, e.method, e.rate, e.tolerance, e.nearest);
+      throw e;
+    }
     const seconds = (performance.now() - t0) / 1000;
     out[m.name] = f;
     out.reports[m.name] = { rows: m.N, cols: m.D, params: f.params, rate: f.rate, werr: weightedError(A, q, f), ranks: f.blocks.map((b) => b.rank), seconds };

@@ -109,3 +109,40 @@ describe('compression methods', () => {
     expect(issuesOf({ ...base, grid: { 'model.phm.n': [0] } })[0]!.path).toBe('grid.model.phm.n');
   });
 });
+
+describe('compression rates at launch', () => {
+  // Full PTB (the bundled 10 000 words) at width 200: embedding and softmax are 10000×200.
+  const ptb = { name: 'paper', dataset: 'ptb', model: { embedding: 200, hidden: 200, layers: 2 } };
+  const methods = ['svd', 'weighted-svd', 'block-weighted-svd', 'dynamic-rank', 'groupreduce'];
+
+  it("accepts the paper's setting, rate 5 in 5 blocks, for every method", () => {
+    // Before, block-weighted-svd was refused: "the nearest common rank 36 gives rate 5.0505".
+    const spec = parseSweepSpec({ ...ptb, compress: { target: 'both', rate: 5, blocks: 5 }, grid: { method: methods } });
+    const plans = expandSweep(spec);
+    expect(plans.filter((p) => p.method !== 'dense').map((p) => p.method)).toEqual(methods);
+  });
+
+  it('refuses a rate no ranks can meet, naming compress.rate and the nearest rates', () => {
+    const out = issuesOf({ ...ptb, method: 'groupreduce', compress: { target: 'softmax', rate: 2000, blocks: 5 } });
+    expect(out).toEqual([
+      {
+        path: 'compress.rate',
+        message: 'softmax (10000×200): rate 2000 is impossible for groupreduce within 1%: rank 1 in each of 5 blocks already costs 11000 parameters (rate 181.82, the highest it can meet)',
+      },
+    ]);
+    // One block: rank 2 gives 98.039 and rank 1 196.08, nothing within 1% of 100.
+    const svd = issuesOf({ ...ptb, compress: { target: 'embedding', rate: 100 }, grid: { method: ['svd', 'block-weighted-svd'] } });
+    expect(svd).toEqual([
+      {
+        path: 'compress.rate',
+        message: 'embedding (10000×200): rate 100 is impossible for svd within 1%: the nearest ranks 1 and 2 give rates 196.08 and 98.039 (at grid point method="svd")',
+      },
+      {
+        // Ten blocks of 1000 words: every rank costs 1200 parameters, 16 and 17 ranks in all.
+        path: 'compress.rate',
+        message:
+          'embedding (10000×200): rate 100 is impossible for block-weighted-svd within 1%: the nearest rates it can meet are 104.17 and 98.039 (19200 and 20400 parameters) (at grid point method="block-weighted-svd")',
+      },
+    ]);
+  });
+});

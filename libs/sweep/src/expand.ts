@@ -106,7 +106,7 @@ function shapeIssues(spec: SweepSpec): FieldIssue[] {
   return out;
 }
 
-/** Compression rates the method cannot meet within 1% on the matrices it compresses (see algorithms' rateIssue). */
+/** Compression rates no integer ranks of the method meet within 1% on the matrices it compresses, with the nearest it can (algorithms' rateIssue: exact from the sizes). */
 function rateIssues(config: TrialConfig, vocab: number): FieldIssue[] {
   const c = config.compress!;
   const out: FieldIssue[] = [];

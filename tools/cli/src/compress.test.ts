@@ -34,10 +34,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<string[]> {
+async function run(args: string[], exit = 0): Promise<string[]> {
   const lines: string[] = [];
   const code = await runCompress(args, (s) => lines.push(s));
-  expect(code).toBe(0);
+  expect(code).toBe(exit);
   return lines;
 }
 
@@ -80,6 +80,32 @@ describe('lmsweep compress', () => {
     await fails(['--method', 'svd', '--matrix', A, '--freq', join(dir, 'q-short.npy'), '--rate', '2'], /--freq .*q-short\.npy: expected 300 frequencies \(one per row of --matrix\), got shape \(299\)/);
     await fails(['--method', 'svd', '--matrix', join(dir, 'A-fortran.npy'), '--freq', q, '--rate', '2'], /Fortran-order/);
     await fails(['--method', 'svd', '--matrix', q, '--freq', q, '--rate', '2'], /expected a 2-D array \(N words × D\), got shape \(300\)/);
-    await fails(['--method', 'dynamic-rank', '--matrix', A, '--freq', q, '--rate', '30', '--blocks', '10'], /rate 30 is impossible for dynamic-rank/);
+    const neg = join(dir, 'q-neg.npy');
+    writeFileSync(neg, toNpy(Float64Array.from({ length: N }, (_, i) => (i === 7 ? -1 : 1)), [N]));
+    await fails(['--method', 'all', '--matrix', A, '--freq', neg, '--rate', '2'], /--freq .*q-neg\.npy\[7\] is -1: frequencies must be non-negative/);
+  });
+
+  it('a method that cannot meet the rate gets its own error row, the others run, and the exit status is 1', async () => {
+    // 300×40 at rate 3: one block's ranks 11 and 12 give 3.209 and 2.941 (both over 1% off);
+    // four blocks of 75 rows (115 parameters a rank) meet it with 35 ranks in all (rate 2.981).
+    const args = ['--method', 'all', '--matrix', join(dir, 'A.npy'), '--freq', join(dir, 'q.npy'), '--rate', '3', '--blocks', '4', '--iters', '1'];
+    const rows = (await run([...args, '--json'], 1)).map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.method)).toEqual(['svd', 'weighted-svd', 'block-weighted-svd', 'dynamic-rank', 'groupreduce']);
+    for (const r of rows.slice(0, 2)) {
+      expect(Object.keys(r).sort()).toEqual(['error', 'method', 'nearest']);
+      expect(r.error).toBe(`rate 3 is impossible for ${r.method} within 1%: the nearest ranks 11 and 12 give rates 3.2086 and 2.9412`);
+      expect(r.nearest.map((x: number) => x.toFixed(4))).toEqual(['3.2086', '2.9412']);
+    }
+    for (const r of rows.slice(2)) {
+      expect(Object.keys(r).sort()).toEqual(['method', 'params', 'ranks', 'rate', 'seconds', 'werr']);
+      expect(Math.abs(r.rate - 3) / 3).toBeLessThanOrEqual(0.01);
+    }
+    const text = (await run(args, 1)).join('\n');
+    expect(text).toMatch(/^svd\s+refused \(below\)\s+-\s+-\s+-\s+-$/m);
+    expect(text).toMatch(/^block-weighted-svd\s+9\/9\/9\/8\s+4025\s+2\.981\s/m);
+    expect(text).toMatch(/^rate 3 is impossible for weighted-svd within 1%: the nearest ranks 11 and 12 give rates 3\.2086 and 2\.9412$/m);
+    // One method alone: its error row, exit status 1.
+    const one = await run(['--method', 'dynamic-rank', '--matrix', join(dir, 'A.npy'), '--freq', join(dir, 'q.npy'), '--rate', '30', '--blocks', '10', '--json'], 1);
+    expect(JSON.parse(one[0]!).error).toMatch(/^rate 30 is impossible for dynamic-rank within 1%: rank 1 in each of 10 blocks already costs 700 parameters \(rate 17\.143, the highest it can meet\)$/);
   });
 });

@@ -1,14 +1,17 @@
 // lmsweep compress: compress a matrix (.npy, N×D) with word frequencies (.npy, N) by one method
-// or all of them at a target rate; a table row or one JSON line per method.
+// or all of them at a target rate; a table row or one JSON line per method. A method that cannot
+// meet the rate gets its own error row while the others run, and the exit status is then 1.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { compress, COMPRESSION_METHODS, matrix, parseNpy, weightedError, type CompressionMethod, type Matrix } from '@lmsweep/algorithms';
+import { checkMatrix, compress, COMPRESSION_METHODS, matrix, normalizeFrequencies, parseNpy, RateError, weightedError, type CompressionMethod, type Matrix } from '@lmsweep/algorithms';
 import { table } from './format.ts';
 
 export const COMPRESS_USAGE = `lmsweep compress --method M --matrix A.npy --freq q.npy --rate R [--blocks c] [--iters t] [--tolerance x] [--json]
       M: ${COMPRESSION_METHODS.join('|')}|all; A: float32/float64 N×D, q: N non-negative frequencies;
       R: target compression rate N·D / parameters (met within --tolerance, default 0.01);
-      c: frequency blocks (default 10); t: GroupReduce refinement iterations (default 5)`;
+      c: frequency blocks (default 10); t: GroupReduce refinement iterations (default 5);
+      a method that cannot meet R gets an error row (the nearest rates it can meet), the others
+      still run; exit status 1 when any row is an error, 0 when every method met R`;
 
 /** A bad flag or input file: the message says which. */
 export class CompressUsageError extends Error {}
@@ -20,6 +23,13 @@ export interface CompressResult {
   werr: number;
   seconds: number;
   ranks: number[];
+}
+
+/** A method that cannot meet the rate: why, and the achieved rates nearest it that it can meet. */
+export interface CompressFailure {
+  method: CompressionMethod;
+  error: string;
+  nearest: number[];
 }
 
 function readMatrix(path: string, flag: string): { data: Float32Array | Float64Array; shape: number[] } {
@@ -50,8 +60,8 @@ function positiveNumber(v: string | undefined, flag: string, integer: boolean, f
 
 /**
  * Runs `lmsweep compress` with argv (the arguments after "compress"); writes lines through `out`.
- * Returns the exit code (0). Throws CompressUsageError for bad flags or files, and the library's
- * error (naming the argument) for impossible budgets.
+ * Returns the exit code: 0 when every method met the rate, 1 when any could not (its row says
+ * why, with the nearest rates it can meet). Throws CompressUsageError for bad flags or files.
  */
 export async function runCompress(argv: string[], out: (s: string) => void): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
@@ -99,26 +109,40 @@ export async function runCompress(argv: string[], out: (s: string) => void): Pro
     throw new CompressUsageError(`--freq ${values.freq}: expected ${N} frequencies (one per row of --matrix), got shape (${q.shape.join(', ')})`);
   }
   const A: Matrix = matrix(a.data, N, D);
+  try {
+    checkMatrix(A, `--matrix ${values.matrix}`);
+    normalizeFrequencies(q.data, N, `--freq ${values.freq}`);
+  } catch (e) {
+    throw new CompressUsageError((e as Error).message);
+  }
   const methods = method === 'all' ? [...COMPRESSION_METHODS] : [method as CompressionMethod];
-  const results: CompressResult[] = [];
+  const rows: (CompressResult | CompressFailure)[] = [];
   for (const m of methods) {
     const t0 = performance.now();
-    const f = compress(m, A, q.data, { rate, blocks, iters, tolerance });
-    const seconds = (performance.now() - t0) / 1000;
-    const r: CompressResult = { method: m, params: f.params, rate: f.rate, werr: weightedError(A, q.data, f), seconds, ranks: f.blocks.map((b) => b.rank) };
-    results.push(r);
-    if (values.json) out(JSON.stringify(r));
+    let row: CompressResult | CompressFailure;
+    try {
+      const f = compress(m, A, q.data, { rate, blocks, iters, tolerance });
+      const seconds = (performance.now() - t0) / 1000;
+      row = { method: m, params: f.params, rate: f.rate, werr: weightedError(A, q.data, f), seconds, ranks: f.blocks.map((b) => b.rank) };
+    } catch (e) {
+      if (!(e instanceof RateError)) throw e;
+      row = { method: m, error: e.message, nearest: e.nearest };
+    }
+    rows.push(row);
+    if (values.json) out(JSON.stringify(row));
   }
+  const failed = rows.filter((r): r is CompressFailure => 'error' in r);
   if (!values.json) {
     out(`${N}×${D} (${N * D} parameters), target rate ${rate}${methods.some((m) => m !== 'svd' && m !== 'weighted-svd') ? `, ${blocks} blocks` : ''}`);
     out(
       table(
         ['method', 'ranks', 'params', 'rate', 'weighted error', 'seconds'],
-        results.map((r) => [r.method, summarizeRanks(r.ranks), r.params, r.rate.toFixed(3), r.werr.toExponential(4), r.seconds.toFixed(2)]),
+        rows.map((r) => ('error' in r ? [r.method, 'refused (below)', '-', '-', '-', '-'] : [r.method, summarizeRanks(r.ranks), r.params, r.rate.toFixed(3), r.werr.toExponential(4), r.seconds.toFixed(2)])),
       ),
     );
+    for (const f of failed) out(f.error);
   }
-  return 0;
+  return failed.length > 0 ? 1 : 0;
 }
 
 function summarizeRanks(ranks: number[]): string {

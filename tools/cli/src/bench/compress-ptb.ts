@@ -67,7 +67,7 @@ export async function benchCompressPtb(o: PtbBenchOptions): Promise<void> {
         r = await runTrial({ config, seed: 0, corpus, baseline: { trialId: 'bench-baseline', checkpoint: checkpoint! }, onProgress: step(`  fine-tune`) });
       } catch (e) {
         if (!(e instanceof TrialConfigError)) throw e;
-        error = e.message.replace(/^[\w-]+: rate [\d.]+ is impossible for [\w-]+ within [\d.]+%: /, 'refused: ');
+        error = e.message.replace(/^[\w-]+: (?:\w+ \(\d+×\d+\): )?rate [\d.]+ is impossible for [\w-]+ within [\d.]+%: /, 'refused: ');
       }
       const c = r?.compression;
       const m = (name: string) => c?.matrices[name];
