@@ -58,7 +58,7 @@ describe('worker agent', () => {
     }
   });
 
-  it('runs compression trials from their baseline trial\'s checkpoint, stored and served by the coordinator', async () => {
+  it('runs compression trials and their dense + fine-tune control from the baseline trial\'s checkpoint, stored and served by the coordinator', async () => {
     const c = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 60_000, workerToken: 'wt' });
     const yaml = [
       'name: compress',
@@ -67,7 +67,7 @@ describe('worker agent', () => {
       'model: { embedding: 40, hidden: 40, layers: 1 }',
       'training: { batchSize: 4, unroll: 5, optimizer: adam, lr: 0.01 }',
       'budget: { maxSteps: 30, evalTokens: 500 }',
-      'compress: { rate: 4, blocks: 5, finetune: { maxSteps: 10 } }',
+      'compress: { rate: 4, blocks: 5, control: true, finetune: { maxSteps: 10, evalEvery: 5 } }',
       'grid: { method: [svd, groupreduce] }',
     ].join('\n');
     const sweep = await launch(c, yaml);
@@ -76,8 +76,8 @@ describe('worker agent', () => {
     try {
       await until('the sweep to finish', async () => (await c.store.getSweep(sweep.id))?.status !== 'running', 120_000);
       const { items } = await c.store.listTrials({ sweepId: sweep.id });
-      expect(items.map((t) => [t.method, t.status])).toEqual([['dense', 'succeeded'], ['svd', 'succeeded'], ['groupreduce', 'succeeded']]);
-      const [base, ...compressed] = items as [(typeof items)[number], ...typeof items];
+      expect(items.map((t) => [t.method, t.status])).toEqual([['dense', 'succeeded'], ['dense-finetune', 'succeeded'], ['svd', 'succeeded'], ['groupreduce', 'succeeded']]);
+      const [base, control, ...compressed] = items as [(typeof items)[number], (typeof items)[number], ...typeof items];
       const stored = (await c.store.getArtifact(base.id, 'checkpoint'))!;
       expect(stored.attempt).toBe(1);
       for (const t of compressed) {
@@ -97,6 +97,19 @@ describe('worker agent', () => {
         expect(t.params).toBe(base.params! - saved);
         expect(r.compression.finetuneSteps).toBe(10);
         expect(Number.isFinite(r.compression.validPplBefore)).toBe(true);
+      }
+      // The control: the baseline's checkpoint fine-tuned the same steps at the same rate, uncompressed.
+      type Finetuned = { steps: number; compression?: unknown; finetune: { baselineTrialId: string; steps: number; lr: number; validPplBefore: number; validPplLast: number; bestStep: number } };
+      const [rc, ...rs] = [control, ...compressed].map((t) => t.result as Finetuned);
+      expect(control.parentId).toBe(base.id);
+      expect(control.params).toBe(base.params);
+      expect(rc!.compression).toBeUndefined();
+      expect(rc!.finetune).toMatchObject({ baselineTrialId: base.id, steps: 10, lr: 0.01 });
+      expect(rc!.finetune.validPplBefore).toBeCloseTo(base.validPpl!, 6);
+      expect(control.validPpl).toBeLessThanOrEqual(rc!.finetune.validPplLast);
+      for (const r of rs) {
+        expect([r.steps, r.finetune.steps, r.finetune.lr]).toEqual([rc!.steps, rc!.finetune.steps, rc!.finetune.lr]);
+        expect(r.finetune.baselineTrialId).toBe(base.id);
       }
       // The checkpoint is served to workers only.
       const url = `${c.url}/artifacts/${base.id}/checkpoint`;

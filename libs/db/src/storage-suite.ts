@@ -260,13 +260,14 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect(await store.getArtifact(child.id, 'checkpoint')).toBeNull();
       });
 
-      it('fails the compression trials of a baseline that failed for good, naming it', async () => {
-        const s = await sweep(expandSweep(parseSweepSpec({ name: 'c', grid: { method: ['svd', 'groupreduce'] }, seeds: 1, maxAttempts: 1 })));
+      it('fails the compression trials and the control of a baseline that failed for good, naming it', async () => {
+        const s = await sweep(expandSweep(parseSweepSpec({ name: 'c', grid: { method: ['svd', 'groupreduce'] }, compress: { control: true }, seeds: 1, maxAttempts: 1 })));
         const base = (await store.claim('wa', LEASE))!;
+        expect(await store.claim('wb', LEASE)).toBeNull(); // the control waits for the baseline too
         expect(await store.fail(base.id, 'wa', 1, { kind: 'diverged', error: 'diverged at step 3: loss is NaN', retryable: false })).toBe('failed');
         const rows = await db.prisma.trial.findMany({ where: { sweepId: s.id }, orderBy: { ordinal: 'asc' } });
-        expect(rows.map((r) => [r.method, r.status])).toEqual([['dense', 'failed'], ['svd', 'failed'], ['groupreduce', 'failed']]);
-        expect(rows[1]!.error).toBe(`its baseline trial ${base.id} (#0) failed: diverged at step 3: loss is NaN`);
+        expect(rows.map((r) => [r.method, r.status])).toEqual([['dense', 'failed'], ['dense-finetune', 'failed'], ['svd', 'failed'], ['groupreduce', 'failed']]);
+        for (const r of rows.slice(1)) expect(r.error).toBe(`its baseline trial ${base.id} (#0) failed: diverged at step 3: loss is NaN`);
         expect((await store.getSweep(s.id))!.status).toBe('failed');
       });
 

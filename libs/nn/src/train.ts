@@ -1,6 +1,6 @@
 // Training and evaluation of one trial: truncated BPTT on the train stream, perplexity on valid/test.
 import * as tf from '@tensorflow/tfjs-core';
-import { type CompressionReport, isCompressionMethod, type MetricPoint, resolveConfig, type TrialConfig, type TrialResult } from '@lmsweep/protocol';
+import { baselineConfigOf, type CompressionReport, finetuneOptionsOf, FinetuneOptions, isCompressionMethod, type MetricPoint, resolveConfig, startsFromBaseline, type TrialConfig, type TrialResult } from '@lmsweep/protocol';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 import { checkpointMetadata, compressCheckpointMatrices, readCheckpointInfo, trainFrequencies, vocabDigest } from './compress-model.ts';
 import { currentBackend, selectBackend, type BackendPreference } from './backend.ts';
@@ -70,7 +70,7 @@ export interface RunTrialOptions {
   backend?: string;
   /** Rows evaluated in parallel (default 20). */
   evalBatchSize?: number;
-  /** A compression method's starting point: its baseline trial and that trial's checkpoint (encodeCheckpoint bytes). */
+  /** A compression method's (or the control's) starting point: its baseline trial and that trial's checkpoint (encodeCheckpoint bytes). */
   baseline?: { trialId: string; checkpoint: Uint8Array };
   /** Called with the trained model's checkpoint (encodeCheckpoint bytes) after the final evaluation; awaited. */
   onCheckpoint?: (checkpoint: Uint8Array) => Promise<void>;
@@ -85,14 +85,30 @@ export interface TrainingPlan {
 }
 
 /**
- * The training settings of a compression trial's fine-tuning: the trial's training, with
- * compress.finetune's epochs and lr, and finetune.maxSteps as the only step budget.
+ * The training settings of a compression trial's (or the control's) fine-tuning on a train split
+ * of trainTokens tokens: the trial's training, with the fine-tuning's epochs and lr (absent: the
+ * baseline's final rate, baselineFinalLr), finetune.maxSteps as the only step budget and
+ * finetune.evalEvery (absent: budget.evalEvery) as the validation interval.
  */
-export function finetuneConfig(config: TrialConfig): TrialConfig {
-  const ft = config.compress?.finetune ?? { epochs: 1 };
-  const budget = { ...config.budget, maxSteps: ft.maxSteps, maxTokens: undefined };
-  return { ...config, training: { ...config.training, epochs: ft.epochs, lr: ft.lr ?? config.training.lr }, budget };
+export function finetuneConfig(config: TrialConfig, trainTokens: number): TrialConfig {
+  const ft = finetuneOptionsOf(config) ?? FinetuneOptions.parse({});
+  const budget = { ...config.budget, maxSteps: ft.maxSteps, maxTokens: undefined, evalEvery: ft.evalEvery ?? config.budget.evalEvery };
+  return { ...config, training: { ...config.training, epochs: ft.epochs, lr: ft.lr ?? baselineFinalLr(config, trainTokens) }, budget };
 }
+
+/**
+ * The learning rate a trial's baseline (same model, training and budget, method dense) took its
+ * last step at, on a train split of trainTokens tokens: learningRate() in that step's epoch.
+ * Zaremba's schedule (lr 1, halved every epoch from the 5th, 13 epochs) ends at 1/2⁹.
+ */
+export function baselineFinalLr(config: TrialConfig, trainTokens: number): number {
+  const base = baselineConfigOf(config);
+  const { stepsPerEpoch, totalSteps } = trainingPlan(base, trainTokens);
+  return learningRate(base.training, Math.floor((totalSteps - 1) / stepsPerEpoch));
+}
+
+/** How many multiples of every (≥ 1) lie in (after, before). */
+const multiplesBetween = (after: number, before: number, every: number) => Math.max(0, Math.floor((before - 1) / every) - Math.floor(after / every));
 
 /** How many steps a config trains on a train stream of trainTokens tokens (0 only for fine-tuning that is switched off). */
 export function trainingPlan(config: TrialConfig, trainTokens: number): TrainingPlan {
@@ -102,7 +118,7 @@ export function trainingPlan(config: TrialConfig, trainTokens: number): Training
     throw new Error(`the train split (${trainTokens} tokens) is too short for batchSize ${batchSize} × unroll ${unroll}: need at least ${batchSize * (unroll + 1)} tokens`);
   }
   const tokensPerStep = batchSize * unroll;
-  const none = isCompressionMethod(config.method) && (epochs === 0 || config.budget.maxSteps === 0);
+  const none = startsFromBaseline(config.method) && (epochs === 0 || config.budget.maxSteps === 0);
   let totalSteps = none ? 0 : Math.max(1, Math.ceil(epochs * stepsPerEpoch - 1e-9));
   if (config.budget.maxSteps !== undefined) totalSteps = Math.min(totalSteps, config.budget.maxSteps);
   if (config.budget.maxTokens !== undefined) totalSteps = Math.min(totalSteps, Math.max(1, Math.ceil(config.budget.maxTokens / tokensPerStep)));
@@ -308,10 +324,25 @@ export async function evaluatePerplexity(model: LstmLm, tokens: Int32Array, opts
   return { perplexity: Math.exp(meanNll), meanNll, tokens: n };
 }
 
+/** Copies of a model's variables (fresh arrays), for weightsRestore. */
+function weightsSnapshot(model: LstmLm): Float32Array[] {
+  return model.variables.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+}
+
+function weightsRestore(model: LstmLm, snapshot: Float32Array[]): void {
+  tf.tidy(() => model.variables.forEach((v, i) => v.assign(tf.tensor(snapshot[i]!, v.shape, 'float32'))));
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
 /**
  * Trains one LSTM LM trial and evaluates it. SGD uses Zaremba's loss (Σ over the unroll, mean
  * over the batch); Adam the per-token mean. Global-norm clipping at training.clip; the rate decays
  * per learningRate(). The hidden state carries across windows (detached) and resets each epoch.
+ * A trial that starts from its baseline (a compression method, or the dense-finetune control)
+ * fine-tunes (finetuneConfig), evaluating validation before the first step, every evalEvery
+ * steps, at each epoch's end and after the last step, and reports the best of these points (its
+ * weights restored for the test evaluation and the checkpoint) with the last one beside it.
  * Yields to the event loop every step. Throws DivergedError on a NaN/Inf loss, gradient norm or perplexity,
  * AbortedError when `signal` fires; either way every tensor it made is disposed.
  * `seconds` is wall time including evaluation; `tokensPerSecond` counts training time only.
@@ -328,9 +359,10 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
   const eosId = corpus.vocab.indexOf(EOS);
   if (eosId < 0) throw new Error(`the corpus vocabulary has no ${EOS}`);
   const compressing = isCompressionMethod(config.method);
-  if (compressing && !opts.baseline) throw new Error(`method ${config.method} compresses a trained model: it needs its baseline trial's checkpoint (runTrial's baseline option)`);
-  // A compression trial's training loop is its fine-tuning.
-  const loopConfig = compressing ? finetuneConfig(config) : config;
+  const fromBaseline = startsFromBaseline(config.method);
+  if (fromBaseline && !opts.baseline) throw new Error(`method ${config.method} ${compressing ? 'compresses' : 'fine-tunes'} a trained model: it needs its baseline trial's checkpoint (runTrial's baseline option)`);
+  // A compression trial's (or the control's) training loop is its fine-tuning.
+  const loopConfig = fromBaseline ? finetuneConfig(config, corpus.train.length) : config;
   const { batchSize: B, unroll: T, optimizer: optName, clip } = loopConfig.training;
   const plan = trainingPlan(loopConfig, corpus.train.length);
   const { stepsPerEpoch, totalSteps, tokensPerStep } = plan;
@@ -340,12 +372,18 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
   const lossScale = optName === 'sgd' ? 1 / B : 1 / (B * T);
   const evalTokens = config.budget.evalTokens;
   const evalSplit = (s: Int32Array) => (evalTokens !== undefined && evalTokens < s.length ? s.subarray(0, evalTokens) : s);
-  const evalEvery = config.budget.evalEvery;
-  /** Tokens still to evaluate after `step`: the periodic validation runs and the final valid + test. */
-  const evalTokensLeft = (step: number) => {
-    const periodic = evalEvery === undefined ? 0 : Math.floor((totalSteps - 1) / evalEvery) - Math.floor(step / evalEvery);
-    return Math.max(0, periodic) * evalSplit(corpus.valid).length + evalSplit(corpus.valid).length + evalSplit(corpus.test).length;
+  const evalEvery = loopConfig.budget.evalEvery;
+  /** Whether validation is measured after `step` (before the last; the last always is). Fine-tuning adds every epoch's end. */
+  const evalAfter = (step: number) => step < totalSteps && ((evalEvery !== undefined && step % evalEvery === 0) || (fromBaseline && step % stepsPerEpoch === 0));
+  /** Validation runs still to come after `step`, before the final one. */
+  const periodicLeft = (step: number) => {
+    const every = multiplesBetween(step, totalSteps, evalEvery ?? Infinity);
+    if (!fromBaseline) return every;
+    const both = evalEvery === undefined ? 0 : multiplesBetween(step, totalSteps, (evalEvery / gcd(evalEvery, stepsPerEpoch)) * stepsPerEpoch);
+    return every + multiplesBetween(step, totalSteps, stepsPerEpoch) - both;
   };
+  /** Tokens still to evaluate after `step`: the periodic validation runs and the final valid + test. */
+  const evalTokensLeft = (step: number) => periodicLeft(step) * evalSplit(corpus.valid).length + evalSplit(corpus.valid).length + evalSplit(corpus.test).length;
 
   const pending: MetricPoint[] = [];
   const flush = async () => {
@@ -360,20 +398,28 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
   let compression: Omit<CompressionReport, 'validPplBefore' | 'testPplBefore' | 'finetuneSteps'> | undefined;
   let factorizedParams: { embedding?: number; softmax?: number } | undefined;
   try {
-    if (compressing) {
-      // Start from the baseline's weights, with the target matrices compressed.
+    if (fromBaseline) {
+      // Start from the baseline's weights, with the target matrices compressed (the control: as they are).
       const ckpt = decodeCheckpoint(opts.baseline!.checkpoint);
       const info = readCheckpointInfo(ckpt, corpus.vocab);
-      const q = trainFrequencies(corpus.train, vocab);
-      let c: ReturnType<typeof compressCheckpointMatrices>;
-      try {
-        c = compressCheckpointMatrices(ckpt.tensors, modelConfig, vocab, q, config.method as Parameters<typeof compressCheckpointMatrices>[4], config.compress!);
-      } catch (e) {
-        throw new TrialConfigError(`${config.method}: ${(e as Error).message}`);
+      if (compressing) {
+        const q = trainFrequencies(corpus.train, vocab);
+        let c: ReturnType<typeof compressCheckpointMatrices>;
+        try {
+          c = compressCheckpointMatrices(ckpt.tensors, modelConfig, vocab, q, config.method as Parameters<typeof compressCheckpointMatrices>[4], config.compress!);
+        } catch (e) {
+          throw new TrialConfigError(`${config.method}: ${(e as Error).message}`);
+        }
+        model = new LstmLm(vocab, modelConfig, seed, { weights: ckpt.tensors, ...(c.embedding ? { embedding: c.embedding } : {}), ...(c.softmax ? { softmax: c.softmax } : {}) });
+        factorizedParams = { ...(c.embedding ? { embedding: c.embedding.params } : {}), ...(c.softmax ? { softmax: c.softmax.params } : {}) };
+        compression = { baselineTrialId: opts.baseline!.trialId, baselineParams: info.params, baselineValidPpl: info.validPpl, matrices: c.reports };
+      } else {
+        try {
+          model = LstmLm.fromWeights(vocab, modelConfig, ckpt.tensors);
+        } catch (e) {
+          throw new TrialConfigError(`${config.method}: ${(e as Error).message}`);
+        }
       }
-      model = new LstmLm(vocab, modelConfig, seed, { weights: ckpt.tensors, ...(c.embedding ? { embedding: c.embedding } : {}), ...(c.softmax ? { softmax: c.softmax } : {}) });
-      factorizedParams = { ...(c.embedding ? { embedding: c.embedding.params } : {}), ...(c.softmax ? { softmax: c.softmax.params } : {}) };
-      compression = { baselineTrialId: opts.baseline!.trialId, baselineParams: info.params, baselineValidPpl: info.validPpl, matrices: c.reports };
     } else {
       model = new LstmLm(vocab, modelConfig, seed);
     }
@@ -391,12 +437,19 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
     };
 
     let before: { validPpl: number; testPpl: number } | undefined;
-    if (compressing) {
+    /** Fine-tuning's best validation point so far; weights: its copy, null while it is the model as it stands. */
+    let best: { step: number; validPpl: number; weights: Float32Array[] | null } | undefined;
+    if (fromBaseline) {
       before = { validPpl: await evaluate(corpus.valid, 0, 'valid_ppl'), testPpl: await evaluate(corpus.test, 0, 'test_ppl') };
       point(0, 'valid_ppl', before.validPpl);
       point(0, 'test_ppl', before.testPpl);
+      best = { step: 0, validPpl: before.validPpl, weights: null };
       await flush();
     }
+    /** A validation point of the fine-tuning: the lowest so far becomes the best (the earliest on ties). */
+    const consider = (step: number, validPpl: number) => {
+      if (best && validPpl < best.validPpl) best = { step, validPpl, weights: null };
+    };
 
     let trainSeconds = 0;
     let intervalLoss = 0;
@@ -405,6 +458,8 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
     let lastIntervalLoss: number | undefined;
     for (let s = 0; s < totalSteps; s++) {
       if (signal?.aborted) throw new AbortedError(s, signal.reason);
+      // The best point's weights are about to change under the optimizer: keep a copy.
+      if (best && best.weights === null) best.weights = weightsSnapshot(m);
       const t0 = performance.now();
       const epoch = Math.floor(s / stepsPerEpoch);
       const w = s % stepsPerEpoch;
@@ -456,8 +511,10 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
         etaSeconds: ((totalSteps - step) * tokensPerStep + evalTokensLeft(step) / 3) / tokensPerSecond,
         trainLoss: loss,
       });
-      if (evalEvery !== undefined && step % evalEvery === 0 && step < totalSteps) {
-        point(step, 'valid_ppl', await evaluate(corpus.valid, step, 'valid_ppl'));
+      if (evalAfter(step)) {
+        const v = await evaluate(corpus.valid, step, 'valid_ppl');
+        point(step, 'valid_ppl', v);
+        consider(step, v);
       }
       if (pending.length > 0) await flush();
       await yieldToEventLoop();
@@ -465,10 +522,33 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
     disposeState(state);
     state = undefined;
 
-    const validPpl = await evaluate(corpus.valid, totalSteps, 'valid_ppl');
-    point(totalSteps, 'valid_ppl', validPpl);
-    const testPpl = await evaluate(corpus.test, totalSteps, 'test_ppl');
-    point(totalSteps, 'test_ppl', testPpl);
+    let validPpl: number;
+    let testPpl: number;
+    let last: { validPpl: number; testPpl: number } | undefined;
+    if (before && totalSteps === 0) {
+      // No fine-tuning: the model as it started is the result.
+      [validPpl, testPpl] = [before.validPpl, before.testPpl];
+      last = before;
+    } else {
+      validPpl = await evaluate(corpus.valid, totalSteps, 'valid_ppl');
+      point(totalSteps, 'valid_ppl', validPpl);
+      testPpl = await evaluate(corpus.test, totalSteps, 'test_ppl');
+      point(totalSteps, 'test_ppl', testPpl);
+      if (best) {
+        last = { validPpl, testPpl };
+        consider(totalSteps, validPpl);
+        if (best.step !== totalSteps) {
+          // An earlier point was better: report it, with its weights (for the checkpoint too).
+          weightsRestore(m, best.weights!);
+          validPpl = best.validPpl;
+          if (best.step === 0) testPpl = before!.testPpl;
+          else {
+            testPpl = await evaluate(corpus.test, best.step, 'test_ppl');
+            point(best.step, 'test_ppl', testPpl);
+          }
+        }
+      }
+    }
     await flush();
     const count = lstmLmParamCount(vocab, modelConfig, factorizedParams);
     if (opts.onCheckpoint) {
@@ -489,6 +569,9 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
       vocabSize: vocab,
       backend: backendName,
       ...(compression && before ? { compression: { ...compression, validPplBefore: before.validPpl, testPplBefore: before.testPpl, finetuneSteps: totalSteps } } : {}),
+      ...(before && last && best
+        ? { finetune: { baselineTrialId: opts.baseline!.trialId, steps: totalSteps, lr: loopConfig.training.lr, validPplBefore: before.validPpl, testPplBefore: before.testPpl, validPplLast: last.validPpl, testPplLast: last.testPpl, bestStep: best.step } }
+        : {}),
     };
   } finally {
     disposeState(state);

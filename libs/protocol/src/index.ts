@@ -1,3 +1,4 @@
+export * from './methods.ts';
 export * from './spec.ts';
 export * from './wire.ts';
 export * from './constants.ts';

@@ -1,5 +1,6 @@
 // The sweep spec and the trial config: what a user writes, what a worker runs.
 import { z } from 'zod';
+import { CONTROL_METHOD } from './methods.ts';
 
 /**
  * Compression methods for a trained model's embedding and softmax matrices (GroupReduce, Chen et
@@ -13,14 +14,20 @@ export type CompressionMethodName = (typeof COMPRESSION_METHODS)[number];
 /**
  * Methods a trial can run: 'dense' (the plain LSTM LM), 'phm' (the chosen weight matrices as
  * PHM layers, options in model.phm), 'lowrank' (the same matrices as rank-r products U·V
- * trained from scratch, options in model.lowrank), and the COMPRESSION_METHODS.
+ * trained from scratch, options in model.lowrank), the COMPRESSION_METHODS, and
+ * 'dense-finetune' (CONTROL_METHOD: the baseline fine-tuned like them, uncompressed).
  */
-export const METHODS = ['dense', 'phm', 'lowrank', ...COMPRESSION_METHODS] as const;
+export const METHODS = ['dense', 'phm', 'lowrank', ...COMPRESSION_METHODS, CONTROL_METHOD] as const;
 export const Method = z.enum(METHODS);
 export type Method = z.infer<typeof Method>;
 
 export function isCompressionMethod(m: string): m is CompressionMethodName {
   return (COMPRESSION_METHODS as readonly string[]).includes(m);
+}
+
+/** Methods that start from their baseline trial's checkpoint and fine-tune it: the compression methods and the control. */
+export function startsFromBaseline(m: string): boolean {
+  return isCompressionMethod(m) || m === CONTROL_METHOD;
 }
 
 const posInt = (max: number) => z.number().int().min(1).max(max);
@@ -153,15 +160,28 @@ export function compressionIssues(model: ModelConfig, vocab?: number): FieldIssu
   return issues;
 }
 
-/** Fine-tuning of a compressed model: the trial's training settings, with these overrides. */
+/**
+ * Fine-tuning of a compressed model (and of the dense + fine-tune control, alike): the trial's
+ * training settings, with these overrides. Validation perplexity is measured before the first
+ * step, every `evalEvery` steps, at the end of every epoch and after the last step; the trial's
+ * result (validPpl, testPpl) is the best of these points, the one before fine-tuning included
+ * (its weights are restored before the test evaluation), and its `finetune` report gives the
+ * perplexities before, after the last step, and the best point's step.
+ */
 export const FinetuneOptions = z
   .object({
     /** Passes over the train split (0: no fine-tuning; the result is the compressed model as is). */
     epochs: z.number().min(0).max(1000).default(1),
     /** Stop after this many steps (and after `epochs`, whichever comes first). */
     maxSteps: z.number().int().min(0).max(1e9).optional(),
-    /** Learning rate (absent: training.lr). */
+    /**
+     * Learning rate (absent: the baseline's final rate, the one its schedule reached at its last
+     * step: training.lr · lrDecay^k, so after Zaremba's 13 epochs of lr 1 halved from the 5th on,
+     * 1/2⁹ ≈ 0.002, not 1 again). The fine-tuning's own epochs decay it by the same schedule.
+     */
     lr: z.number().positive().max(100).optional(),
+    /** Evaluate validation perplexity every this many steps (absent: budget.evalEvery; epoch ends and the last step always). */
+    evalEvery: z.number().int().min(1).max(1e9).optional(),
   })
   .strict();
 export type FinetuneOptions = z.infer<typeof FinetuneOptions>;
@@ -185,6 +205,12 @@ export const CompressOptions = z
     /** GroupReduce's refinement iterations. */
     iters: z.number().int().min(0).max(100).default(5),
     finetune: FinetuneOptions.default(FinetuneOptions.parse({})),
+    /**
+     * Add a "dense + fine-tune" control (method dense-finetune) per baseline checkpoint and seed:
+     * it starts from the same checkpoint and fine-tunes it with the same `finetune` settings, without
+     * compression. A sweep-level switch, not part of any trial's config.
+     */
+    control: z.boolean().optional(),
   })
   .strict();
 export type CompressOptions = z.infer<typeof CompressOptions>;
@@ -238,6 +264,8 @@ export const TrialConfig = z
     budget: BudgetConfig.default({}),
     /** Options of the compression methods (read only for those; absent: the defaults). */
     compress: CompressOptions.optional(),
+    /** The fine-tuning of method dense-finetune, the control (read only for it; in a spec: compress.finetune). */
+    finetune: FinetuneOptions.optional(),
   })
   .strict();
 export type TrialConfig = z.infer<typeof TrialConfig>;
@@ -246,21 +274,36 @@ export type TrialConfig = z.infer<typeof TrialConfig>;
  * A trial config as it runs: the model resolved (resolveModel; a compression method starts from
  * the dense model, so it keeps neither model.phm nor model.lowrank) and `compress` kept, with
  * defaults, only for a compression method (blocks 1 for svd and weighted-svd, iters 0 for all
- * but groupreduce: options the method does not read).
+ * but groupreduce: options the method does not read; `control` dropped: it is the sweep's).
+ * The control (dense-finetune) keeps only the fine-tuning, as `finetune`.
  */
 export function resolveConfig(config: TrialConfig): TrialConfig {
-  const { compress, ...rest } = config;
+  const { compress, finetune, ...rest } = config;
   const resolved = { ...rest, model: resolveModel(config) };
+  if (config.method === CONTROL_METHOD) return { ...resolved, finetune: finetune ?? compress?.finetune ?? FinetuneOptions.parse({}) };
   if (!isCompressionMethod(config.method)) return resolved;
   // Options a method does not read are normalized, so a grid over them does not repeat it.
-  const c = compress ?? CompressOptions.parse({});
+  const c = { ...(compress ?? CompressOptions.parse({})) };
+  delete c.control;
   const blocks = config.method === 'svd' || config.method === 'weighted-svd' ? 1 : c.blocks;
   return { ...resolved, compress: { ...c, blocks, iters: config.method === 'groupreduce' ? c.iters : 0 } };
 }
 
-/** The config of a compression trial's baseline: the same model and training, method 'dense'. */
+/** The fine-tuning a trial that starts from its baseline runs (compress.finetune, or the control's finetune); undefined for the others. */
+export function finetuneOptionsOf(config: TrialConfig): FinetuneOptions | undefined {
+  if (config.method === CONTROL_METHOD) return config.finetune ?? config.compress?.finetune ?? FinetuneOptions.parse({});
+  if (isCompressionMethod(config.method)) return config.compress?.finetune ?? FinetuneOptions.parse({});
+  return undefined;
+}
+
+/** The config of a compression trial's (or the control's) baseline: the same model and training, method 'dense'. */
 export function baselineConfigOf(config: TrialConfig): TrialConfig {
-  return resolveConfig({ ...config, method: 'dense', compress: undefined });
+  return resolveConfig({ ...config, method: 'dense', compress: undefined, finetune: undefined });
+}
+
+/** The "dense + fine-tune" control of a compression trial: its baseline's config, fine-tuned with the same settings. */
+export function controlConfigOf(config: TrialConfig): TrialConfig {
+  return resolveConfig({ ...baselineConfigOf(config), method: CONTROL_METHOD, finetune: finetuneOptionsOf(config) });
 }
 
 const GridValue = z.union([z.number(), z.string().max(500), z.boolean()]);

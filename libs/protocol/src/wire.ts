@@ -51,6 +51,29 @@ export const CompressionReport = z.object({
 });
 export type CompressionReport = z.infer<typeof CompressionReport>;
 
+/**
+ * What a trial that starts from its baseline's checkpoint (a compression method, or the
+ * dense + fine-tune control) adds to its result: its fine-tuning. The result's validPpl and
+ * testPpl are those of the best validation point, at bestStep (0: before fine-tuning).
+ */
+export const FinetuneReport = z.object({
+  /** The trial whose checkpoint it started from. */
+  baselineTrialId: id,
+  /** Fine-tuning steps trained (the result's steps). */
+  steps: z.number().int().min(0),
+  /** The learning rate it fine-tuned at (compress.finetune.lr, or the baseline's final rate). */
+  lr: finite.positive(),
+  /** Before the first step (for a compression trial: right after compression). */
+  validPplBefore: finite.positive(),
+  testPplBefore: finite.positive(),
+  /** After the last step. */
+  validPplLast: finite.positive(),
+  testPplLast: finite.positive(),
+  /** The step of the lowest validation perplexity, whose weights the result reports. */
+  bestStep: z.number().int().min(0),
+});
+export type FinetuneReport = z.infer<typeof FinetuneReport>;
+
 export const TrialResult = z.object({
   /** Exact number of trainable parameters of the model. */
   params: z.number().int().min(0),
@@ -67,6 +90,8 @@ export const TrialResult = z.object({
   backend: z.string().max(100),
   /** Compression trials only. */
   compression: CompressionReport.optional(),
+  /** Compression trials and the dense + fine-tune control. */
+  finetune: FinetuneReport.optional(),
 });
 export type TrialResult = z.infer<typeof TrialResult>;
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '@lmsweep/protocol';
 import { baselineKey, expandSweep, parseSweepSpec } from './expand.ts';
@@ -144,5 +146,75 @@ describe('compression rates at launch', () => {
           'embedding (10000×200): rate 100 is impossible for block-weighted-svd within 1%: the nearest rates it can meet are 104.17 and 98.039 (19200 and 20400 parameters) (at grid point method="block-weighted-svd")',
       },
     ]);
+  });
+});
+
+describe('the dense + fine-tune control (compress.control)', () => {
+  const base = { name: 'c', dataset: { name: 'ptb', vocabSize: 360 }, model: { embedding: 40, hidden: 40, layers: 1 }, seeds: 2 };
+  const compress = { rate: 4, blocks: 5, finetune: { maxSteps: 10, lr: 0.002, evalEvery: 5 } };
+
+  it('is added once per baseline and seed, only when asked, depending on the baseline like the compression trials', () => {
+    const without = expandSweep(parseSweepSpec({ ...base, compress, grid: { method: ['dense', 'svd', 'groupreduce'] } }));
+    expect(without.map((p) => p.method)).not.toContain('dense-finetune');
+    const plans = expandSweep(parseSweepSpec({ ...base, compress: { ...compress, control: true }, grid: { method: ['dense', 'svd', 'groupreduce'] } }));
+    expect(plans.map((p) => [p.method, p.seed, p.parentOrdinal])).toEqual([
+      ['dense', 0, undefined],
+      ['dense', 1, undefined],
+      ['dense-finetune', 0, 0],
+      ['svd', 0, 0],
+      ['dense-finetune', 1, 1],
+      ['svd', 1, 1],
+      ['groupreduce', 0, 0],
+      ['groupreduce', 1, 1],
+    ]);
+    // Everything but the method and the switch is the same as without it.
+    expect(plans.filter((p) => p.method !== 'dense-finetune').map((p) => p.configKey)).toEqual(without.map((p) => p.configKey));
+    // The baseline's config, fine-tuned like the compression trials: nothing else of `compress`.
+    const [dense, control, svd] = [plans[0]!, plans[2]!, plans[3]!];
+    expect(control.config).toEqual({ ...dense.config, method: 'dense-finetune', finetune: { epochs: 1, ...compress.finetune } });
+    expect(svd.config.compress!.finetune).toEqual(control.config.finetune);
+    expect(svd.config.compress).not.toHaveProperty('control');
+    expect(new Set(plans.filter((p) => p.method === 'dense-finetune').map((p) => p.configKey)).size).toBe(1);
+    // The baseline is added when the grid has none, before the control.
+    expect(expandSweep(parseSweepSpec({ ...base, seeds: 1, compress: { ...compress, control: true }, method: 'svd' })).map((p) => [p.method, p.parentOrdinal])).toEqual([
+      ['dense', undefined],
+      ['dense-finetune', 0],
+      ['svd', 0],
+    ]);
+  });
+
+  it('follows the fine-tuning settings: one control per setting, shared by the methods with that setting', () => {
+    const plans = expandSweep(parseSweepSpec({ ...base, seeds: 1, compress: { ...compress, control: true }, grid: { method: ['svd', 'groupreduce'], 'compress.finetune.lr': [0.001, 0.01] } }));
+    expect(plans.map((p) => [p.method, p.config.finetune?.lr ?? p.config.compress?.finetune.lr, p.parentOrdinal])).toEqual([
+      ['dense', undefined, undefined],
+      ['dense-finetune', 0.001, 0],
+      ['svd', 0.001, 0],
+      ['dense-finetune', 0.01, 0],
+      ['svd', 0.01, 0],
+      ['groupreduce', 0.001, 0],
+      ['groupreduce', 0.01, 0],
+    ]);
+  });
+
+  it('runs in the demo (examples/demo.yaml): one per seed, fine-tuned like its compression trials', () => {
+    const plans = expandSweep(parseSweepSpec(readFileSync(path.resolve(import.meta.dirname, '../../../examples/demo.yaml'), 'utf8')));
+    const controls = plans.filter((p) => p.method === 'dense-finetune');
+    expect(controls.map((p) => p.seed)).toEqual([0, 1, 2]);
+    for (const c of controls) expect(plans[c.parentOrdinal!]).toMatchObject({ method: 'dense', seed: c.seed });
+    for (const p of plans.filter((x) => x.method === 'svd' || x.method === 'groupreduce')) expect(p.config.compress!.finetune).toEqual(controls[0]!.config.finetune);
+  });
+
+  it('is the same trial when the grid names dense-finetune itself; refused without a compression method', () => {
+    const named = expandSweep(parseSweepSpec({ ...base, seeds: 1, compress: { ...compress, control: true }, grid: { method: ['dense-finetune', 'svd'] } }));
+    expect(named.map((p) => [p.method, p.parentOrdinal])).toEqual([
+      ['dense', undefined],
+      ['dense-finetune', 0],
+      ['svd', 0],
+    ]);
+    // A grid may run the control alone, without compress.control.
+    expect(expandSweep(parseSweepSpec({ ...base, seeds: 1, compress, method: 'dense-finetune' })).map((p) => p.configKey)).toEqual(named.slice(0, 2).map((p) => p.configKey));
+    expect(issuesOf({ ...base, compress: { control: true } })).toEqual([{ path: 'compress.control', message: expect.stringContaining('no compression method') }]);
+    expect(issuesOf({ ...base, grid: { method: ['svd'], 'compress.control': [true] } })[0]).toMatchObject({ path: 'grid.compress.control', message: expect.stringContaining('unknown parameter') });
+    expect(issuesOf({ ...base, grid: { method: ['svd'], 'compress.finetune.evalEvery': [0] } })[0]!.path).toBe('grid.compress.finetune.evalEvery');
   });
 });

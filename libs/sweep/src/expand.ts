@@ -7,6 +7,7 @@ import {
   compressedMatrices,
   CompressOptions,
   compressionIssues,
+  controlConfigOf,
   type FieldIssue,
   type GridValue,
   LowRankOptions,
@@ -15,6 +16,7 @@ import {
   PhmOptions,
   resolveConfig,
   SpecError,
+  startsFromBaseline,
   SweepSpec,
   TrialConfig,
   zodIssues,
@@ -29,7 +31,7 @@ export interface TrialPlan {
   method: string;
   seed: number;
   maxAttempts: number;
-  /** A compression trial starts from the checkpoint of this plan (its baseline: method dense, same seed). */
+  /** A compression trial (or the control) starts from the checkpoint of this plan (its baseline: method dense, same seed). */
   parentOrdinal?: number;
 }
 
@@ -65,9 +67,10 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
       else if (!spec.grid[key]!.some((g) => g === v)) issues.push({ path: `baseline.${key}`, message: `value ${JSON.stringify(v)} is not in the grid` });
     }
   }
-  const compressing = [spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && isCompressionMethod(m));
-  // Compression trials may add one baseline trial per configuration and seed.
-  const count = gridSize(spec) * seedList(spec).length * (compressing ? 2 : 1);
+  const compressing = [spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && startsFromBaseline(m));
+  if (spec.compress?.control && ![spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && isCompressionMethod(m))) issues.push({ path: 'compress.control', message: 'the sweep has no compression method (method or grid.method) to add a dense + fine-tune control for' });
+  // Compression trials may add one baseline trial per configuration and seed (and a control).
+  const count = gridSize(spec) * seedList(spec).length * (compressing ? (spec.compress?.control ? 3 : 2) : 1);
   if (count > MAX_TRIALS_PER_SWEEP) {
     issues.push({ path: 'grid', message: `the sweep would create ${count} trials; at most ${MAX_TRIALS_PER_SWEEP} are allowed` });
   }
@@ -146,7 +149,7 @@ function checkOverride(key: string, value: GridValue): string | null {
     model: { ...base.model, phm: PhmOptions.parse({}), lowrank: LowRankOptions.parse({}) },
     budget: { maxSteps: 1, maxTokens: 1, evalEvery: 1, evalTokens: 1 },
     dataset: { name: 'x', vocabSize: 1 },
-    compress: CompressOptions.parse({ finetune: { maxSteps: 1, lr: 1 } }),
+    compress: CompressOptions.parse({ finetune: { maxSteps: 1, lr: 1, evalEvery: 1 } }),
   };
   for (const p of parts) {
     if (node === null || typeof node !== 'object' || !(p in (node as Record<string, unknown>))) {
@@ -211,19 +214,22 @@ export function configFor(spec: SweepSpec, point: Record<string, GridValue>): Tr
 
 /**
  * The full list of trials a spec asks for; grid points that give the same configuration run once.
- * A compression trial depends on the dense trial of its configuration with the same seed (its
- * baseline): when the grid has none, the expansion adds it, before its first dependent.
+ * A compression trial (or a dense-finetune control) depends on the dense trial of its
+ * configuration with the same seed (its baseline): when the grid has none, the expansion adds it,
+ * before its first dependent. With compress.control, each compression trial's control (its
+ * baseline fine-tuned alike, controlConfigOf) is added the same way, once per baseline, seed and
+ * fine-tuning setting, right before its first compression trial.
  */
 export function expandSweep(spec: SweepSpec): TrialPlan[] {
   const seeds = seedList(spec);
   const plans: TrialPlan[] = [];
   const keys = new Set<string>();
-  /** `${configKey}/${seed}` → ordinal of a dense plan. */
-  const dense = new Map<string, number>();
+  /** `${configKey}/${seed}` → ordinal of every plan. */
+  const planned = new Map<string, number>();
   const add = (config: TrialConfig, key: string, seed: number, parentOrdinal?: number) => {
     const plan: TrialPlan = { ordinal: plans.length, config, configKey: key, method: config.method, seed, maxAttempts: spec.maxAttempts };
     if (parentOrdinal !== undefined) plan.parentOrdinal = parentOrdinal;
-    if (config.method === 'dense') dense.set(`${key}/${seed}`, plan.ordinal);
+    planned.set(`${key}/${seed}`, plan.ordinal);
     plans.push(plan);
   };
   for (const point of gridPoints(spec)) {
@@ -231,16 +237,21 @@ export function expandSweep(spec: SweepSpec): TrialPlan[] {
     const key = configKey(config);
     if (keys.has(key)) continue;
     keys.add(key);
-    const parent = isCompressionMethod(config.method) ? baselineConfigOf(config) : undefined;
+    const parent = startsFromBaseline(config.method) ? baselineConfigOf(config) : undefined;
     const parentKey = parent && configKey(parent);
-    if (parent && parentKey) keys.add(parentKey);
+    if (parentKey) keys.add(parentKey);
+    const control = spec.compress?.control && isCompressionMethod(config.method) ? controlConfigOf(config) : undefined;
+    const controlKey = control && configKey(control);
+    if (controlKey) keys.add(controlKey);
     for (const seed of seeds) {
       if (!parent || !parentKey) {
         add(config, key, seed);
         continue;
       }
-      if (!dense.has(`${parentKey}/${seed}`)) add(parent, parentKey, seed);
-      add(config, key, seed, dense.get(`${parentKey}/${seed}`)!);
+      if (!planned.has(`${parentKey}/${seed}`)) add(parent, parentKey, seed);
+      const parentOrdinal = planned.get(`${parentKey}/${seed}`)!;
+      if (control && controlKey && !planned.has(`${controlKey}/${seed}`)) add(control, controlKey, seed, parentOrdinal);
+      add(config, key, seed, parentOrdinal);
     }
   }
   return plans;

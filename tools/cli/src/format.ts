@@ -1,4 +1,5 @@
 // Output for people (tables) and for scripts (one JSON object per line, CSV).
+import { methodLabel } from '@lmsweep/protocol';
 
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map(String));
@@ -50,6 +51,6 @@ export function renderLeaderboard(rows: { method: string; config?: unknown; para
   const pm = (i: { mean: number; halfWidth: number | null }) => `${fmtNum(i.mean)} ± ${i.halfWidth === null ? '?' : fmtNum(i.halfWidth)}`;
   return table(
     ['', 'method', ...keys, 'params', 'ratio', 'valid ppl (95% CI)', 'test ppl (95% CI)', 'seeds'],
-    rows.map((r) => [r.paretoRank === 0 ? '★' : '', r.method + (r.isBaseline ? ' (baseline)' : ''), ...keys.map((k) => fieldCell(r.config, k)), fmtParams(r.params), r.compression === null ? '-' : `${r.compression.toFixed(2)}×`, pm(r.validPpl), pm(r.testPpl), r.seeds.length]),
+    rows.map((r) => [r.paretoRank === 0 ? '★' : '', methodLabel(r.method) + (r.isBaseline ? ' (baseline)' : ''), ...keys.map((k) => fieldCell(r.config, k)), fmtParams(r.params), r.compression === null ? '-' : `${r.compression.toFixed(2)}×`, pm(r.validPpl), pm(r.testPpl), r.seeds.length]),
   );
 }

@@ -2,6 +2,7 @@
 // Configurations ranked by perplexity per parameter count: a table and a Pareto scatter.
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
+import { methodLabel } from '@lmsweep/protocol/methods';
 import { gridKeys, getPath, shortLabel, varyingPaths } from '../lib/config';
 import { formatCount, formatPpl, formatPplCI, formatRatio, formatValue, shortId } from '../lib/format';
 import { useLive, type Change } from '../lib/live';
@@ -148,7 +149,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
                       <span className="swatch round" style={{ background: methodColor(e.method) }} aria-hidden="true" /> {describe(e)}
                       {e.isBaseline && <span className="tag">baseline</span>}
                     </td>
-                    <td>{e.method}</td>
+                    <td>{methodLabel(e.method)}</td>
                     <td className="num" title={e.params.toLocaleString('en-US')}>
                       {formatCount(e.params)}
                     </td>

@@ -2,6 +2,7 @@
 // One sweep: status and counts, its trials (live), and its leaderboard.
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
+import { methodLabel } from '@lmsweep/protocol/methods';
 import { getPath, gridKeys, shortLabel } from '../lib/config';
 import { formatCount, formatDateTime, formatDuration, formatPpl, formatValue, secondsBetween } from '../lib/format';
 import { useLive, useNow, type Change } from '../lib/live';
@@ -127,7 +128,7 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
                         {t.ordinal}
                       </Link>
                     </td>
-                    <td>{t.method}</td>
+                    <td>{methodLabel(t.method)}</td>
                     {keys.map((k) => (
                       <td key={k} className="num">
                         {formatValue(getPath(t.config, k))}

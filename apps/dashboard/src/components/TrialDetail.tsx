@@ -2,6 +2,7 @@
 // One trial: what it ran, how it went (curves per attempt), what it produced or why it failed.
 import Link from 'next/link';
 import { useEffect } from 'react';
+import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatDateTime, formatDuration, formatPpl, secondsBetween, shortId } from '../lib/format';
 import { useLive, useNow } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
@@ -40,8 +41,47 @@ interface CompressionView {
   matrices: Record<string, { rows: number; cols: number; params: number; rate: number; werr: number; ranks: number[]; seconds: number }>;
 }
 
+/** The fine-tuning of a trial that starts from its baseline (results since the best point is kept). */
+interface FinetuneView {
+  baselineTrialId: string;
+  steps: number;
+  lr: number;
+  validPplBefore: number;
+  validPplLast: number;
+  bestStep: number;
+}
+
+/** Perplexity after the last fine-tuning step and at the best validation point (the one reported). */
+function FinetuneFacts({ f, steps, validPpl }: { f: FinetuneView | null; steps: number; validPpl: number | null }) {
+  return (
+    <>
+      <Fact label={`After fine-tuning (${steps} steps)`}>{formatPpl(f ? f.validPplLast : validPpl)}</Fact>
+      {f && <Fact label={`Best, at step ${f.bestStep} (reported)`}>{formatPpl(validPpl)}</Fact>}
+      {f && <Fact label="Fine-tuning lr">{f.lr.toPrecision(3)}</Fact>}
+    </>
+  );
+}
+
+/** The dense + fine-tune control: its baseline fine-tuned like the compression trials, uncompressed. */
+function ControlCard({ f, validPpl }: { f: FinetuneView; validPpl: number | null }) {
+  return (
+    <section className="card" data-testid="finetune">
+      <div className="card-head">
+        <h2>Dense + fine-tune</h2>
+        <span className="muted">
+          <Link href={`/trials/${f.baselineTrialId}`}>baseline trial {shortId(f.baselineTrialId)}</Link>, fine-tuned like the compression trials without compressing: what their extra steps alone give
+        </span>
+      </div>
+      <dl className="facts">
+        <Fact label="Baseline valid ppl">{formatPpl(f.validPplBefore)}</Fact>
+        <FinetuneFacts f={f} steps={f.steps} validPpl={validPpl} />
+      </dl>
+    </section>
+  );
+}
+
 /** A compression trial's story: the baseline, each compressed matrix, perplexity before and after fine-tuning. */
-function CompressionCard({ c, validPpl, params }: { c: CompressionView; validPpl: number | null; params: number | null }) {
+function CompressionCard({ c, f, validPpl, params }: { c: CompressionView; f: FinetuneView | null; validPpl: number | null; params: number | null }) {
   return (
     <section className="card" data-testid="compression">
       <div className="card-head">
@@ -82,7 +122,7 @@ function CompressionCard({ c, validPpl, params }: { c: CompressionView; validPpl
       <dl className="facts">
         <Fact label="Baseline valid ppl">{formatPpl(c.baselineValidPpl)}</Fact>
         <Fact label="After compression">{formatPpl(c.validPplBefore)}</Fact>
-        <Fact label={`After fine-tuning (${c.finetuneSteps} steps)`}>{formatPpl(validPpl)}</Fact>
+        <FinetuneFacts f={f} steps={c.finetuneSteps} validPpl={validPpl} />
       </dl>
     </section>
   );
@@ -121,6 +161,7 @@ export function TrialDetail({ id }: { id: string }) {
   const duration = t.seconds ?? (t.startedAt ? secondsBetween(t.startedAt, t.finishedAt ?? (running ? now : null)) : null);
   const result = t.result as Record<string, unknown> | null;
   const compression = (result?.['compression'] ?? null) as CompressionView | null;
+  const finetune = (result?.['finetune'] ?? null) as FinetuneView | null;
 
   return (
     <>
@@ -136,7 +177,7 @@ export function TrialDetail({ id }: { id: string }) {
           <span className="muted mono">{t.id}</span>
         </div>
         <dl className="facts">
-          <Fact label="Method">{t.method}</Fact>
+          <Fact label="Method">{methodLabel(t.method)}</Fact>
           <Fact label="Seed">{t.seed}</Fact>
           <Fact label="Attempt">
             {t.attempt} of {t.maxAttempts}
@@ -168,7 +209,8 @@ export function TrialDetail({ id }: { id: string }) {
         )}
       </section>
 
-      {compression && <CompressionCard c={compression} validPpl={t.validPpl} params={t.params} />}
+      {compression && <CompressionCard c={compression} f={finetune} validPpl={t.validPpl} params={t.params} />}
+      {!compression && finetune && <ControlCard f={finetune} validPpl={t.validPpl} />}
 
       <section className="card">
         <div className="card-head">

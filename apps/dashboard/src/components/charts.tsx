@@ -2,6 +2,7 @@
 // Hand-drawn SVG charts: a line chart (training curves) and the leaderboard's Pareto scatter.
 // Each SVG is drawn at the pixel width of its container (measured), so text keeps its size.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatPpl, formatPplCI, formatRatio, formatTick } from '../lib/format';
 import { linearScale, logScale, type Scale } from '../lib/scale';
 
@@ -246,7 +247,7 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
           const bar = Number.isFinite(p.halfWidth) && p.halfWidth > 0 && Number.isFinite(p.lo) && Number.isFinite(p.hi);
           const tip = [
             p.label,
-            `method ${p.method}`,
+            `method ${methodLabel(p.method)}`,
             `params ${formatCount(p.params)}${p.compression !== null ? ` (${formatRatio(p.compression)} vs baseline)` : ''}`,
             `valid ppl ${formatPplCI(p.mean, p.halfWidth)}${bar ? ` [${formatPpl(p.lo)}, ${formatPpl(p.hi)}]` : ''}`,
             `${p.seeds} seed${p.seeds === 1 ? '' : 's'}`,
@@ -281,7 +282,7 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
         {methods.map((m) => (
           <span key={m} className="legend-item">
             <span className="swatch round" style={{ background: methodColor(m) }} />
-            {m}
+            {methodLabel(m)}
           </span>
         ))}
         <span className="legend-item">
