@@ -5,11 +5,12 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import pino, { type Logger } from 'pino';
 import { appRouter } from '@lmsweep/api';
 import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
-import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, WORKER_PATH } from '@lmsweep/protocol';
+import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, MAX_API_BATCH, WORKER_PATH } from '@lmsweep/protocol';
 import { WorkerGateway } from './gateway.ts';
-import { checkDatasets } from './datasets.ts';
 import { bearerToken, isLoopbackHost, tokenMatches } from './auth.ts';
 import { artifactRoutes } from './artifacts.ts';
+import { apiRefusal, batchSizeIssue } from './api-limits.ts';
+import { SpecPool, type SpecPoolOptions } from './spec-pool.ts';
 
 /** Largest tRPC request body the coordinator reads (specs are at most 200k characters). */
 export const MAX_API_BODY_BYTES = 1 << 20;
@@ -28,6 +29,8 @@ export interface CoordinatorOptions {
   workerToken?: string;
   /** tRPC mutations need `Authorization: Bearer <apiToken>`. Required unless bound to loopback. */
   apiToken?: string;
+  /** The threads that check and expand specs off the event loop. */
+  specPool?: SpecPoolOptions;
 }
 
 /** Thrown before anything starts when the options are unsafe (e.g. an open port without tokens). */
@@ -63,16 +66,19 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}) });
   const unlisten = await db.listen((c) => gateway.onChange(c));
 
+  const specs = new SpecPool({ log, ...opts.specPool });
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
     // Long specs are validated with POST (a GET's query string is limited).
     allowMethodOverride: true,
     maxBodySize: MAX_API_BODY_BYTES,
+    maxBatchSize: MAX_API_BATCH,
     createContext: ({ req }) => ({
       db,
       store,
-      checkSpec: (spec) => checkDatasets(spec),
+      // Specs are checked (datasets included) and expanded on worker threads.
+      specs,
       // Reads are open; mutations need the API token when one is set (loopback-only otherwise).
       canWrite: apiToken === undefined || tokenMatches(bearerToken(req.headers.authorization), apiToken),
     }),
@@ -89,10 +95,10 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     }
     if (req.url?.startsWith('/trpc/')) {
       if (Number(req.headers['content-length'] ?? 0) > MAX_API_BODY_BYTES) {
-        const body = { error: { message: `request body over ${MAX_API_BODY_BYTES} bytes`, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } };
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        return res.end(JSON.stringify(body));
+        return apiRefusal(res, 413, 'PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE', `request body over ${MAX_API_BODY_BYTES} bytes`);
       }
+      const tooMany = batchSizeIssue(req.url, MAX_API_BATCH);
+      if (tooMany) return apiRefusal(res, 400, 'BAD_REQUEST', 'BATCH_TOO_LARGE', tooMany);
       return trpc(req, res);
     }
     if (req.url?.startsWith(ARTIFACT_PATH)) {
@@ -140,6 +146,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       closed = true;
       clearInterval(reaper);
       await gateway.close();
+      await specs.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await unlisten();

@@ -154,10 +154,17 @@ describe('prototype segments in dotted paths', () => {
   });
 
   it('refuses an oversized grid before checking its values', () => {
-    const keys = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`x${i}.__proto__.polluted`, [1]]));
+    const keys = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`model.unknown${i}`, [1]]));
     expect(issuesOf({ name: 'x', grid: keys })).toEqual([{ path: 'grid', message: 'a grid has at most 32 parameters; this one has 33' }]);
-    const huge = { name: 'x', grid: { 'model.hidden': Array.from({ length: 1000 }, (_, i) => i + 1), 'model.__proto__.polluted': Array.from({ length: 1000 }, (_, i) => i) } };
+    const huge = { name: 'x', grid: { 'model.hidden': Array.from({ length: 1000 }, (_, i) => i + 1), 'model.unknown': Array.from({ length: 1000 }, (_, i) => i) } };
     expect(issuesOf(huge)).toEqual([{ path: 'grid', message: expect.stringContaining('1000000 trials; at most 10000') }]);
     clean();
+  });
+});
+
+describe('a bare prototype key', () => {
+  it('is refused, not dropped', () => {
+    expect(issuesOf('name: x\ngrid: { __proto__: [1], model.hidden: [8] }')).toEqual([{ path: 'grid.__proto__', message: expect.stringContaining('"__proto__" is not a parameter name') }]);
+    expect(issuesOf(JSON.parse('{"name":"x","baseline":{"__proto__":1}}'))).toEqual([{ path: 'baseline.__proto__', message: expect.stringContaining('"__proto__" is not a parameter name') }]);
   });
 });

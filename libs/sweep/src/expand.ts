@@ -47,6 +47,9 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpecError([{ path: '', message: 'a sweep spec is a mapping with at least a name' }]);
   }
+  // Paths are checked on the raw keys: a record schema drops a bare "__proto__" key silently.
+  const badPaths = rawPathIssues(raw as Record<string, unknown>);
+  if (badPaths.length) throw new SpecError(badPaths);
   const parsed = SweepSpec.safeParse(raw);
   if (!parsed.success) throw new SpecError(zodIssues(parsed.error));
   const spec = parsed.data;
@@ -81,6 +84,20 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   issues.push(...shapeIssues(spec));
   if (issues.length) throw new SpecError(issues);
   return spec;
+}
+
+/** Prototype segments in the dotted keys of the spec's path-keyed sections, as written. */
+function rawPathIssues(raw: Record<string, unknown>): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  for (const section of ['grid', 'baseline']) {
+    const keyed = Object.hasOwn(raw, section) ? raw[section] : undefined;
+    if (keyed === null || typeof keyed !== 'object' || Array.isArray(keyed)) continue;
+    for (const key of Object.keys(keyed)) {
+      const bad = pathIssue(key);
+      if (bad?.includes('is not a parameter name')) out.push({ path: `${section}.${key}`, message: bad });
+    }
+  }
+  return out;
 }
 
 /** Vocabulary sizes of the bundled datasets (when the spec sets no vocabSize). */

@@ -16,9 +16,9 @@ export function pathIssue(path: string): string | null {
   if (path.length === 0) return 'a parameter path is not empty (e.g. "model.hidden")';
   if (path.length > MAX_PATH_CHARS) return `a parameter path has at most ${MAX_PATH_CHARS} characters`;
   const parts = path.split('.');
-  if (parts.some((p) => p === '')) return `"${path}" has an empty segment (paths look like "model.hidden")`;
   const bad = parts.find((p) => FORBIDDEN_PATH_SEGMENTS.includes(p));
   if (bad !== undefined) return `"${bad}" is not a parameter name (${FORBIDDEN_PATH_SEGMENTS.join(', ')} are refused in paths)`;
+  if (parts.some((p) => p === '')) return `"${path}" has an empty segment (paths look like "model.hidden")`;
   return null;
 }
 
