@@ -9,6 +9,7 @@ import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, MAX_API_BATC
 import { WorkerGateway } from './gateway.ts';
 import { bearerToken, isLoopbackHost, tokenMatches } from './auth.ts';
 import { artifactRoutes } from './artifacts.ts';
+import { allowedHostIssue, hostPolicy } from './host-check.ts';
 import { apiRefusal, batchSizeIssue } from './api-limits.ts';
 import { SpecPool, type SpecPoolOptions } from './spec-pool.ts';
 
@@ -29,6 +30,11 @@ export interface CoordinatorOptions {
   workerToken?: string;
   /** tRPC mutations need `Authorization: Bearer <apiToken>`. Required unless bound to loopback. */
   apiToken?: string;
+  /**
+   * Host names it answers to besides its own (host-check.ts): "name", "name:port"; "*" for any.
+   * For a coordinator behind a name, a proxy or a tunnel to another port.
+   */
+  allowedHosts?: readonly string[];
   /** The threads that check and expand specs off the event loop. */
   specPool?: SpecPoolOptions;
 }
@@ -58,6 +64,8 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       );
     }
   }
+  const badHosts = (opts.allowedHosts ?? []).map(allowedHostIssue).filter(Boolean);
+  if (badHosts.length) throw new CoordinatorConfigError(`allowed hosts: ${badHosts.join('; ')}`);
   const apiToken = opts.apiToken;
   const db = await openDatabase({ url: opts.databaseUrl });
   const store = new TrialStore(db, opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {});
@@ -88,7 +96,14 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     },
   });
   const artifacts = artifactRoutes({ store, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}) });
+  /** Set once the port is known (nothing is answered before). */
+  let refuseHost: (headers: http.IncomingHttpHeaders) => string | null = () => 'not listening yet';
   const server = http.createServer((req, res) => {
+    const wrongHost = refuseHost(req.headers);
+    if (wrongHost) {
+      log.warn({ host: req.headers.host, origin: req.headers.origin, remote: req.socket.remoteAddress, url: req.url?.slice(0, 200) }, 'request refused: not addressed to this coordinator');
+      return apiRefusal(res, 403, 'FORBIDDEN', 'FORBIDDEN_HOST', wrongHost);
+    }
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ ok: true, workers: gateway.connectedWorkers }));
@@ -112,6 +127,12 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
   server.on('upgrade', (req, socket, head) => {
+    const wrongHost = refuseHost(req.headers);
+    if (wrongHost) {
+      log.warn({ host: req.headers.host, origin: req.headers.origin, remote: req.socket.remoteAddress }, 'websocket refused: not addressed to this coordinator');
+      socket.end(`HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\n${wrongHost}\n`);
+      return;
+    }
     if (new URL(req.url ?? '/', 'http://x').pathname === WORKER_PATH) gateway.handleUpgrade(req, socket, head);
     else socket.destroy();
   });
@@ -132,6 +153,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
+  refuseHost = hostPolicy({ bindHost: host, port, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
   const url = `http://${host}:${port}`;
   log.info({ url }, 'coordinator listening');
 
