@@ -126,6 +126,21 @@ describe('what reads reveal (issue 12.6)', () => {
   });
 });
 
+describe('unexpected errors', () => {
+  it('answer without their internals (the message stays in the log)', async () => {
+    const broken = await startCoordinator({ port: 0, databaseUrl: 'memory://' });
+    try {
+      await broken.db.close(); // every query now fails inside the database driver
+      const res = await rawRequest(`${broken.url}/trpc/sweeps.list`);
+      expect(res.status).toBe(500);
+      expect(res.json).toEqual({ error: { message: "internal error (the coordinator's log has the details)", code: -32603, data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500, path: 'sweeps.list', lmsweepCode: 'INTERNAL' } } });
+      expect(res.text).not.toMatch(/PGlite|prisma|\/work|\.ts/i);
+    } finally {
+      await broken.close().catch(() => {});
+    }
+  });
+});
+
 describe('batched requests (issue 12.2)', () => {
   const validations = (n: number) => `${c.url}/trpc/${Array.from({ length: n }, () => 'sweeps.validate').join(',')}?batch=1`;
 

@@ -46,7 +46,9 @@ const t = initTRPC.context<ApiContext>().create({
     else if (error.code === 'PAYLOAD_TOO_LARGE') code = 'PAYLOAD_TOO_LARGE';
     else if (error.code === 'TOO_MANY_REQUESTS') code = 'BUSY';
     else if (error.code === 'BAD_REQUEST') code = 'INVALID_INPUT';
-    return { ...shape, data: { ...shape.data, stack: undefined, lmsweepCode: code, fieldIssues } };
+    // An unexpected error's message can carry internals (SQL, file paths): the log has it, the caller does not.
+    const message = code === 'INTERNAL' && error.code === 'INTERNAL_SERVER_ERROR' ? "internal error (the coordinator's log has the details)" : shape.message;
+    return { ...shape, message, data: { ...shape.data, stack: undefined, lmsweepCode: code, fieldIssues } };
   },
 });
 
