@@ -3,7 +3,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FieldIssue, SweepSpec } from '@lmsweep/protocol';
-import { gridPoints, configFor } from '@lmsweep/sweep';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -22,10 +21,19 @@ export function findDataset(name: string, cwd = process.cwd()): string | null {
   return candidates.find(looksLikeDataset) ?? null;
 }
 
-/** Launch-time check: every dataset a sweep names exists here with train/valid/test files. */
+/** The dataset names a sweep uses: its own, or the grid's values of dataset.name (the only dataset field a grid can set). */
+export function datasetNames(spec: SweepSpec): string[] {
+  const grid = Object.hasOwn(spec.grid, 'dataset.name') ? spec.grid['dataset.name'] : undefined;
+  return [...new Set((grid ?? [spec.dataset.name]).map(String))];
+}
+
+/**
+ * Launch-time check: every dataset a sweep names exists here with train/valid/test files. The
+ * message says where it looked: it is shown to callers allowed to launch only (sweeps.validate
+ * checks datasets for them alone), never to an anonymous one.
+ */
 export function checkDatasets(spec: SweepSpec, cwd = process.cwd()): FieldIssue[] {
-  const names = new Set(gridPoints(spec).map((p) => configFor(spec, p).dataset.name));
-  return [...names]
+  return datasetNames(spec)
     .filter((n) => !findDataset(n, cwd))
     .map((n) => ({
       path: 'dataset.name',

@@ -16,10 +16,18 @@ const Env = z.object({
   /** tRPC mutations (create, cancel) need `Authorization: Bearer <this>`. */
   LMSWEEP_API_TOKEN: optional(token),
   LMSWEEP_HOST: optional(z.string().min(1).max(255)),
+  /** Comma-separated host names the coordinator also answers to ("name", "name:port", "*"): see host-check.ts. */
+  LMSWEEP_ALLOWED_HOSTS: optional(z.string().max(4000)).transform((v) => parseAllowedHosts(v)),
   LMSWEEP_PORT: optional(z.coerce.number().int().min(0).max(65_535)).transform((p) => p ?? DEFAULT_COORDINATOR_PORT),
   DATABASE_URL: optional(z.string().min(1)),
   LMSWEEP_LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
 });
+
+/** "a, b:8080" → ["a", "b:8080"]; undefined stays undefined (the option and the variable read alike). */
+export function parseAllowedHosts(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(',').map((h) => h.trim()).filter(Boolean);
+}
 
 export type CoordinatorEnv = Readonly<z.infer<typeof Env>>;
 

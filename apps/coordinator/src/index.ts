@@ -1,4 +1,4 @@
 export { startCoordinator, CoordinatorConfigError, MAX_API_BODY_BYTES, type Coordinator, type CoordinatorOptions } from './server.ts';
-export { coordinatorEnv, type CoordinatorEnv } from './env.ts';
+export { coordinatorEnv, parseAllowedHosts, type CoordinatorEnv } from './env.ts';
 export { tokenMatches, isLoopbackHost } from './auth.ts';
 export { findDataset, datasetDirs, REPO_ROOT } from './datasets.ts';

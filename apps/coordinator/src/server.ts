@@ -5,11 +5,13 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import pino, { type Logger } from 'pino';
 import { appRouter } from '@lmsweep/api';
 import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
-import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, WORKER_PATH } from '@lmsweep/protocol';
+import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, MAX_API_BATCH, WORKER_PATH } from '@lmsweep/protocol';
 import { WorkerGateway } from './gateway.ts';
-import { checkDatasets } from './datasets.ts';
 import { bearerToken, isLoopbackHost, tokenMatches } from './auth.ts';
 import { artifactRoutes } from './artifacts.ts';
+import { allowedHostIssue, hostPolicy } from './host-check.ts';
+import { apiRefusal, batchSizeIssue } from './api-limits.ts';
+import { SpecPool, type SpecPoolOptions } from './spec-pool.ts';
 
 /** Largest tRPC request body the coordinator reads (specs are at most 200k characters). */
 export const MAX_API_BODY_BYTES = 1 << 20;
@@ -28,6 +30,13 @@ export interface CoordinatorOptions {
   workerToken?: string;
   /** tRPC mutations need `Authorization: Bearer <apiToken>`. Required unless bound to loopback. */
   apiToken?: string;
+  /**
+   * Host names it answers to besides its own (host-check.ts): "name", "name:port"; "*" for any.
+   * For a coordinator behind a name, a proxy or a tunnel to another port.
+   */
+  allowedHosts?: readonly string[];
+  /** The threads that check and expand specs off the event loop. */
+  specPool?: SpecPoolOptions;
 }
 
 /** Thrown before anything starts when the options are unsafe (e.g. an open port without tokens). */
@@ -55,6 +64,8 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       );
     }
   }
+  const badHosts = (opts.allowedHosts ?? []).map(allowedHostIssue).filter(Boolean);
+  if (badHosts.length) throw new CoordinatorConfigError(`allowed hosts: ${badHosts.join('; ')}`);
   const apiToken = opts.apiToken;
   const db = await openDatabase({ url: opts.databaseUrl });
   const store = new TrialStore(db, opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {});
@@ -63,16 +74,19 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}) });
   const unlisten = await db.listen((c) => gateway.onChange(c));
 
+  const specs = new SpecPool({ log, ...opts.specPool });
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
     // Long specs are validated with POST (a GET's query string is limited).
     allowMethodOverride: true,
     maxBodySize: MAX_API_BODY_BYTES,
+    maxBatchSize: MAX_API_BATCH,
     createContext: ({ req }) => ({
       db,
       store,
-      checkSpec: (spec) => checkDatasets(spec),
+      // Specs are checked (datasets included) and expanded on worker threads.
+      specs,
       // Reads are open; mutations need the API token when one is set (loopback-only otherwise).
       canWrite: apiToken === undefined || tokenMatches(bearerToken(req.headers.authorization), apiToken),
     }),
@@ -82,17 +96,24 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     },
   });
   const artifacts = artifactRoutes({ store, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}) });
+  /** Set once the port is known (nothing is answered before). */
+  let refuseHost: (headers: http.IncomingHttpHeaders) => string | null = () => 'not listening yet';
   const server = http.createServer((req, res) => {
+    const wrongHost = refuseHost(req.headers);
+    if (wrongHost) {
+      log.warn({ host: req.headers.host, origin: req.headers.origin, remote: req.socket.remoteAddress, url: req.url?.slice(0, 200) }, 'request refused: not addressed to this coordinator');
+      return apiRefusal(res, 403, 'FORBIDDEN', 'FORBIDDEN_HOST', wrongHost);
+    }
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ ok: true, workers: gateway.connectedWorkers }));
     }
     if (req.url?.startsWith('/trpc/')) {
       if (Number(req.headers['content-length'] ?? 0) > MAX_API_BODY_BYTES) {
-        const body = { error: { message: `request body over ${MAX_API_BODY_BYTES} bytes`, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } };
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        return res.end(JSON.stringify(body));
+        return apiRefusal(res, 413, 'PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE', `request body over ${MAX_API_BODY_BYTES} bytes`);
       }
+      const tooMany = batchSizeIssue(req.url, MAX_API_BATCH);
+      if (tooMany) return apiRefusal(res, 400, 'BAD_REQUEST', 'BATCH_TOO_LARGE', tooMany);
       return trpc(req, res);
     }
     if (req.url?.startsWith(ARTIFACT_PATH)) {
@@ -106,6 +127,12 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
   server.on('upgrade', (req, socket, head) => {
+    const wrongHost = refuseHost(req.headers);
+    if (wrongHost) {
+      log.warn({ host: req.headers.host, origin: req.headers.origin, remote: req.socket.remoteAddress }, 'websocket refused: not addressed to this coordinator');
+      socket.end(`HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\n${wrongHost}\n`);
+      return;
+    }
     if (new URL(req.url ?? '/', 'http://x').pathname === WORKER_PATH) gateway.handleUpgrade(req, socket, head);
     else socket.destroy();
   });
@@ -126,6 +153,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
+  refuseHost = hostPolicy({ bindHost: host, port, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
   const url = `http://${host}:${port}`;
   log.info({ url }, 'coordinator listening');
 
@@ -140,6 +168,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       closed = true;
       clearInterval(reaper);
       await gateway.close();
+      await specs.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await unlisten();

@@ -2,6 +2,7 @@
 // unknown types, binary frames, well-formed reports for trials the sender does not hold) thrown at
 // a running coordinator over real websockets. Afterwards it still serves and no trial changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TRPCClientError } from '@trpc/client';
 import fc from 'fast-check';
 import { CoordinatorMessage, encodeMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, WorkerMessage } from '@lmsweep/protocol';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
@@ -206,6 +207,73 @@ describe('duplicate and out-of-order messages', () => {
     expect(await w.request({ type: 'heartbeat', trialId: t.id, attempt: t.attempt, progress: 0.5 })).toMatchObject({ type: 'error', code: 'LEASE_LOST' });
     expect(await c.store.getTrial(t.id)).toEqual(done);
     expect((await c.store.getSweep(sweep.id))!.status).toBe('succeeded');
+    w.close();
+  });
+});
+
+describe('fuzzing dotted paths in specs (sweeps.validate, sweeps.create)', () => {
+  /** Own, non-function properties of the built-in prototypes: what a pollution leaves behind. */
+  const prototypeData = () =>
+    [Object.prototype, Array.prototype, Function.prototype, String.prototype].flatMap((p) =>
+      Object.getOwnPropertyNames(p).filter((k) => {
+        const d = Object.getOwnPropertyDescriptor(p, k)!;
+        return 'value' in d && typeof d.value !== 'function' && k !== 'length' && k !== 'constructor';
+      }),
+    );
+  const FORBIDDEN = ['__proto__', 'prototype', 'constructor'];
+  const segment = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('model', 'hidden', 'phm', 'lowrank', 'layers', 'n', 'rank', 'training', 'lr', 'dataset', 'name', 'compress', 'finetune', 'budget', 'method') },
+    { weight: 3, arbitrary: fc.constantFrom(...FORBIDDEN) },
+    { weight: 2, arbitrary: fc.constantFrom('toString', 'hasOwnProperty', 'valueOf', 'includes', 'length', '0', 'polluted', '') },
+    { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+  );
+  const dottedPath = fc.array(segment, { minLength: 1, maxLength: 5 }).map((s) => s.join('.'));
+  const gridValue = fc.oneof(fc.integer({ min: -5, max: 300 }), fc.constantFrom('p', 'gates', 'dense', 'phm'), fc.boolean(), fc.double({ noNaN: true, noDefaultInfinity: true }));
+  const spec = fc.record(
+    {
+      grid: fc.dictionary(dottedPath, fc.array(gridValue, { minLength: 1, maxLength: 3 }), { minKeys: 1, maxKeys: 3 }),
+      baseline: fc.dictionary(dottedPath, gridValue, { maxKeys: 2 }),
+    },
+    { requiredKeys: ['grid'] },
+  ).map((s) => ({ name: 'fuzz-paths', dataset: { name: 'ptb', vocabSize: 300 }, ...s }));
+
+  it('refuses every path through a prototype naming it, answers the rest, and pollutes nothing', async () => {
+    const before = prototypeData();
+    const api = apiClient(c.url);
+    let refusedForPrototype = 0;
+    await fc.assert(
+      fc.asyncProperty(spec, fc.boolean(), async (s, asObject) => {
+        const bad = [...Object.keys(s.grid).map((k) => `grid.${k}`), ...Object.keys(s.baseline ?? {}).map((k) => `baseline.${k}`)].filter((p) => p.split('.').slice(1).some((seg) => FORBIDDEN.includes(seg)));
+        let issues: { path: string; message: string }[];
+        if (asObject) {
+          // a launch with the spec as an object (its keys arrive as JSON object keys); refused or queued
+          const r = await api.sweeps.create.mutate({ spec: s }).then(
+            async (ok) => (await api.sweeps.cancel.mutate({ id: ok.id }), [] as { path: string; message: string }[]),
+            (e: unknown) => (e as TRPCClientError<never>).data as unknown as { fieldIssues?: { path: string; message: string }[] },
+          );
+          issues = Array.isArray(r) ? r : (r.fieldIssues ?? []);
+        } else {
+          const v = await api.sweeps.validate.query({ spec: JSON.stringify(s) });
+          expect(typeof v.ok).toBe('boolean');
+          issues = v.issues;
+        }
+        if (bad.length && !issues.some((i) => i.path === 'grid' || i.path === '')) {
+          refusedForPrototype++;
+          for (const p of bad.filter((x) => x.startsWith('grid.'))) expect(issues, p).toContainEqual({ path: p, message: expect.stringMatching(/is not a parameter name/) });
+        }
+        expect(prototypeData()).toEqual(before);
+        return true;
+      }),
+      { numRuns: 250, seed: 7 },
+    );
+    expect(refusedForPrototype).toBeGreaterThan(50);
+    // Still whole: the thread that checked them all validates and launches, reads answer, a worker is greeted.
+    expect(await api.sweeps.validate.query({ spec: 'name: ok\ndataset: { name: ptb, vocabSize: 300 }\ngrid: { model.hidden: [8, 16] }' })).toMatchObject({ ok: true, issues: [], trials: 2 });
+    const s = await api.sweeps.create.mutate({ spec: 'name: ok\ndataset: { name: ptb, vocabSize: 300 }' });
+    expect(await api.trials.list.query({ sweepId: s.id })).toMatchObject({ total: 1 });
+    await api.sweeps.cancel.mutate({ id: s.id });
+    const w = await ProtocolClient.connect(c.url);
+    expect(await w.hello('after-path-fuzz')).toEqual(expect.any(String));
     w.close();
   });
 });

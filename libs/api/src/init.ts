@@ -3,18 +3,26 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { SpecError, type FieldIssue, zodIssues } from '@lmsweep/protocol';
 import type { Db, TrialStore } from '@lmsweep/db';
+import { type SpecChecks, SpecChecksBusyError } from './spec-checks.ts';
 
 export interface ApiContext {
   db: Db;
   store: TrialStore;
-  /** Extra launch-time checks the host can make (e.g. that the dataset exists where workers look). */
-  checkSpec?: (spec: import('@lmsweep/protocol').SweepSpec) => FieldIssue[];
+  /**
+   * Where specs are checked and expanded, with the host's launch-time checks (e.g. that the
+   * dataset exists where workers look); default: in place, no file checks (inlineSpecChecks).
+   */
+  specs?: SpecChecks;
   /** Whether this request may change things (the host checked its API token). Reads are always allowed. */
   canWrite: boolean;
 }
 
-/** Domain error codes, stable for clients. */
-export type ApiErrorCode = 'INVALID_SPEC' | 'INVALID_INPUT' | 'NOT_FOUND' | 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE' | 'INTERNAL';
+/**
+ * Domain error codes, stable for clients. BUSY: the coordinator has as many specs queued for
+ * checking as it takes (retry); BATCH_TOO_LARGE and FORBIDDEN_HOST come from the coordinator's
+ * HTTP layer (more than MAX_API_BATCH calls in one request; a Host or Origin that is not its own).
+ */
+export type ApiErrorCode = 'INVALID_SPEC' | 'INVALID_INPUT' | 'NOT_FOUND' | 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE' | 'BUSY' | 'BATCH_TOO_LARGE' | 'FORBIDDEN_HOST' | 'INTERNAL';
 
 export class NotFoundError extends Error {
   constructor(what: string, id: string) {
@@ -36,8 +44,11 @@ const t = initTRPC.context<ApiContext>().create({
     } else if (error.code === 'NOT_FOUND') code = 'NOT_FOUND';
     else if (error.code === 'UNAUTHORIZED') code = 'UNAUTHORIZED';
     else if (error.code === 'PAYLOAD_TOO_LARGE') code = 'PAYLOAD_TOO_LARGE';
+    else if (error.code === 'TOO_MANY_REQUESTS') code = 'BUSY';
     else if (error.code === 'BAD_REQUEST') code = 'INVALID_INPUT';
-    return { ...shape, data: { ...shape.data, stack: undefined, lmsweepCode: code, fieldIssues } };
+    // An unexpected error's message can carry internals (SQL, file paths): the log has it, the caller does not.
+    const message = code === 'INTERNAL' && error.code === 'INTERNAL_SERVER_ERROR' ? "internal error (the coordinator's log has the details)" : shape.message;
+    return { ...shape, message, data: { ...shape.data, stack: undefined, lmsweepCode: code, fieldIssues } };
   },
 });
 
@@ -61,5 +72,6 @@ export function toTrpcError(e: unknown): never {
   if (e instanceof TRPCError) throw e;
   if (e instanceof SpecError) throw new TRPCError({ code: 'BAD_REQUEST', message: e.message, cause: e });
   if (e instanceof NotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: e.message, cause: e });
+  if (e instanceof SpecChecksBusyError) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: e.message, cause: e });
   throw e;
 }

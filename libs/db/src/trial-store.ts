@@ -162,7 +162,7 @@ export interface WorkerTrial {
   leaseExpiresAt: Date | null;
 }
 /** A worker row; `connected` is false when it said goodbye or was not seen for staleWorkerMs; `stale` tells the latter. */
-export type WorkerInfo = Worker & { stale: boolean; currentTrial: WorkerTrial | null };
+export type WorkerInfo = Omit<Worker, 'keyHash'> & { stale: boolean; currentTrial: WorkerTrial | null };
 
 const MAX_ERROR_CHARS = 20_000;
 const MAX_PAGE = 10_000;
@@ -798,7 +798,7 @@ export class TrialStore {
    * trial it holds the lease of, if any.
    */
   async listWorkers(): Promise<WorkerInfo[]> {
-    const workers = await this.prisma.worker.findMany({ orderBy: [{ lastHeartbeat: 'desc' }, { id: 'asc' }] });
+    const workers = await this.prisma.worker.findMany({ omit: { keyHash: true }, orderBy: [{ lastHeartbeat: 'desc' }, { id: 'asc' }] });
     const ids = workers.map((w) => w.currentTrialId).filter((x): x is string => !!x);
     const trials = ids.length
       ? await this.prisma.trial.findMany({

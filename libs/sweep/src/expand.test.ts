@@ -218,3 +218,62 @@ describe('the dense + fine-tune control (compress.control)', () => {
     expect(issuesOf({ ...base, grid: { method: ['svd'], 'compress.finetune.evalEvery': [0] } })[0]!.path).toBe('grid.compress.finetune.evalEvery');
   });
 });
+
+describe('prototype segments in dotted paths', () => {
+  const clean = () => {
+    for (const proto of [Object.prototype, Array.prototype, Function.prototype]) {
+      expect(Object.getOwnPropertyNames(proto).filter((k) => ['includes', 'polluted', 'p'].includes(k) && typeof (proto as unknown as Record<string, unknown>)[k] !== 'function')).toEqual([]);
+    }
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(({} as Record<string, unknown>)['includes']).toBeUndefined();
+  };
+
+  it.each([
+    // the issue's request: through an array's prototype to Object.prototype.includes
+    ['model.phm.layers.__proto__.includes', 'grid', '__proto__'],
+    ['__proto__.polluted', 'grid', '__proto__'],
+    ['model.__proto__.polluted', 'grid', '__proto__'],
+    ['model.constructor.prototype.polluted', 'grid', 'constructor'],
+    ['training.prototype', 'grid', 'prototype'],
+    ['constructor', 'grid', 'constructor'],
+  ])('refuses grid key %s naming the field, and leaves Object.prototype clean', (key, section, segment) => {
+    const issues = issuesOf(`name: x\n${section}: {"${key}": ["p"]}\n`);
+    expect(issues).toEqual([{ path: `${section}.${key}`, message: expect.stringContaining(`"${segment}" is not a parameter name`) }]);
+    clean();
+    // and everything still works afterwards
+    expect(expandSweep(parseSweepSpec(yaml))).toHaveLength(12);
+  });
+
+  it('refuses prototype segments in baseline keys, and never treats inherited members as grid keys', () => {
+    expect(issuesOf('name: x\ngrid: { model.hidden: [8] }\nbaseline: { "model.__proto__.polluted": 1 }')).toEqual([
+      { path: 'baseline.model.__proto__.polluted', message: expect.stringContaining('"__proto__" is not a parameter name') },
+    ]);
+    // `constructor` and `toString` are inherited by every object: not grid parameters
+    expect(issuesOf('name: x\ngrid: { model.hidden: [8] }\nbaseline: { toString: 1 }')).toEqual([{ path: 'baseline.toString', message: expect.stringContaining('not a grid parameter') }]);
+    expect(issuesOf('name: x\nbaseline: { constructor: 1 }')[0]).toMatchObject({ path: 'baseline.constructor', message: expect.stringContaining('"constructor" is not a parameter name') });
+    // members of arrays and objects are not parameters either
+    expect(issuesOf('name: x\ngrid: { model.phm.layers.includes: [1] }')[0]).toMatchObject({ path: 'grid.model.phm.layers.includes', message: expect.stringContaining('unknown parameter') });
+    expect(issuesOf('name: x\ngrid: { model.hasOwnProperty: [1] }')[0]).toMatchObject({ path: 'grid.model.hasOwnProperty', message: expect.stringContaining('unknown parameter') });
+    clean();
+  });
+
+  it('a dataset named like an inherited member is just a name', () => {
+    const spec = parseSweepSpec({ name: 'x', dataset: 'constructor', method: 'phm', model: { embedding: 8, hidden: 8, layers: 1, phm: { n: 2, layers: ['gates', 'output'] } } });
+    expect(expandSweep(spec)[0]!.config.dataset.name).toBe('constructor');
+  });
+
+  it('refuses an oversized grid before checking its values', () => {
+    const keys = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`model.unknown${i}`, [1]]));
+    expect(issuesOf({ name: 'x', grid: keys })).toEqual([{ path: 'grid', message: 'a grid has at most 32 parameters; this one has 33' }]);
+    const huge = { name: 'x', grid: { 'model.hidden': Array.from({ length: 1000 }, (_, i) => i + 1), 'model.unknown': Array.from({ length: 1000 }, (_, i) => i) } };
+    expect(issuesOf(huge)).toEqual([{ path: 'grid', message: expect.stringContaining('1000000 trials; at most 10000') }]);
+    clean();
+  });
+});
+
+describe('a bare prototype key', () => {
+  it('is refused, not dropped', () => {
+    expect(issuesOf('name: x\ngrid: { __proto__: [1], model.hidden: [8] }')).toEqual([{ path: 'grid.__proto__', message: expect.stringContaining('"__proto__" is not a parameter name') }]);
+    expect(issuesOf(JSON.parse('{"name":"x","baseline":{"__proto__":1}}'))).toEqual([{ path: 'baseline.__proto__', message: expect.stringContaining('"__proto__" is not a parameter name') }]);
+  });
+});

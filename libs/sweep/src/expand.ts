@@ -21,6 +21,7 @@ import {
   TrialConfig,
   zodIssues,
 } from '@lmsweep/protocol';
+import { getOwnPath, pathIssue, pathSegments, setOwnPath } from './paths.ts';
 
 export interface TrialPlan {
   /** Position in the expansion: grid point-major, seed-minor. */
@@ -48,10 +49,22 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpecError([{ path: '', message: 'a sweep spec is a mapping with at least a name' }]);
   }
+  // Paths are checked on the raw keys: a record schema drops a bare "__proto__" key silently.
+  const badPaths = rawPathIssues(raw as Record<string, unknown>);
+  if (badPaths.length) throw new SpecError(badPaths);
   const parsed = SweepSpec.safeParse(raw);
   if (!parsed.success) throw new SpecError(zodIssues(parsed.error));
   const spec = parsed.data;
   const issues: FieldIssue[] = [];
+  // The size is known before any work: refuse an oversized sweep before checking its values.
+  const gridKeys = Object.keys(spec.grid);
+  if (gridKeys.length > MAX_GRID_KEYS) throw new SpecError([{ path: 'grid', message: `a grid has at most ${MAX_GRID_KEYS} parameters; this one has ${gridKeys.length}` }]);
+  const compressing = [spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && startsFromBaseline(m));
+  // Compression trials may add one baseline trial per configuration and seed (and a control).
+  const count = gridSize(spec) * seedList(spec).length * (compressing ? (spec.compress?.control ? 3 : 2) : 1);
+  if (count > MAX_TRIALS_PER_SWEEP) {
+    throw new SpecError([{ path: 'grid', message: `the sweep would create ${count} trials; at most ${MAX_TRIALS_PER_SWEEP} are allowed` }]);
+  }
   for (const [key, values] of Object.entries(spec.grid)) {
     for (const v of values) {
       const problem = checkOverride(key, v);
@@ -63,25 +76,38 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   }
   if (spec.baseline) {
     for (const [key, v] of Object.entries(spec.baseline)) {
-      if (!(key in spec.grid)) issues.push({ path: `baseline.${key}`, message: `not a grid parameter (grid has ${Object.keys(spec.grid).join(', ') || 'none'})` });
+      const bad = pathIssue(key);
+      if (bad) issues.push({ path: `baseline.${key}`, message: bad });
+      else if (!Object.hasOwn(spec.grid, key)) issues.push({ path: `baseline.${key}`, message: `not a grid parameter (grid has ${Object.keys(spec.grid).join(', ') || 'none'})` });
       else if (!spec.grid[key]!.some((g) => g === v)) issues.push({ path: `baseline.${key}`, message: `value ${JSON.stringify(v)} is not in the grid` });
     }
   }
-  const compressing = [spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && startsFromBaseline(m));
   if (spec.compress?.control && ![spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && isCompressionMethod(m))) issues.push({ path: 'compress.control', message: 'the sweep has no compression method (method or grid.method) to add a dense + fine-tune control for' });
-  // Compression trials may add one baseline trial per configuration and seed (and a control).
-  const count = gridSize(spec) * seedList(spec).length * (compressing ? (spec.compress?.control ? 3 : 2) : 1);
-  if (count > MAX_TRIALS_PER_SWEEP) {
-    issues.push({ path: 'grid', message: `the sweep would create ${count} trials; at most ${MAX_TRIALS_PER_SWEEP} are allowed` });
-  }
   if (issues.length) throw new SpecError(issues);
   issues.push(...shapeIssues(spec));
   if (issues.length) throw new SpecError(issues);
   return spec;
 }
 
+/** Prototype segments in the dotted keys of the spec's path-keyed sections, as written. */
+function rawPathIssues(raw: Record<string, unknown>): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  for (const section of ['grid', 'baseline']) {
+    const keyed = Object.hasOwn(raw, section) ? raw[section] : undefined;
+    if (keyed === null || typeof keyed !== 'object' || Array.isArray(keyed)) continue;
+    for (const key of Object.keys(keyed)) {
+      const bad = pathIssue(key);
+      if (bad?.includes('is not a parameter name')) out.push({ path: `${section}.${key}`, message: bad });
+    }
+  }
+  return out;
+}
+
 /** Vocabulary sizes of the bundled datasets (when the spec sets no vocabSize). */
-const BUNDLED_VOCAB: Record<string, number> = { ptb: 10_000 };
+const BUNDLED_VOCAB: ReadonlyMap<string, number> = new Map([['ptb', 10_000]]);
+
+/** Most parameters one grid may vary (each adds a factor to the product; real grids vary a handful). */
+export const MAX_GRID_KEYS = 32;
 
 /**
  * Compression options that cannot be built, at every grid point (PHM's n must divide each chosen
@@ -94,7 +120,7 @@ function shapeIssues(spec: SweepSpec): FieldIssue[] {
   const out: FieldIssue[] = [];
   for (const point of gridPoints(spec)) {
     const config = configFor(spec, point);
-    const vocab = config.dataset.vocabSize ?? BUNDLED_VOCAB[config.dataset.name];
+    const vocab = config.dataset.vocabSize ?? BUNDLED_VOCAB.get(config.dataset.name);
     const where = Object.keys(point).length ? ` (at grid point ${Object.entries(point).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})` : '';
     const found = compressionIssues(config.model, vocab);
     if (config.compress && vocab !== undefined) found.push(...rateIssues(config, vocab));
@@ -140,39 +166,34 @@ export function baseConfig(spec: SweepSpec): TrialConfig {
   });
 }
 
-/** Applies one dotted-path override to a config; returns an error message when the path or value is not allowed. */
-function checkOverride(key: string, value: GridValue): string | null {
-  const base = TrialConfig.parse({});
-  const parts = key.split('.');
-  let node: unknown = {
-    ...base,
-    model: { ...base.model, phm: PhmOptions.parse({}), lowrank: LowRankOptions.parse({}) },
-    budget: { maxSteps: 1, maxTokens: 1, evalEvery: 1, evalTokens: 1 },
-    dataset: { name: 'x', vocabSize: 1 },
-    compress: CompressOptions.parse({ finetune: { maxSteps: 1, lr: 1, evalEvery: 1 } }),
-  };
-  for (const p of parts) {
-    if (node === null || typeof node !== 'object' || !(p in (node as Record<string, unknown>))) {
-      return `unknown parameter "${key}"`;
-    }
-    node = (node as Record<string, unknown>)[p];
+/** Every field a grid may set, with a placeholder value (sections filled in, so their fields can be named). */
+let overrideTemplate: Record<string, unknown> | null = null;
+function overrideFields(): Record<string, unknown> {
+  if (!overrideTemplate) {
+    const base = TrialConfig.parse({});
+    overrideTemplate = {
+      ...base,
+      model: { ...base.model, phm: PhmOptions.parse({}), lowrank: LowRankOptions.parse({}) },
+      budget: { maxSteps: 1, maxTokens: 1, evalEvery: 1, evalTokens: 1 },
+      dataset: { name: 'x', vocabSize: 1 },
+      compress: CompressOptions.parse({ finetune: { maxSteps: 1, lr: 1, evalEvery: 1 } }),
+    };
   }
-  if (typeof node === 'object' && node !== null) return `"${key}" is a section; name one of its fields`;
-  const trial = setPath(structuredClone(base) as unknown as Record<string, unknown>, parts, value);
+  return overrideTemplate;
+}
+
+/** Checks one dotted-path override of a config; returns an error message when the path or value is not allowed. */
+function checkOverride(key: string, value: GridValue): string | null {
+  const bad = pathIssue(key);
+  if (bad) return bad;
+  const parts = key.split('.');
+  const field = getOwnPath(overrideFields(), parts);
+  if (!field.found) return `unknown parameter "${key}"`;
+  if (typeof field.value === 'object' && field.value !== null) return `"${key}" is a section; name one of its fields`;
+  const trial = setOwnPath(structuredClone(TrialConfig.parse({})) as unknown as Record<string, unknown>, parts, value);
   const r = TrialConfig.safeParse(trial);
   if (!r.success) return `value ${JSON.stringify(value)}: ${zodIssues(r.error).map((i) => i.message).join('; ')}`;
   return null;
-}
-
-function setPath(obj: Record<string, unknown>, parts: string[], value: unknown): Record<string, unknown> {
-  let node = obj;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const p = parts[i]!;
-    if (typeof node[p] !== 'object' || node[p] === null) node[p] = {};
-    node = node[p] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1]!] = value;
-  return obj;
 }
 
 /** Stable JSON: keys sorted, so equal configs hash equally. */
@@ -208,7 +229,7 @@ export function gridPoints(spec: SweepSpec): Record<string, GridValue>[] {
  */
 export function configFor(spec: SweepSpec, point: Record<string, GridValue>): TrialConfig {
   const cfg = structuredClone(baseConfig(spec)) as unknown as Record<string, unknown>;
-  for (const [key, value] of Object.entries(point)) setPath(cfg, key.split('.'), value);
+  for (const [key, value] of Object.entries(point)) setOwnPath(cfg, pathSegments(key), value);
   return resolveConfig(TrialConfig.parse(cfg));
 }
 

@@ -1,1 +1,3 @@
 export * from './expand.ts';
+export * from './paths.ts';
+export * from './prepare.ts';

@@ -1,7 +1,7 @@
 // A tRPC client for scripts and the CLI.
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '@lmsweep/api';
-import { DEFAULT_COORDINATOR_PORT } from '@lmsweep/protocol';
+import { DEFAULT_COORDINATOR_PORT, MAX_API_BATCH } from '@lmsweep/protocol';
 
 export const defaultCoordinatorUrl = () => process.env.LMSWEEP_URL ?? `http://127.0.0.1:${DEFAULT_COORDINATOR_PORT}`;
 
@@ -10,7 +10,7 @@ export const defaultToken = (): string | undefined => process.env.LMSWEEP_TOKEN 
 
 export function apiClient(url: string, token: string | undefined = defaultToken()) {
   return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${url.replace(/\/$/, '')}/trpc`, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
+    links: [httpBatchLink({ url: `${url.replace(/\/$/, '')}/trpc`, maxItems: MAX_API_BATCH, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })],
   });
 }
 export type ApiClient = ReturnType<typeof apiClient>;

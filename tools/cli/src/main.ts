@@ -11,7 +11,7 @@ const HELP = `lmsweep — sweeps of language-model compression experiments
 
   lmsweep demo [--port P] [--dashboard-port P] [--spec FILE] [--no-dashboard] [--exit-when-done]
       coordinator (embedded database) + one local worker + dashboard + the demo sweep
-  lmsweep coordinator [--port P] [--host H] [--database URL] [--lease-ms MS]
+  lmsweep coordinator [--port P] [--host H] [--database URL] [--lease-ms MS] [--allowed-hosts NAME[:PORT],…]
       tokens from $LMSWEEP_WORKER_TOKEN (workers) and $LMSWEEP_API_TOKEN (launch, cancel);
       without them it only listens on loopback
   lmsweep worker [--coordinator URL] [--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--threads N|auto] [--native on|off] [--name N] [--max-trials N] [--exit-when-idle]
@@ -56,8 +56,8 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (cmd) {
     case 'coordinator': {
-      const { values } = args(rest, { port: { type: 'string' }, host: { type: 'string' }, database: { type: 'string' }, 'lease-ms': { type: 'string' } });
-      const { startCoordinator, coordinatorEnv } = await import('@lmsweep/coordinator');
+      const { values } = args(rest, { port: { type: 'string' }, host: { type: 'string' }, database: { type: 'string' }, 'lease-ms': { type: 'string' }, 'allowed-hosts': { type: 'string' } });
+      const { startCoordinator, coordinatorEnv, parseAllowedHosts } = await import('@lmsweep/coordinator');
       const pino = (await import('pino')).default;
       // A bad environment or an unsafe binding (no tokens beyond loopback) ends here with its message.
       const env = coordinatorEnv();
@@ -69,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
         log: pino({ level: env.LMSWEEP_LOG_LEVEL ?? 'info' }),
         workerToken: env.LMSWEEP_WORKER_TOKEN,
         apiToken: env.LMSWEEP_API_TOKEN,
+        allowedHosts: parseAllowedHosts(values['allowed-hosts']) ?? env.LMSWEEP_ALLOWED_HOSTS,
       });
       out(`coordinator listening on ${c.url} (${c.db.target.kind === 'pglite' ? `PGlite ${c.db.target.dataDir}` : 'PostgreSQL'})`);
       await untilSignal();

@@ -11,6 +11,9 @@ import {
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@lmsweep/api';
 
+/** The coordinator's MAX_API_BATCH (libs/protocol constants.ts): a larger batch is refused. */
+const MAX_API_BATCH = 16;
+
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type RouterInputs = inferRouterInputs<AppRouter>;
 
@@ -25,7 +28,7 @@ export function trpc(): TRPCClient<AppRouter> {
         condition: (op) => op.type === 'subscription',
         true: httpSubscriptionLink({ url: '/trpc' }),
         // Queries go as POST (the coordinator allows the override): a long spec never outgrows a URL.
-        false: httpBatchLink({ url: '/trpc', methodOverride: 'POST' }),
+        false: httpBatchLink({ url: '/trpc', methodOverride: 'POST', maxItems: MAX_API_BATCH }),
       }),
     ],
   });

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
-import { SpecError } from '@lmsweep/protocol';
-import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { publicProcedure, router, toTrpcError, writeProcedure } from '../init.ts';
+import { inlineSpecChecks } from '../spec-checks.ts';
 
 const Id = z.object({ id: z.string().min(1).max(100) });
 
@@ -12,10 +11,7 @@ export const sweepsRouter = router({
     .input(z.object({ spec: z.union([z.string().min(1).max(200_000), z.record(z.string(), z.unknown())]) }))
     .mutation(async ({ ctx, input }) => {
       try {
-        const spec = parseSweepSpec(input.spec);
-        const extra = ctx.checkSpec?.(spec) ?? [];
-        if (extra.length) throw new SpecError(extra);
-        const plans = expandSweep(spec);
+        const { spec, plans } = await (ctx.specs ?? inlineSpecChecks).prepare(input.spec);
         const specText = typeof input.spec === 'string' ? input.spec : JSON.stringify(input.spec, null, 2);
         const sweep = await ctx.store.createSweep({ name: spec.name, spec, specText, plans });
         return { id: sweep.id, name: sweep.name, trials: plans.length };
@@ -23,17 +19,17 @@ export const sweepsRouter = router({
         return toTrpcError(e);
       }
     }),
-  /** Checks a spec without launching it: the dashboard's editor shows these issues as you type. */
+  /**
+   * Checks a spec without launching it: the dashboard's editor shows these issues as you type.
+   * Open to all, so it looks at the coordinator's disk (datasets) only for callers who may launch.
+   */
   validate: publicProcedure
     .input(z.object({ spec: z.string().max(200_000) }))
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       try {
-        const spec = parseSweepSpec(input.spec);
-        const issues = ctx.checkSpec?.(spec) ?? [];
-        return { ok: issues.length === 0, issues, trials: issues.length ? 0 : expandSweep(spec).length };
+        return await (ctx.specs ?? inlineSpecChecks).validate(input.spec, { files: ctx.canWrite });
       } catch (e) {
-        if (e instanceof SpecError) return { ok: false, issues: e.issues, trials: 0 };
-        throw e;
+        return toTrpcError(e);
       }
     }),
   list: publicProcedure
