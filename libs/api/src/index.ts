@@ -2,3 +2,4 @@ export { appRouter, type AppRouter } from './root.ts';
 export { type ApiContext, type ApiErrorCode } from './init.ts';
 export { groupRows, leaderboardPage, plotColumns, rankConfigurations, type LeaderboardEntry, type LeaderboardPage, type LeaderboardPlot, type LeaderboardGroup, type LeaderboardRow, type LeaderboardSort, type Interval } from './leaderboard.ts';
 export { TrialsQuery, TrialStatus, TrialSort } from './routers/trials.ts';
+export { apiCurves, type ApiCurve, type ApiCurvePoint } from './curves.ts';
