@@ -3,7 +3,8 @@
 // integer that lands in an int4 column must fit one.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeJson, encodeMessage, INT4_MAX, MetricPoint, nonFiniteName, storableText, TrialResult, WorkerMessage } from './wire.ts';
+import { decodeJson, encodeMessage, MetricPoint, nonFiniteName, TrialResult, WorkerMessage } from './wire.ts';
+import { INT4_MAX, storableText } from './storable.ts';
 import { zodIssues } from './spec.ts';
 
 const NAMES = ['NaN', 'Infinity', '-Infinity'];

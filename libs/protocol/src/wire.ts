@@ -1,23 +1,14 @@
 // The worker <-> coordinator websocket protocol: JSON messages, each validated with zod on receipt.
 import { z } from 'zod';
+import { INT4_MAX, storableText, UNSTORABLE_MESSAGE } from './storable.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest websocket message either side accepts. */
 export const MAX_MESSAGE_BYTES = 1 << 20;
 export const WORKER_PATH = '/worker';
 
-/** Largest value of a PostgreSQL `integer` (int4) column: larger integers are refused at the schema, not by the database. */
-export const INT4_MAX = 2 ** 31 - 1;
-const UNSTORABLE = /[\u0000\p{Cs}]/u;
-/**
- * Whether the database can store `s`: PostgreSQL's text and jsonb refuse NUL (\u0000), and an
- * unpaired UTF-16 surrogate has no UTF-8 form (the driver refuses the parameter).
- */
-export function storableText(s: string): boolean {
-  return !UNSTORABLE.test(s);
-}
 /** A string of min..max characters the database can store (every string a worker sends is one). */
-const text = (min: number, max: number) => z.string().min(min).max(max).refine(storableText, 'must not contain NUL (\\u0000) or unpaired surrogate characters');
+const text = (min: number, max: number) => z.string().min(min).max(max).refine(storableText, UNSTORABLE_MESSAGE);
 const id = text(1, 100);
 const msgId = text(1, 100);
 /** What the coordinator echoes back: the worker's msgId as it came. */
