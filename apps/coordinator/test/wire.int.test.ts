@@ -94,6 +94,18 @@ describe('values the database cannot hold', () => {
   });
 });
 
+describe('a spec the database cannot hold', () => {
+  it('is refused by the API as INVALID_SPEC naming the field, not as an internal error', async () => {
+    const api = apiClient(c.url);
+    const err = await api.sweeps.create.mutate({ spec: { name: 'x', dataset: { name: 'ptb\u0000', vocabSize: 300 } } }).then(
+      () => null,
+      (e: unknown) => e as { data?: { lmsweepCode?: string; fieldIssues?: { path: string }[] } },
+    );
+    expect(err?.data).toMatchObject({ lmsweepCode: 'INVALID_SPEC', fieldIssues: [{ path: 'dataset.name' }] });
+    expect(await api.sweeps.validate.query({ spec: 'name: "x\\ud800"' })).toMatchObject({ ok: false, issues: [{ path: 'name' }] });
+  });
+});
+
 describe('a message the database refuses anyway', () => {
   // The schema refuses every such value we know of; to reach SQL past it, the store gets the
   // poisoned trial id ('poison…') with a NUL appended, as a value the schema missed would arrive.

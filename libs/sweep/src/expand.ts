@@ -19,6 +19,7 @@ import {
   TrialConfig,
   zodIssues,
 } from '@lmsweep/protocol';
+import { storableText, UNSTORABLE_MESSAGE, unstorableStrings } from '@lmsweep/protocol';
 
 export interface TrialPlan {
   /** Position in the expansion: grid point-major, seed-minor. */
@@ -46,6 +47,9 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpecError([{ path: '', message: 'a sweep spec is a mapping with at least a name' }]);
   }
+  // The spec, its text and the trial configs it expands to are stored: refuse what the database cannot hold.
+  const unstorable = typeof input === 'string' && !storableText(input) ? [{ path: '', message: `the spec text ${UNSTORABLE_MESSAGE}` }] : unstorableStrings(raw);
+  if (unstorable.length) throw new SpecError(unstorable);
   const parsed = SweepSpec.safeParse(raw);
   if (!parsed.success) throw new SpecError(zodIssues(parsed.error));
   const spec = parsed.data;
