@@ -18,7 +18,7 @@ import {
 } from '@lmsweep/protocol';
 import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, HeartbeatInput, MetricReport, TrialStore } from '@lmsweep/db';
 import { tokenMatches } from './auth.ts';
-import { GroupCommit } from './group-commit.ts';
+import { GroupCommit, GroupItemError } from './group-commit.ts';
 
 interface Connection {
   ws: WebSocket;
@@ -55,10 +55,12 @@ export class WorkerGateway {
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
-    this.claims = new GroupCommit((workerIds) => opts.store.claimMany(workerIds, opts.leaseMs));
-    this.heartbeats = new GroupCommit((beats) => opts.store.heartbeatMany(beats, opts.leaseMs));
-    this.metrics = new GroupCommit((reports) => opts.store.addMetricsMany(reports), 200);
-    this.results = new GroupCommit((items) => opts.store.completeMany(items));
+    // A failed batch is retried in smaller ones, so only the item the database refuses fails: one line says so.
+    const split = (kind: string) => ({ onBatchFailed: (size: number, reason: string) => opts.log.warn({ kind, size, reason }, 'group commit failed; retrying its items in smaller batches') });
+    this.claims = new GroupCommit((workerIds) => opts.store.claimMany(workerIds, opts.leaseMs), 500, split('claim'));
+    this.heartbeats = new GroupCommit((beats) => opts.store.heartbeatMany(beats, opts.leaseMs), 500, split('heartbeat'));
+    this.metrics = new GroupCommit((reports) => opts.store.addMetricsMany(reports), 200, split('metric'));
+    this.results = new GroupCommit((items) => opts.store.completeMany(items), 500, split('complete'));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
     this.wss.on('connection', (ws: WebSocket, req?: IncomingMessage) => this.onConnection(ws, req));
   }
@@ -93,7 +95,9 @@ export class WorkerGateway {
     this.conns.add(conn);
     ws.on('message', (data, isBinary) => {
       conn.chain = conn.chain.then(() => this.onMessage(conn, data, isBinary)).catch((e) => {
-        this.opts.log.error({ err: e, workerId: conn.workerId }, 'worker message failed');
+        // The database refused this one message (its batch was retried without it): one line, no stack.
+        if (e instanceof GroupItemError) this.opts.log.error({ workerId: conn.workerId, reason: e.message }, 'worker message failed in the database');
+        else this.opts.log.error({ err: e, workerId: conn.workerId }, 'worker message failed');
         this.send(conn, { type: 'error', code: 'INTERNAL', message: 'internal error' });
       });
     });
@@ -125,7 +129,8 @@ export class WorkerGateway {
     const parsed = WorkerMessage.safeParse(raw);
     if (!parsed.success) {
       const replyTo = raw && typeof raw === 'object' && typeof (raw as { msgId?: unknown }).msgId === 'string' ? ((raw as { msgId: string }).msgId.slice(0, 100) || undefined) : undefined;
-      const message = zodIssues(parsed.error).map((i) => `${i.path || '(message)'}: ${i.message}`).join('; ');
+      const all = zodIssues(parsed.error).map((i) => `${i.path || '(message)'}: ${i.message}`).join('; ');
+      const message = all.length > 2000 ? `${all.slice(0, 1999)}…` : all;
       log.warn({ workerId: conn.workerId, message }, 'malformed worker message');
       return this.send(conn, { type: 'error', replyTo, code: 'BAD_MESSAGE', message });
     }

@@ -1,6 +1,8 @@
 // Property/fuzz test: thousands of generated bad messages (random JSON, wrong types, huge strings,
-// unknown types, binary frames, well-formed reports for trials the sender does not hold) thrown at
-// a running coordinator over real websockets. Afterwards it still serves and no trial changed.
+// unknown types, binary frames, well-formed reports for trials the sender does not hold, and
+// well-formed messages with one value the database cannot hold: a NUL or an unpaired surrogate in
+// any string field, an integer past 2³¹) thrown at a running coordinator over real websockets.
+// Each is refused, none with INTERNAL; afterwards it still serves and no trial changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TRPCClientError } from '@trpc/client';
 import fc from 'fast-check';
@@ -75,8 +77,74 @@ const hello = fc.record({ type: fc.constant('hello'), protocol: fc.oneof(fc.cons
 const huge = fc.record({ size: fc.oneof(fc.integer({ min: 100_000, max: MAX_MESSAGE_BYTES - 200 }), fc.constant(MAX_MESSAGE_BYTES + 10)), type: fc.constantFrom('metric', 'fail', 'hello', 'nope') }).map(({ size, type }) => JSON.stringify({ type, msgId: 'huge', trialId: trialIds[0], attempt: 1, error: 'e'.repeat(size), name: 'n'.repeat(size) }).slice(0, size));
 
 const withMsgId = <T extends object>(g: fc.Arbitrary<T>) => fc.tuple(g, msgId).map(([m, id]) => encodeMessage({ ...m, msgId: id }));
+/** One valid message of every type (every optional field present), naming real trials. */
+const template = (): fc.Arbitrary<Record<string, unknown>> => {
+  const word = fc.string({ minLength: 1, maxLength: 12 });
+  const base = { msgId: fc.string({ minLength: 1, maxLength: 20 }), trialId: fc.constantFrom(...trialIds), attempt: fc.integer({ min: 1, max: 4 }) };
+  const point = fc.record({ step: fc.nat(1000), epoch: fc.nat(3), name: word, value: fc.double() });
+  const matrix = fc.record({ rows: fc.integer({ min: 1, max: 99 }), cols: fc.integer({ min: 1, max: 99 }), params: fc.nat(999), rate: fc.constant(2), werr: fc.constant(0.1), ranks: fc.array(fc.nat(9), { minLength: 1, maxLength: 3 }), seconds: fc.constant(1) });
+  const compression = fc.record({ baselineTrialId: fc.constantFrom(...trialIds), baselineParams: fc.nat(9999), baselineValidPpl: fc.constant(90), matrices: fc.dictionary(word, matrix, { minKeys: 1, maxKeys: 2 }), validPplBefore: fc.constant(95), testPplBefore: fc.constant(96), finetuneSteps: fc.nat(99) });
+  return fc.oneof(
+    fc.record({ type: fc.constant('hello'), msgId: base.msgId, protocol: fc.constant(PROTOCOL_VERSION), workerId: word, workerKey: word, name: word, host: word, backend: word, device: word, version: word, token: word }),
+    fc.record({ type: fc.constant('claim'), msgId: base.msgId }),
+    fc.record({ type: fc.constant('heartbeat'), ...base, progress: fc.double({ min: 0, max: 1, noNaN: true }) }),
+    fc.record({ type: fc.constant('metric'), ...base, points: fc.array(point, { minLength: 1, maxLength: 4 }) }),
+    fc.record({ type: fc.constant('complete'), ...base, result: fc.record({ paramsByLayer: fc.dictionary(word, fc.nat(999), { minKeys: 1, maxKeys: 3 }), compression }).map((r) => ({ ...result(50), ...r })) }),
+    fc.record({ type: fc.constant('fail'), ...base, kind: fc.constantFrom('error', 'diverged', 'oom'), error: word, retryable: fc.boolean() }),
+    fc.record({ type: fc.constant('release'), ...base, reason: word }),
+  );
+};
+
+type Leaf = { path: (string | number)[]; key: boolean };
+/** The string values and record keys (`key`), and the integer values, of a message. */
+function leaves(v: unknown, path: (string | number)[] = []): { strings: Leaf[]; ints: Leaf[] } {
+  if (typeof v === 'string') return { strings: [{ path, key: false }], ints: [] };
+  if (typeof v === 'number') return { strings: [], ints: Number.isInteger(v) && path.at(-1) !== 'value' && path.at(-1) !== 'progress' ? [{ path, key: false }] : [] };
+  const out = { strings: [] as Leaf[], ints: [] as Leaf[] };
+  if (typeof v !== 'object' || v === null) return out;
+  const isRecord = ['paramsByLayer', 'matrices'].includes(String(path.at(-1)));
+  for (const [k, x] of Object.entries(v)) {
+    const p = [...path, Array.isArray(v) ? Number(k) : k];
+    if (isRecord) out.strings.push({ path: p, key: true });
+    const sub = leaves(x, p);
+    out.strings.push(...sub.strings);
+    out.ints.push(...sub.ints);
+  }
+  return out;
+}
+/** A copy of `msg` with the leaf at `path` (or the key, for a record key) replaced by `f` of it. */
+function replaceAt(msg: Record<string, unknown>, { path, key }: Leaf, f: (x: never) => unknown): Record<string, unknown> {
+  const copy = structuredClone(msg);
+  let parent = copy as Record<string | number, unknown>;
+  for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+  const last = path.at(-1)!;
+  if (key) {
+    const value = parent[last];
+    delete parent[last];
+    parent[f(String(last) as never) as string] = value;
+  } else parent[last] = f(parent[last] as never);
+  return copy;
+}
+/** A valid message with one value the database cannot hold: a NUL or an unpaired surrogate somewhere in one string, or an integer past 2³¹. */
+const poisoned = (): fc.Arbitrary<Record<string, unknown>> =>
+  fc
+    .record({
+      msg: template(),
+      which: fc.nat(),
+      at: fc.nat(),
+      bad: fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff'),
+      big: fc.oneof(fc.constant(2 ** 31), fc.integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom(2 ** 53, 1e300)),
+      int: fc.boolean(),
+    })
+    .map(({ msg, which, at, bad, big, int }) => {
+      const { strings, ints } = leaves(msg);
+      if (int && ints.length) return replaceAt(msg, ints[which % ints.length]!, () => big);
+      return replaceAt(msg, strings[which % strings.length]!, (s: string) => s.slice(0, at % (s.length + 1)) + bad + s.slice(at % (s.length + 1)));
+    });
+
 /** Built once the trials exist (reports name real trial ids). */
 const frame = (): fc.Arbitrary<string | Buffer> => fc.oneof(
+  { weight: 60, arbitrary: poisoned().map((m) => encodeMessage(m)) },
   { weight: 60, arbitrary: withMsgId(foreignReport()) },
   { weight: 40, arbitrary: withMsgId(wrongTypes) },
   { weight: 20, arbitrary: withMsgId(unknownType) },
@@ -139,6 +207,8 @@ describe('fuzzing the worker gateway', () => {
         for (const m of client.received.slice(seen)) {
           expect(CoordinatorMessage.safeParse(m).success, JSON.stringify(m).slice(0, 300)).toBe(true);
           expect(m.type).not.toBe('assign');
+          // Refused, never failed: no message the schema lets through breaks a statement.
+          expect(m.type === 'error' && m.code, JSON.stringify(m).slice(0, 300)).not.toBe('INTERNAL');
           if (m.type === 'ack') expect(m.duplicate ?? false).toBe(false);
         }
         return true;

@@ -352,6 +352,11 @@ export class SpecError extends Error {
 export function zodIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((i) => ({
     path: i.path.map(String).join('.'),
-    message: i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message,
+    message:
+      i.code === 'unrecognized_keys'
+        ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`
+        : i.code === 'invalid_key'
+          ? `invalid key: ${i.issues.map((k) => k.message).join('; ')}`
+          : i.message,
   }));
 }

@@ -1,21 +1,31 @@
 // The worker <-> coordinator websocket protocol: JSON messages, each validated with zod on receipt.
 import { z } from 'zod';
+import { INT4_MAX, storableText, UNSTORABLE_MESSAGE } from './storable.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest websocket message either side accepts. */
 export const MAX_MESSAGE_BYTES = 1 << 20;
 export const WORKER_PATH = '/worker';
 
-const id = z.string().min(1).max(100);
-const msgId = z.string().min(1).max(100);
+/** A string of min..max characters the database can store (every string a worker sends is one). */
+const text = (min: number, max: number) => z.string().min(min).max(max).refine(storableText, UNSTORABLE_MESSAGE);
+const id = text(1, 100);
+const msgId = text(1, 100);
+/** What the coordinator echoes back: the worker's msgId as it came. */
+const replyTo = z.string().min(1).max(100);
 const attempt = z.number().int().min(1).max(1_000_000);
 const finite = z.number().finite();
+/** An integer stored in an int4 column. */
+const int4 = z.number().int().min(0).max(INT4_MAX);
+/** Any number, NaN and ±Infinity included (zod's z.number() refuses them); on the wire they are tagged (encodeMessage). */
+const anyNumber = z.custom<number>((v) => typeof v === 'number', 'expected a number (NaN and ±Infinity are sent as {"$f": "NaN" | "Infinity" | "-Infinity"})');
 
 export const MetricPoint = z.object({
-  step: z.number().int().min(0),
+  step: int4,
   epoch: finite.min(0),
-  name: z.string().min(1).max(100),
-  value: z.number(), // NaN/Inf are meaningful (divergence), JSON carries them as null
+  name: text(1, 100),
+  /** NaN/±Infinity are meaningful (the point where a run diverged) and are stored as they are. */
+  value: anyNumber,
 });
 export type MetricPoint = z.infer<typeof MetricPoint>;
 
@@ -43,7 +53,7 @@ export const CompressionReport = z.object({
   baselineParams: z.number().int().min(0),
   /** Validation perplexity of the baseline checkpoint, measured again by this trial. */
   baselineValidPpl: finite.positive(),
-  matrices: z.record(z.string(), CompressedMatrixReport),
+  matrices: z.record(text(0, 200), CompressedMatrixReport),
   /** Perplexities right after compression, before fine-tuning. */
   validPplBefore: finite.positive(),
   testPplBefore: finite.positive(),
@@ -75,19 +85,20 @@ export const FinetuneReport = z.object({
 export type FinetuneReport = z.infer<typeof FinetuneReport>;
 
 export const TrialResult = z.object({
-  /** Exact number of trainable parameters of the model. */
-  params: z.number().int().min(0),
+  /** Exact number of trainable parameters of the model (an int4 column). */
+  params: int4,
   /** Parameters per named layer/matrix. */
-  paramsByLayer: z.record(z.string(), z.number().int().min(0)),
+  paramsByLayer: z.record(text(0, 200), z.number().int().min(0)),
   validPpl: finite.positive(),
   testPpl: finite.positive(),
+  /** Finite: a run whose loss stops being finite fails as diverged (and a result is stored as jsonb, which has no NaN). */
   trainLoss: finite.optional(),
   steps: z.number().int().min(0),
   tokens: z.number().int().min(0),
   seconds: finite.min(0),
   tokensPerSecond: finite.min(0),
   vocabSize: z.number().int().min(1),
-  backend: z.string().max(100),
+  backend: text(0, 100),
   /** Compression trials only. */
   compression: CompressionReport.optional(),
   /** Compression trials and the dense + fine-tune control. */
@@ -115,13 +126,13 @@ export const HelloMsg = z.object({
   /** Sent again on reconnect so the coordinator keeps one row per worker… */
   workerId: id.optional(),
   /** …with the key its first welcome gave it: an id alone does not make a worker. */
-  workerKey: z.string().max(200).optional(),
-  name: z.string().min(1).max(200),
-  host: z.string().min(1).max(200),
-  backend: z.string().min(1).max(100),
-  device: z.string().min(1).max(300),
-  version: z.string().min(1).max(50),
-  token: z.string().max(500).optional(),
+  workerKey: text(0, 200).optional(),
+  name: text(1, 200),
+  host: text(1, 200),
+  backend: text(1, 100),
+  device: text(1, 300),
+  version: text(1, 50),
+  token: text(0, 500).optional(),
 });
 export const ClaimMsg = z.object({ type: z.literal('claim'), msgId });
 export const HeartbeatMsg = z.object({
@@ -147,12 +158,12 @@ export const FailMsg = z.object({
   attempt,
   /** error: the trial threw; diverged: loss became NaN/Inf; oom: out of memory. */
   kind: z.enum(['error', 'diverged', 'oom']),
-  error: z.string().max(20_000),
+  error: text(0, 20_000),
   /** Whether another attempt may succeed (a diverged run with the same seed will not). */
   retryable: z.boolean(),
 });
 /** The worker gives a trial back unfinished (SIGINT): it is requeued without counting an attempt against it. */
-export const ReleaseMsg = z.object({ type: z.literal('release'), msgId, trialId: id, attempt, reason: z.string().max(1000) });
+export const ReleaseMsg = z.object({ type: z.literal('release'), msgId, trialId: id, attempt, reason: text(0, 1000) });
 
 export const WorkerMessage = z.discriminatedUnion('type', [HelloMsg, ClaimMsg, HeartbeatMsg, MetricMsg, CompleteMsg, FailMsg, ReleaseMsg]);
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
@@ -186,7 +197,7 @@ export type AssignedTrial = z.infer<typeof AssignedTrial>;
 
 export const WelcomeMsg = z.object({
   type: z.literal('welcome'),
-  replyTo: msgId,
+  replyTo,
   workerId: id,
   /** The worker's secret: sent back in a reconnecting hello and with checkpoint uploads. */
   workerKey: z.string().min(1).max(200),
@@ -194,20 +205,51 @@ export const WelcomeMsg = z.object({
   heartbeatMs: z.number().int().positive(),
   protocol: z.number().int(),
 });
-export const AssignMsg = z.object({ type: z.literal('assign'), replyTo: msgId, trial: AssignedTrial });
-export const IdleMsg = z.object({ type: z.literal('idle'), replyTo: msgId, retryMs: z.number().int().min(0) });
-export const AckMsg = z.object({ type: z.literal('ack'), replyTo: msgId, duplicate: z.boolean().optional() });
-export const ErrorMsg = z.object({ type: z.literal('error'), replyTo: msgId.optional(), code: ErrorCode, message: z.string(), trialId: id.optional() });
+export const AssignMsg = z.object({ type: z.literal('assign'), replyTo, trial: AssignedTrial });
+export const IdleMsg = z.object({ type: z.literal('idle'), replyTo, retryMs: z.number().int().min(0) });
+export const AckMsg = z.object({ type: z.literal('ack'), replyTo, duplicate: z.boolean().optional() });
+export const ErrorMsg = z.object({ type: z.literal('error'), replyTo: replyTo.optional(), code: ErrorCode, message: z.string(), trialId: id.optional() });
 /** Stop this trial now (sweep cancelled, or the lease is no longer yours). */
 export const CancelMsg = z.object({ type: z.literal('cancel'), trialId: id, attempt, reason: z.string() });
 
 export const CoordinatorMessage = z.discriminatedUnion('type', [WelcomeMsg, AssignMsg, IdleMsg, AckMsg, ErrorMsg, CancelMsg]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessage>;
 
-/** JSON with NaN/±Infinity kept as strings, so a diverged value survives the wire. */
-export function encodeMessage(msg: unknown): string {
-  return JSON.stringify(msg, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+// ---- encoding ----
+
+/**
+ * JSON has no NaN or ±Infinity: a non-finite number travels as an object with one key, `$f`,
+ * naming it ({"$f": "NaN"}, {"$f": "Infinity"}, {"$f": "-Infinity"}). Only that exact form
+ * decodes to a number; every string, "NaN" included, stays a string.
+ */
+export const NON_FINITE_TAG = '$f';
+export type NonFiniteName = 'NaN' | 'Infinity' | '-Infinity';
+const NON_FINITE = new Map<string, number>([
+  ['NaN', Number.NaN],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['-Infinity', Number.NEGATIVE_INFINITY],
+]);
+
+/** The name of a non-finite number ('NaN', 'Infinity', '-Infinity'); null for a finite one. */
+export function nonFiniteName(x: number): NonFiniteName | null {
+  return Number.isFinite(x) ? null : (String(x) as NonFiniteName);
 }
-export function decodeJson(text: string): unknown {
-  return JSON.parse(text, (_k, v) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v));
+
+/** A message as JSON text, non-finite numbers tagged. */
+export function encodeMessage(msg: unknown): string {
+  return JSON.stringify(msg, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { [NON_FINITE_TAG]: String(v) } : v));
+}
+
+function reviveNonFinite(_k: string, v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const keys = Object.keys(v);
+  if (keys.length !== 1 || keys[0] !== NON_FINITE_TAG) return v;
+  const name = (v as Record<string, unknown>)[NON_FINITE_TAG];
+  return typeof name === 'string' && NON_FINITE.has(name) ? NON_FINITE.get(name) : v;
+}
+
+/** Parses JSON text, turning tagged non-finite numbers back into numbers (throws on invalid JSON). */
+export function decodeJson(json: string): unknown {
+  // The tag's key is written either as "$f" or with a \u escape: without either, plain JSON.parse.
+  return json.includes('$') || json.includes('\\u') ? JSON.parse(json, reviveNonFinite) : JSON.parse(json);
 }

@@ -22,6 +22,7 @@ import {
   zodIssues,
 } from '@lmsweep/protocol';
 import { getOwnPath, pathIssue, pathSegments, setOwnPath } from './paths.ts';
+import { storableText, UNSTORABLE_MESSAGE, unstorableStrings } from '@lmsweep/protocol';
 
 export interface TrialPlan {
   /** Position in the expansion: grid point-major, seed-minor. */
@@ -52,6 +53,9 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   // Paths are checked on the raw keys: a record schema drops a bare "__proto__" key silently.
   const badPaths = rawPathIssues(raw as Record<string, unknown>);
   if (badPaths.length) throw new SpecError(badPaths);
+  // The spec, its text and the trial configs it expands to are stored: refuse what the database cannot hold.
+  const unstorable = typeof input === 'string' && !storableText(input) ? [{ path: '', message: `the spec text ${UNSTORABLE_MESSAGE}` }] : unstorableStrings(raw);
+  if (unstorable.length) throw new SpecError(unstorable);
   const parsed = SweepSpec.safeParse(raw);
   if (!parsed.success) throw new SpecError(zodIssues(parsed.error));
   const spec = parsed.data;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
 import { publicProcedure, router } from '../init.ts';
+import { apiCurves } from '../curves.ts';
 
 export const TrialStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export const TrialSort = z.enum(['ordinal', 'createdAt', 'validPpl', 'testPpl', 'params', 'finishedAt']);
@@ -17,10 +18,10 @@ export const TrialsQuery = z.object({
 
 export const trialsRouter = router({
   list: publicProcedure.input(TrialsQuery.default(TrialsQuery.parse({}))).query(({ ctx, input }) => ctx.store.listTrials(input)),
-  /** One trial with its curves, metrics kept apart per attempt. */
+  /** One trial with its curves, metrics kept apart per attempt; a non-finite value comes as null with `nonFinite` naming it (curves.ts). */
   get: publicProcedure.input(z.object({ id: z.string().min(1).max(100) })).query(async ({ ctx, input }) => {
     const trial = await ctx.store.getTrial(input.id);
     if (!trial) throw new TRPCError({ code: 'NOT_FOUND', message: `trial ${input.id} not found` });
-    return trial;
+    return { ...trial, curves: apiCurves(trial.curves) };
   }),
 });
