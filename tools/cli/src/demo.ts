@@ -8,7 +8,7 @@ import pino from 'pino';
 import { DEFAULT_COORDINATOR_PORT, DEFAULT_DASHBOARD_PORT } from '@lmsweep/protocol';
 import { startCoordinator } from '@lmsweep/coordinator';
 import { apiClient } from './client.ts';
-import { renderLeaderboard } from './format.ts';
+import { renderLeaderboard } from './leaderboard-table.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = path.join(ROOT, 'tools/cli/bin/lmsweep.js');

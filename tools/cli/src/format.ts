@@ -63,12 +63,3 @@ export function flatten(v: unknown, prefix = '', out: Record<string, unknown> = 
   } else out[prefix] = v;
   return out;
 }
-
-export function renderLeaderboard(rows: { method: string; config?: unknown; params: number; compression: number | null; validPpl: { mean: number; halfWidth: number | null }; testPpl: { mean: number; halfWidth: number | null }; seeds: number[]; paretoRank: number; isBaseline: boolean }[]): string {
-  const keys = varyingFields(rows.map((r) => r.config));
-  const pm = (i: { mean: number; halfWidth: number | null }) => `${fmtNum(i.mean)} ± ${i.halfWidth === null ? '?' : fmtNum(i.halfWidth)}`;
-  return table(
-    ['', 'method', ...keys, 'params', 'ratio', 'valid ppl (95% CI)', 'test ppl (95% CI)', 'seeds'],
-    rows.map((r) => [r.paretoRank === 0 ? '★' : '', r.method + (r.isBaseline ? ' (baseline)' : ''), ...keys.map((k) => fieldCell(r.config, k)), fmtParams(r.params), r.compression === null ? '-' : `${r.compression.toFixed(2)}×`, pm(r.validPpl), pm(r.testPpl), r.seeds.length]),
-  );
-}

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_COORDINATOR_PORT } from '@lmsweep/protocol';
 import { apiClient, defaultCoordinatorUrl, defaultToken, describeApiError } from './client.ts';
-import { csv, fieldCell, fmtNum, fmtParams, table, varyingFields, flatten, renderLeaderboard } from './format.ts';
+import { csv, fieldCell, fmtNum, fmtParams, table, varyingFields, flatten } from './format.ts';
+import { renderLeaderboard } from './leaderboard-table.ts';
 import { benchmarks } from './bench.ts';
 
 const HELP = `lmsweep — sweeps of language-model compression experiments
@@ -19,7 +20,7 @@ const HELP = `lmsweep — sweeps of language-model compression experiments
   lmsweep sweeps [--json]
   lmsweep cancel SWEEP_ID
   lmsweep trials [--sweep ID] [--status S] [--method M] [--sort K] [--limit N] [--json|--csv]
-  lmsweep leaderboard [--sweep ID] [--sort pareto|validPpl|testPpl|params] [--json]
+  lmsweep leaderboard [--sweep ID] [--sort pareto|validPpl|testPpl|params] [--wide] [--json]
   lmsweep workers [--json]
   lmsweep bench NAME [--json]
   lmsweep compress --method M --matrix A.npy --freq q.npy --rate R [--blocks c] [--iters t] [--tolerance x] [--json]
@@ -192,14 +193,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'leaderboard': {
-      const { values } = args(rest, { sweep: { type: 'string' }, sort: { type: 'string' }, json: { type: 'boolean' } });
+      const { values } = args(rest, { sweep: { type: 'string' }, sort: { type: 'string' }, json: { type: 'boolean' }, wide: { type: 'boolean' } });
       const api = apiClient(values.coordinator ?? defaultCoordinatorUrl(), values.token ?? defaultToken());
       const rows = await api.leaderboard.list.query({ sweepId: values.sweep, sort: (values.sort ?? 'pareto') as never });
       if (values.json) {
         for (const r of rows) out(JSON.stringify(r));
         return 0;
       }
-      out(renderLeaderboard(rows));
+      out(renderLeaderboard(rows, { wide: values.wide }));
       return 0;
     }
     case 'workers': {
