@@ -1,20 +1,23 @@
 // Benchmarks run by `lmsweep bench NAME`: each prints a table (or JSON lines) with its
-// reference run side by side.
-import { benchCompress } from './bench/compress.ts';
-import { benchLoad } from './bench/load.ts';
-import { benchPhm } from './bench/phm.ts';
-import { benchTrain } from './bench/train.ts';
+// reference run side by side. Declarations (options, help) in bench/options.ts; the code of a
+// benchmark is loaded only to run it.
+import { type BenchDeclaration, COMPRESS_BENCH, LOAD_BENCH, PHM_BENCH, TRAIN_BENCH } from './bench/options.ts';
 
 export interface BenchContext {
   json: boolean;
   out: (line: string) => void;
-  /** Arguments after the benchmark's name (its own flags). */
+  /** Arguments after the benchmark's name (its own flags, declared in bench/options.ts). */
   args: string[];
 }
 
-export const benchmarks: Record<string, (ctx: BenchContext) => Promise<void>> = {
-  compress: benchCompress,
-  load: benchLoad,
-  phm: benchPhm,
-  train: benchTrain,
-};
+export interface Benchmark {
+  declaration: BenchDeclaration;
+  load(): Promise<(ctx: BenchContext) => Promise<void>>;
+}
+
+export const benchmarks: readonly Benchmark[] = [
+  { declaration: COMPRESS_BENCH, load: async () => (await import('./bench/compress.ts')).benchCompress },
+  { declaration: LOAD_BENCH, load: async () => (await import('./bench/load.ts')).benchLoad },
+  { declaration: PHM_BENCH, load: async () => (await import('./bench/phm.ts')).benchPhm },
+  { declaration: TRAIN_BENCH, load: async () => (await import('./bench/train.ts')).benchTrain },
+];

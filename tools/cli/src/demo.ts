@@ -4,11 +4,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { DEFAULT_COORDINATOR_PORT, DEFAULT_DASHBOARD_PORT } from '@lmsweep/protocol';
 import { startCoordinator } from '@lmsweep/coordinator';
 import { apiClient } from './client.ts';
-import { renderLeaderboard } from './format.ts';
+import { renderLeaderboard } from './leaderboard-table.ts';
+import { cliLogger } from './logging.ts';
+import type { LogFormatFlag } from './log-format.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = path.join(ROOT, 'tools/cli/bin/lmsweep.js');
@@ -20,11 +21,15 @@ export interface DemoOptions {
   dashboard: boolean;
   exitWhenDone: boolean;
   databaseUrl?: string;
+  /** Log lines of the coordinator and the worker (stderr): see log-format.ts. */
+  log?: LogFormatFlag;
+  /** Log level (default warn). */
+  logLevel?: string;
   out: (s: string) => void;
 }
 
 export async function runDemo(o: DemoOptions): Promise<number> {
-  const log = pino({ level: process.env.LMSWEEP_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const { logger: log, format } = cliLogger({ level: o.logLevel ?? 'warn', format: o.log ?? 'auto', stream: process.stderr });
   const coordinator = await startCoordinator({ port: o.port ?? DEFAULT_COORDINATOR_PORT, databaseUrl: o.databaseUrl, log });
   o.out(`coordinator  ${coordinator.url}  (${coordinator.db.target.kind === 'pglite' ? `embedded PGlite at ${coordinator.db.target.dataDir}` : 'PostgreSQL'})`);
 
@@ -46,9 +51,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       o.out(`dashboard    ${dashboard.url}`);
     }
 
-    const worker = spawn(process.execPath, [BIN, 'worker', '--coordinator', coordinator.url, '--name', 'local-worker'], {
+    const worker = spawn(process.execPath, [BIN, 'worker', '--coordinator', coordinator.url, '--name', 'local-worker', '--log', format], {
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, LMSWEEP_LOG_LEVEL: process.env.LMSWEEP_LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, LMSWEEP_LOG_LEVEL: o.logLevel ?? 'warn' },
     });
     children.push(worker);
 

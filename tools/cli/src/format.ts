@@ -1,11 +1,28 @@
 // Output for people (tables) and for scripts (one JSON object per line, CSV).
-import { methodLabel } from '@lmsweep/protocol';
+import { displayWidth, padToWidth, safeText, truncateToWidth } from './terminal-text.ts';
 
-export function table(headers: string[], rows: (string | number)[][]): string {
-  const cells = rows.map((r) => r.map(String));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (/^[-\d.,×±e+]+$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+export interface TableOptions {
+  /** Per column; absent: numbers (digits, signs, ×, ±) right-aligned, the rest left. */
+  align?: readonly ('left' | 'right' | undefined)[];
+  /** Per column: cells wider than this are cut, ending in …. */
+  maxWidth?: readonly (number | undefined)[];
+}
+
+const NUMERIC = /^[-\d.,×±e+ ]+$/;
+
+/**
+ * Columns padded to their widest cell, in terminal columns. Every cell is made terminal-safe
+ * first (safeText: escapes, control and bidi characters shown as \u001b, \n, …), so a name from
+ * the coordinator can neither recolour the terminal nor break the table's rows.
+ */
+export function table(headers: string[], rows: (string | number)[][], opts: TableOptions = {}): string {
+  const cut = (c: string, i: number) => (opts.maxWidth?.[i] !== undefined ? truncateToWidth(c, opts.maxWidth[i]!) : c);
+  const cells = rows.map((r) => r.map((c, i) => cut(safeText(String(c)), i)));
+  const head = headers.map((h, i) => cut(safeText(h), i));
+  const widths = head.map((h, i) => Math.max(displayWidth(h), ...cells.map((r) => displayWidth(r[i] ?? ''))));
+  const alignOf = (c: string, i: number) => opts.align?.[i] ?? (NUMERIC.test(c) ? 'right' : 'left');
+  const line = (r: string[], header = false) => r.map((c, i) => padToWidth(c, widths[i]!, header ? (opts.align?.[i] ?? 'left') : alignOf(c, i))).join('  ').trimEnd();
+  return [line(head, true), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map((r) => line(r))].join('\n');
 }
 
 export function csv(headers: string[], rows: unknown[][]): string {
@@ -39,18 +56,10 @@ export function fieldCell(config: unknown, key: string): string {
   return v === undefined ? '-' : Array.isArray(v) ? v.join('+') : String(v);
 }
 
-export function flatten(v: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+/** Leaves of a config by dotted path (arrays are leaves), in an object without a prototype: keys are data. */
+export function flatten(v: unknown, prefix = '', out: Record<string, unknown> = Object.create(null) as Record<string, unknown>): Record<string, unknown> {
   if (v && typeof v === 'object' && !Array.isArray(v)) {
     for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
   } else out[prefix] = v;
   return out;
-}
-
-export function renderLeaderboard(rows: { method: string; config?: unknown; params: number; compression: number | null; validPpl: { mean: number; halfWidth: number | null }; testPpl: { mean: number; halfWidth: number | null }; seeds: number[]; paretoRank: number; isBaseline: boolean }[]): string {
-  const keys = varyingFields(rows.map((r) => r.config));
-  const pm = (i: { mean: number; halfWidth: number | null }) => `${fmtNum(i.mean)} ± ${i.halfWidth === null ? '?' : fmtNum(i.halfWidth)}`;
-  return table(
-    ['', 'method', ...keys, 'params', 'ratio', 'valid ppl (95% CI)', 'test ppl (95% CI)', 'seeds'],
-    rows.map((r) => [r.paretoRank === 0 ? '★' : '', methodLabel(r.method) + (r.isBaseline ? ' (baseline)' : ''), ...keys.map((k) => fieldCell(r.config, k)), fmtParams(r.params), r.compression === null ? '-' : `${r.compression.toFixed(2)}×`, pm(r.validPpl), pm(r.testPpl), r.seeds.length]),
-  );
 }

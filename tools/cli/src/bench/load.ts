@@ -9,12 +9,13 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { type CoordinatorMessage, decodeJson, encodeMessage, PROTOCOL_VERSION, type SweepSpec, type TrialResult } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { startCoordinator, type Coordinator } from '@lmsweep/coordinator';
 import { apiClient } from '../client.ts';
+import { parseOptions } from '../options.ts';
+import { LOAD_BENCH } from './options.ts';
 
 export interface LoadBenchContext {
   json: boolean;
@@ -241,18 +242,10 @@ function runOptuna(url: string, processes: number, trials: number): OptunaResult
 }
 
 export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
-  const { values } = parseArgs({
-    args: ctx.args,
-    options: { workers: { type: 'string' }, trials: { type: 'string' }, rates: { type: 'string' }, seconds: { type: 'string' }, 'no-postgres': { type: 'boolean' }, 'in-process': { type: 'boolean' }, json: { type: 'boolean' } },
-    allowPositionals: true,
-    strict: false,
-  });
-  const inProcess = Boolean(values['in-process']);
-  const int = (v: unknown, d: number) => (typeof v === 'string' && /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : d);
-  const workers = int(values.workers, 100);
-  const trials = int(values.trials, 5_000);
-  const pacedSeconds = int(values.seconds, 20);
-  const rates = typeof values.rates === 'string' ? values.rates.split(',').map((r) => {
+  const { values } = parseOptions({ options: LOAD_BENCH.options }, ctx.args);
+  const inProcess = values['in-process'];
+  const { workers, trials, seconds: pacedSeconds } = values;
+  const rates = values.rates !== undefined ? values.rates.split(',').map((r) => {
     const n = Number(r);
     if (!(n > 0)) throw new Error(`--rates: "${r}" is not a positive number of claims per second`);
     return n;

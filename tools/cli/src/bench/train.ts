@@ -8,10 +8,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { TrialConfig } from '@lmsweep/protocol';
 import { BACKENDS, type BackendName, datasetSearchDirs, loadCorpus, nativeKernelsBuilt, resolveDataset, runTrial, selectBackend } from '@lmsweep/nn';
 import { table } from '../format.ts';
+import { parseOptions } from '../options.ts';
+import { TRAIN_BENCH } from './options.ts';
 
 export interface TrainBenchRow {
   /** The backend, 'wasm+native' for wasm with the native kernels. */
@@ -235,43 +236,9 @@ const COLUMNS: (keyof TrainBenchRow)[] = ['backend', 'device', 'vocab', 'hidden'
 
 const BACKEND_SET = new Set<string>(BACKENDS);
 
-function nativeFlag(v: unknown): boolean | undefined {
-  if (v === 'on') return true;
-  if (v === 'off') return false;
-  if (v === 'both') return undefined;
-  throw new Error(`--native needs on, off or both, got "${String(v)}"`);
-}
-
 export async function benchTrain(ctx: { json: boolean; out: (line: string) => void; args: string[] }): Promise<void> {
-  const { values } = parseArgs({
-    args: ctx.args,
-    options: {
-      vocab: { type: 'string' },
-      hidden: { type: 'string' },
-      embedding: { type: 'string' },
-      layers: { type: 'string' },
-      batch: { type: 'string' },
-      unroll: { type: 'string' },
-      steps: { type: 'string' },
-      'budget-tokens': { type: 'string' },
-      'eval-tokens': { type: 'string' },
-      'cpu-steps': { type: 'string' },
-      backends: { type: 'string' },
-      'wasm-threads': { type: 'string' },
-      native: { type: 'string' },
-      'no-torch': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    allowPositionals: true,
-    strict: false,
-  });
-  const int = (k: string) => {
-    const v = values[k];
-    if (v === undefined || typeof v !== 'string') return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${k} needs a non-negative integer, got "${v}"`);
-    return n;
-  };
+  const { values } = parseOptions({ options: TRAIN_BENCH.options }, ctx.args);
+  const int = (k: 'vocab' | 'hidden' | 'embedding' | 'layers' | 'batch' | 'unroll' | 'steps' | 'budget-tokens' | 'eval-tokens' | 'cpu-steps' | 'wasm-threads') => values[k];
   const backends = typeof values.backends === 'string' ? values.backends.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   for (const b of backends ?? []) if (!BACKEND_SET.has(b)) throw new Error(`--backends: unknown backend "${b}" (expected ${BACKENDS.join(', ')})`);
   const { rows, notes } = await runTrainBench({
@@ -287,7 +254,7 @@ export async function benchTrain(ctx: { json: boolean; out: (line: string) => vo
     cpuSteps: int('cpu-steps'),
     backends: backends as BackendName[] | undefined,
     wasmThreads: int('wasm-threads') || undefined,
-    native: values.native === undefined ? undefined : nativeFlag(values.native),
+    native: values.native === 'on' ? true : values.native === 'off' ? false : undefined,
     torch: values['no-torch'] !== true,
     log: ctx.json ? undefined : (line) => process.stderr.write(`${line}\n`),
   });

@@ -1,0 +1,80 @@
+// What each benchmark of `lmsweep bench NAME` takes, declared once: `lmsweep bench NAME --help`
+// prints it, and the benchmark parses its arguments with it (../options.ts). Light on purpose:
+// no benchmark code is loaded to show help.
+import type { Options } from '../options.ts';
+
+export interface BenchDeclaration {
+  name: string;
+  summary: string;
+  description?: string;
+  options: Options;
+  environment?: Readonly<Record<string, string>>;
+}
+
+const json = { type: 'boolean', description: 'one JSON object per row, for scripts' } as const;
+
+export const COMPRESS_BENCH = {
+  name: 'compress',
+  summary: "every low-rank method on a synthetic matrix beside numpy's SVD, then a trained PTB embedding and softmax with perplexity before and after fine-tuning",
+  options: { json },
+  environment: {
+    LMSWEEP_BENCH_COMPRESS_SIZE: 'the synthetic matrix, NxD (default 10000x1500)',
+    LMSWEEP_BENCH_PTB_VOCAB: 'PTB vocabulary (default 10000)',
+    LMSWEEP_BENCH_PTB_WIDTH: 'embedding = hidden width (default 256)',
+    LMSWEEP_BENCH_PTB_TRAIN_STEPS: 'training steps of the dense model (default 400; 0 skips the PTB half)',
+    LMSWEEP_BENCH_PTB_FINETUNE_STEPS: 'fine-tuning steps after compressing (default 100)',
+    LMSWEEP_BENCH_PTB_EVAL_TOKENS: 'valid and test tokens evaluated (default 20000; 0: the whole splits)',
+  },
+} as const satisfies BenchDeclaration;
+
+export const LOAD_BENCH = {
+  name: 'load',
+  summary: "simulated workers against a coordinator on PGlite and PostgreSQL, Optuna's ask/tell on the same PostgreSQL beside",
+  description:
+    'Simulated workers (real websocket clients that claim, heartbeat, report a metric and complete at once) against a coordinator on loopback, ' +
+    'on PGlite and, where its binaries are installed, a throwaway PostgreSQL server: claims/s, completions/s, claim latency p50/p99, memory, ' +
+    "and the leaderboard query; Optuna's RDB storage beside it (apt-get install python3-optuna python3-psycopg2).",
+  options: {
+    workers: { type: 'integer', value: 'N', min: 1, default: 100, description: 'simulated workers' },
+    trials: { type: 'integer', value: 'M', min: 1, default: 5_000, description: 'trials queued (back to back for throughput)' },
+    rates: { type: 'string', value: 'R1,R2', pattern: /^\s*\d*\.?\d+\s*(,\s*\d*\.?\d+\s*)*$/, expected: 'positive claims per second, comma-separated', description: 'also paced runs at these offered claim rates, for claim latency at that load' },
+    seconds: { type: 'integer', value: 'S', min: 1, default: 20, description: 'length of each paced run' },
+    'no-postgres': { type: 'boolean', description: 'PGlite only' },
+    'in-process': { type: 'boolean', description: 'simulated workers in the coordinator\'s process (default: a child process)' },
+    json,
+  },
+} as const satisfies BenchDeclaration;
+
+export const PHM_BENCH = {
+  name: 'phm',
+  summary: 'dense vs PHM products (materialized, factored, auto), forward and backward, PyTorch beside',
+  options: { json },
+} as const satisfies BenchDeclaration;
+
+export const TRAIN_BENCH = {
+  name: 'train',
+  summary: "training tokens/s per TensorFlow.js backend, wasm with and without the native kernels, PyTorch's step beside",
+  description:
+    "Training speed of the PTB LSTM LM (tokens/s of runTrial's steps after warm-up) on every backend that loads, and the same step in PyTorch " +
+    '(apt-get install python3-torch libopenblas0-pthread), with validation perplexity after a fixed token budget for both.',
+  options: {
+    vocab: { type: 'integer', value: 'N', min: 1, defaultText: '10000', description: 'vocabulary size' },
+    hidden: { type: 'integer', value: 'N', min: 1, defaultText: '200', description: 'LSTM width' },
+    embedding: { type: 'integer', value: 'N', min: 1, defaultText: 'the hidden width', description: 'embedding width' },
+    layers: { type: 'integer', value: 'N', min: 1, defaultText: '2', description: 'LSTM layers' },
+    batch: { type: 'integer', value: 'N', min: 1, defaultText: '20', description: 'batch size' },
+    unroll: { type: 'integer', value: 'N', min: 1, defaultText: '20', description: 'unroll length' },
+    steps: { type: 'integer', value: 'N', min: 1, defaultText: 'the budget run after warm-up', description: 'steps timed for tokens/s' },
+    'budget-tokens': { type: 'integer', value: 'N', defaultText: '40000', description: 'training tokens before the validation perplexity' },
+    'eval-tokens': { type: 'integer', value: 'N', defaultText: '20000', description: 'validation tokens evaluated' },
+    'cpu-steps': { type: 'integer', value: 'N', defaultText: '2', description: 'steps of the pure-JS cpu backend (0 skips it)' },
+    backends: { type: 'string', value: 'B1,B2', defaultText: 'every one that loads', description: 'backends to run: tensorflow-gpu, tensorflow, wasm, cpu' },
+    'wasm-threads': { type: 'integer', value: 'N', defaultText: "the backend's own", description: 'CPU threads of the wasm backend and the native kernels' },
+    native: { type: 'string', choices: ['on', 'off', 'both'], defaultText: 'both, where they were built', description: 'wasm with the native kernels, without, or both' },
+    'no-torch': { type: 'boolean', description: 'no PyTorch reference' },
+    json,
+  },
+} as const satisfies BenchDeclaration;
+
+/** Every benchmark, in the order `lmsweep bench --help` lists them. */
+export const BENCH_DECLARATIONS: readonly BenchDeclaration[] = [COMPRESS_BENCH, LOAD_BENCH, PHM_BENCH, TRAIN_BENCH];

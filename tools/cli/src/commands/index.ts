@@ -1,0 +1,27 @@
+// The command table of `lmsweep`, in the order `lmsweep --help` lists it.
+import type { AnyCommand } from '../command.ts';
+import { benchCommand } from './bench.ts';
+import { cancelCommand } from './cancel.ts';
+import { compressCommand } from './compress.ts';
+import { coordinatorCommand } from './coordinator.ts';
+import { demoCommand } from './demo.ts';
+import { launchCommand } from './launch.ts';
+import { leaderboardCommand } from './leaderboard.ts';
+import { sweepsCommand } from './sweeps.ts';
+import { trialsCommand } from './trials.ts';
+import { workerCommand } from './worker.ts';
+import { workersCommand } from './workers.ts';
+
+export const COMMANDS: readonly AnyCommand[] = [
+  demoCommand,
+  coordinatorCommand,
+  workerCommand,
+  launchCommand,
+  sweepsCommand,
+  cancelCommand,
+  trialsCommand,
+  leaderboardCommand,
+  workersCommand,
+  compressCommand,
+  benchCommand,
+];

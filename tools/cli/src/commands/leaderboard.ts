@@ -1,0 +1,34 @@
+// lmsweep leaderboard: configurations ranked (Pareto fronts on parameters × validation perplexity).
+import type { inferRouterInputs } from '@trpc/server';
+import type { AppRouter } from '@lmsweep/api';
+import { defineCommand } from '../command.ts';
+import { renderLeaderboard } from '../leaderboard-table.ts';
+import { apiOptions, jsonOption } from './shared.ts';
+
+type LeaderboardInput = Exclude<inferRouterInputs<AppRouter>['leaderboard']['list'], void | undefined>;
+const SORTS = ['pareto', 'validPpl', 'testPpl', 'params'] as const satisfies readonly NonNullable<LeaderboardInput['sort']>[];
+
+export const leaderboardCommand = defineCommand({
+  name: 'leaderboard',
+  summary: 'configurations ranked: Pareto fronts on (parameters, validation perplexity), then perplexity',
+  description:
+    'Configurations over their seeds, ranked: ★ marks the Pareto front on parameters × validation perplexity; ' +
+    'perplexities are means with their 95% confidence interval. The table fits 100 columns (one configuration column); --wide gives every varying config field a column.',
+  options: {
+    ...apiOptions,
+    sweep: { type: 'string', value: 'ID', defaultText: 'every sweep', description: "only this sweep's configurations" },
+    sort: { type: 'string', choices: SORTS, default: 'pareto', description: 'rank by' },
+    wide: { type: 'boolean', description: 'a column per config field that varies (wider than a terminal)' },
+    json: jsonOption,
+  },
+  async run({ values, out }) {
+    const { apiClient } = await import('../client.ts');
+    const rows = await apiClient(values.coordinator, values.token).leaderboard.list.query({ sweepId: values.sweep, sort: values.sort });
+    if (values.json) {
+      for (const r of rows) out(JSON.stringify(r));
+      return 0;
+    }
+    out(renderLeaderboard(rows, { wide: values.wide }));
+    return 0;
+  },
+});

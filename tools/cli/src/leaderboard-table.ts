@@ -1,0 +1,52 @@
+// The terminal leaderboard (`lmsweep leaderboard`, the end of `npm start`): one configuration
+// column (leaderboard-label.ts), then parameters, compression, perplexity ± the 95% interval and
+// the number of seeds, in at most 100 columns. --wide: a column per varying config field.
+import { fieldCell, fmtNum, fmtParams, table, varyingFields } from './format.ts';
+import { methodLabel } from '@lmsweep/protocol';
+import { configLabels } from './leaderboard-label.ts';
+
+export interface LeaderboardTableRow {
+  method: string;
+  config?: unknown;
+  params: number;
+  compression: number | null;
+  validPpl: { mean: number; halfWidth: number | null };
+  testPpl: { mean: number; halfWidth: number | null };
+  seeds: number[];
+  paretoRank: number;
+  isBaseline: boolean;
+}
+
+export const LEADERBOARD_WIDTH = 100;
+
+/** A number in at most 9 columns: one decimal below 100,000, else 1.23e+5. */
+function compactNum(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  return Math.abs(v) < 1e5 ? v.toFixed(1) : v.toExponential(2);
+}
+
+const pm = (i: { mean: number; halfWidth: number | null }) => `${compactNum(i.mean)} ± ${i.halfWidth === null ? '?' : compactNum(i.halfWidth)}`;
+const ratio = (c: number | null) => (c === null || !Number.isFinite(c) ? '-' : c < 1000 ? `${c.toFixed(2)}×` : `${c.toExponential(1)}×`);
+
+/** The compact table: every line at most `width` columns (labels cut with … to fit). */
+export function renderLeaderboard(rows: readonly LeaderboardTableRow[], opts: { wide?: boolean; width?: number } = {}): string {
+  if (opts.wide) return renderLeaderboardWide(rows);
+  const width = opts.width ?? LEADERBOARD_WIDTH;
+  const headers = ['', 'configuration', 'params', 'ratio', 'valid ppl ±95%', 'test ppl ±95%', 'n'];
+  const labels = configLabels(rows);
+  const cells = rows.map((r, i) => [r.paretoRank === 0 ? '★' : '', labels[i]!, fmtParams(r.params), ratio(r.compression), pm(r.validPpl), pm(r.testPpl), String(r.seeds.length)]);
+  // The label gets what the number columns leave (two spaces between columns).
+  const numberWidths = [0, 2, 3, 4, 5, 6].map((c) => Math.max(headers[c]!.length, ...cells.map((r) => [...r[c]!].length)));
+  const labelWidth = Math.max(headers[1]!.length, width - numberWidths.reduce((a, b) => a + b, 0) - 2 * (headers.length - 1));
+  return table(headers, cells, { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right'], maxWidth: [undefined, labelWidth] });
+}
+
+/** Every config field that varies as a column of its own (wide: ~300 columns for the demo). */
+export function renderLeaderboardWide(rows: readonly LeaderboardTableRow[]): string {
+  const keys = varyingFields(rows.map((r) => r.config));
+  const pmWide = (i: { mean: number; halfWidth: number | null }) => `${fmtNum(i.mean)} ± ${i.halfWidth === null ? '?' : fmtNum(i.halfWidth)}`;
+  return table(
+    ['', 'method', ...keys, 'params', 'ratio', 'valid ppl (95% CI)', 'test ppl (95% CI)', 'seeds'],
+    rows.map((r) => [r.paretoRank === 0 ? '★' : '', methodLabel(r.method) + (r.isBaseline ? ' (baseline)' : ''), ...keys.map((k) => fieldCell(r.config, k)), fmtParams(r.params), r.compression === null ? '-' : `${r.compression.toFixed(2)}×`, pmWide(r.validPpl), pmWide(r.testPpl), r.seeds.length]),
+  );
+}
