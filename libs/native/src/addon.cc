@@ -215,6 +215,25 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   });
 }
 
+/** Rows of P:[n,V] (logits) += b, then exp(z − max) in place, rowSum their sums; returns Σᵢ −log softmax(zᵢ)[tᵢ]. */
+double softmaxRows(long n, long V, float* P, const float* b, const int32_t* t, double* rowSum) {
+  std::vector<double> loss(n);
+  parallelRanges(n, 8, [&](long i0, long i1) {
+    for (long i = i0; i < i1; i++) loss[i] = ew().softmaxRow(P + i * V, b, V, t[i], rowSum + i);
+  });
+  double total = 0;
+  for (double l : loss) total += l;
+  return total;
+}
+
+/** P:[n,V] = exp(z − max) → dz = g·(softmax − onehot) in place; db = its column sums. */
+void softmaxGradRows(long n, long V, float g, float* P, const int32_t* t, const double* rowSum, float* db) {
+  parallelRanges(n, 8, [&](long i0, long i1) {
+    for (long i = i0; i < i1; i++) ew().softmaxGradRow(P + i * V, V, t[i], rowSum[i], g);
+  });
+  parallelRanges(V, 1024, [&](long j0, long j1) { ew().columnSums(P, n, V, j0, j1, db); });
+}
+
 /**
  * softmaxXentForward(n, h, V, x:[n,h], W:[h,V], b:[V], targets:[n], P:[n,V], rowSum:[n] f64) →
  * Σᵢ −log softmax(xᵢ·W + b)[tᵢ]; P keeps exp(z − max) and rowSum its row sums, for the backward.
@@ -231,13 +250,7 @@ napi_value SoftmaxXentForward(napi_env env, napi_callback_info info) {
     double* rowSum = a.f64(8, "rowSum", n);
     checkTargets(t, n, V);
     gemm(n, V, h, 1.0f, MatRef{x, h, false}, MatRef{W, V, false}, 0.0f, P, V);
-    std::vector<double> loss(n);
-    parallelRanges(n, 8, [&](long i0, long i1) {
-      for (long i = i0; i < i1; i++) loss[i] = ew().softmaxRow(P + i * V, b, V, t[i], rowSum + i);
-    });
-    double total = 0;
-    for (double l : loss) total += l;
-    return a.number(total);
+    return a.number(softmaxRows(n, V, P, b, t, rowSum));
   });
 }
 
@@ -259,12 +272,43 @@ napi_value SoftmaxXentBackward(napi_env env, napi_callback_info info) {
     float* dW = a.f32(10, "dW", h * V);
     float* db = a.f32(11, "db", V);
     checkTargets(t, n, V);
-    parallelRanges(n, 8, [&](long i0, long i1) {
-      for (long i = i0; i < i1; i++) ew().softmaxGradRow(P + i * V, V, t[i], rowSum[i], g);
-    });
-    parallelRanges(V, 1024, [&](long j0, long j1) { ew().columnSums(P, n, V, j0, j1, db); });
+    softmaxGradRows(n, V, g, P, t, rowSum, db);
     gemm(h, V, n, 1.0f, MatRef{x, h, true}, MatRef{P, V, false}, 0.0f, dW, V);
     gemm(n, h, V, 1.0f, MatRef{P, V, false}, MatRef{W, V, true}, 0.0f, dx, h);
+    return a.undefined();
+  });
+}
+
+/**
+ * softmaxXentRows(n, V, P:[n,V], b:[V], targets:[n], rowSum:[n] f64) → Σᵢ −log softmax(zᵢ + b)[tᵢ]
+ * for logits z already in P (e.g. a block softmax's products): P becomes exp(z + b − max) and
+ * rowSum its row sums, as softmaxXentForward leaves them.
+ */
+napi_value SoftmaxXentRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 6);
+    const long n = a.size(0, "n"), V = a.size(1, "V");
+    float* P = a.f32(2, "P", n * V);
+    const float* b = a.f32(3, "b", V);
+    const int32_t* t = a.i32(4, "targets", n);
+    double* rowSum = a.f64(5, "rowSum", n);
+    checkTargets(t, n, V);
+    return a.number(softmaxRows(n, V, P, b, t, rowSum));
+  });
+}
+
+/** softmaxXentRowsBackward(n, V, g, P, targets, rowSum, db:[V]): P becomes dz = g·(softmax − onehot) in place, db its column sums. */
+napi_value SoftmaxXentRowsBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 7);
+    const long n = a.size(0, "n"), V = a.size(1, "V");
+    const float g = static_cast<float>(a.num(2, "g"));
+    float* P = a.f32(3, "P", n * V);
+    const int32_t* t = a.i32(4, "targets", n);
+    const double* rowSum = a.f64(5, "rowSum", n);
+    float* db = a.f32(6, "db", V);
+    checkTargets(t, n, V);
+    softmaxGradRows(n, V, g, P, t, rowSum, db);
     return a.undefined();
   });
 }
@@ -414,6 +458,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmaxXentForward", nullptr, SoftmaxXentForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmaxXentBackward", nullptr, SoftmaxXentBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxXentRows", nullptr, SoftmaxXentRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxXentRowsBackward", nullptr, SoftmaxXentRowsBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lstmForward", nullptr, LstmForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lstmBackward", nullptr, LstmBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},

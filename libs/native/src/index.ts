@@ -24,6 +24,13 @@ export interface NativeKernels {
   /** Gradients of g·(that loss) into dx:[n,h], dW:[h,V], db:[V]; P becomes dz = g·(softmax − onehot). */
   softmaxXentBackward(n: number, h: number, V: number, g: number, x: Float32Array, W: Float32Array, P: Float32Array, targets: Int32Array, rowSum: Float64Array, dx: Float32Array, dW: Float32Array, db: Float32Array): void;
   /**
+   * The same loss for logits z already in P:[n,V] (without the bias b:[V]): returns
+   * Σᵢ −log softmax(zᵢ + b)[tᵢ]; P becomes exp(z + b − rowmax), rowSum:[n] its row sums.
+   */
+  softmaxXentRows(n: number, V: number, P: Float32Array, b: Float32Array, targets: Int32Array, rowSum: Float64Array): number;
+  /** Its backward for g·(that loss): P becomes dz = g·(softmax − onehot) in place, db:[V] the column sums of dz. */
+  softmaxXentRowsBackward(n: number, V: number, g: number, P: Float32Array, targets: Int32Array, rowSum: Float64Array, db: Float32Array): void;
+  /**
    * T steps of an LSTM layer: xProj:[T·B,4H] (input projections + bias, gates i f o g), Wh:[H,4H],
    * h0, c0:[B,H] → out:[(T+1)·B,H] (h₁…h_T, then c_T); gates:[T·B,4H] (activated) and
    * cells:[T·B,H] are kept for the backward.

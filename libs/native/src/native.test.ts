@@ -137,6 +137,45 @@ describe.skipIf(!load.kernels)('native kernels', () => {
     expectClose(db, refDb, { rtol: 1e-5, atol: 1e-6 });
   });
 
+  it('softmax rows on given logits (a block softmax’s): loss, dz and db equal float64 references and the fused kernel’s (rtol 1e-5, atol 1e-6)', () => {
+    const [n, h, V] = [17, 5, 263];
+    const x = randn(n * h, 2);
+    const W = randn(h * V, 1.5);
+    const b = randn(V, 3);
+    const t = Int32Array.from({ length: n }, (_, i) => (i * 41 + 3) % V);
+    const g = -0.61;
+    const z = refGemm(false, false, n, V, h, x, h, W, V);
+    let loss = 0;
+    const dz = new Float64Array(n * V);
+    const refDb = new Float64Array(V);
+    for (let i = 0; i < n; i++) {
+      let mx = -Infinity;
+      for (let j = 0; j < V; j++) mx = Math.max(mx, z[i * V + j]! + b[j]!);
+      let s = 0;
+      for (let j = 0; j < V; j++) s += Math.exp(z[i * V + j]! + b[j]! - mx);
+      loss += Math.log(s) + mx - z[i * V + t[i]!]! - b[t[i]!]!;
+      for (let j = 0; j < V; j++) {
+        dz[i * V + j] = (g * Math.exp(z[i * V + j]! + b[j]! - mx)) / s - (j === t[i] ? g : 0);
+        refDb[j]! += dz[i * V + j]!;
+      }
+    }
+    const P = Float32Array.from(z);
+    const rowSum = new Float64Array(n);
+    expectClose(k.softmaxXentRows(n, V, P, b, t, rowSum), loss, { rtol: 1e-5 });
+    // the same state as the fused forward leaves, so either backward applies
+    const P2 = new Float32Array(n * V);
+    const rowSum2 = new Float64Array(n);
+    k.softmaxXentForward(n, h, V, x, W, b, t, P2, rowSum2);
+    expectClose(P, P2, { rtol: 1e-5, atol: 1e-6 });
+    expectClose(rowSum, rowSum2, { rtol: 1e-5 });
+    const db = new Float32Array(V);
+    k.softmaxXentRowsBackward(n, V, g, P, t, rowSum, db);
+    expectClose(P, dz, { rtol: 1e-5, atol: 1e-6 });
+    expectClose(db, refDb, { rtol: 1e-5, atol: 1e-6 });
+    expect(() => k.softmaxXentRows(n, V, new Float32Array(n * V - 1), b, t, rowSum)).toThrow(/P holds \d+ elements, needs \d+/);
+    expect(() => k.softmaxXentRowsBackward(n, V, g, P, Int32Array.from(t, (v, i) => (i === 2 ? V : v)), rowSum, db)).toThrow(/target 263 at 2 outside the vocabulary 0\.\.262/);
+  });
+
   it('softmax cross-entropy: a NaN logit makes the loss NaN (divergence stays visible)', () => {
     const [n, h, V] = [2, 2, 40];
     const W = randn(h * V);
