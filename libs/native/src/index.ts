@@ -38,6 +38,10 @@ export interface NativeKernels {
   lstmForward(T: number, B: number, H: number, xProj: Float32Array, Wh: Float32Array, h0: Float32Array, c0: Float32Array, gates: Float32Array, cells: Float32Array, out: Float32Array): void;
   /** Its backward from dy:[(T+1)·B,H] (the last B rows, c_T's, ignored) → dXProj:[T·B,4H], dWh:[H,4H]. */
   lstmBackward(T: number, B: number, H: number, Wh: Float32Array, h0: Float32Array, c0: Float32Array, gates: Float32Array, cells: Float32Array, out: Float32Array, dy: Float32Array, dXProj: Float32Array, dWh: Float32Array): void;
+  /** The PHM weight W:[n·p, n·q] = Σᵢ Aᵢ ⊗ Sᵢ from A:[n,n,n], S:[n,p,q]: W[a·p+b, c·q+e] = Σᵢ A[i,a,c]·S[i,b,e]. */
+  phmWeight(n: number, p: number, q: number, A: Float32Array, S: Float32Array, W: Float32Array): void;
+  /** Its backward: the gradients dA:[n,n,n], dS:[n,p,q] of Σ dW⊙W (the same on any thread count). */
+  phmWeightBackward(n: number, p: number, q: number, A: Float32Array, S: Float32Array, dW: Float32Array, dA: Float32Array, dS: Float32Array): void;
   /** One Adam step on g·scale: m, v in place, out = x − alpha·m/(√v + eps). */
   adam(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, scale: number, alpha: number, beta1: number, beta2: number, eps: number): void;
   /** out = x − k·g. */

@@ -272,6 +272,51 @@ describe.skipIf(!load.kernels)('native kernels', () => {
     k.setThreads(1);
   });
 
+  // p around the backward's row blocks (8), q around its 16 lanes, n up to 8
+  it.each([
+    [2, 3, 5],
+    [4, 20, 36],
+    [2, 800, 800],
+    [8, 9, 17],
+  ])('PHM weight n=%i p=%i q=%i: W = Σ Aᵢ⊗Sᵢ and dA, dS equal float64 references (rtol 1e-5, atol 1e-6·terms); dA, dS the same bits on 1 and 2 threads', (n, p, q) => {
+    const A = randn(n ** 3);
+    const S = randn(n * p * q);
+    const dW = randn(n * p * n * q);
+    const W = new Float32Array(n * p * n * q);
+    k.phmWeight(n, p, q, A, S, W);
+    const refW = new Float64Array(W.length);
+    const [refA, refS] = [new Float64Array(n ** 3), new Float64Array(n * p * q)];
+    for (let i = 0; i < n; i++)
+      for (let a = 0; a < n; a++)
+        for (let c = 0; c < n; c++) {
+          const coef = A[(i * n + a) * n + c]!;
+          for (let b = 0; b < p; b++)
+            for (let e = 0; e < q; e++) {
+              const w = (a * p + b) * n * q + c * q + e;
+              refW[w]! += coef * S[(i * p + b) * q + e]!;
+              refA[(i * n + a) * n + c]! += S[(i * p + b) * q + e]! * dW[w]!;
+              refS[(i * p + b) * q + e]! += coef * dW[w]!;
+            }
+        }
+    expectClose(W, refW, { rtol: 1e-5, atol: 1e-6 * n });
+    const grads = (threads: number) => {
+      k.setThreads(threads);
+      const [dA, dS] = [new Float32Array(n ** 3).fill(NaN), new Float32Array(n * p * q).fill(NaN)];
+      k.phmWeightBackward(n, p, q, A, S, dW, dA, dS);
+      k.setThreads(1);
+      return [dA, dS] as const;
+    };
+    const [dA, dS] = grads(1);
+    // dA sums p·q products (double accumulation), dS n² of them
+    expectClose(dA, refA, { rtol: 1e-5, atol: 1e-6 * Math.sqrt(p * q) });
+    expectClose(dS, refS, { rtol: 1e-5, atol: 1e-6 * n });
+    const [dA2, dS2] = grads(2);
+    expect(Buffer.from(dA2.buffer).equals(Buffer.from(dA.buffer))).toBe(true);
+    expect(Buffer.from(dS2.buffer).equals(Buffer.from(dS.buffer))).toBe(true);
+    expect(() => k.phmWeight(n, p, q, A, S, new Float32Array(W.length - 1))).toThrow(/W holds \d+ elements, needs \d+/);
+    expect(() => k.phmWeightBackward(n, p, q, A.subarray(1), S, dW, dA, dS)).toThrow(/A holds \d+ elements, needs \d+/);
+  });
+
   it('adam, sgd and sumSquares equal their float64 formulas; sumSquares is the same on 1 and 2 threads', () => {
     const n = 100_003;
     const x = randn(n);
