@@ -5,6 +5,7 @@ import { selectBackend } from './backend.ts';
 import { matMul } from './ops.ts';
 import { choosePhmPath, FACTORED_MAX_BATCH, PhmDense, phmDenseParamCount, phmFactoredMatMul, phmMatMul, type PhmOrder, phmWeight } from './phm.ts';
 import { createRng } from './random.ts';
+import { nativeKernelsBuilt } from './native.ts';
 import { TEST_BACKENDS } from './testing.ts';
 
 // float32 products of O(1) values summed over ≤ 48 terms against float64 references:
@@ -156,5 +157,23 @@ describe('choosePhmPath', () => {
     expect(choosePhmPath(FACTORED_MAX_BATCH + 1, 2, 'xnnpack')).toBe('materialized');
     expect(choosePhmPath(700, 8, 'xnnpack')).toBe('materialized');
     expect(choosePhmPath(1, 1, 'xnnpack')).toBe('materialized');
+  });
+});
+
+describe.skipIf(!nativeKernelsBuilt())('PHM weight on the native kernels', () => {
+  it('is built and differentiated in the addon: no tfjs transpose or matrix product, forward or backward', async () => {
+    await selectBackend('wasm', { native: true });
+    const [n, p, q] = [4, 6, 5];
+    const A = tf.tensor3d(Float32Array.from(uniform(n ** 3)), [n, n, n]);
+    const S = tf.tensor3d(Float32Array.from(uniform(n * p * q)), [n, p, q]);
+    const R = tf.tensor2d(Float32Array.from(uniform(n * p * n * q)), [n * p, n * q]);
+    const profile = await tf.profile(() => {
+      const grads = tf.grads((aa, ss) => tf.sum(tf.mul(phmWeight(aa as tf.Tensor3D, ss as tf.Tensor3D), R)))([A, S]);
+      tf.dispose(grads);
+    });
+    const names = new Set(profile.kernels.map((k) => k.name));
+    expect(names.has('Multiply')).toBe(true);
+    for (const k of ['Transpose', 'BatchMatMul', '_FusedMatMul']) expect(names.has(k), k).toBe(false);
+    tf.dispose([A, S, R]);
   });
 });
