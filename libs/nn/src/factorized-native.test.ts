@@ -45,7 +45,7 @@ const [N, D] = [203, 21];
 const f = randomFactorized(N, D, [37, 80, 50, 36], [19, 7, 2, 1]);
 
 /** A trainable [rows, cols] variable holding data (the initial tensor disposed). */
-function variable(data: Float32Array, shape: [number, number], name: string): tf.Variable {
+function variable(data: Float32Array, shape: [number, number], name: string): tf.Variable<tf.Rank.R2> {
   const t = tf.tensor2d(data, shape);
   const v = tf.variable(t, true, name);
   t.dispose();
