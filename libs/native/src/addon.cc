@@ -215,6 +215,25 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   });
 }
 
+/** Rows of P:[n,V] (logits) += b, then exp(z − max) in place, rowSum their sums; returns Σᵢ −log softmax(zᵢ)[tᵢ]. */
+double softmaxRows(long n, long V, float* P, const float* b, const int32_t* t, double* rowSum) {
+  std::vector<double> loss(n);
+  parallelRanges(n, 8, [&](long i0, long i1) {
+    for (long i = i0; i < i1; i++) loss[i] = ew().softmaxRow(P + i * V, b, V, t[i], rowSum + i);
+  });
+  double total = 0;
+  for (double l : loss) total += l;
+  return total;
+}
+
+/** P:[n,V] = exp(z − max) → dz = g·(softmax − onehot) in place; db = its column sums. */
+void softmaxGradRows(long n, long V, float g, float* P, const int32_t* t, const double* rowSum, float* db) {
+  parallelRanges(n, 8, [&](long i0, long i1) {
+    for (long i = i0; i < i1; i++) ew().softmaxGradRow(P + i * V, V, t[i], rowSum[i], g);
+  });
+  parallelRanges(V, 1024, [&](long j0, long j1) { ew().columnSums(P, n, V, j0, j1, db); });
+}
+
 /**
  * softmaxXentForward(n, h, V, x:[n,h], W:[h,V], b:[V], targets:[n], P:[n,V], rowSum:[n] f64) →
  * Σᵢ −log softmax(xᵢ·W + b)[tᵢ]; P keeps exp(z − max) and rowSum its row sums, for the backward.
@@ -231,13 +250,7 @@ napi_value SoftmaxXentForward(napi_env env, napi_callback_info info) {
     double* rowSum = a.f64(8, "rowSum", n);
     checkTargets(t, n, V);
     gemm(n, V, h, 1.0f, MatRef{x, h, false}, MatRef{W, V, false}, 0.0f, P, V);
-    std::vector<double> loss(n);
-    parallelRanges(n, 8, [&](long i0, long i1) {
-      for (long i = i0; i < i1; i++) loss[i] = ew().softmaxRow(P + i * V, b, V, t[i], rowSum + i);
-    });
-    double total = 0;
-    for (double l : loss) total += l;
-    return a.number(total);
+    return a.number(softmaxRows(n, V, P, b, t, rowSum));
   });
 }
 
@@ -259,12 +272,43 @@ napi_value SoftmaxXentBackward(napi_env env, napi_callback_info info) {
     float* dW = a.f32(10, "dW", h * V);
     float* db = a.f32(11, "db", V);
     checkTargets(t, n, V);
-    parallelRanges(n, 8, [&](long i0, long i1) {
-      for (long i = i0; i < i1; i++) ew().softmaxGradRow(P + i * V, V, t[i], rowSum[i], g);
-    });
-    parallelRanges(V, 1024, [&](long j0, long j1) { ew().columnSums(P, n, V, j0, j1, db); });
+    softmaxGradRows(n, V, g, P, t, rowSum, db);
     gemm(h, V, n, 1.0f, MatRef{x, h, true}, MatRef{P, V, false}, 0.0f, dW, V);
     gemm(n, h, V, 1.0f, MatRef{P, V, false}, MatRef{W, V, true}, 0.0f, dx, h);
+    return a.undefined();
+  });
+}
+
+/**
+ * softmaxXentRows(n, V, P:[n,V], b:[V], targets:[n], rowSum:[n] f64) → Σᵢ −log softmax(zᵢ + b)[tᵢ]
+ * for logits z already in P (e.g. a block softmax's products): P becomes exp(z + b − max) and
+ * rowSum its row sums, as softmaxXentForward leaves them.
+ */
+napi_value SoftmaxXentRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 6);
+    const long n = a.size(0, "n"), V = a.size(1, "V");
+    float* P = a.f32(2, "P", n * V);
+    const float* b = a.f32(3, "b", V);
+    const int32_t* t = a.i32(4, "targets", n);
+    double* rowSum = a.f64(5, "rowSum", n);
+    checkTargets(t, n, V);
+    return a.number(softmaxRows(n, V, P, b, t, rowSum));
+  });
+}
+
+/** softmaxXentRowsBackward(n, V, g, P, targets, rowSum, db:[V]): P becomes dz = g·(softmax − onehot) in place, db its column sums. */
+napi_value SoftmaxXentRowsBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 7);
+    const long n = a.size(0, "n"), V = a.size(1, "V");
+    const float g = static_cast<float>(a.num(2, "g"));
+    float* P = a.f32(3, "P", n * V);
+    const int32_t* t = a.i32(4, "targets", n);
+    const double* rowSum = a.f64(5, "rowSum", n);
+    float* db = a.f32(6, "db", V);
+    checkTargets(t, n, V);
+    softmaxGradRows(n, V, g, P, t, rowSum, db);
     return a.undefined();
   });
 }
@@ -350,6 +394,102 @@ napi_value LstmBackward(napi_env env, napi_callback_info info) {
   });
 }
 
+/**
+ * phmWeight(n, p, q, A:[n,n,n], S:[n,p,q], W:[n·p, n·q]): the PHM weight W = Σᵢ Aᵢ ⊗ Sᵢ,
+ * W[a·p + b, c·q + e] = Σᵢ A[i,a,c]·S[i,b,e] (n·d·k multiply-adds, one pass over W).
+ */
+napi_value PhmWeight(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 6);
+    const long n = a.size(0, "n"), p = a.size(1, "p"), q = a.size(2, "q");
+    const float* A = a.f32(3, "A", n * n * n);
+    const float* S = a.f32(4, "S", n * p * q);
+    float* W = a.f32(5, "W", n * p * n * q);
+    const long k = n * q;
+    // one task per range of rows (a, b) of W
+    parallelRanges(n * p, std::max<long>(1, 16384 / std::max<long>(1, k)), [&](long r0, long r1) {
+      for (long r = r0; r < r1; r++) {
+        const long ra = r / p, b = r % p;
+        for (long c = 0; c < n; c++) {
+          float* w = W + r * k + c * q;
+          for (long e = 0; e < q; e++) w[e] = 0.0f;
+          for (long i = 0; i < n; i++) {
+            const float coef = A[(i * n + ra) * n + c];
+            const float* srow = S + (i * p + b) * q;
+            for (long e = 0; e < q; e++) w[e] += coef * srow[e];
+          }
+        }
+      }
+    });
+    return a.undefined();
+  });
+}
+
+/**
+ * phmWeightBackward(n, p, q, A, S, dW:[n·p, n·q], dA:[n,n,n], dS:[n,p,q]): the gradients of
+ * Σ dW⊙W in A and S: dA[i,a,c] = Σ_{b,e} S[i,b,e]·dW[a·p+b, c·q+e], dS[i,b,e] = Σ_{a,c} A[i,a,c]·dW[a·p+b, c·q+e].
+ * Rows b of S in fixed blocks, dA's partial sums (double) added in block order: the result does
+ * not depend on the thread count.
+ */
+napi_value PhmWeightBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 8);
+    const long n = a.size(0, "n"), p = a.size(1, "p"), q = a.size(2, "q");
+    const float* A = a.f32(3, "A", n * n * n);
+    const float* S = a.f32(4, "S", n * p * q);
+    const float* dW = a.f32(5, "dW", n * p * n * q);
+    float* dA = a.f32(6, "dA", n * n * n);
+    float* dS = a.f32(7, "dS", n * p * q);
+    const long n3 = n * n * n, k = n * q;
+    constexpr long ROWS = 8;
+    const long blocks = (p + ROWS - 1) / ROWS;
+    std::vector<double> partial(static_cast<size_t>(blocks * n3), 0.0);
+    auto task = [&](long blk) {
+      double* pa = partial.data() + blk * n3;
+      for (long b = blk * ROWS; b < std::min(p, (blk + 1) * ROWS); b++) {
+        for (long i = 0; i < n; i++) {
+          float* ds = dS + (i * p + b) * q;
+          for (long e = 0; e < q; e++) ds[e] = 0.0f;
+        }
+        for (long ra = 0; ra < n; ra++) {
+          const float* wrow = dW + (ra * p + b) * k;
+          for (long c = 0; c < n; c++) {
+            const float* g = wrow + c * q;
+            for (long i = 0; i < n; i++) {
+              const float coef = A[(i * n + ra) * n + c];
+              const float* srow = S + (i * p + b) * q;
+              float* ds = dS + (i * p + b) * q;
+              float dot[16] = {};
+              long e = 0;
+              for (; e + 16 <= q; e += 16)
+                for (int l = 0; l < 16; l++) {
+                  ds[e + l] += coef * g[e + l];
+                  dot[l] += srow[e + l] * g[e + l];
+                }
+              double total = 0;
+              for (; e < q; e++) {
+                ds[e] += coef * g[e];
+                total += static_cast<double>(srow[e]) * g[e];
+              }
+              for (int l = 0; l < 16; l++) total += dot[l];
+              pa[(i * n + ra) * n + c] += total;
+            }
+          }
+        }
+      }
+    };
+    if (blocks > 1 && n * p * k >= (1L << 16)) pool().run(blocks, task);
+    else
+      for (long blk = 0; blk < blocks; blk++) task(blk);
+    for (long j = 0; j < n3; j++) {
+      double total = 0;
+      for (long blk = 0; blk < blocks; blk++) total += partial[blk * n3 + j];
+      dA[j] = static_cast<float>(total);
+    }
+    return a.undefined();
+  });
+}
+
 /** adam(x, g, m, v, out, scale, alpha, beta1, beta2, eps): one Adam step on g·scale (m, v in place; out = the new x). */
 napi_value Adam(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -414,8 +554,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmaxXentForward", nullptr, SoftmaxXentForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmaxXentBackward", nullptr, SoftmaxXentBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxXentRows", nullptr, SoftmaxXentRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxXentRowsBackward", nullptr, SoftmaxXentRowsBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lstmForward", nullptr, LstmForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lstmBackward", nullptr, LstmBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"phmWeight", nullptr, PhmWeight, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"phmWeightBackward", nullptr, PhmWeightBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgd", nullptr, Sgd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -24,6 +24,13 @@ export interface NativeKernels {
   /** Gradients of g·(that loss) into dx:[n,h], dW:[h,V], db:[V]; P becomes dz = g·(softmax − onehot). */
   softmaxXentBackward(n: number, h: number, V: number, g: number, x: Float32Array, W: Float32Array, P: Float32Array, targets: Int32Array, rowSum: Float64Array, dx: Float32Array, dW: Float32Array, db: Float32Array): void;
   /**
+   * The same loss for logits z already in P:[n,V] (without the bias b:[V]): returns
+   * Σᵢ −log softmax(zᵢ + b)[tᵢ]; P becomes exp(z + b − rowmax), rowSum:[n] its row sums.
+   */
+  softmaxXentRows(n: number, V: number, P: Float32Array, b: Float32Array, targets: Int32Array, rowSum: Float64Array): number;
+  /** Its backward for g·(that loss): P becomes dz = g·(softmax − onehot) in place, db:[V] the column sums of dz. */
+  softmaxXentRowsBackward(n: number, V: number, g: number, P: Float32Array, targets: Int32Array, rowSum: Float64Array, db: Float32Array): void;
+  /**
    * T steps of an LSTM layer: xProj:[T·B,4H] (input projections + bias, gates i f o g), Wh:[H,4H],
    * h0, c0:[B,H] → out:[(T+1)·B,H] (h₁…h_T, then c_T); gates:[T·B,4H] (activated) and
    * cells:[T·B,H] are kept for the backward.
@@ -31,6 +38,10 @@ export interface NativeKernels {
   lstmForward(T: number, B: number, H: number, xProj: Float32Array, Wh: Float32Array, h0: Float32Array, c0: Float32Array, gates: Float32Array, cells: Float32Array, out: Float32Array): void;
   /** Its backward from dy:[(T+1)·B,H] (the last B rows, c_T's, ignored) → dXProj:[T·B,4H], dWh:[H,4H]. */
   lstmBackward(T: number, B: number, H: number, Wh: Float32Array, h0: Float32Array, c0: Float32Array, gates: Float32Array, cells: Float32Array, out: Float32Array, dy: Float32Array, dXProj: Float32Array, dWh: Float32Array): void;
+  /** The PHM weight W:[n·p, n·q] = Σᵢ Aᵢ ⊗ Sᵢ from A:[n,n,n], S:[n,p,q]: W[a·p+b, c·q+e] = Σᵢ A[i,a,c]·S[i,b,e]. */
+  phmWeight(n: number, p: number, q: number, A: Float32Array, S: Float32Array, W: Float32Array): void;
+  /** Its backward: the gradients dA:[n,n,n], dS:[n,p,q] of Σ dW⊙W (the same on any thread count). */
+  phmWeightBackward(n: number, p: number, q: number, A: Float32Array, S: Float32Array, dW: Float32Array, dA: Float32Array, dS: Float32Array): void;
   /** One Adam step on g·scale: m, v in place, out = x − alpha·m/(√v + eps). */
   adam(x: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, scale: number, alpha: number, beta1: number, beta2: number, eps: number): void;
   /** out = x − k·g. */

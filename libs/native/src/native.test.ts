@@ -137,6 +137,45 @@ describe.skipIf(!load.kernels)('native kernels', () => {
     expectClose(db, refDb, { rtol: 1e-5, atol: 1e-6 });
   });
 
+  it('softmax rows on given logits (a block softmax’s): loss, dz and db equal float64 references and the fused kernel’s (rtol 1e-5, atol 1e-6)', () => {
+    const [n, h, V] = [17, 5, 263];
+    const x = randn(n * h, 2);
+    const W = randn(h * V, 1.5);
+    const b = randn(V, 3);
+    const t = Int32Array.from({ length: n }, (_, i) => (i * 41 + 3) % V);
+    const g = -0.61;
+    const z = refGemm(false, false, n, V, h, x, h, W, V);
+    let loss = 0;
+    const dz = new Float64Array(n * V);
+    const refDb = new Float64Array(V);
+    for (let i = 0; i < n; i++) {
+      let mx = -Infinity;
+      for (let j = 0; j < V; j++) mx = Math.max(mx, z[i * V + j]! + b[j]!);
+      let s = 0;
+      for (let j = 0; j < V; j++) s += Math.exp(z[i * V + j]! + b[j]! - mx);
+      loss += Math.log(s) + mx - z[i * V + t[i]!]! - b[t[i]!]!;
+      for (let j = 0; j < V; j++) {
+        dz[i * V + j] = (g * Math.exp(z[i * V + j]! + b[j]! - mx)) / s - (j === t[i] ? g : 0);
+        refDb[j]! += dz[i * V + j]!;
+      }
+    }
+    const P = Float32Array.from(z);
+    const rowSum = new Float64Array(n);
+    expectClose(k.softmaxXentRows(n, V, P, b, t, rowSum), loss, { rtol: 1e-5 });
+    // the same state as the fused forward leaves, so either backward applies
+    const P2 = new Float32Array(n * V);
+    const rowSum2 = new Float64Array(n);
+    k.softmaxXentForward(n, h, V, x, W, b, t, P2, rowSum2);
+    expectClose(P, P2, { rtol: 1e-5, atol: 1e-6 });
+    expectClose(rowSum, rowSum2, { rtol: 1e-5 });
+    const db = new Float32Array(V);
+    k.softmaxXentRowsBackward(n, V, g, P, t, rowSum, db);
+    expectClose(P, dz, { rtol: 1e-5, atol: 1e-6 });
+    expectClose(db, refDb, { rtol: 1e-5, atol: 1e-6 });
+    expect(() => k.softmaxXentRows(n, V, new Float32Array(n * V - 1), b, t, rowSum)).toThrow(/P holds \d+ elements, needs \d+/);
+    expect(() => k.softmaxXentRowsBackward(n, V, g, P, Int32Array.from(t, (v, i) => (i === 2 ? V : v)), rowSum, db)).toThrow(/target 263 at 2 outside the vocabulary 0\.\.262/);
+  });
+
   it('softmax cross-entropy: a NaN logit makes the loss NaN (divergence stays visible)', () => {
     const [n, h, V] = [2, 2, 40];
     const W = randn(h * V);
@@ -231,6 +270,51 @@ describe.skipIf(!load.kernels)('native kernels', () => {
     expectClose(dX, ref.dG, { rtol: 1e-4, atol: 1e-5 });
     expectClose(dWh, ref.dWh, { rtol: 1e-4, atol: 1e-5 });
     k.setThreads(1);
+  });
+
+  // p around the backward's row blocks (8), q around its 16 lanes, n up to 8
+  it.each([
+    [2, 3, 5],
+    [4, 20, 36],
+    [2, 800, 800],
+    [8, 9, 17],
+  ])('PHM weight n=%i p=%i q=%i: W = Σ Aᵢ⊗Sᵢ and dA, dS equal float64 references (rtol 1e-5, atol 1e-6·terms); dA, dS the same bits on 1 and 2 threads', (n, p, q) => {
+    const A = randn(n ** 3);
+    const S = randn(n * p * q);
+    const dW = randn(n * p * n * q);
+    const W = new Float32Array(n * p * n * q);
+    k.phmWeight(n, p, q, A, S, W);
+    const refW = new Float64Array(W.length);
+    const [refA, refS] = [new Float64Array(n ** 3), new Float64Array(n * p * q)];
+    for (let i = 0; i < n; i++)
+      for (let a = 0; a < n; a++)
+        for (let c = 0; c < n; c++) {
+          const coef = A[(i * n + a) * n + c]!;
+          for (let b = 0; b < p; b++)
+            for (let e = 0; e < q; e++) {
+              const w = (a * p + b) * n * q + c * q + e;
+              refW[w]! += coef * S[(i * p + b) * q + e]!;
+              refA[(i * n + a) * n + c]! += S[(i * p + b) * q + e]! * dW[w]!;
+              refS[(i * p + b) * q + e]! += coef * dW[w]!;
+            }
+        }
+    expectClose(W, refW, { rtol: 1e-5, atol: 1e-6 * n });
+    const grads = (threads: number) => {
+      k.setThreads(threads);
+      const [dA, dS] = [new Float32Array(n ** 3).fill(NaN), new Float32Array(n * p * q).fill(NaN)];
+      k.phmWeightBackward(n, p, q, A, S, dW, dA, dS);
+      k.setThreads(1);
+      return [dA, dS] as const;
+    };
+    const [dA, dS] = grads(1);
+    // dA sums p·q products (double accumulation), dS n² of them
+    expectClose(dA, refA, { rtol: 1e-5, atol: 1e-6 * Math.sqrt(p * q) });
+    expectClose(dS, refS, { rtol: 1e-5, atol: 1e-6 * n });
+    const [dA2, dS2] = grads(2);
+    expect(Buffer.from(dA2.buffer).equals(Buffer.from(dA.buffer))).toBe(true);
+    expect(Buffer.from(dS2.buffer).equals(Buffer.from(dS.buffer))).toBe(true);
+    expect(() => k.phmWeight(n, p, q, A, S, new Float32Array(W.length - 1))).toThrow(/W holds \d+ elements, needs \d+/);
+    expect(() => k.phmWeightBackward(n, p, q, A.subarray(1), S, dW, dA, dS)).toThrow(/A holds \d+ elements, needs \d+/);
   });
 
   it('adam, sgd and sumSquares equal their float64 formulas; sumSquares is the same on 1 and 2 threads', () => {

@@ -5,7 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CompressionMethod, Factorized } from '@lmsweep/algorithms';
 import type { TensorData } from './checkpoint.ts';
+import { blockSoftmaxLossSumNative, factorizedLookupNative } from './factorized-native.ts';
 import { ensureGradients } from './gradients.ts';
+import { native } from './native.ts';
 import { softmaxCrossEntropySum } from './ops.ts';
 
 type Args = Array<tf.Tensor | tf.GradSaveFunc>;
@@ -162,6 +164,8 @@ export class FactorizedEmbedding {
       local[k]![fill[k]!++] = wordRow[ids[i]!]!;
     }
     // Row of the block-ordered result that holds token i.
+    const nk = native();
+    if (nk) return factorizedLookupNative(nk, this.u as tf.Tensor[] as tf.Tensor2D[], this.v as tf.Tensor[] as tf.Tensor2D[], ids.length, touched, local, positions);
     const inverse = new Int32Array(ids.length);
     let at = 0;
     for (const pos of positions) for (const i of pos) inverse[i] = at++;
@@ -312,6 +316,12 @@ export class FactorizedSoftmax {
       const y = targets[i]!;
       if (!(y >= 0 && y < this.N)) throw new RangeError(`target ${y} at ${i} outside the vocabulary 0..${this.N - 1}`);
       remapped[i] = this.column[y]!;
+    }
+    const nk = native();
+    if (nk) {
+      if (x.rank !== 2 || x.shape[1] !== this.D) throw new Error(`factorized softmax: x is [${x.shape}], expected [n, ${this.D}]`);
+      if (targets.length !== x.shape[0]) throw new Error(`factorized softmax: ${x.shape[0]} rows but ${targets.length} targets`);
+      return blockSoftmaxLossSumNative(nk, x, this.vt as tf.Tensor[] as tf.Tensor2D[], this.ut as tf.Tensor[] as tf.Tensor2D[], this.b as tf.Tensor as tf.Tensor1D, remapped);
     }
     return tf.tidy(() => softmaxCrossEntropySum(this.blockLogits(x), remapped));
   }

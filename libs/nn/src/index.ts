@@ -6,6 +6,7 @@ export * from './ops.ts';
 export * from './lstm-lm.ts';
 export * from './train.ts';
 export * from './phm.ts';
+export { choosePhmPathFromTimes, FACTORED_MAX_BATCH_BY_ENGINE, PHM_AUTO_MARGIN, phmAutoChoice, type PhmAutoChoice, phmEngine, type PhmEngine, phmPriorPath, type PhmProduct, type PhmTimes, resetPhmAutoChoices } from './phm-auto.ts';
 export * from './low-rank-dense.ts';
 export * from './factorized.ts';
 export * from './checkpoint.ts';

@@ -5,6 +5,8 @@ import { selectBackend } from './backend.ts';
 import { matMul } from './ops.ts';
 import { choosePhmPath, FACTORED_MAX_BATCH, PhmDense, phmDenseParamCount, phmFactoredMatMul, phmMatMul, type PhmOrder, phmWeight } from './phm.ts';
 import { createRng } from './random.ts';
+import { nativeKernelsBuilt } from './native.ts';
+import { TEST_BACKENDS } from './testing.ts';
 
 // float32 products of O(1) values summed over ≤ 48 terms against float64 references:
 // rtol 1e-4, atol 1e-5 (observed errors ≈ 1e-7 … 1e-6).
@@ -46,12 +48,16 @@ const CASES: [B: number, d: number, k: number, n: number][] = [
   [5, 12, 8, 4],
   [1, 6, 9, 3],
   [2, 16, 16, 8],
+  // the native weight kernels' row blocks (8) and lanes (16): p = 20, q = 36
+  [3, 40, 72, 2],
 ];
 const ORDERS: PhmOrder[] = ['mix-first', 'contract-first'];
 
-describe.each(['wasm', 'cpu'] as const)('PHM on %s', (backend) => {
+describe.each(TEST_BACKENDS)('PHM on %s', (label, backend, native) => {
   it('selects the backend', async () => {
-    expect((await selectBackend(backend)).backend).toBe(backend);
+    const info = await selectBackend(backend, { native });
+    expect(info.backend).toBe(backend);
+    if (backend === 'wasm') expect(info.device.includes('native kernels')).toBe(native);
   });
 
   it.each(CASES)('forward: materialized, factored (both orders) and the float64 reference agree (B=%d, d=%d, k=%d, n=%d)', (B, d, k, n) => {
@@ -102,7 +108,7 @@ describe.each(['wasm', 'cpu'] as const)('PHM on %s', (backend) => {
     const w = uniform(d * k);
     const x = tf.tensor2d(Float32Array.from(uniform(B * d)), [B, d]);
     const W = tf.tensor2d(Float32Array.from(w), [d, k]);
-    const layer = new PhmDense({ inputSize: d, outputSize: k, n: 1, rng, name: `phm-n1-${backend}` });
+    const layer = new PhmDense({ inputSize: d, outputSize: k, n: 1, rng, name: `phm-n1-${label}` });
     layer.a.assign(tf.tensor3d([1], [1, 1, 1]));
     layer.s.assign(tf.tensor3d(Float32Array.from(w), [1, d, k]));
     layer.b!.assign(tf.tensor1d(Float32Array.from(uniform(k))));
@@ -116,7 +122,7 @@ describe.each(['wasm', 'cpu'] as const)('PHM on %s', (backend) => {
     const before = tf.memory().numTensors;
     for (const [d, k, n] of [[8, 12, 2], [200, 800, 4], [16, 16, 8], [6, 3, 1]] as const) {
       for (const bias of [true, false]) {
-        const layer = new PhmDense({ inputSize: d, outputSize: k, n, rng, bias, name: `phm-count-${backend}-${d}-${k}-${n}-${bias}` });
+        const layer = new PhmDense({ inputSize: d, outputSize: k, n, rng, bias, name: `phm-count-${label}-${d}-${k}-${n}-${bias}` });
         const size = layer.variables.reduce((acc, v) => acc + v.size, 0);
         expect(size).toBe(layer.paramCount());
         expect(layer.paramCount()).toBe((d * k) / n + n ** 3 + (bias ? k : 0));
@@ -134,7 +140,7 @@ describe.each(['wasm', 'cpu'] as const)('PHM on %s', (backend) => {
 
   it('initializes Aᵢ and Sᵢ Glorot-uniform, each as its own matrix', () => {
     const [d, k, n] = [40, 80, 4];
-    const layer = new PhmDense({ inputSize: d, outputSize: k, n, rng, name: `phm-init-${backend}` });
+    const layer = new PhmDense({ inputSize: d, outputSize: k, n, rng, name: `phm-init-${label}` });
     const maxAbs = (v: tf.Tensor) => Math.max(...Array.from(v.dataSync()).map(Math.abs));
     expect(maxAbs(layer.a)).toBeLessThanOrEqual(Math.sqrt(6 / (2 * n)));
     expect(maxAbs(layer.a)).toBeGreaterThan(0.5 * Math.sqrt(6 / (2 * n)));
@@ -145,11 +151,29 @@ describe.each(['wasm', 'cpu'] as const)('PHM on %s', (backend) => {
 });
 
 describe('choosePhmPath', () => {
-  it('factors small batches and materializes large ones', () => {
-    expect(choosePhmPath(1, 4)).toBe('factored');
-    expect(choosePhmPath(FACTORED_MAX_BATCH, 2)).toBe('factored');
-    expect(choosePhmPath(FACTORED_MAX_BATCH + 1, 2)).toBe('materialized');
-    expect(choosePhmPath(700, 8)).toBe('materialized');
-    expect(choosePhmPath(1, 1)).toBe('materialized');
+  it('factors small batches and materializes large ones (the XNNPACK prior)', () => {
+    expect(choosePhmPath(1, 4, 'xnnpack')).toBe('factored');
+    expect(choosePhmPath(FACTORED_MAX_BATCH, 2, 'xnnpack')).toBe('factored');
+    expect(choosePhmPath(FACTORED_MAX_BATCH + 1, 2, 'xnnpack')).toBe('materialized');
+    expect(choosePhmPath(700, 8, 'xnnpack')).toBe('materialized');
+    expect(choosePhmPath(1, 1, 'xnnpack')).toBe('materialized');
+  });
+});
+
+describe.skipIf(!nativeKernelsBuilt())('PHM weight on the native kernels', () => {
+  it('is built and differentiated in the addon: no tfjs transpose or matrix product, forward or backward', async () => {
+    await selectBackend('wasm', { native: true });
+    const [n, p, q] = [4, 6, 5];
+    const A = tf.tensor3d(Float32Array.from(uniform(n ** 3)), [n, n, n]);
+    const S = tf.tensor3d(Float32Array.from(uniform(n * p * q)), [n, p, q]);
+    const R = tf.tensor2d(Float32Array.from(uniform(n * p * n * q)), [n * p, n * q]);
+    const profile = await tf.profile(() => {
+      const grads = tf.grads((aa, ss) => tf.sum(tf.mul(phmWeight(aa as tf.Tensor3D, ss as tf.Tensor3D), R)))([A, S]);
+      tf.dispose(grads);
+    });
+    const names = new Set(profile.kernels.map((k) => k.name));
+    expect(names.has('Multiply')).toBe(true);
+    for (const k of ['Transpose', 'BatchMatMul', '_FusedMatMul']) expect(names.has(k), k).toBe(false);
+    tf.dispose([A, S, R]);
   });
 });

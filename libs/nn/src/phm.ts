@@ -16,8 +16,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkPhmShape, phmParamCount } from '@lmsweep/algorithms';
 import { ensureGradients } from './gradients.ts';
+import { native } from './native.ts';
 import { matMul } from './ops.ts';
+import { FACTORED_MAX_BATCH_BY_ENGINE, phmAutoPath, phmEngine, type PhmEngine, phmPriorPath, type PhmTimer } from './phm-auto.ts';
 import type { Rng } from './random.ts';
+import { fillTensor, fillTensors, view } from './wasm-heap.ts';
+
+type Args = Array<tf.Tensor | tf.GradSaveFunc>;
 
 export type PhmPath = 'materialized' | 'factored' | 'auto';
 /**
@@ -45,6 +50,7 @@ function shapesOf(a: tf.Tensor, s: tf.Tensor): { n: number; p: number; q: number
 export function phmWeight(a: tf.Tensor3D, s: tf.Tensor3D): tf.Tensor2D {
   ensureGradients();
   const { n, p, q } = shapesOf(a, s);
+  if (native()) return phmWeightNative(a, s, n, p, q);
   return tf.tidy(() => {
     // Mᵀ[(b,e), (a,c)] = Σᵢ S[i,b,e]·A[i,a,c]. S enters transposed (a fresh buffer), never as the
     // right operand: see WASM_MATMUL_CACHE_TRAP.
@@ -52,6 +58,26 @@ export function phmWeight(a: tf.Tensor3D, s: tf.Tensor3D): tf.Tensor2D {
     const mt = matMul(st, tf.reshape(a, [n, n * n]) as tf.Tensor2D);
     return tf.reshape(tf.transpose(tf.reshape(mt, [p, q, n, n]), [2, 0, 3, 1]), [n * p, n * q]) as tf.Tensor2D;
   });
+}
+
+/**
+ * phmWeight on the native kernels: W written in one pass (no interleaving transposes), and its
+ * gradient dA, dS from dW in one more, each one addon call over heap memory.
+ */
+function phmWeightNative(a: tf.Tensor3D, s: tf.Tensor3D, n: number, p: number, q: number): tf.Tensor2D {
+  const nk = native()!;
+  const f = tf.customGrad((...args: Args) => {
+    const [as, ss, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    save([as, ss]);
+    return {
+      value: fillTensor<tf.Rank.R2>([n * p, n * q], (w) => nk.phmWeight(n, p, q, view(as), view(ss), w)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sa, sss] = saved as [tf.Tensor3D, tf.Tensor3D];
+        return fillTensors([[n, n, n], [n, p, q]], ([da, ds]) => nk.phmWeightBackward(n, p, q, view(sa), view(sss), view(dy), da!, ds!));
+      },
+    };
+  });
+  return f(a, s) as tf.Tensor2D;
 }
 
 // tfjs-backend-wasm 4.22 caches its XNNPACK matmul operator (with the packed right operand) by the
@@ -88,40 +114,55 @@ export function phmFactoredMatMul(x: tf.Tensor2D, a: tf.Tensor3D, s: tf.Tensor3D
 }
 
 /**
- * The faster product for a batch of `batch` rows through a PHM layer of n parts, on the wasm
- * backend (measured with tools/cli/src/bench/phm.ts, forward and forward+backward, wasm SIMD,
- * one thread, 2026-11-23 on a shared 2-core machine, so ±50% noise on single cells).
+ * The prior rule of 'auto' (see phm-auto.ts, which times both paths once per shape and keeps this
+ * where neither is clearly faster): factored when batch ≤ the engine's FACTORED_MAX_BATCH_BY_ENGINE,
+ * else materialized; n = 1 always materialized.
  *
- * Building W is not the n·d·k multiply-adds of its one matmul but mostly memory traffic: the
- * rank-4 transposes that interleave the Kronecker blocks (and again in the backward pass), about
- * 2.6–4.2 ms forward at d = k = 800 and 18–27 ms at 1600, whatever the batch and nearly whatever n.
- * The factored product costs ≈1.1–1.7× a dense matmul of the same batch. So the crossover is a
- * batch size, roughly independent of d and n:
- *   batch 1–8:     factored 10–100× faster (d=1600, n=4, B=1: 0.21 vs 18 ms forward, 6.1 vs 85 ms
- *                  forward+backward)
- *   batch 32–64:   factored faster in 10 of 12 cells at d=800 (n=4, B=64: 3.2 vs 25 ms forward)
- *   batch 128–256: mixed (forward mostly factored, forward+backward split)
- *   batch 700:     materialized faster or equal in most cells (d=800, n=4: 154 vs 235 ms
- *                  forward+backward; d=1600, n=4 the other way: 1215 vs 501 ms, a noisy cell)
- * Rule: factored when batch ≤ FACTORED_MAX_BATCH (128), else materialized; n = 1 always
- * materialized (W = a·S is one scalar multiply). The LSTM's input projections (T·B = 400 rows
- * by default) therefore build W; a single-sequence decoder (B = 1) never does.
+ * On XNNPACK (wasm without the native kernels; measured with tools/cli/src/bench/phm.ts, forward
+ * and forward+backward, one thread, 2026-11-23 on a shared 2-core machine, ±50% noise on single
+ * cells) building W is not the n·d·k multiply-adds of its one matmul but mostly memory traffic:
+ * the rank-4 transposes that interleave the Kronecker blocks (and again in the backward pass),
+ * about 2.6–4.2 ms forward at d = k = 800 and 18–27 ms at 1600, whatever the batch and nearly
+ * whatever n. The factored product costs ≈1.1–1.7× a dense matmul of the same batch:
+ *   batch 1–8:     factored 10–100× faster (d=1600, n=4, B=1: 0.21 vs 18 ms forward)
+ *   batch 32–64:   factored faster in 10 of 12 cells at d=800
+ *   batch 128–256: mixed;  batch 700: materialized faster or equal in most cells.
+ * On the native kernels W is built in one pass (phmWeightNative) and the crossover is lower.
  */
-export function choosePhmPath(batch: number, n: number): 'materialized' | 'factored' {
-  if (n === 1) return 'materialized';
-  return batch <= FACTORED_MAX_BATCH ? 'factored' : 'materialized';
+export function choosePhmPath(batch: number, n: number, engine: PhmEngine = phmEngine()): 'materialized' | 'factored' {
+  return phmPriorPath(batch, n, engine);
 }
 
-/** See choosePhmPath. */
-export const FACTORED_MAX_BATCH = 128;
+/** The XNNPACK prior's largest factored batch (see choosePhmPath). */
+export const FACTORED_MAX_BATCH = FACTORED_MAX_BATCH_BY_ENGINE.xnnpack;
 
-/** y = x·(Σᵢ Aᵢ⊗Sᵢ) by the given path ('auto': choosePhmPath for x's batch). */
+/**
+ * y = x·(Σᵢ Aᵢ⊗Sᵢ) by the given path. 'auto': the path phm-auto.ts chose for x's shape on the
+ * engine that runs (the first call per shape times both, forward and backward, on synthetic
+ * inputs of the same shape).
+ */
 export function phmMatMul(x: tf.Tensor2D, a: tf.Tensor3D, s: tf.Tensor3D, path: PhmPath = 'auto', order: PhmOrder = DEFAULT_PHM_ORDER): tf.Tensor2D {
-  const { n } = shapesOf(a, s);
-  const chosen = path === 'auto' ? choosePhmPath(x.shape[0], n) : path;
+  const { n, p, q } = shapesOf(a, s);
+  const [B, d] = x.shape;
+  const chosen = path === 'auto' ? phmAutoPath(B, d, n * q, n, order, () => phmTimer(B, n, p, q, order)) : path;
   if (chosen === 'factored') return phmFactoredMatMul(x, a, s, order);
   ensureGradients();
   return tf.tidy(() => matMul(x, phmWeight(a, s)));
+}
+
+/** Synthetic inputs of the shape, and one forward and backward pass of a path on them (phmAutoPath's timing). */
+function phmTimer(B: number, n: number, p: number, q: number, order: PhmOrder): PhmTimer {
+  const x = tf.randomUniform([B, n * p], -1, 1, 'float32', 1) as tf.Tensor2D;
+  const a = tf.randomUniform([n, n, n], -1, 1, 'float32', 2) as tf.Tensor3D;
+  const s = tf.randomUniform([n, p, q], -1, 1, 'float32', 3) as tf.Tensor3D;
+  return {
+    run: (path) =>
+      tf.tidy(() => {
+        const grads = tf.grads((xx, aa, ss) => tf.sum(phmMatMul(xx as tf.Tensor2D, aa as tf.Tensor3D, ss as tf.Tensor3D, path, order)))([x, a, s]);
+        for (const g of grads) g.dataSync();
+      }),
+    dispose: () => tf.dispose([x, a, s]),
+  };
 }
 
 /** Parameters of a PHM dense layer: d·k/n + n³, plus k with a bias. */

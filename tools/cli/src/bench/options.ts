@@ -48,7 +48,15 @@ export const LOAD_BENCH = {
 export const PHM_BENCH = {
   name: 'phm',
   summary: 'dense vs PHM products (materialized, factored, auto), forward and backward, PyTorch beside',
-  options: { json },
+  options: {
+    sizes: { type: 'string', value: 'D1,D2', pattern: /^\s*\d+\s*(,\s*\d+\s*)*$/, expected: 'positive integers, comma-separated', defaultText: '200,800,1600', description: 'layer widths d = k' },
+    batches: { type: 'string', value: 'B1,B2', pattern: /^\s*\d+\s*(,\s*\d+\s*)*$/, expected: 'positive integers, comma-separated', defaultText: '1,700', description: 'batch sizes (rows of x)' },
+    ns: { type: 'string', value: 'N1,N2', pattern: /^\s*\d+\s*(,\s*\d+\s*)*$/, expected: 'positive integers, comma-separated', defaultText: '2,4,8', description: 'PHM parts n' },
+    'wasm-threads': { type: 'integer', value: 'N', min: 1, defaultText: "a worker's: every useful core", description: 'CPU threads of the wasm backend and the native kernels' },
+    native: { type: 'string', choices: ['on', 'off'], defaultText: 'on, where they were built', description: 'the native kernels, or XNNPACK alone' },
+    'no-torch': { type: 'boolean', description: 'no PyTorch reference' },
+    json,
+  },
 } as const satisfies BenchDeclaration;
 
 export const TRAIN_BENCH = {
@@ -69,8 +77,10 @@ export const TRAIN_BENCH = {
     'eval-tokens': { type: 'integer', value: 'N', defaultText: '20000', description: 'validation tokens evaluated' },
     'cpu-steps': { type: 'integer', value: 'N', defaultText: '2', description: 'steps of the pure-JS cpu backend (0 skips it)' },
     backends: { type: 'string', value: 'B1,B2', defaultText: 'every one that loads', description: 'backends to run: tensorflow-gpu, tensorflow, wasm, cpu' },
-    'wasm-threads': { type: 'integer', value: 'N', defaultText: "the backend's own", description: 'CPU threads of the wasm backend and the native kernels' },
+    'wasm-threads': { type: 'integer', value: 'N', min: 1, defaultText: "a worker's: every useful core", description: 'CPU threads of the wasm backend and the native kernels' },
     native: { type: 'string', choices: ['on', 'off', 'both'], defaultText: 'both, where they were built', description: 'wasm with the native kernels, without, or both' },
+    compressed: { type: 'string', value: 'M1,M2|none', defaultText: 'svd,groupreduce', description: "compressed models fine-tuned from each backend's dense row, timed beside it" },
+    rate: { type: 'number', value: 'R', min: 1, defaultText: '5', description: 'compression rate of the compressed rows (embedding and softmax)' },
     'no-torch': { type: 'boolean', description: 'no PyTorch reference' },
     json,
   },

@@ -6,8 +6,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { choosePhmPath, createRng, matMul, phmMatMul, type PhmOrder, type PhmPath, selectBackend } from '@lmsweep/nn';
+import { choosePhmPath, createRng, matMul, maxUsefulWasmThreads, phmAutoChoice, phmMatMul, type PhmOrder, type PhmPath, selectBackend } from '@lmsweep/nn';
 import { table } from '../format.ts';
+import { parseOptions } from '../options.ts';
+import { PHM_BENCH } from './options.ts';
 
 export interface PhmBenchRow {
   pass: 'forward' | 'forward+backward';
@@ -22,8 +24,12 @@ export interface PhmBenchRow {
   /** Factored, the other order (contract-first). */
   phm_factored_contract_first_ms: number;
   phm_auto_ms: number;
-  /** What 'auto' chose. */
+  /** What 'auto' chose (timing both paths once for the shape; its prior rule where not timed). */
   auto_path: 'materialized' | 'factored';
+  /** phm_auto_ms / the faster of materialized and factored (default order), same rounds. */
+  auto_vs_fastest: number;
+  /** phm_auto_ms / dense_ms, same rounds. */
+  auto_vs_dense: number;
   torch_dense_ms: number | null;
   torch_phm_factored_ms: number | null;
 }
@@ -35,6 +41,10 @@ export interface PhmBenchOptions {
   /** Stop repeating a measurement after this many ms (at least 3 runs after a warm-up). */
   budgetMs?: number;
   torch?: boolean;
+  /** CPU threads of the wasm backend (default: a worker's, maxUsefulWasmThreads()). */
+  wasmThreads?: number;
+  /** Native kernels on the wasm backend where built (default true, as a worker). */
+  native?: boolean;
 }
 
 /**
@@ -68,7 +78,7 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Runs the grid; one row per (pass, d, n, batch). */
 export async function runPhmBench(opts: PhmBenchOptions = {}): Promise<PhmBenchRow[]> {
-  const info = await selectBackend('auto');
+  const info = await selectBackend('auto', { wasmThreads: opts.wasmThreads ?? maxUsefulWasmThreads(), ...(opts.native !== undefined ? { native: opts.native } : {}) });
   const sizes = opts.sizes ?? [200, 800, 1600];
   const batches = opts.batches ?? [1, 700];
   const ns = opts.ns ?? [2, 4, 8];
@@ -121,7 +131,9 @@ export async function runPhmBench(opts: PhmBenchOptions = {}): Promise<PhmBenchR
             phm_factored_ms: round(m[k].fac),
             phm_factored_contract_first_ms: round(m[k].alt),
             phm_auto_ms: round(m[k].auto),
-            auto_path: choosePhmPath(batch, n),
+            auto_path: phmAutoChoice(batch, d, d, n, 'mix-first')?.path ?? choosePhmPath(batch, n),
+            auto_vs_fastest: round(m[k].auto / Math.min(m[k].mat, m[k].fac)),
+            auto_vs_dense: round(m[k].auto / m[k].dense),
             torch_dense_ms: t ? round(t[pass].dense) : null,
             torch_phm_factored_ms: t ? round(t[pass].phm) : null,
           });
@@ -157,10 +169,19 @@ function torchTimes(sizes: number[], batches: number[], ns: number[]): TorchTime
   }
 }
 
-const COLUMNS: (keyof PhmBenchRow)[] = ['pass', 'd', 'n', 'batch', 'dense_ms', 'phm_materialized_ms', 'phm_factored_ms', 'phm_factored_contract_first_ms', 'phm_auto_ms', 'auto_path', 'torch_dense_ms', 'torch_phm_factored_ms'];
+const COLUMNS: (keyof PhmBenchRow)[] = ['pass', 'd', 'n', 'batch', 'dense_ms', 'phm_materialized_ms', 'phm_factored_ms', 'phm_factored_contract_first_ms', 'phm_auto_ms', 'auto_path', 'auto_vs_fastest', 'auto_vs_dense', 'torch_dense_ms', 'torch_phm_factored_ms'];
 
-export async function benchPhm(ctx: { json: boolean; out: (line: string) => void }): Promise<void> {
-  const rows = await runPhmBench();
+export async function benchPhm(ctx: { json: boolean; out: (line: string) => void; args?: string[] }): Promise<void> {
+  const { values } = parseOptions({ options: PHM_BENCH.options }, ctx.args ?? []);
+  const list = (v: string | undefined) => v?.split(',').map(Number);
+  const rows = await runPhmBench({
+    sizes: list(values.sizes),
+    batches: list(values.batches),
+    ns: list(values.ns),
+    wasmThreads: values['wasm-threads'],
+    ...(values.native !== undefined ? { native: values.native === 'on' } : {}),
+    torch: values['no-torch'] !== true,
+  });
   if (ctx.json) {
     for (const r of rows) ctx.out(JSON.stringify(r));
     return;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nativeKernelsBuilt } from '@lmsweep/nn';
+import { expectClose } from '@lmsweep/algorithms';
+import { maxUsefulWasmThreads, nativeKernelsBuilt } from '@lmsweep/nn';
 import { benchTrain, type TrainBenchRow } from './train.ts';
 
 describe('bench train', () => {
@@ -8,14 +9,38 @@ describe('bench train', () => {
     await benchTrain({
       json: true,
       out: (l) => lines.push(l),
-      args: ['--json', '--vocab', '100', '--hidden', '8', '--layers', '1', '--budget-tokens', '2000', '--eval-tokens', '500', '--backends', 'wasm'],
+      args: ['--json', '--vocab', '100', '--hidden', '8', '--layers', '1', '--budget-tokens', '2000', '--eval-tokens', '500', '--backends', 'wasm', '--compressed', 'none'],
     });
     const rows = lines.map((l) => JSON.parse(l) as TrainBenchRow);
     expect(rows.map((row) => row.backend)).toEqual(nativeKernelsBuilt() ? ['wasm+native', 'wasm'] : ['wasm']);
+    expect(rows.every((row) => row.model === 'dense' && row.vs_dense === 1)).toBe(true);
     if (nativeKernelsBuilt()) expect(rows[0]!.device).toMatch(/native kernels/);
     expect(rows.at(-1)!.device).not.toMatch(/native/);
+    // the thread count a worker uses (every core), not 1
+    expect(rows[0]!.device).toContain(`${maxUsefulWasmThreads() === 1 ? '1 thread' : `${maxUsefulWasmThreads()} threads`}`);
     for (const r of rows) check(r);
   }, 40_000);
+
+  it('after a backend’s dense row, the compression trial fine-tuned from it, with its speed as a ratio to the dense row’s (tiny sizes)', async () => {
+    const lines: string[] = [];
+    // vocabulary 100 × 25: svd at rate 5 is rank 4 exactly
+    await benchTrain({
+      json: true,
+      out: (l) => lines.push(l),
+      args: ['--json', '--vocab', '100', '--hidden', '25', '--layers', '1', '--budget-tokens', '2000', '--eval-tokens', '500', '--backends', 'wasm', '--native', nativeKernelsBuilt() ? 'on' : 'off', '--compressed', 'svd', '--rate', '5', '--no-torch'],
+    });
+    const rows = lines.map((l) => JSON.parse(l) as TrainBenchRow);
+    expect(rows.map((r) => r.model)).toEqual(['dense', 'svd rate 5']);
+    const [dense, svd] = rows as [TrainBenchRow, TrainBenchRow];
+    expect(svd.backend).toBe(dense.backend);
+    // embedding and softmax 100 × 25 → rank 4: 4·(100 + 25) = 500 parameters each instead of 2500
+    expect(dense.params - svd.params).toBe(2 * (2500 - 500));
+    expectClose(svd.vs_dense!, svd.tokens_per_s / dense.tokens_per_s, { rtol: 2e-3 });
+    expect(svd.timed_steps).toBe(dense.timed_steps);
+    expect(svd.torch_tokens_per_s).toBeNull();
+    for (const v of [svd.tokens_per_s, svd.valid_ppl!]) expect(Number.isFinite(v) && v > 0).toBe(true);
+    await expect(benchTrain({ json: true, out: () => {}, args: ['--compressed', 'svd,zip'] })).rejects.toThrow(/--compressed: unknown method "zip"/);
+  }, 60_000);
 });
 
 function check(r: TrainBenchRow): void {

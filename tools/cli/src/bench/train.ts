@@ -2,21 +2,29 @@
 // after warm-up) on every TensorFlow.js backend that loads, and the same step in PyTorch (Debian's
 // python3-torch, /usr/bin/python3, one torch thread with OpenBLAS's own threads) in the same run,
 // as the ratio tfjs/torch. Also validation perplexity after a fixed token budget for both, with the
-// same hyperparameters on the same tokens, so a faster step that learns worse is caught.
+// same hyperparameters on the same tokens, so a faster step that learns worse is caught. After each
+// backend's dense run, the compression trials a sweep runs from it (its checkpoint compressed by
+// svd and groupreduce at rate 5, embedding and softmax, then fine-tuned the same budget), with
+// their tokens/s as a ratio to the dense model's in the same run. CPU threads default to a
+// worker's (every core: maxUsefulWasmThreads).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TrialConfig } from '@lmsweep/protocol';
-import { BACKENDS, type BackendName, datasetSearchDirs, loadCorpus, nativeKernelsBuilt, resolveDataset, runTrial, selectBackend } from '@lmsweep/nn';
+import { COMPRESSION_METHODS, type CompressionMethodName, TrialConfig, type TrialResult } from '@lmsweep/protocol';
+import { BACKENDS, type BackendName, type Corpus, datasetSearchDirs, loadCorpus, maxUsefulWasmThreads, nativeKernelsBuilt, resolveDataset, runTrial, selectBackend } from '@lmsweep/nn';
 import { table } from '../format.ts';
-import { parseOptions } from '../options.ts';
+import { parseOptions, UsageError } from '../options.ts';
 import { TRAIN_BENCH } from './options.ts';
 
 export interface TrainBenchRow {
   /** The backend, 'wasm+native' for wasm with the native kernels. */
   backend: string;
+  /** 'dense', or the compression trial fine-tuned from that backend's dense model: 'svd rate 5', 'groupreduce rate 5, 10 blocks'. */
+  model: string;
+  /** Trainable parameters. */
+  params: number;
   /** selectBackend's description of it (threads, SIMD). */
   device: string;
   vocab: number;
@@ -35,8 +43,10 @@ export interface TrainBenchRow {
   timed_steps: number;
   torch_tokens_per_s: number | null;
   torch_mean_tokens_per_s: number | null;
-  /** tokens_per_s / torch_tokens_per_s. */
+  /** tokens_per_s / torch_tokens_per_s (dense rows; PyTorch trains the dense model only). */
   ratio: number | null;
+  /** tokens_per_s / the same backend's dense row's tokens_per_s, measured in this run (1 for the dense row). */
+  vs_dense: number | null;
   /** Validation perplexity after budget_tokens training tokens (null where the run was capped: cpu). */
   valid_ppl: number | null;
   torch_valid_ppl: number | null;
@@ -65,8 +75,12 @@ export interface TrainBenchOptions {
   cpuSteps?: number;
   /** Backends to try (default every one); those that do not load are skipped. */
   backends?: BackendName[];
-  /** Threads of the wasm backend: the native kernels' where they load, else XNNPACK's (default: selectBackend's). */
+  /** Threads of the wasm backend: the native kernels' where they load, else XNNPACK's (default: a worker's, maxUsefulWasmThreads()). */
   wasmThreads?: number;
+  /** Compression methods fine-tuned from each backend's dense model (default svd, groupreduce; [] for none). */
+  compressed?: CompressionMethodName[];
+  /** Their compression rate (default 5; blocks and iterations: the spec's defaults). */
+  rate?: number;
   /** true: wasm only with the native kernels; false: only without; absent: both, where they were built. */
   native?: boolean;
   torch?: boolean;
@@ -143,11 +157,14 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<{ row
       if (opts.native !== true) runs.push({ name, label: 'wasm', native: false });
     }
   }
+  const wasmThreads = opts.wasmThreads ?? maxUsefulWasmThreads();
+  const compressed = opts.compressed ?? ['svd', 'groupreduce'];
+  const rate = opts.rate ?? 5;
   for (const { name, label, native } of runs) {
     if (name === 'cpu' && cpuSteps <= 0) continue;
     let device: string;
     try {
-      device = (await selectBackend(name, { ...(opts.wasmThreads ? { wasmThreads: opts.wasmThreads } : {}), ...(native !== undefined ? { native } : {}) })).device;
+      device = (await selectBackend(name, { wasmThreads, ...(native !== undefined ? { native } : {}) })).device;
     } catch (e) {
       log(`${label}: does not load (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
       continue;
@@ -157,45 +174,90 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<{ row
     const warm = capped ? Math.min(1, steps - 1) : warmup;
     log(`${label} (${device}): ${steps} steps${capped ? ' (capped: the pure-JS backend is ≈ 20 tok/s)' : ''}…`);
     const config = TrialConfig.parse({ ...base, budget: { maxSteps: steps, evalTokens: capped ? 35 : evalTokens } });
-    // Step times from one progress report to the next (the first from the start of runTrial,
-    // which includes building the model: a warm-up step).
-    const stepMs: number[] = [];
-    let last = performance.now();
-    const r = await runTrial({
-      config,
-      seed: 0,
-      corpus,
-      onProgress: (p) => {
-        const now = performance.now();
-        if (p.step > warm) stepMs.push(now - last);
-        last = now;
-      },
-    });
-    const tps = tokensPerStep / (median(stepMs) / 1000);
-    const meanTps = (stepMs.length * tokensPerStep) / (stepMs.reduce((a, b) => a + b, 0) / 1000);
     const torchTps = torch?.tokens_per_s ?? null;
-    rows.push({
+    const row = (model: string, t: TimedTrial, denseTps?: number): TrainBenchRow => ({
       backend: label,
+      model,
+      params: t.result.params,
       device,
       vocab: V,
       hidden,
       layers,
       batch,
       unroll,
-      tokens_per_s: round(tps),
-      mean_tokens_per_s: round(meanTps),
+      tokens_per_s: round(t.tps),
+      mean_tokens_per_s: round(t.meanTps),
       timed_steps: steps - warm,
-      torch_tokens_per_s: torchTps === null ? null : round(torchTps),
-      torch_mean_tokens_per_s: torch?.mean_tokens_per_s == null ? null : round(torch.mean_tokens_per_s),
-      ratio: torchTps ? round(tps / torchTps, 3) : null,
-      valid_ppl: capped ? null : round(r.validPpl, 2),
-      torch_valid_ppl: torch && !capped ? round(torch.valid_ppl, 2) : null,
+      torch_tokens_per_s: torchTps === null || denseTps ? null : round(torchTps),
+      torch_mean_tokens_per_s: torch?.mean_tokens_per_s == null || denseTps ? null : round(torch.mean_tokens_per_s),
+      ratio: torchTps && !denseTps ? round(t.tps / torchTps, 3) : null,
+      vs_dense: round(t.tps / (denseTps ?? t.tps), 3),
+      valid_ppl: capped ? null : round(t.result.validPpl, 2),
+      torch_valid_ppl: torch && !capped && !denseTps ? round(torch.valid_ppl, 2) : null,
       budget_tokens: capped ? steps * tokensPerStep : runSteps * tokensPerStep,
+      ...(capped || notes.length ? { note: [...(capped ? [`capped at ${steps} steps (${warm} warm-up): no perplexity`] : []), ...notes].join('; ') } : {}),
     });
-    const rowNotes = [...(capped ? [`capped at ${steps} steps (${warm} warm-up): no perplexity`] : []), ...notes];
-    if (rowNotes.length) rows[rows.length - 1]!.note = rowNotes.join('; ');
+    if (capped || compressed.length === 0) {
+      rows.push(row('dense', await timedTrial({ config, corpus, warm, tokensPerStep })));
+      continue;
+    }
+    // The compression trials of a sweep start from a trained dense model: train it first (this
+    // run is not timed; the same seed trains the same model again below).
+    log(`${label} (${device}): the dense baseline, ${steps} steps…`);
+    let checkpoint: Uint8Array | undefined;
+    await runTrial({ config, seed: 0, corpus, onCheckpoint: async (c) => void (checkpoint = c) });
+    // Then the dense model and its compressed fine-tunings (as long) side by side: their steps
+    // interleave (each trial yields after every step), so a slow spell of the machine falls on
+    // all of them, and each step's own time is taken (timedTrial).
+    const trials = [
+      { model: 'dense', config },
+      ...compressed.map((method) => {
+        const c = TrialConfig.parse({ ...base, method, compress: { target: 'both', rate, finetune: { maxSteps: steps, lr: base.training.lr } }, budget: { maxSteps: steps, evalTokens } });
+        return { model: method === 'svd' || method === 'weighted-svd' ? `${method} rate ${rate}` : `${method} rate ${rate}, ${c.compress!.blocks} blocks`, config: c };
+      }),
+    ];
+    log(`${label}: ${trials.map((t) => t.model).join('; ')}: ${steps} steps each, interleaved…`);
+    const done = await Promise.allSettled(trials.map((t) => timedTrial({ config: t.config, corpus, warm, tokensPerStep, ...(t.model === 'dense' ? {} : { baseline: { trialId: 'bench-dense', checkpoint: checkpoint! } }) })));
+    const dense = done[0]!;
+    if (dense.status === 'rejected') throw dense.reason;
+    rows.push(row('dense', dense.value));
+    done.slice(1).forEach((d, i) => {
+      if (d.status === 'fulfilled') rows.push(row(trials[i + 1]!.model, d.value, dense.value.tps));
+      else log(`${label}: ${trials[i + 1]!.model} failed: ${(d.reason instanceof Error ? d.reason.message : String(d.reason)).split('\n')[0]}`);
+    });
   }
   return { rows, notes };
+}
+
+interface TimedTrial {
+  result: TrialResult;
+  /** Tokens/s of the median timed step, and over all timed steps. */
+  tps: number;
+  meanTps: number;
+}
+
+/**
+ * runTrial with the own time of each step after the first `warm` (from its training-time total,
+ * so neither evaluation nor another trial's steps in between count; a compression trial
+ * compresses before its first step, untimed).
+ */
+async function timedTrial(o: { config: TrialConfig; corpus: Corpus; warm: number; tokensPerStep: number; baseline?: { trialId: string; checkpoint: Uint8Array } }): Promise<TimedTrial> {
+  const stepMs: number[] = [];
+  let trainMs = 0;
+  const result = await runTrial({
+    config: o.config,
+    seed: 0,
+    corpus: o.corpus,
+    ...(o.baseline ? { baseline: o.baseline } : {}),
+    onProgress: (p) => {
+      const total = (1000 * p.step * o.tokensPerStep) / p.tokensPerSecond;
+      if (p.step > o.warm) stepMs.push(total - trainMs);
+      trainMs = total;
+    },
+  });
+  const tps = o.tokensPerStep / (median(stepMs) / 1000);
+  const meanTps = (stepMs.length * o.tokensPerStep) / (stepMs.reduce((a, b) => a + b, 0) / 1000);
+  return { result, tps, meanTps };
 }
 
 /** The environment without thread-count overrides: OpenBLAS picks its own threads (torch's are set to 1 in the script). */
@@ -232,13 +294,16 @@ function torchRun(input: { train: Int32Array; valid: Int32Array; cfg: Record<str
   }
 }
 
-const COLUMNS: (keyof TrainBenchRow)[] = ['backend', 'device', 'vocab', 'hidden', 'layers', 'batch', 'unroll', 'tokens_per_s', 'torch_tokens_per_s', 'ratio', 'mean_tokens_per_s', 'torch_mean_tokens_per_s', 'valid_ppl', 'torch_valid_ppl', 'budget_tokens', 'timed_steps'];
+const COLUMNS: (keyof TrainBenchRow)[] = ['backend', 'model', 'params', 'device', 'vocab', 'hidden', 'layers', 'batch', 'unroll', 'tokens_per_s', 'vs_dense', 'torch_tokens_per_s', 'ratio', 'mean_tokens_per_s', 'torch_mean_tokens_per_s', 'valid_ppl', 'torch_valid_ppl', 'budget_tokens', 'timed_steps'];
 
 const BACKEND_SET = new Set<string>(BACKENDS);
 
 export async function benchTrain(ctx: { json: boolean; out: (line: string) => void; args: string[] }): Promise<void> {
   const { values } = parseOptions({ options: TRAIN_BENCH.options }, ctx.args);
   const int = (k: 'vocab' | 'hidden' | 'embedding' | 'layers' | 'batch' | 'unroll' | 'steps' | 'budget-tokens' | 'eval-tokens' | 'cpu-steps' | 'wasm-threads') => values[k];
+  const compressed = values.compressed?.split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  for (const m of compressed ?? []) if (!(COMPRESSION_METHODS as readonly string[]).includes(m)) throw new UsageError(`--compressed: unknown method "${m}" (expected none or ${COMPRESSION_METHODS.join(', ')})`);
+  const rate = values.rate;
   const backends = typeof values.backends === 'string' ? values.backends.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   for (const b of backends ?? []) if (!BACKEND_SET.has(b)) throw new Error(`--backends: unknown backend "${b}" (expected ${BACKENDS.join(', ')})`);
   const { rows, notes } = await runTrainBench({
@@ -255,6 +320,8 @@ export async function benchTrain(ctx: { json: boolean; out: (line: string) => vo
     backends: backends as BackendName[] | undefined,
     wasmThreads: int('wasm-threads') || undefined,
     native: values.native === 'on' ? true : values.native === 'off' ? false : undefined,
+    compressed: compressed as CompressionMethodName[] | undefined,
+    rate,
     torch: values['no-torch'] !== true,
     log: ctx.json ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
@@ -263,6 +330,7 @@ export async function benchTrain(ctx: { json: boolean; out: (line: string) => vo
     return;
   }
   ctx.out('LSTM LM training on PTB (SGD lr 1, clip 5, init ±0.1, no dropout); tokens/s of the median training step after warm-up (mean_: over all timed steps); valid ppl after budget_tokens');
+  ctx.out('compressed rows: that backend\'s dense model compressed (embedding and softmax), then fine-tuned budget_tokens; vs_dense = their tokens/s over the dense row\'s, same run');
   for (const n of notes) ctx.out(n);
   ctx.out(table(COLUMNS.map(String), rows.map((r) => COLUMNS.map((c) => (r[c] === null || r[c] === undefined ? '–' : (r[c] as string | number))))));
   for (const r of rows) if (r.note && r.backend === 'cpu') ctx.out(`cpu: ${r.note.split('; ')[0]}`);
