@@ -63,7 +63,8 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
     (signal) => trpc().trials.list.query({ sweepId: id, status: status || undefined, sort: 'ordinal', order: 'asc', limit: PAGE, offset }, { signal }),
     { relevant: (c: Change) => (c.kind === 'trial' || c.kind === 'sweep') && (c.sweepId === id || c.id === id) },
   );
-  const keys = gridKeys(sweep.spec);
+  // The grid's parameters beside the method (which has its own column, whether swept or not).
+  const keys = gridKeys(sweep.spec).filter((k) => k !== 'method');
   const items: TrialRow[] = live.data?.items ?? [];
   const total = live.data?.total ?? 0;
   return (
