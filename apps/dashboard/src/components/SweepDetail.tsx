@@ -6,6 +6,7 @@ import { getPath, gridKeys, shortLabel } from '../lib/config';
 import { formatCount, formatDateTime, formatDuration, formatPpl, formatValue, secondsBetween } from '../lib/format';
 import { useLive, useNow, type Change } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
+import { SignInLink, useAuth } from './auth';
 import { Empty, ErrorBanner, Loading, Pager, ProgressBar, StackedBar, StatusBadge, TRIAL_STATUSES } from './bits';
 import { Leaderboard } from './Leaderboard';
 
@@ -23,7 +24,15 @@ function CancelButton({ sweep, onDone }: { sweep: Sweep; onDone: () => void }) {
     const t = setTimeout(() => setArmed(false), 4_000);
     return () => clearTimeout(t);
   }, [armed]);
+  const auth = useAuth();
   if (sweep.status !== 'running') return null;
+  if (!auth.canWrite) {
+    return (
+      <SignInLink className="btn btn-danger" testId="sign-in-to-cancel">
+        Sign in to cancel
+      </SignInLink>
+    );
+  }
   return (
     <span className="cancel">
       <button
