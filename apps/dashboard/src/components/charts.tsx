@@ -229,7 +229,8 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
       key: p.key,
       x: x(p.params, p.key),
       y: y(p.mean),
-      r: p.paretoRank === 0 ? 5.5 : 4.5,
+      // (the baseline's dashed ring is its mark's edge)
+      r: p.isBaseline ? 9.5 : p.paretoRank === 0 ? 5.5 : 4.5,
       width: textWidth(p.label),
       ...(hasBar(p) ? { top: clampY(p.hi), bottom: clampY(p.lo) } : {}),
     }));
