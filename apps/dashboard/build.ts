@@ -12,12 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { isLoopbackName, parseAllowedHosts } from './src/server/host-check.ts';
 
 export const DASHBOARD_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(DASHBOARD_DIR, '../..');
 const BUILD_ID = path.join(DASHBOARD_DIR, '.next', 'BUILD_ID');
 /** What a build depends on (besides node_modules): the dashboard's sources and config, and the lockfile. */
-const INPUTS = ['app', 'src', 'public', 'next.config.ts', 'tsconfig.json', 'package.json'].map((p) => path.join(DASHBOARD_DIR, p)).concat(path.join(REPO_ROOT, 'package-lock.json'));
+const INPUTS = ['app', 'src', 'public', 'proxy.ts', 'next.config.ts', 'tsconfig.json', 'package.json'].map((p) => path.join(DASHBOARD_DIR, p)).concat(path.join(REPO_ROOT, 'package-lock.json'));
 const SKIP_DIRS = new Set(['node_modules', '.next', 'test', 'test-output']);
 
 function nextBin(): string {
@@ -146,8 +147,16 @@ export interface DashboardOptions {
   port: number;
   /** The coordinator the dashboard's /trpc proxy forwards to (LMSWEEP_URL). */
   coordinatorUrl: string;
-  /** Interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface). */
+  /**
+   * Interface to listen on (default 127.0.0.1). Any other (0.0.0.0: every interface) needs
+   * `apiToken`, so that people reaching it over the network sign in before they launch, and
+   * `allowedHosts` naming it as they reach it.
+   */
   hostname?: string;
+  /** The coordinator's API token (LMSWEEP_API_TOKEN there): the dashboard then asks for sign-in before launching or cancelling. */
+  apiToken?: string;
+  /** Host names (optionally with :port) the dashboard answers to besides loopback ones (LMSWEEP_DASHBOARD_HOSTS). */
+  allowedHosts?: string[];
   /** Receives next start's output lines. */
   log?: (line: string) => void;
   /** How long to wait for the server to answer (default 60 s). */
@@ -160,17 +169,31 @@ export interface RunningDashboard {
   close(): Promise<void>;
 }
 
+/** The server's environment: ours, with its own settings from the options alone (never inherited from this process). */
+function dashboardProcessEnv(coordinatorUrl: string, apiToken: string | undefined, allowedHosts: string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', LMSWEEP_URL: coordinatorUrl };
+  delete env.LMSWEEP_API_TOKEN;
+  delete env.LMSWEEP_DASHBOARD_HOSTS;
+  if (apiToken) env.LMSWEEP_API_TOKEN = apiToken;
+  if (allowedHosts.length) env.LMSWEEP_DASHBOARD_HOSTS = allowedHosts.join(',');
+  return env;
+}
+
 /** Starts `next start` on a built dashboard (see ensureDashboardBuilt) and waits until it answers. */
 export async function startDashboard(opts: DashboardOptions): Promise<RunningDashboard> {
   if (!fs.existsSync(BUILD_ID)) throw new Error('the dashboard is not built: call ensureDashboardBuilt() first');
   const hostname = opts.hostname ?? '127.0.0.1';
+  if (!isLoopbackName(hostname.replace(/^\[|\]$/g, '').toLowerCase()) && !opts.apiToken) {
+    throw new Error(`refusing to serve the dashboard on ${hostname} without an API token: anyone who reaches it could launch and cancel sweeps. Pass the coordinator's API token, or bind 127.0.0.1.`);
+  }
+  const allowedHosts = parseAllowedHosts((opts.allowedHosts ?? []).join(','));
   const port = opts.port || (await freePort(hostname));
   const urlHost = hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname.includes(':') ? `[${hostname}]` : hostname;
   const url = `http://${urlHost}:${port}`;
 
   const child: ChildProcess = spawn(process.execPath, [nextBin(), 'start', DASHBOARD_DIR, '-p', String(port), '-H', hostname], {
     cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', LMSWEEP_URL: opts.coordinatorUrl },
+    env: dashboardProcessEnv(opts.coordinatorUrl, opts.apiToken, allowedHosts),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];

@@ -1,6 +1,8 @@
 import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
+import { AuthProvider } from '../src/components/auth';
 import { Nav } from '../src/components/Nav';
+import { currentAuth } from '../src/server/auth-state';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -10,12 +12,15 @@ export const metadata: Metadata = {
 
 export const viewport: Viewport = { width: 'device-width', initialScale: 1 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const auth = await currentAuth();
   return (
     <html lang="en">
       <body>
-        <Nav />
-        <main className="page">{children}</main>
+        <AuthProvider initial={auth}>
+          <Nav />
+          <main className="page">{children}</main>
+        </AuthProvider>
       </body>
     </html>
   );

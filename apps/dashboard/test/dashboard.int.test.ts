@@ -125,6 +125,8 @@ describe('dashboard in a browser', () => {
     // The sweep page, finished, with its trials' numbers.
     await page.goto(`${dashboard!.url}/sweeps/${encodeURIComponent(sweepId)}`);
     await page.getByTestId('sweep-counts').filter({ hasText: '4 succeeded' }).waitFor({ timeout: 30_000 });
+    // (its trials and its leaderboard load on their own: wait for them before the picture)
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="trial-row"]').length === 4 && document.querySelectorAll('[data-testid="leaderboard-row"]').length === 2, null, { timeout: 30_000 });
     await page.screenshot({ path: path.join(OUT, 'dashboard-sweep.png'), fullPage: true });
 
     expect(pageErrors).toEqual([]);
@@ -221,6 +223,8 @@ describe('dashboard in a browser', () => {
     await expect.poll(firstRank, { timeout: 15_000 }).toBe('201');
     expect(await page.getByTestId('leaderboard-row').count()).toBe(50);
     expect(await page.locator('[data-testid="pareto-chart"] g.pt').count()).toBe(250);
+    // (from the top: a full-page picture of a scrolled page draws the sticky top bar mid-page)
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(OUT, 'dashboard-leaderboard-paged.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     await page.close();

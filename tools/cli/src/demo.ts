@@ -47,7 +47,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       const { ensureDashboardBuilt, isDashboardBuildFresh, startDashboard } = await import('@lmsweep/dashboard/build');
       if (!isDashboardBuildFresh()) o.out('dashboard    building it first (next build, about 30 s; only when its sources change)…');
       await ensureDashboardBuilt();
-      dashboard = await startDashboard({ port: o.dashboardPort ?? DEFAULT_DASHBOARD_PORT, coordinatorUrl: coordinator.url });
+      // Loopback only, no API token: this machine's user launches without signing in.
+      dashboard = await startDashboard({ port: o.dashboardPort ?? DEFAULT_DASHBOARD_PORT, coordinatorUrl: coordinator.url, hostname: '127.0.0.1' });
       o.out(`dashboard    ${dashboard.url}`);
     }
 

@@ -2,7 +2,8 @@
 // The spec editor: validated by the coordinator as you type, launched with one click.
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { describeError, fieldIssuesOf, trpc, type FieldIssue } from '../lib/trpc';
+import { describeError, fieldIssuesOf, needsSignIn, trpc, type FieldIssue } from '../lib/trpc';
+import { SignInLink, useAuth } from './auth';
 
 export const EXAMPLE_SPEC = `# Dense LSTM language models on Penn Treebank:
 # three hidden sizes, two seeds each.
@@ -43,7 +44,8 @@ export function LaunchForm() {
   const [text, setText] = useState(EXAMPLE_SPEC);
   const [validation, setValidation] = useState<Validation>({ state: 'idle' });
   const [launching, setLaunching] = useState(false);
-  const [refusal, setRefusal] = useState<{ issues: FieldIssue[] } | { message: string } | null>(null);
+  const [refusal, setRefusal] = useState<{ issues: FieldIssue[] } | { message: string; signIn?: boolean } | null>(null);
+  const auth = useAuth();
   const seq = useRef(0);
 
   // Validate 400 ms after the last keystroke; only the newest answer counts.
@@ -78,7 +80,7 @@ export function LaunchForm() {
   const knownInvalid = current && !validation.ok;
 
   async function launch() {
-    if (launching || !text.trim()) return;
+    if (launching || !text.trim() || !auth.canWrite) return;
     setLaunching(true);
     setRefusal(null);
     try {
@@ -86,7 +88,7 @@ export function LaunchForm() {
       router.push(`/sweeps/${r.id}`);
     } catch (e) {
       const issues = fieldIssuesOf(e);
-      setRefusal(issues ? { issues } : { message: describeError(e) });
+      setRefusal(issues ? { issues } : { message: describeError(e), signIn: needsSignIn(e) });
       setLaunching(false);
     }
   }
@@ -159,16 +161,31 @@ export function LaunchForm() {
         ) : refusal ? (
           <div className="spec-errors" data-testid="spec-errors" role="alert">
             <strong>Launch failed:</strong> {refusal.message}
+            {refusal.signIn && (
+              <>
+                {' '}
+                <SignInLink>Sign in again</SignInLink>
+              </>
+            )}
           </div>
         ) : validation.state === 'done' && !validation.ok ? (
           <Issues issues={validation.issues} title={`${validation.issues.length} problem${validation.issues.length === 1 ? '' : 's'}:`} />
         ) : null}
-        <div className="actions">
-          <button type="submit" className="btn btn-primary" data-testid="launch" disabled={launching || !text.trim() || knownInvalid}>
-            {launching ? 'Launching…' : 'Launch'}
-          </button>
-          <span className="muted small">Ctrl+Enter launches</span>
-        </div>
+        {auth.canWrite ? (
+          <div className="actions">
+            <button type="submit" className="btn btn-primary" data-testid="launch" disabled={launching || !text.trim() || knownInvalid}>
+              {launching ? 'Launching…' : 'Launch'}
+            </button>
+            <span className="muted small">Ctrl+Enter launches</span>
+          </div>
+        ) : (
+          <div className="actions">
+            <SignInLink className="btn btn-primary" testId="sign-in-to-launch">
+              Sign in to launch
+            </SignInLink>
+            <p className="muted small sign-in-note">This dashboard guards launching with the API token; the spec is checked as you type either way.</p>
+          </div>
+        )}
       </form>
     </section>
   );

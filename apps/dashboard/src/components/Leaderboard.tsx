@@ -3,8 +3,8 @@
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { methodLabel } from '@lmsweep/protocol/methods';
-import { gridKeys, getPath, shortLabel, varyingPaths } from '../lib/config';
-import { formatCount, formatPpl, formatPplCI, formatRatio, formatValue, shortId } from '../lib/format';
+import { configLabels, gridKeys } from '../lib/config';
+import { formatCount, formatPpl, formatPplCI, formatRatio, shortId } from '../lib/format';
 import { useLive, type Change } from '../lib/live';
 import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
 import { Empty, ErrorBanner, Loading, Pager } from './bits';
@@ -38,6 +38,18 @@ function relevantTo(sweepId: string | undefined) {
     c.status !== 'queued';
 }
 
+/** "groupreduce rate=4, blocks=10": the method in bold, then its settings. */
+function ConfigLabel({ label, method }: { label: string; method: string }) {
+  const name = methodLabel(method);
+  const rest = label.startsWith(name) ? label.slice(name.length) : ` ${label}`;
+  return (
+    <span data-testid="config-label">
+      <strong className="method">{name}</strong>
+      {rest}
+    </span>
+  );
+}
+
 export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?: string; spec?: unknown; showSweep?: boolean }) {
   const [sort, setSort] = useState<LeaderboardSort>('pareto');
   const [offset, setOffset] = useState(0);
@@ -52,13 +64,15 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
 
   const methods = useMemo(() => page?.plot.methods ?? [], [page]);
   const methodColor = (m: string) => PALETTE[Math.max(0, methods.indexOf(m)) % PALETTE.length]!;
-  // The sweep's grid parameters (even while only one configuration has finished), then
-  // whatever else differs between the configurations shown (across sweeps).
-  const paths = useMemo(() => {
-    const grid = gridKeys(spec);
-    return [...new Set([...grid, ...varyingPaths(entries.map((e) => e.config), grid)])].filter((p) => p !== 'method');
+  // One label per configuration: its method and what tells it apart (see configLabels), the
+  // sweep's grid parameters named even while only one configuration has finished.
+  const labels = useMemo(() => {
+    const m = new Map<string, string>();
+    const ls = configLabels(entries, gridKeys(spec));
+    entries.forEach((e, i) => m.set(`${e.sweepId}/${e.configKey}`, ls[i]!));
+    return m;
   }, [entries, spec]);
-  const describe = (e: Entry) => (paths.length ? paths.map((p) => `${shortLabel(p, paths)}=${formatValue(getPath(e.config, p))}`).join(', ') : 'base config');
+  const describe = (e: Entry) => labels.get(`${e.sweepId}/${e.configKey}`) ?? e.method;
 
   // Every configuration of the ranking, from the page's compact columns (index i = rank i);
   // those on this page of the table carry their full description.
@@ -84,8 +98,8 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
         isBaseline: c.isBaseline[i]!,
       };
     });
-    // describe reads only paths
-  }, [page, paths]);
+    // describe reads only labels
+  }, [page, labels]);
 
   return (
     <div className="leaderboard">
@@ -123,9 +137,8 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
               <thead>
                 <tr>
                   <th scope="col" className="num">#</th>
-                  {showSweep && <th scope="col">Sweep</th>}
                   <th scope="col">Configuration</th>
-                  <th scope="col">Method</th>
+                  {showSweep && <th scope="col">Sweep</th>}
                   <th scope="col" className="num">Params</th>
                   <th scope="col" className="num" title="Baseline parameters / these parameters">Compression</th>
                   <th scope="col" className="num" title="Mean over seeds ± half-width of the 95% confidence interval">Valid ppl</th>
@@ -138,6 +151,11 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
                 {entries.map((e, i) => (
                   <tr key={`${e.sweepId}/${e.configKey}`} data-testid="leaderboard-row" className={e.paretoRank === 0 ? 'front' : undefined}>
                     <td className="num muted">{(page?.offset ?? 0) + i + 1}</td>
+                    <td className="config">
+                      <span className="swatch round" style={{ background: methodColor(e.method) }} aria-hidden="true" />{' '}
+                      <ConfigLabel label={describe(e)} method={e.method} />
+                      {e.isBaseline && <span className="tag">baseline</span>}
+                    </td>
                     {showSweep && (
                       <td>
                         <Link href={`/sweeps/${e.sweepId}`} className="mono">
@@ -145,11 +163,6 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
                         </Link>
                       </td>
                     )}
-                    <td>
-                      <span className="swatch round" style={{ background: methodColor(e.method) }} aria-hidden="true" /> {describe(e)}
-                      {e.isBaseline && <span className="tag">baseline</span>}
-                    </td>
-                    <td>{methodLabel(e.method)}</td>
                     <td className="num" title={e.params.toLocaleString('en-US')}>
                       {formatCount(e.params)}
                     </td>

@@ -1,7 +1,9 @@
 'use client';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
-import { useStreamState } from '../lib/live';
+import { useEffect } from 'react';
+import { onChange, useStreamState } from '../lib/live';
+import { AuthControls } from './auth';
 
 const LINKS = [
   { href: '/', label: 'Sweeps', match: (p: string) => p === '/' || p.startsWith('/sweeps') || p.startsWith('/trials') },
@@ -14,6 +16,8 @@ const STATE_TEXT = { live: 'live', connecting: 'connecting…', down: 'reconnect
 export function Nav() {
   const path = usePathname() ?? '/';
   const state = useStreamState();
+  // Keep the change stream open on every page (also those with nothing live, like sign-in), so the indicator says how it is.
+  useEffect(() => onChange(() => {}), []);
   return (
     <header className="topbar">
       <nav className="topbar-inner" aria-label="Main">
@@ -37,6 +41,7 @@ export function Nav() {
           <span className="dot" aria-hidden="true" />
           {STATE_TEXT[state]}
         </span>
+        <AuthControls />
       </nav>
     </header>
   );

@@ -7,6 +7,7 @@ import { getPath, gridKeys, shortLabel } from '../lib/config';
 import { formatCount, formatDateTime, formatDuration, formatPpl, formatValue, secondsBetween } from '../lib/format';
 import { useLive, useNow, type Change } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
+import { SignInLink, useAuth } from './auth';
 import { Empty, ErrorBanner, Loading, Pager, ProgressBar, StackedBar, StatusBadge, TRIAL_STATUSES } from './bits';
 import { Leaderboard } from './Leaderboard';
 
@@ -24,7 +25,15 @@ function CancelButton({ sweep, onDone }: { sweep: Sweep; onDone: () => void }) {
     const t = setTimeout(() => setArmed(false), 4_000);
     return () => clearTimeout(t);
   }, [armed]);
+  const auth = useAuth();
   if (sweep.status !== 'running') return null;
+  if (!auth.canWrite) {
+    return (
+      <SignInLink className="btn btn-danger" testId="sign-in-to-cancel">
+        Sign in to cancel
+      </SignInLink>
+    );
+  }
   return (
     <span className="cancel">
       <button
@@ -64,7 +73,8 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
     (signal) => trpc().trials.list.query({ sweepId: id, status: status || undefined, sort: 'ordinal', order: 'asc', limit: PAGE, offset }, { signal }),
     { relevant: (c: Change) => (c.kind === 'trial' || c.kind === 'sweep') && (c.sweepId === id || c.id === id) },
   );
-  const keys = gridKeys(sweep.spec);
+  // The grid's parameters beside the method (which has its own column, whether swept or not).
+  const keys = gridKeys(sweep.spec).filter((k) => k !== 'method');
   const items: TrialRow[] = live.data?.items ?? [];
   const total = live.data?.total ?? 0;
   return (

@@ -56,7 +56,7 @@ export function Workers() {
                     <strong>{w.name}</strong>
                     <div className="muted mono small">{shortId(w.id)}</div>
                   </td>
-                  <td>{w.host}</td>
+                  <td className="wrap">{w.host}</td>
                   <td>
                     <code>{w.backend}</code>
                   </td>

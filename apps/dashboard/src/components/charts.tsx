@@ -4,11 +4,24 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatPpl, formatPplCI, formatRatio, formatTick } from '../lib/format';
+import { placeLabels, type PlacedLabel } from '../lib/label-layout';
 import { linearScale, logScale, type Scale } from '../lib/scale';
 
 export const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
 
 const M = { top: 14, right: 20, bottom: 44, left: 62 };
+
+/** The font of point labels (.chart .pt-label in globals.css), for measuring them. */
+const LABEL_FONT = "11.5px system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', 'DejaVu Sans', Arial, sans-serif";
+let measureCtx: CanvasRenderingContext2D | null | undefined;
+
+/** A label's width in pixels as the browser will draw it (a generous estimate where there is no canvas). */
+function textWidth(s: string): number {
+  if (measureCtx === undefined) measureCtx = typeof document === 'undefined' ? null : document.createElement('canvas').getContext('2d');
+  if (!measureCtx) return s.length * 7.5;
+  measureCtx.font = LABEL_FONT;
+  return Math.ceil(measureCtx.measureText(s).width) + 1;
+}
 
 /** The content width of a container, following resizes. */
 function useWidth(initial = 720): [React.RefObject<HTMLDivElement | null>, number] {
@@ -195,6 +208,7 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
   const yStep = (y.ticks[1] ?? 1) - (y.ticks[0] ?? 0);
   const clampY = (v: number) => Math.max(M.top, Math.min(height - M.bottom, y(v)));
   const inside = (v: number) => y(v) >= M.top && y(v) <= height - M.bottom;
+  const hasBar = (p: ScatterPoint) => Number.isFinite(p.halfWidth) && p.halfWidth > 0 && Number.isFinite(p.lo) && Number.isFinite(p.hi);
   const front = ok.filter((p) => p.paretoRank === 0).sort((a, b) => a.params - b.params);
   let step = '';
   front.forEach((p, i) => {
@@ -204,27 +218,32 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
     else step += `H${px}V${py}`;
   });
   const methods = [...new Set(ok.map((p) => p.method))];
-  // Few points: name them on the plot (skipping a label that would overlap one already placed;
-  // front points first); many: hover for names.
-  const labelAt = new Map<string, { x: number; y: number; anchor: 'start' | 'end' }>();
-  if (ok.length <= 12) {
-    const boxes: { x0: number; x1: number; y0: number; y1: number }[] = [];
-    const charW = 6.6;
-    for (const p of [...ok].sort((a, b) => a.paretoRank - b.paretoRank || a.mean - b.mean)) {
-      const cx = x(p.params, p.key);
-      const cy = y(p.mean);
-      const w = p.label.length * charW;
-      const anchor = cx + 10 + w > W - M.right ? 'end' : 'start';
-      for (const dy of [-8, 16, -22, 30]) {
-        const lx = anchor === 'start' ? cx + 9 : cx - 9;
-        const box = { x0: anchor === 'start' ? lx : lx - w, x1: anchor === 'start' ? lx + w : lx, y0: cy + dy - 11, y1: cy + dy + 3 };
-        if (!boxes.some((b) => b.x0 < box.x1 && box.x0 < b.x1 && b.y0 < box.y1 && box.y0 < b.y1)) {
-          boxes.push(box);
-          labelAt.set(p.key, { x: lx, y: cy + dy, anchor });
-          break;
-        }
-      }
-    }
+  // Name points on the plot where a label fits inside it, clear of the other labels and points:
+  // up to 12 points, front points first; of a crowded plot, the front's only. The rest say who
+  // they are on hover.
+  const labelAt = new Map<string, PlacedLabel>();
+  const candidates = ok.length <= 12 ? ok : front.length <= 12 ? front : [];
+  if (candidates.length) {
+    const order = [...candidates].sort((a, b) => a.paretoRank - b.paretoRank || a.mean - b.mean);
+    const area = { x0: M.left, y0: M.top, x1: W - M.right, y1: height - M.bottom };
+    const requests = order.map((p) => ({
+      key: p.key,
+      x: x(p.params, p.key),
+      y: y(p.mean),
+      // (the baseline's dashed ring is its mark's edge)
+      r: p.isBaseline ? 9.5 : p.paretoRank === 0 ? 5.5 : 4.5,
+      width: textWidth(p.label),
+      ...(hasBar(p) ? { top: clampY(p.hi), bottom: clampY(p.lo) } : {}),
+    }));
+    // The error bars and the front's steps, which a label should not cross.
+    const lines = ok.filter(hasBar).map((p) => ({ x0: x(p.params, p.key) - 1.5, x1: x(p.params, p.key) + 1.5, y0: clampY(p.hi), y1: clampY(p.lo) }));
+    front.forEach((p, i) => {
+      const next = front[i + 1];
+      if (!next) return;
+      const [x0, x1, y0, y1] = [x(p.params, p.key), x(next.params, next.key), y(p.mean), y(next.mean)];
+      lines.push({ x0, x1, y0: y0 - 1, y1: y0 + 1 }, { x0: x1 - 1, x1: x1 + 1, y0: Math.min(y0, y1), y1: Math.max(y0, y1) });
+    });
+    for (const l of placeLabels(requests, area, lines)) labelAt.set(l.key, l);
   }
   return (
     <figure className="chart" data-testid="pareto-chart" ref={ref}>
@@ -239,12 +258,13 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
           xFormat={(v) => formatTick(v)}
           yFormat={(v) => tickText(v, yStep)}
         />
+        <rect data-testid="plot-area" x={M.left} y={M.top} width={Math.max(0, W - M.left - M.right)} height={height - M.top - M.bottom} fill="none" />
         {front.length > 1 && <path d={step} className="front-line" />}
         {ok.map((p) => {
           const cx = x(p.params, p.key);
           const cy = y(p.mean);
           const c = methodColor(p.method);
-          const bar = Number.isFinite(p.halfWidth) && p.halfWidth > 0 && Number.isFinite(p.lo) && Number.isFinite(p.hi);
+          const bar = hasBar(p);
           const tip = [
             p.label,
             `method ${methodLabel(p.method)}`,

@@ -57,6 +57,11 @@ export function fieldIssuesOf(e: unknown): FieldIssue[] | null {
   return null;
 }
 
+/** The dashboard refused a launch or cancel for want of a signed-in session (it has an API token). */
+export function needsSignIn(e: unknown): boolean {
+  return errorData(e)?.lmsweepCode === 'SIGN_IN_REQUIRED';
+}
+
 export function isNotFound(e: unknown): boolean {
   const d = errorData(e);
   return d?.lmsweepCode === 'NOT_FOUND' || d?.httpStatus === 404;

@@ -1,16 +1,23 @@
 // /trpc/* → ${LMSWEEP_URL}/trpc/*: the browser talks only to the dashboard, which forwards
 // every tRPC call to the coordinator. Bodies stream through untouched, so the server-sent
 // events of subscriptions (live.changes) arrive as they are written.
+//
+// Reads are forwarded for anyone. A write (a mutation, or a name the API type does not know) is
+// refused when it comes from another site's page (Origin); and when the dashboard has an API
+// token, it is forwarded only for a signed-in session, with the token added to it alone.
 import type { NextRequest } from 'next/server';
 import { dashboardEnv } from '../../../src/env';
+import { procedureCalls, writes } from '../../../src/lib/procedures';
+import { requestOrigin } from '../../../src/server/host-check';
+import { sessionFromCookieHeader, verifySession } from '../../../src/server/session';
 
 export const dynamic = 'force-dynamic';
 export const revalidate = 0;
 export const fetchCache = 'force-no-store';
 export const runtime = 'nodejs';
 
-/** Request headers worth forwarding; hop-by-hop and host headers are not. */
-const REQUEST_HEADERS = ['authorization', 'content-type', 'accept', 'last-event-id', 'trpc-accept', 'x-trpc-source'];
+/** Request headers worth forwarding; hop-by-hop and host headers are not, nor credentials (cookies, a browser's own Authorization). */
+const REQUEST_HEADERS = ['content-type', 'accept', 'last-event-id', 'trpc-accept', 'x-trpc-source'];
 /** Response headers worth passing back. content-length/-encoding are not: fetch decodes the body. */
 const RESPONSE_HEADERS = ['content-type', 'cache-control', 'vary', 'trpc-accept'];
 
@@ -30,6 +37,17 @@ function unreachable(target: string, cause: unknown): Response {
   return Response.json(body, { status: 502, headers: { 'cache-control': 'no-store' } });
 }
 
+const JSON_RPC_CODE = { UNAUTHORIZED: -32001, FORBIDDEN: -32003 } as const;
+
+/** A refusal shaped as tRPC answers (an array for a batch, one error per call), so the client's TRPCClientError carries it. */
+function refuse(req: NextRequest, status: 401 | 403, code: keyof typeof JSON_RPC_CODE, lmsweepCode: string, message: string): Response {
+  const incoming = new URL(req.url);
+  const one = { error: { message, code: JSON_RPC_CODE[code], data: { code, httpStatus: status, lmsweepCode } } };
+  const calls = procedureCalls(incoming.pathname) ?? [''];
+  const body = incoming.searchParams.get('batch') === '1' ? calls.map(() => one) : one;
+  return Response.json(body, { status, headers: { 'cache-control': 'no-store' } });
+}
+
 async function proxy(req: NextRequest): Promise<Response> {
   let base: string;
   let apiToken: string | undefined;
@@ -46,8 +64,19 @@ async function proxy(req: NextRequest): Promise<Response> {
     const v = req.headers.get(name);
     if (v !== null) headers.set(name, v);
   }
-  // The dashboard's own API token (server-side env), unless the browser sent one itself.
-  if (apiToken && !headers.has('authorization')) headers.set('authorization', `Bearer ${apiToken}`);
+  if (writes(incoming.pathname)) {
+    const origin = requestOrigin(req.headers);
+    if (origin === 'foreign') return refuse(req, 403, 'FORBIDDEN', 'FOREIGN_ORIGIN', 'refused: this request to launch or cancel came from another site');
+    if (apiToken) {
+      if (!verifySession(sessionFromCookieHeader(req.headers.get('cookie')))) {
+        return refuse(req, 401, 'UNAUTHORIZED', 'SIGN_IN_REQUIRED', 'sign in to launch or cancel: this dashboard guards them with the API token');
+      }
+      // A session cookie travels with any request the browser sends here: only this
+      // dashboard's own pages may use it to write.
+      if (origin !== 'same') return refuse(req, 403, 'FORBIDDEN', 'FOREIGN_ORIGIN', 'refused: a signed-in write must come from the dashboard\'s own page (Origin)');
+      headers.set('authorization', `Bearer ${apiToken}`);
+    }
+  }
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   if (hasBody && Number(req.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) {
     return Response.json({ error: { message: `request body over ${MAX_BODY_BYTES} bytes`, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } }, { status: 413 });
