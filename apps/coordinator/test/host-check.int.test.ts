@@ -44,7 +44,7 @@ describe('a tokenless loopback coordinator', () => {
 
   it('refuses requests a web page makes from another origin', async () => {
     const host = `127.0.0.1:${c.port}`;
-    for (const headers of [{ host, origin: 'http://evil.example' }, { host, origin: 'null' }, { host, 'sec-fetch-site': 'cross-site' }, { host, origin: 'http://localhost:3000', 'sec-fetch-site': 'same-site' }]) {
+    for (const headers of <Record<string, string>[]>[{ host, origin: 'http://evil.example' }, { host, origin: 'null' }, { host, 'sec-fetch-site': 'cross-site' }, { host, origin: 'http://localhost:3000', 'sec-fetch-site': 'same-site' }]) {
       const res = await rawRequest(`${c.url}/trpc/sweeps.validate?input=%7B%22spec%22%3A%22name%3A%20x%22%7D`, { headers });
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(await upgrade(c.url, headers)).toBe(403);

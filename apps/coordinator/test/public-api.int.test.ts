@@ -42,7 +42,7 @@ async function refusal(p: Promise<unknown>): Promise<{ code?: string; lmsweepCod
   } catch (e) {
     expect(e).toBeInstanceOf(TRPCClientError);
     const err = e as TRPCClientError<never>;
-    return { ...(err.data as object), message: err.message };
+    return { ...(err.data as unknown as object), message: err.message };
   }
   throw new Error('expected the call to be refused');
 }

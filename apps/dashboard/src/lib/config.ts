@@ -71,10 +71,8 @@ export interface Configured {
  */
 export function distinguishingPaths(items: Configured[], prefer: string[] = []): string[][] {
   const flats = items.map((c) => flatten(c.config));
-  const order: string[] = [];
-  const seen = new Set<string>();
-  for (const k of prefer) if (!seen.has(k)) (seen.add(k), order.push(k));
-  for (const f of flats) for (const k of Object.keys(f)) if (!seen.has(k)) (seen.add(k), order.push(k));
+  // Preferred paths first, then every other in the configs' own order.
+  const order = [...new Set([...prefer, ...flats.flatMap((f) => Object.keys(f))])];
   const byMethod = new Map<string, Flat[]>();
   items.forEach((c, i) => {
     const g = byMethod.get(c.method);
