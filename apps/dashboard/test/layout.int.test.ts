@@ -46,6 +46,7 @@ function resultFor(config: { method: string; compress?: { rate: number } }, seed
   const rate = config.compress?.rate ?? 1;
   const table: Record<string, [number, number]> = {
     dense: [lstm + matrices, 180],
+    'dense-finetune': [lstm + matrices, 178],
     phm: [Math.round(lstm / 4) + 2000 * 128 + 2000 * 32, 196],
     lowrank: [16 * 4 * 256 + 2000 * 128 + 16 * 2128, 205],
   };
@@ -170,11 +171,13 @@ async function checkLeaderboard(page: Page, url: string, configurations: number,
 describe('dashboard layout at 1280×800', () => {
   it('the demo\'s leaderboard: its result on screen, labels naming only what each method sets, plot labels apart and inside', { timeout: 120_000 }, async () => {
     const page = await newPage();
-    const names = await checkLeaderboard(page, `${dashboard!.url}/leaderboard?sweep=${encodeURIComponent(sweeps.demo)}`, 5, 'layout-leaderboard-demo');
+    // The five methods and the dense + fine-tune control (compress.control in the demo).
+    const names = await checkLeaderboard(page, `${dashboard!.url}/leaderboard?sweep=${encodeURIComponent(sweeps.demo)}`, 6, 'layout-leaderboard-demo');
     // No field of another method, shown as "—" or otherwise.
     for (const n of names) expect(n).not.toMatch(/—|lowrank\.|phm\.|=undefined/);
-    const byMethod = (m: string) => names.find((n) => n.split(' ')[0] === m) ?? '';
-    for (const m of ['dense', 'phm', 'lowrank', 'svd', 'groupreduce']) expect(byMethod(m), `a row for ${m} in ${names.join(' | ')}`).not.toBe('');
+    const CONTROL = 'dense + fine-tune';
+    const byMethod = (m: string) => names.find((n) => (m === CONTROL ? n.startsWith(CONTROL) : !n.startsWith(CONTROL) && n.split(' ')[0] === m)) ?? '';
+    for (const m of ['dense', 'phm', 'lowrank', 'svd', 'groupreduce', CONTROL]) expect(byMethod(m), `a row for ${m} in ${names.join(' | ')}`).not.toBe('');
     expect(byMethod('dense')).not.toMatch(/rate|rank|blocks|iters/);
     expect(byMethod('phm')).not.toMatch(/rate|rank|blocks|iters/);
     expect(pageErrors).toEqual([]);
@@ -193,9 +196,9 @@ describe('dashboard layout at 1280×800', () => {
     await page.close();
   });
 
-  it('every sweep\'s leaderboard at once (16 configurations, a sweep column)', { timeout: 120_000 }, async () => {
+  it('every sweep\'s leaderboard at once (17 configurations, a sweep column)', { timeout: 120_000 }, async () => {
     const page = await newPage();
-    await checkLeaderboard(page, `${dashboard!.url}/leaderboard`, 16, 'layout-leaderboard-all');
+    await checkLeaderboard(page, `${dashboard!.url}/leaderboard`, 17, 'layout-leaderboard-all');
     expect(pageErrors).toEqual([]);
     await page.close();
   });

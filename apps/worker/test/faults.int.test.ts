@@ -97,9 +97,16 @@ describe('faults', () => {
     expect(b).toMatchObject({ status: 'failed', attempt: 3 });
     expect(b!.error).toMatch(/^Error: .*(unexpected end|incorrect header|gzip|too short)/i);
     const [d] = (await c.store.listTrials({ sweepId: diverges.id })).items;
-    // Not retried: a diverged run with the same seed diverges again (attempt 1 unless a lease was lost on a busy machine).
+    // Not retried: a diverged run with the same seed diverges again at the same step. So the attempt
+    // that diverged is the last one, and no earlier attempt reached that step (an earlier attempt
+    // exists only when a lease was lost on a busy machine, before the divergence).
     expect(d).toMatchObject({ status: 'failed' });
-    expect(d!.error).toMatch(/diverged at step \d+/);
+    const divergedAt = Number(/diverged at step (\d+)/.exec(d!.error ?? '')?.[1]);
+    expect(divergedAt).toBeGreaterThan(0);
+    const curves = (await c.store.getTrial(d!.id))!.curves;
+    const lastStep = (attempt: number) => Math.max(-1, ...curves.filter((cv) => cv.attempt === attempt).flatMap((cv) => cv.points.map((p) => p.step)));
+    expect(lastStep(d!.attempt)).toBe(divergedAt);
+    for (let a = 1; a < d!.attempt; a++) expect(lastStep(a), `attempt ${a} of ${d!.attempt}`).toBeLessThan(divergedAt);
     expect((await c.store.listTrials({ sweepId: fine.id })).items[0]).toMatchObject({ status: 'succeeded' });
     await w.stop();
   });

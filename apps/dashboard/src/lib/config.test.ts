@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { describe, expect, it } from 'vitest';
+import { methodLabel } from '@lmsweep/protocol/methods';
 import { configLabels, distinguishingPaths, formatSetting } from './config';
 
 const base = { dataset: { name: 'ptb', vocabSize: 2000 }, model: { embedding: 128, hidden: 128, layers: 1 }, training: { lr: 0.003 } };
@@ -56,7 +57,7 @@ describe('configuration labels', () => {
     const labels = configLabels(items, Object.keys(spec.grid ?? {}));
     expect(new Set(labels).size).toBe(items.length);
     labels.forEach((l, i) => {
-      expect(l.split(' ')[0]).toBe(items[i]!.method);
+      expect(l.startsWith(methodLabel(items[i]!.method))).toBe(true);
       expect(l).not.toMatch(/—|undefined/);
     });
     const paths = distinguishingPaths(items, Object.keys(spec.grid ?? {}));
