@@ -1,4 +1,6 @@
 // Shared bits of the coordinator and worker integration tests.
+import { TRPCClientError } from '@trpc/client';
+import { expect } from 'vitest';
 import type { TrialResult } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import type { TrialStore } from '@lmsweep/db';
@@ -32,4 +34,16 @@ export const result = (validPpl: number): TrialResult => ({
 export async function launch(store: TrialStore, yaml: string) {
   const spec = parseSweepSpec(yaml);
   return store.createSweep({ name: spec.name, spec, specText: yaml, plans: expandSweep(spec) });
+}
+
+/** What a tRPC call that must be refused was refused with: the error's data (codes, field issues) and message. */
+export async function refusal(p: Promise<unknown>): Promise<{ code?: string; lmsweepCode?: string; httpStatus?: number; fieldIssues?: { path: string; message: string }[]; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(TRPCClientError);
+    const err = e as TRPCClientError<never>;
+    return { ...(err.data as unknown as object), message: err.message };
+  }
+  throw new Error('expected the call to be refused');
 }

@@ -2,7 +2,7 @@
 // (issue 12): prototype segments in spec paths, batched requests, what reads reveal.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRPCClientError } from '@trpc/client';
+import { refusal } from './helpers.ts';
 import { MAX_API_BATCH, PROTOCOL_VERSION } from '@lmsweep/protocol';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
 import { REPO_ROOT } from '../src/datasets.ts';
@@ -36,16 +36,6 @@ function prototypeData(): string[] {
   );
 }
 
-async function refusal(p: Promise<unknown>): Promise<{ code?: string; lmsweepCode?: string; fieldIssues?: { path: string; message: string }[]; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TRPCClientError);
-    const err = e as TRPCClientError<never>;
-    return { ...(err.data as unknown as object), message: err.message };
-  }
-  throw new Error('expected the call to be refused');
-}
 
 /** The coordinator still does everything: reads, validates, launches, and greets and serves a worker. */
 async function stillWhole() {

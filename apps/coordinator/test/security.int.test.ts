@@ -2,7 +2,6 @@
 // tRPC mutations, open reads, refusal to listen beyond loopback without tokens; spec and size
 // limits at the API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRPCClientError } from '@trpc/client';
 import { PROTOCOL_VERSION } from '@lmsweep/protocol';
 import { startCoordinator, CoordinatorConfigError, type Coordinator } from '../src/server.ts';
 import { isLoopbackHost, tokenMatches } from '../src/auth.ts';
@@ -11,7 +10,7 @@ import { CLOSE_UNAUTHORIZED } from '../src/gateway.ts';
 import { apiClient } from '../../../tools/cli/src/client.ts';
 import { startWorker, UnauthorizedError } from '../../worker/src/agent.ts';
 import { ProtocolClient } from './ws-client.ts';
-import { until } from './helpers.ts';
+import { until, refusal } from './helpers.ts';
 
 const WORKER_TOKEN = 'worker-token-0123456789abcdef';
 const API_TOKEN = 'api-token-0123456789abcdef';
@@ -26,16 +25,6 @@ afterAll(async () => {
 
 const hello = (token?: string) => ({ type: 'hello', protocol: PROTOCOL_VERSION, name: 'w', host: 'localhost', backend: 'none', device: 'test', version: 'test', ...(token === undefined ? {} : { token }) });
 
-async function refusal(p: Promise<unknown>): Promise<{ code?: string; lmsweepCode?: string; httpStatus?: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TRPCClientError);
-    const err = e as TRPCClientError<never>;
-    return { ...(err.data as unknown as object), message: err.message };
-  }
-  throw new Error('expected the call to be refused');
-}
 
 const SPEC = { name: 'sec', dataset: { name: 'ptb', vocabSize: 300 }, seeds: 1 };
 

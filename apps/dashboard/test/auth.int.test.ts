@@ -6,14 +6,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../../coordinator/src/server.ts';
 import { ensureDashboardBuilt, startDashboard, type RunningDashboard } from '../build.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const OUT = path.join(REPO_ROOT, 'test-output');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'dashboard-test-token-5b1f0c2e9a7d';
 const SPEC = `name: auth-test
 dataset: { name: ptb, vocabSize: 300 }
@@ -71,10 +71,7 @@ beforeAll(async () => {
   guarded = await startDashboard({ port: 0, coordinatorUrl: coordinator.url, apiToken: TOKEN, allowedHosts: ['dash.test'] });
   tokenless = await startCoordinator({ port: 0, databaseUrl: 'memory://' });
   open = await startDashboard({ port: 0, coordinatorUrl: tokenless.url });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 600_000);
 
 afterAll(async () => {

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './browser.ts';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../../coordinator/src/server.ts';
@@ -13,7 +14,6 @@ import { ensureDashboardBuilt, startDashboard, type RunningDashboard } from '../
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const OUT = path.join(REPO_ROOT, 'test-output');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const BAD_SPEC = `name: browser-test
 dataset: { name: ptb, vocabSize: 300 }
@@ -45,10 +45,7 @@ beforeAll(async () => {
   coordinator = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 15_000 });
   worker = await startWorker({ coordinatorUrl: coordinator.url, backend: 'wasm', name: 'browser-test-worker', quiet: true });
   dashboard = await startDashboard({ port: 0, coordinatorUrl: coordinator.url });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 600_000);
 
 afterAll(async () => {

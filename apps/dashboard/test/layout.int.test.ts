@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './browser.ts';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../../coordinator/src/server.ts';
@@ -15,7 +16,6 @@ import { ensureDashboardBuilt, startDashboard, type RunningDashboard } from '../
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const OUT = path.join(REPO_ROOT, 'test-output');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const VIEWPORT = { width: 1280, height: 800 };
 
 /** Methods × rates, as in Chen et al.'s tables (8 frequency blocks: every rate here is met within 1%). */
@@ -101,10 +101,7 @@ beforeAll(async () => {
   // And one with a long device string, as a GPU node reports it.
   await coordinator.store.upsertWorker({ name: 'gpu-node-07', host: 'gpu07.cluster.example.org', backend: 'tensorflow-gpu', device: 'NVIDIA H200 (141 GB HBM3e), CUDA 12.4, driver 550.54, tfjs-node-gpu 4.22', version: '0.1.0' });
   dashboard = await startDashboard({ port: 0, coordinatorUrl: coordinator.url });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 600_000);
 
 afterAll(async () => {
