@@ -18,6 +18,7 @@ import {
 } from '@lmsweep/protocol';
 import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, HeartbeatInput, MetricReport, TrialStore } from '@lmsweep/db';
 import { tokenMatches } from './auth.ts';
+import { AddressCounts, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { GroupCommit } from './group-commit.ts';
 
 interface Connection {
@@ -29,6 +30,11 @@ interface Connection {
   chain: Promise<void>;
   lastSeenWrite: number;
   remote: string | null;
+  /** No valid hello yet: counted as unauthenticated, closed when helloTimer fires. */
+  pending: boolean;
+  helloTimer: NodeJS.Timeout | null;
+  /** Answered (pong or any message) since the last ping. */
+  alive: boolean;
 }
 
 const IDLE_SEEN_EVERY_MS = 5_000;
@@ -39,10 +45,16 @@ export interface GatewayOptions {
   log: Logger;
   /** When set, a hello without this token is refused (UNAUTHORIZED) and the socket closed. */
   workerToken?: string;
+  /** Hello timeout, ping interval and per-address caps (DEFAULT_CONNECTION_LIMITS for what is not given). */
+  limits?: Partial<ConnectionLimits>;
 }
 
 /** Close code for a refused worker token (4000–4999 are the application's). */
 export const CLOSE_UNAUTHORIZED = 4001;
+/** Close code for a socket that sent no valid hello in time. */
+export const CLOSE_HELLO_TIMEOUT = 4002;
+/** How long a closing handshake may take before the socket is cut. */
+const CLOSE_GRACE_MS = 1_000;
 
 export class WorkerGateway {
   readonly wss: WebSocketServer;
@@ -52,9 +64,17 @@ export class WorkerGateway {
   private readonly heartbeats: GroupCommit<HeartbeatInput, boolean>;
   private readonly metrics: GroupCommit<MetricReport, boolean>;
   private readonly results: GroupCommit<CompleteInput, CompleteOutcome>;
+  readonly limits: Readonly<ConnectionLimits>;
+  private readonly addresses: AddressCounts;
+  private readonly pinger: NodeJS.Timeout;
+  private lastPing = Date.now();
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
+    this.limits = Object.freeze({ ...DEFAULT_CONNECTION_LIMITS, ...opts.limits });
+    this.addresses = new AddressCounts(this.limits);
+    this.pinger = setInterval(() => this.pingAll(), this.limits.pingIntervalMs);
+    this.pinger.unref();
     this.claims = new GroupCommit((workerIds) => opts.store.claimMany(workerIds, opts.leaseMs));
     this.heartbeats = new GroupCommit((beats) => opts.store.heartbeatMany(beats, opts.leaseMs));
     this.metrics = new GroupCommit((reports) => opts.store.addMetricsMany(reports), 200);
@@ -64,7 +84,21 @@ export class WorkerGateway {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const remote = req.socket.remoteAddress ?? null;
+    const why = this.addresses.refusal(remote);
+    if (why) {
+      this.opts.log.warn({ remote, why }, 'worker socket refused');
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(why)}\r\n\r\n${why}`);
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    // Counted at once (the handshake completes synchronously), so a burst of upgrades cannot slip past the cap.
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
+  /** Sockets open from an address: { pending (no hello yet), total }. */
+  socketsFrom(remote: string): { pending: number; total: number } {
+    return { ...this.addresses.of(remote) };
   }
 
   get connectedWorkers(): number {
@@ -84,14 +118,51 @@ export class WorkerGateway {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pinger);
     for (const c of this.conns) c.ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
+  /**
+   * Drops the sockets that answered nothing since the previous round and pings the rest. A round
+   * that comes late (this process's event loop was blocked) drops no one: the answers may be
+   * waiting, unread, behind the block.
+   */
+  private pingAll(): void {
+    const now = Date.now();
+    const late = now - this.lastPing > 1.5 * this.limits.pingIntervalMs;
+    this.lastPing = now;
+    for (const conn of this.conns) {
+      if (!conn.alive && !late) {
+        this.opts.log.warn({ workerId: conn.workerId, remote: conn.remote }, 'worker socket dropped: no answer to ping');
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      if (conn.ws.readyState === conn.ws.OPEN) conn.ws.ping();
+    }
+  }
+
+  /** Closes with a code and reason, and cuts the socket if the peer does not finish the closing handshake soon. */
+  private closeSoon(conn: Connection, code: number, reason: string): void {
+    conn.ws.close(code, reason);
+    setTimeout(() => conn.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
   private onConnection(ws: WebSocket, req?: IncomingMessage): void {
-    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve(), lastSeenWrite: 0, remote: req?.socket.remoteAddress ?? null };
+    const remote = req?.socket.remoteAddress ?? null;
+    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve(), lastSeenWrite: 0, remote, pending: true, helloTimer: null, alive: true };
     this.conns.add(conn);
+    this.addresses.opened(remote);
+    conn.helloTimer = setTimeout(() => {
+      conn.helloTimer = null;
+      this.opts.log.warn({ remote }, 'worker socket closed: no hello in time');
+      this.closeSoon(conn, CLOSE_HELLO_TIMEOUT, `no valid hello within ${this.limits.helloTimeoutMs} ms`);
+    }, this.limits.helloTimeoutMs);
+    conn.helloTimer.unref();
+    ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => {
+      conn.alive = true;
       conn.chain = conn.chain.then(() => this.onMessage(conn, data, isBinary)).catch((e) => {
         this.opts.log.error({ err: e, workerId: conn.workerId }, 'worker message failed');
         this.send(conn, { type: 'error', code: 'INTERNAL', message: 'internal error' });
@@ -100,6 +171,8 @@ export class WorkerGateway {
     ws.on('error', (e) => this.opts.log.warn({ err: e, workerId: conn.workerId }, 'worker socket error'));
     ws.on('close', (code, reason) => {
       this.conns.delete(conn);
+      if (conn.helloTimer) clearTimeout(conn.helloTimer);
+      this.addresses.closed(remote, conn.pending);
       if (conn.workerId) {
         this.opts.log.info({ workerId: conn.workerId, code, reason: reason.toString() }, 'worker disconnected');
         // Its leases stay: the worker may reconnect and deliver from its outbox; the reaper
@@ -131,23 +204,28 @@ export class WorkerGateway {
     }
     const msg = parsed.data;
     if (msg.type === 'hello') {
+      // A valid hello in time: what follows (token, key) is answered and, when refused, closed by itself.
+      if (conn.helloTimer) clearTimeout(conn.helloTimer);
+      conn.helloTimer = null;
       if (this.opts.workerToken !== undefined && !tokenMatches(msg.token, this.opts.workerToken)) {
         const why = msg.token === undefined ? 'missing' : 'wrong';
         log.warn({ name: msg.name, host: msg.host, remote: conn.remote, token: why }, 'worker refused: bad or missing worker token');
         this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'UNAUTHORIZED', message: `worker token ${why}: start the worker with --token or LMSWEEP_TOKEN set to the coordinator's LMSWEEP_WORKER_TOKEN` });
-        return void conn.ws.close(CLOSE_UNAUTHORIZED, `unauthorized: ${why} worker token`);
+        return this.closeSoon(conn, CLOSE_UNAUTHORIZED, `unauthorized: ${why} worker token`);
       }
       if (msg.protocol !== PROTOCOL_VERSION) {
         this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', message: `protocol ${msg.protocol} not supported (coordinator speaks ${PROTOCOL_VERSION})` });
-        return void conn.ws.close(4000, 'protocol version');
+        return this.closeSoon(conn, 4000, 'protocol version');
       }
       const reg = await store.registerWorker({ id: msg.workerId, name: msg.name, host: msg.host, backend: msg.backend, device: msg.device, version: msg.version }, msg.workerKey);
       if (!reg) {
         log.warn({ workerId: msg.workerId, name: msg.name, remote: conn.remote }, 'worker refused: its id belongs to another worker (wrong or missing worker key)');
         this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'UNAUTHORIZED', message: `worker id ${msg.workerId} is registered with another key: connect without a workerId to register as a new worker` });
-        return void conn.ws.close(CLOSE_UNAUTHORIZED, 'unauthorized: worker key');
+        return this.closeSoon(conn, CLOSE_UNAUTHORIZED, 'unauthorized: worker key');
       }
       conn.workerId = reg.id;
+      if (conn.pending) this.addresses.authenticated(conn.remote);
+      conn.pending = false;
       log.info({ workerId: conn.workerId, name: msg.name, backend: msg.backend, device: msg.device }, 'worker connected');
       return this.send(conn, { type: 'welcome', replyTo: msg.msgId, workerId: reg.id, workerKey: reg.key, leaseMs, heartbeatMs: heartbeatInterval(leaseMs), protocol: PROTOCOL_VERSION });
     }

@@ -7,6 +7,7 @@ import { appRouter } from '@lmsweep/api';
 import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
 import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, WORKER_PATH } from '@lmsweep/protocol';
 import { WorkerGateway } from './gateway.ts';
+import type { ConnectionLimits } from './connection-limits.ts';
 import { checkDatasets } from './datasets.ts';
 import { bearerToken, isLoopbackHost, tokenMatches } from './auth.ts';
 import { artifactRoutes } from './artifacts.ts';
@@ -28,6 +29,8 @@ export interface CoordinatorOptions {
   workerToken?: string;
   /** tRPC mutations need `Authorization: Bearer <apiToken>`. Required unless bound to loopback. */
   apiToken?: string;
+  /** Worker sockets: hello timeout, ping interval, per-address caps (connection-limits.ts defaults for the rest). */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 /** Thrown before anything starts when the options are unsafe (e.g. an open port without tokens). */
@@ -60,7 +63,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const store = new TrialStore(db, opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {});
   log.info({ database: describeTarget(db.target) }, 'database ready');
 
-  const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}) });
+  const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}), ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}) });
   const unlisten = await db.listen((c) => gateway.onChange(c));
 
   const trpc = createHTTPHandler({

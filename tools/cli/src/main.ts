@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'coordinator': {
       const { values } = args(rest, { port: { type: 'string' }, host: { type: 'string' }, database: { type: 'string' }, 'lease-ms': { type: 'string' } });
-      const { startCoordinator, coordinatorEnv } = await import('@lmsweep/coordinator');
+      const { startCoordinator, coordinatorEnv, connectionLimits } = await import('@lmsweep/coordinator');
       const pino = (await import('pino')).default;
       // A bad environment or an unsafe binding (no tokens beyond loopback) ends here with its message.
       const env = coordinatorEnv();
@@ -69,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
         log: pino({ level: env.LMSWEEP_LOG_LEVEL ?? 'info' }),
         workerToken: env.LMSWEEP_WORKER_TOKEN,
         apiToken: env.LMSWEEP_API_TOKEN,
+        connectionLimits: connectionLimits(env),
       });
       out(`coordinator listening on ${c.url} (${c.db.target.kind === 'pglite' ? `PGlite ${c.db.target.dataDir}` : 'PostgreSQL'})`);
       await untilSignal();
