@@ -89,7 +89,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
       await backend?.teardown();
     });
     beforeEach(async () => {
-      await db.prisma.$executeRawUnsafe('TRUNCATE "Artifact", "TrialMetric", "Trial", "Sweep", "Worker"');
+      await db.prisma.$executeRawUnsafe('TRUNCATE "ArtifactChunk", "Artifact", "TrialMetric", "Trial", "Sweep", "Worker"');
       now = T0;
       store = new TrialStore(db, { now: () => new Date(now), backoffBaseMs: BASE });
     });
@@ -258,6 +258,40 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         const got = (await store.getArtifact(base.id, 'checkpoint'))!;
         expect([got.attempt, got.size, Buffer.from(got.data).equals(Buffer.from(bytes))]).toEqual([1, bytes.length, true]);
         expect(await store.getArtifact(child.id, 'checkpoint')).toBeNull();
+      });
+
+      it('stores an artifact in chunks: fenced piece by piece, complete only with every piece, the replaced upload deleted', async () => {
+        await sweep(expandSweep(parseSweepSpec({ name: 'c', grid: { method: ['svd'] }, seeds: 1 })));
+        const base = (await store.claim('wa', LEASE))!;
+        const a = store.artifacts;
+        const chunkCount = async () => Number((await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "ArtifactChunk"`)[0]!.n);
+        const bytes = new Uint8Array(10_000).map((_, i) => (i * 2654435761) >>> 24);
+        // Whole, in chunks of 4 KiB (3 of them), read back piece by piece.
+        expect(await a.put(base.id, 'wa', 1, 'checkpoint', bytes, { chunkBytes: 4096 })).toMatchObject({ status: 'ok' });
+        const info = (await a.info(base.id, 'checkpoint'))!;
+        expect(info).toMatchObject({ chunks: 3, size: 10_000, attempt: 1 });
+        const pieces: Uint8Array[] = [];
+        for await (const p of a.read(info)) pieces.push(p);
+        expect(pieces.map((p) => p.length)).toEqual([4096, 4096, 1808]);
+        expect(Buffer.concat(pieces).equals(Buffer.from(bytes))).toBe(true);
+        // An upload missing a piece cannot finish; another worker cannot even store a piece.
+        const u = a.newUpload(base.id, 'wa', 1);
+        expect(await a.putChunk(u, 0, bytes.subarray(0, 5))).toBe(true);
+        expect(await a.finish(u, 'checkpoint', { sha256: 'x'.repeat(64), size: 10, chunks: 2 })).toBe('lost');
+        expect(await a.putChunk(a.newUpload(base.id, 'wb', 1), 0, bytes)).toBe(false);
+        expect(await a.putChunk(a.newUpload(base.id, 'wa', 2), 0, bytes)).toBe(false);
+        await a.discard(u);
+        expect(await chunkCount()).toBe(3);
+        // A second whole upload replaces the first, whose chunks go.
+        expect(await a.put(base.id, 'wa', 1, 'checkpoint', bytes.subarray(0, 100), { chunkBytes: 4096 })).toMatchObject({ status: 'ok' });
+        expect(await chunkCount()).toBe(1);
+        expect((await a.get(base.id, 'checkpoint'))!.data).toEqual(bytes.subarray(0, 100));
+        // An empty artifact is one empty chunk.
+        expect(await a.put(base.id, 'wa', 1, 'empty', new Uint8Array(0))).toMatchObject({ status: 'ok' });
+        expect((await a.get(base.id, 'empty'))!.data.length).toBe(0);
+        expect(await a.holdsLease(base.id, 'wa', 1)).toBe(true);
+        expect(await a.holdsLease(base.id, 'wa', 2)).toBe(false);
+        expect(await a.holdsLease(base.id, 'wb', 1)).toBe(false);
       });
 
       it('fails the compression trials of a baseline that failed for good, naming it', async () => {

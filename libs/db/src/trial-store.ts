@@ -20,6 +20,7 @@ import type { TrialPlan } from '@lmsweep/sweep';
 import { Prisma, type PrismaClient, type Sweep, type Trial, type Worker } from './generated/client.ts';
 import { CHANGES_CHANNEL, type Change, type Db } from './database.ts';
 import { newId } from './ids.ts';
+import { type Artifact, ArtifactStore } from './artifact-store.ts';
 import type { DbLogger } from './logger.ts';
 
 export type TrialStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -52,16 +53,6 @@ export interface CreateSweepInput {
 
 /** What a worker is given by claim. */
 export type ClaimedTrial = AssignedTrial;
-
-/** A stored artifact (a trial's checkpoint). */
-export interface Artifact {
-  trialId: string;
-  name: string;
-  attempt: number;
-  sha256: string;
-  size: number;
-  data: Uint8Array;
-}
 
 export interface HeartbeatInput {
   trialId: string;
@@ -190,6 +181,8 @@ function emptyCounts(): StatusCounts {
 
 export class TrialStore {
   readonly prisma: PrismaClient;
+  /** Checkpoints, stored in chunks and fenced by the lease. */
+  readonly artifacts: ArtifactStore;
   private readonly now: () => Date;
   private readonly backoffBaseMs: number;
   private readonly backoffCapMs: number;
@@ -203,6 +196,7 @@ export class TrialStore {
     this.backoffCapMs = opts.backoffCapMs ?? 60_000;
     this.staleWorkerMs = opts.staleWorkerMs ?? 3 * DEFAULT_LEASE_MS;
     this.log = opts.logger;
+    this.artifacts = new ArtifactStore(this.prisma, this.now);
   }
 
   /** The delay before a trial requeued after `attempt` may be claimed again. */
@@ -634,25 +628,13 @@ export class TrialStore {
 
   // ---------------------------------------------------------------- artifacts
 
-  /**
-   * Stores an artifact of the attempt holding the lease (replacing an earlier attempt's), with
-   * its sha256 (`digest` when the caller has computed it already). 'lost': the lease is not this worker's (nothing stored).
-   */
-  async putArtifact(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array, digest?: string): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
-    const sha256 = digest ?? createHash('sha256').update(data).digest('hex');
-    const rows = await this.prisma.$queryRaw<{ ok: number }[]>`
-      INSERT INTO "Artifact" ("trialId", name, attempt, sha256, size, base64, "createdAt")
-      SELECT t.id, ${name}, ${attempt}::int, ${sha256}, ${data.length}::int, ${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')}, ${ts(this.now())}
-      FROM "Trial" t
-      WHERE t.id = ${trialId} AND t."leaseOwner" = ${workerId} AND t.attempt = ${attempt}::int AND t.status = 'running'
-      ON CONFLICT ("trialId", name) DO UPDATE SET attempt = EXCLUDED.attempt, sha256 = EXCLUDED.sha256, size = EXCLUDED.size, base64 = EXCLUDED.base64, "createdAt" = EXCLUDED."createdAt"
-      RETURNING 1 AS ok`;
-    return rows.length ? { status: 'ok', sha256 } : { status: 'lost' };
+  /** Stores a whole artifact held in memory (see ArtifactStore.put; uploads stream through `artifacts`). */
+  putArtifact(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array, digest?: string): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
+    return this.artifacts.put(trialId, workerId, attempt, name, data, digest ? { digest } : {});
   }
 
-  async getArtifact(trialId: string, name: string): Promise<Artifact | null> {
-    const a = await this.prisma.artifact.findUnique({ where: { trialId_name: { trialId, name } } });
-    return a && { trialId: a.trialId, name: a.name, attempt: a.attempt, sha256: a.sha256, size: a.size, data: new Uint8Array(Buffer.from(a.base64, 'base64')) };
+  getArtifact(trialId: string, name: string): Promise<Artifact | null> {
+    return this.artifacts.get(trialId, name);
   }
 
   // ---------------------------------------------------------------- trial reads

@@ -79,7 +79,12 @@ export const ARTIFACT_PATH = '/artifacts';
 export function artifactPath(trialId: string, name = 'checkpoint'): string {
   return `${ARTIFACT_PATH}/${encodeURIComponent(trialId)}/${encodeURIComponent(name)}`;
 }
-/** Largest checkpoint the coordinator accepts (PostgreSQL keeps at most 1 GB in one value): 512 MiB, 134M float32 parameters. */
+/**
+ * Largest checkpoint the coordinator accepts: 512 MiB, 134M float32 parameters. The store keeps
+ * it in chunks of 4 MiB (base64 text rows), so no one value or string holds it whole (one base64
+ * value passed V8's 0x1fffffe8-character string limit above 384 MiB); measured at the limit:
+ * PostgreSQL 15 s up, 6 s down, PGlite on disk 16 s and 3 s.
+ */
 export const MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
 
 // ---- worker -> coordinator ----
