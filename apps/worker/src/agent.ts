@@ -20,7 +20,7 @@ import {
 } from '@lmsweep/protocol';
 import { AbortedError, DivergedError, datasetSearchDirs, loadCorpus, resolveDataset, runTrial, selectBackend, TrialConfigError } from '@lmsweep/nn';
 import { progressLine, type ProgressLine } from './progress.ts';
-import { downloadArtifact, LeaseLostError, uploadArtifact } from './artifacts.ts';
+import { downloadArtifact, LeaseLostError, TransferRefusedError, uploadArtifact } from './artifacts.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -49,6 +49,8 @@ export interface WorkerOptions {
    * is noticed in two intervals, not when TCP gives up minutes later. Default 15 s.
    */
   keepaliveMs?: number;
+  /** Checkpoint transfers: tries before the attempt fails, and the backoff between them (artifacts.ts defaults). */
+  transfer?: { tries?: number; retryMs?: { first: number; max: number } };
 }
 
 /** The coordinator refused this worker's token: retrying will not help, so the agent stops. */
@@ -389,6 +391,7 @@ class Agent implements WorkerHandle {
         coordinatorUrl: this.opts.coordinatorUrl,
         token: this.opts.token,
         signal: abort.signal,
+        ...this.opts.transfer,
         onRetry: (error: string, delayMs: number) => log.warn({ error, retryMs: delayMs }, 'checkpoint transfer failed; retrying'),
       };
       let baseline: { trialId: string; checkpoint: Uint8Array } | undefined;
@@ -432,6 +435,9 @@ class Agent implements WorkerHandle {
         const why = String(abort.signal.reason ?? 'stop');
         log.info({ why }, 'trial stopped');
         if (why === 'stop') this.deliver({ type: 'release', ...base, reason: 'worker stopping' });
+      } else if (e instanceof TransferRefusedError) {
+        log.error({ err: e.message }, 'checkpoint transfer refused');
+        this.deliver({ type: 'fail', ...base, kind: 'error', retryable: e.retryable, error: `checkpoint transfer refused: ${e.message}` });
       } else if (e instanceof TrialConfigError) {
         log.error({ err: e.message }, 'trial cannot run as configured');
         this.deliver({ type: 'fail', ...base, kind: 'error', retryable: false, error: e.message });
