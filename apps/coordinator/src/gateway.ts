@@ -19,6 +19,7 @@ import {
 import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, HeartbeatInput, MetricReport, TrialStore } from '@lmsweep/db';
 import { tokenMatches } from './auth.ts';
 import { AddressCounts, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
+import { ClaimLimiter, type ClaimLimits, DEFAULT_CLAIM_LIMITS, HeldTrials } from './claim-limits.ts';
 import { GroupCommit } from './group-commit.ts';
 
 interface Connection {
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   workerToken?: string;
   /** Hello timeout, ping interval and per-address caps (DEFAULT_CONNECTION_LIMITS for what is not given). */
   limits?: Partial<ConnectionLimits>;
+  /** Claim rate per worker and per address (DEFAULT_CLAIM_LIMITS for what is not given). */
+  claimLimits?: Partial<ClaimLimits>;
 }
 
 /** Close code for a refused worker token (4000–4999 are the application's). */
@@ -68,11 +71,16 @@ export class WorkerGateway {
   private readonly addresses: AddressCounts;
   private readonly pinger: NodeJS.Timeout;
   private lastPing = Date.now();
+  private readonly claimLimiter: ClaimLimiter;
+  private readonly held = new HeldTrials();
+  /** Workers with a claim under way (a second connection of the same worker waits its turn). */
+  private readonly claiming = new Set<string>();
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
     this.limits = Object.freeze({ ...DEFAULT_CONNECTION_LIMITS, ...opts.limits });
     this.addresses = new AddressCounts(this.limits);
+    this.claimLimiter = new ClaimLimiter({ ...DEFAULT_CLAIM_LIMITS, ...opts.claimLimits });
     this.pinger = setInterval(() => this.pingAll(), this.limits.pingIntervalMs);
     this.pinger.unref();
     this.claims = new GroupCommit((workerIds) => opts.store.claimMany(workerIds, opts.leaseMs));
@@ -108,6 +116,7 @@ export class WorkerGateway {
   /** A database change seen by this coordinator: tell the worker holding a cancelled trial to stop. */
   onChange(c: Change): void {
     if (c.kind !== 'trial' || c.status !== 'cancelled') return;
+    this.held.drop(c.id);
     for (const conn of this.conns) {
       const attempt = conn.trials.get(c.id);
       if (attempt !== undefined) {
@@ -132,6 +141,7 @@ export class WorkerGateway {
     const now = Date.now();
     const late = now - this.lastPing > 1.5 * this.limits.pingIntervalMs;
     this.lastPing = now;
+    this.claimLimiter.prune();
     for (const conn of this.conns) {
       if (!conn.alive && !late) {
         this.opts.log.warn({ workerId: conn.workerId, remote: conn.remote }, 'worker socket dropped: no answer to ping');
@@ -186,6 +196,30 @@ export class WorkerGateway {
     if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeMessage(msg));
   }
 
+  /**
+   * Null when this worker may take a trial now; else how long it should wait (its `idle`'s
+   * retryMs): while it holds a live lease (an honest agent claims the next trial after reporting
+   * the last; the database has the last word), while another claim of it is under way, or while
+   * its claim bucket (or its address's) is empty.
+   */
+  private async claimWait(workerId: string, remote: string | null): Promise<number | null> {
+    if (this.claiming.has(workerId)) return IDLE_RETRY_MS;
+    if (this.held.count(workerId) > 0) {
+      const leases = await this.opts.store.leasesOf(workerId);
+      this.held.reset(workerId, leases);
+      if (leases.length > 0) {
+        this.opts.log.warn({ workerId, holds: leases.map((l) => l.id) }, 'claim refused: the worker still holds a trial');
+        return IDLE_RETRY_MS;
+      }
+    }
+    const wait = this.claimLimiter.waitMs(workerId, remote);
+    if (wait > 0) {
+      this.opts.log.warn({ workerId, remote, retryMs: wait }, 'claim refused: claiming too fast');
+      return wait;
+    }
+    return null;
+  }
+
   private async onMessage(conn: Connection, data: unknown, isBinary: boolean): Promise<void> {
     const { store, leaseMs, log } = this.opts;
     if (isBinary) return this.send(conn, { type: 'error', code: 'BAD_MESSAGE', message: 'binary frames are not accepted; send JSON text' });
@@ -233,18 +267,32 @@ export class WorkerGateway {
     if (!workerId) return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'NOT_HELLO', message: 'say hello first' });
     const lost = (trialId: string) => {
       conn.trials.delete(trialId);
+      this.held.drop(trialId);
       this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'LEASE_LOST', trialId, message: `the lease on trial ${trialId} is no longer yours` });
     };
     switch (msg.type) {
       case 'claim': {
-        const trial = await this.claims.submit(workerId);
+        const idle = (retryMs: number) => this.send(conn, { type: 'idle', replyTo: msg.msgId, retryMs });
+        const wait = await this.claimWait(workerId, conn.remote);
+        if (wait !== null) return idle(wait);
+        this.claiming.add(workerId);
+        let trial: ClaimedTrial | null;
+        try {
+          trial = await this.claims.submit(workerId);
+          if (trial) {
+            this.claimLimiter.took(workerId, conn.remote);
+            this.held.hold(workerId, trial.id, trial.attempt);
+          }
+        } finally {
+          this.claiming.delete(workerId);
+        }
         if (!trial) {
           // An idle worker is alive too: refresh its last-seen time, at most every few seconds.
           if (Date.now() - conn.lastSeenWrite > IDLE_SEEN_EVERY_MS) {
             conn.lastSeenWrite = Date.now();
             await store.workerSeen(workerId, { progress: null, currentTrialId: null });
           }
-          return this.send(conn, { type: 'idle', replyTo: msg.msgId, retryMs: IDLE_RETRY_MS });
+          return idle(IDLE_RETRY_MS);
         }
         conn.trials.set(trial.id, trial.attempt);
         log.info({ workerId, trialId: trial.id, sweepId: trial.sweepId, attempt: trial.attempt }, 'trial claimed');
@@ -253,7 +301,7 @@ export class WorkerGateway {
       case 'heartbeat': {
         // A heartbeat that holds updates the worker row in the same statement.
         const ok = await this.heartbeats.submit({ trialId: msg.trialId, workerId, attempt: msg.attempt, progress: msg.progress });
-        if (ok) return;
+        if (ok) return this.held.hold(workerId, msg.trialId, msg.attempt);
         await store.workerSeen(workerId, { progress: null, currentTrialId: null });
         return lost(msg.trialId);
       }
@@ -269,10 +317,13 @@ export class WorkerGateway {
           const error = `trial ${msg.trialId} completed without uploading its checkpoint (PUT ${artifactPath(msg.trialId)}), which other trials start from`;
           await store.fail(msg.trialId, workerId, msg.attempt, { kind: 'error', error, retryable: true });
           conn.trials.delete(msg.trialId);
+          this.held.drop(msg.trialId);
           log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt }, 'trial completed without its checkpoint');
           return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', trialId: msg.trialId, message: error });
         }
         conn.trials.delete(msg.trialId);
+        this.held.drop(msg.trialId);
+        if (r === 'ok') this.claimLimiter.succeeded(workerId, conn.remote);
         log.info({ workerId, trialId: msg.trialId, attempt: msg.attempt, validPpl: msg.result.validPpl, duplicate: r === 'duplicate' }, 'trial completed');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId, duplicate: r === 'duplicate' });
       }
@@ -280,13 +331,17 @@ export class WorkerGateway {
         const r = await store.fail(msg.trialId, workerId, msg.attempt, { kind: msg.kind, error: msg.error, retryable: msg.retryable });
         if (r === 'lost') return lost(msg.trialId);
         conn.trials.delete(msg.trialId);
+        this.held.drop(msg.trialId);
         log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt, kind: msg.kind, outcome: r }, 'trial failed');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId });
       }
       case 'release': {
         const ok = await store.release(msg.trialId, workerId, msg.attempt, msg.reason);
+        // Releasing what is not yours (another worker's trial, an old attempt) changes nothing: say so.
+        if (!ok) return lost(msg.trialId);
         conn.trials.delete(msg.trialId);
-        log.info({ workerId, trialId: msg.trialId, reason: msg.reason, ok }, 'trial released');
+        this.held.drop(msg.trialId);
+        log.info({ workerId, trialId: msg.trialId, reason: msg.reason }, 'trial released');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId });
       }
     }

@@ -3,3 +3,4 @@ export { coordinatorEnv, connectionLimits, type CoordinatorEnv } from './env.ts'
 export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.ts';
 export { tokenMatches, isLoopbackHost } from './auth.ts';
 export { findDataset, datasetDirs, REPO_ROOT } from './datasets.ts';
+export { DEFAULT_CLAIM_LIMITS, type ClaimLimits } from './claim-limits.ts';

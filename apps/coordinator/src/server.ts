@@ -8,6 +8,7 @@ import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
 import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, WORKER_PATH } from '@lmsweep/protocol';
 import { WorkerGateway } from './gateway.ts';
 import type { ConnectionLimits } from './connection-limits.ts';
+import type { ClaimLimits } from './claim-limits.ts';
 import { checkDatasets } from './datasets.ts';
 import { bearerToken, isLoopbackHost, tokenMatches } from './auth.ts';
 import { artifactRoutes } from './artifacts.ts';
@@ -31,6 +32,8 @@ export interface CoordinatorOptions {
   apiToken?: string;
   /** Worker sockets: hello timeout, ping interval, per-address caps (connection-limits.ts defaults for the rest). */
   connectionLimits?: Partial<ConnectionLimits>;
+  /** Claims per worker and per address (claim-limits.ts defaults for the rest). */
+  claimLimits?: Partial<ClaimLimits>;
 }
 
 /** Thrown before anything starts when the options are unsafe (e.g. an open port without tokens). */
@@ -63,7 +66,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const store = new TrialStore(db, opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {});
   log.info({ database: describeTarget(db.target) }, 'database ready');
 
-  const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}), ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}) });
+  const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}), ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}), ...(opts.claimLimits ? { claimLimits: opts.claimLimits } : {}) });
   const unlisten = await db.listen((c) => gateway.onChange(c));
 
   const trpc = createHTTPHandler({

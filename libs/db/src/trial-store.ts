@@ -562,6 +562,15 @@ export class TrialStore {
     return row.status === 'queued' ? 'requeued' : 'failed';
   }
 
+  /** The trials whose live lease `workerId` holds (running, not expired), oldest claim first. */
+  async leasesOf(workerId: string): Promise<{ id: string; attempt: number }[]> {
+    return this.prisma.trial.findMany({
+      where: { leaseOwner: workerId, status: 'running', leaseExpiresAt: { gt: this.now() } },
+      select: { id: true, attempt: true },
+      orderBy: { startedAt: 'asc' },
+    });
+  }
+
   /**
    * The worker gives the trial back unfinished (e.g. SIGINT): queued again at once, and
    * maxAttempts is raised by one so the release costs no attempt (attempt itself only grows,
