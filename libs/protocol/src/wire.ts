@@ -10,6 +10,8 @@ const id = z.string().min(1).max(100);
 const msgId = z.string().min(1).max(100);
 const attempt = z.number().int().min(1).max(1_000_000);
 const finite = z.number().finite();
+/** A perplexity is exp(cross-entropy) ≥ 1: anything below is not a measurement. */
+const perplexity = finite.min(1, 'a perplexity is at least 1 (the exponential of a cross-entropy)');
 
 export const MetricPoint = z.object({
   step: z.number().int().min(0),
@@ -42,11 +44,11 @@ export const CompressionReport = z.object({
   /** Parameters of the baseline model. */
   baselineParams: z.number().int().min(0),
   /** Validation perplexity of the baseline checkpoint, measured again by this trial. */
-  baselineValidPpl: finite.positive(),
+  baselineValidPpl: perplexity,
   matrices: z.record(z.string(), CompressedMatrixReport),
   /** Perplexities right after compression, before fine-tuning. */
-  validPplBefore: finite.positive(),
-  testPplBefore: finite.positive(),
+  validPplBefore: perplexity,
+  testPplBefore: perplexity,
   finetuneSteps: z.number().int().min(0),
 });
 export type CompressionReport = z.infer<typeof CompressionReport>;
@@ -56,8 +58,8 @@ export const TrialResult = z.object({
   params: z.number().int().min(0),
   /** Parameters per named layer/matrix. */
   paramsByLayer: z.record(z.string(), z.number().int().min(0)),
-  validPpl: finite.positive(),
-  testPpl: finite.positive(),
+  validPpl: perplexity,
+  testPpl: perplexity,
   trainLoss: finite.optional(),
   steps: z.number().int().min(0),
   tokens: z.number().int().min(0),
