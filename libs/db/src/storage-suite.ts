@@ -678,6 +678,40 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
       });
     });
 
+    describe('impossible results', () => {
+      it('flags the seed far below every other seed of its configuration, whichever arrives first, and clears it when other seeds agree with it', async () => {
+        // Two configurations of 4 seeds: only configuration a gets the suspect value.
+        await sweep(plansOf({ 'model.hidden': [1, 2] }, 4));
+        const done = async (ppl: number) => {
+          const t = (await store.claim('w', LEASE))!;
+          expect(await store.complete(t.id, 'w', t.attempt, result(ppl))).toBe('ok');
+          return t.id;
+        };
+        const flags = async () => (await store.listTrials({ status: 'succeeded' })).items.map((t) => [t.validPpl, t.flag ? t.flag.split(' ').slice(0, 2).join(' ') : null]);
+        const fake = await done(1.5); // first: nothing to compare with yet
+        expect(await flags()).toEqual([[1.5, null]]);
+        await done(100);
+        expect(await flags()).toEqual([[1.5, 'validPpl 1.5'], [100, null]]);
+        await done(120);
+        expect((await store.getTrial(fake))!.flag).toMatch(/^validPpl 1\.5 is under 0\.5× every other seed of its configuration \(the lowest of them: 100\)$/);
+        // Not far below every other seed any more: a fourth seed near it clears the flag (two of four agree).
+        await done(1.6);
+        expect(await flags()).toEqual([[1.5, null], [100, null], [120, null], [1.6, null]]);
+        // Configuration b: a test perplexity far below the others is flagged too; honest seeds never are.
+        const ts = [];
+        for (const v of [80, 82, 81]) ts.push(await done(v));
+        const t = (await store.claim('w', LEASE))!;
+        expect(await store.complete(t.id, 'w', t.attempt, { ...result(81), testPpl: 20 })).toBe('ok');
+        expect((await store.getTrial(t.id))!.flag).toMatch(/^testPpl 20 is under 0\.5× every other seed/);
+        for (const id of ts) expect((await store.getTrial(id))!.flag).toBeNull();
+        // The leaderboard aggregates the unflagged seeds and lists the flagged one apart.
+        const groups = await store.leaderboardGroups();
+        const b = groups.find((g) => g.validPpl.includes(80))!;
+        expect([b.seeds.length, b.flagged.map((f) => [f.trialId, f.testPpl])]).toEqual([3, [[t.id, 20]]]);
+        expect(groups.find((g) => g.validPpl.includes(100))!.flagged).toEqual([]);
+      });
+    });
+
     describe('workers', () => {
       it('registers, revives on reconnect, tracks the current trial, and shows stale workers as disconnected', async () => {
         await sweep(plansOf({}));

@@ -181,6 +181,7 @@ async function main(argv: string[]): Promise<number> {
         testPpl: t.testPpl,
         seconds: t.seconds,
         error: t.error,
+        flag: t.flag,
       }));
       if (values.json) for (const l of lines) out(JSON.stringify(l));
       else if (values.csv) {
