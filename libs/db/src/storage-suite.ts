@@ -216,6 +216,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
             trialIds: expect.any(Array),
             validPpl: expect.any(Array),
             testPpl: expect.any(Array),
+            flagged: [],
           });
           expect([g.trialIds.length, g.validPpl.length, g.testPpl.length]).toEqual([g.seeds.length, g.seeds.length, g.seeds.length]);
           const trials = await db.prisma.trial.findMany({ where: { id: { in: g.trialIds } } });
