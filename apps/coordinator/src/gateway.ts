@@ -18,6 +18,8 @@ import {
 } from '@lmsweep/protocol';
 import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, HeartbeatInput, MetricReport, TrialStore } from '@lmsweep/db';
 import { tokenMatches } from './auth.ts';
+import { AddressCounts, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
+import { ClaimLimiter, type ClaimLimits, DEFAULT_CLAIM_LIMITS, HeldTrials } from './claim-limits.ts';
 import { GroupCommit, GroupItemError } from './group-commit.ts';
 
 interface Connection {
@@ -29,6 +31,11 @@ interface Connection {
   chain: Promise<void>;
   lastSeenWrite: number;
   remote: string | null;
+  /** No valid hello yet: counted as unauthenticated, closed when helloTimer fires. */
+  pending: boolean;
+  helloTimer: NodeJS.Timeout | null;
+  /** Answered (pong or any message) since the last ping. */
+  alive: boolean;
 }
 
 const IDLE_SEEN_EVERY_MS = 5_000;
@@ -39,10 +46,18 @@ export interface GatewayOptions {
   log: Logger;
   /** When set, a hello without this token is refused (UNAUTHORIZED) and the socket closed. */
   workerToken?: string;
+  /** Hello timeout, ping interval and per-address caps (DEFAULT_CONNECTION_LIMITS for what is not given). */
+  limits?: Partial<ConnectionLimits>;
+  /** Claim rate per worker and per address (DEFAULT_CLAIM_LIMITS for what is not given). */
+  claimLimits?: Partial<ClaimLimits>;
 }
 
 /** Close code for a refused worker token (4000–4999 are the application's). */
 export const CLOSE_UNAUTHORIZED = 4001;
+/** Close code for a socket that sent no valid hello in time. */
+export const CLOSE_HELLO_TIMEOUT = 4002;
+/** How long a closing handshake may take before the socket is cut. */
+const CLOSE_GRACE_MS = 1_000;
 
 export class WorkerGateway {
   readonly wss: WebSocketServer;
@@ -52,9 +67,22 @@ export class WorkerGateway {
   private readonly heartbeats: GroupCommit<HeartbeatInput, boolean>;
   private readonly metrics: GroupCommit<MetricReport, boolean>;
   private readonly results: GroupCommit<CompleteInput, CompleteOutcome>;
+  readonly limits: Readonly<ConnectionLimits>;
+  private readonly addresses: AddressCounts;
+  private readonly pinger: NodeJS.Timeout;
+  private lastPing = Date.now();
+  private readonly claimLimiter: ClaimLimiter;
+  private readonly held = new HeldTrials();
+  /** Workers with a claim under way (a second connection of the same worker waits its turn). */
+  private readonly claiming = new Set<string>();
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
+    this.limits = Object.freeze({ ...DEFAULT_CONNECTION_LIMITS, ...opts.limits });
+    this.addresses = new AddressCounts(this.limits);
+    this.claimLimiter = new ClaimLimiter({ ...DEFAULT_CLAIM_LIMITS, ...opts.claimLimits });
+    this.pinger = setInterval(() => this.pingAll(), this.limits.pingIntervalMs);
+    this.pinger.unref();
     // A failed batch is retried in smaller ones, so only the item the database refuses fails: one line says so.
     const split = (kind: string) => ({ onBatchFailed: (size: number, reason: string) => opts.log.warn({ kind, size, reason }, 'group commit failed; retrying its items in smaller batches') });
     this.claims = new GroupCommit((workerIds) => opts.store.claimMany(workerIds, opts.leaseMs), 500, split('claim'));
@@ -66,7 +94,21 @@ export class WorkerGateway {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const remote = req.socket.remoteAddress ?? null;
+    const why = this.addresses.refusal(remote);
+    if (why) {
+      this.opts.log.warn({ remote, why }, 'worker socket refused');
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(why)}\r\n\r\n${why}`);
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    // Counted at once (the handshake completes synchronously), so a burst of upgrades cannot slip past the cap.
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
+  /** Sockets open from an address: { pending (no hello yet), total }. */
+  socketsFrom(remote: string): { pending: number; total: number } {
+    return { ...this.addresses.of(remote) };
   }
 
   get connectedWorkers(): number {
@@ -76,6 +118,7 @@ export class WorkerGateway {
   /** A database change seen by this coordinator: tell the worker holding a cancelled trial to stop. */
   onChange(c: Change): void {
     if (c.kind !== 'trial' || c.status !== 'cancelled') return;
+    this.held.drop(c.id);
     for (const conn of this.conns) {
       const attempt = conn.trials.get(c.id);
       if (attempt !== undefined) {
@@ -86,14 +129,52 @@ export class WorkerGateway {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pinger);
     for (const c of this.conns) c.ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
+  /**
+   * Drops the sockets that answered nothing since the previous round and pings the rest. A round
+   * that comes late (this process's event loop was blocked) drops no one: the answers may be
+   * waiting, unread, behind the block.
+   */
+  private pingAll(): void {
+    const now = Date.now();
+    const late = now - this.lastPing > 1.5 * this.limits.pingIntervalMs;
+    this.lastPing = now;
+    this.claimLimiter.prune();
+    for (const conn of this.conns) {
+      if (!conn.alive && !late) {
+        this.opts.log.warn({ workerId: conn.workerId, remote: conn.remote }, 'worker socket dropped: no answer to ping');
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      if (conn.ws.readyState === conn.ws.OPEN) conn.ws.ping();
+    }
+  }
+
+  /** Closes with a code and reason, and cuts the socket if the peer does not finish the closing handshake soon. */
+  private closeSoon(conn: Connection, code: number, reason: string): void {
+    conn.ws.close(code, reason);
+    setTimeout(() => conn.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
   private onConnection(ws: WebSocket, req?: IncomingMessage): void {
-    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve(), lastSeenWrite: 0, remote: req?.socket.remoteAddress ?? null };
+    const remote = req?.socket.remoteAddress ?? null;
+    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve(), lastSeenWrite: 0, remote, pending: true, helloTimer: null, alive: true };
     this.conns.add(conn);
+    this.addresses.opened(remote);
+    conn.helloTimer = setTimeout(() => {
+      conn.helloTimer = null;
+      this.opts.log.warn({ remote }, 'worker socket closed: no hello in time');
+      this.closeSoon(conn, CLOSE_HELLO_TIMEOUT, `no valid hello within ${this.limits.helloTimeoutMs} ms`);
+    }, this.limits.helloTimeoutMs);
+    conn.helloTimer.unref();
+    ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => {
+      conn.alive = true;
       conn.chain = conn.chain.then(() => this.onMessage(conn, data, isBinary)).catch((e) => {
         // The database refused this one message (its batch was retried without it): one line, no stack.
         if (e instanceof GroupItemError) this.opts.log.error({ workerId: conn.workerId, reason: e.message }, 'worker message failed in the database');
@@ -104,6 +185,8 @@ export class WorkerGateway {
     ws.on('error', (e) => this.opts.log.warn({ err: e, workerId: conn.workerId }, 'worker socket error'));
     ws.on('close', (code, reason) => {
       this.conns.delete(conn);
+      if (conn.helloTimer) clearTimeout(conn.helloTimer);
+      this.addresses.closed(remote, conn.pending);
       if (conn.workerId) {
         this.opts.log.info({ workerId: conn.workerId, code, reason: reason.toString() }, 'worker disconnected');
         // Its leases stay: the worker may reconnect and deliver from its outbox; the reaper
@@ -115,6 +198,30 @@ export class WorkerGateway {
 
   private send(conn: Connection, msg: CoordinatorMessage): void {
     if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeMessage(msg));
+  }
+
+  /**
+   * Null when this worker may take a trial now; else how long it should wait (its `idle`'s
+   * retryMs): while it holds a live lease (an honest agent claims the next trial after reporting
+   * the last; the database has the last word), while another claim of it is under way, or while
+   * its claim bucket (or its address's) is empty.
+   */
+  private async claimWait(workerId: string, remote: string | null): Promise<number | null> {
+    if (this.claiming.has(workerId)) return IDLE_RETRY_MS;
+    if (this.held.count(workerId) > 0) {
+      const leases = await this.opts.store.leasesOf(workerId);
+      this.held.reset(workerId, leases);
+      if (leases.length > 0) {
+        this.opts.log.warn({ workerId, holds: leases.map((l) => l.id) }, 'claim refused: the worker still holds a trial');
+        return IDLE_RETRY_MS;
+      }
+    }
+    const wait = this.claimLimiter.waitMs(workerId, remote);
+    if (wait > 0) {
+      this.opts.log.warn({ workerId, remote, retryMs: wait }, 'claim refused: claiming too fast');
+      return wait;
+    }
+    return null;
   }
 
   private async onMessage(conn: Connection, data: unknown, isBinary: boolean): Promise<void> {
@@ -136,23 +243,28 @@ export class WorkerGateway {
     }
     const msg = parsed.data;
     if (msg.type === 'hello') {
+      // A valid hello in time: what follows (token, key) is answered and, when refused, closed by itself.
+      if (conn.helloTimer) clearTimeout(conn.helloTimer);
+      conn.helloTimer = null;
       if (this.opts.workerToken !== undefined && !tokenMatches(msg.token, this.opts.workerToken)) {
         const why = msg.token === undefined ? 'missing' : 'wrong';
         log.warn({ name: msg.name, host: msg.host, remote: conn.remote, token: why }, 'worker refused: bad or missing worker token');
         this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'UNAUTHORIZED', message: `worker token ${why}: start the worker with --token or LMSWEEP_TOKEN set to the coordinator's LMSWEEP_WORKER_TOKEN` });
-        return void conn.ws.close(CLOSE_UNAUTHORIZED, `unauthorized: ${why} worker token`);
+        return this.closeSoon(conn, CLOSE_UNAUTHORIZED, `unauthorized: ${why} worker token`);
       }
       if (msg.protocol !== PROTOCOL_VERSION) {
         this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', message: `protocol ${msg.protocol} not supported (coordinator speaks ${PROTOCOL_VERSION})` });
-        return void conn.ws.close(4000, 'protocol version');
+        return this.closeSoon(conn, 4000, 'protocol version');
       }
       const reg = await store.registerWorker({ id: msg.workerId, name: msg.name, host: msg.host, backend: msg.backend, device: msg.device, version: msg.version }, msg.workerKey);
       if (!reg) {
         log.warn({ workerId: msg.workerId, name: msg.name, remote: conn.remote }, 'worker refused: its id belongs to another worker (wrong or missing worker key)');
         this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'UNAUTHORIZED', message: `worker id ${msg.workerId} is registered with another key: connect without a workerId to register as a new worker` });
-        return void conn.ws.close(CLOSE_UNAUTHORIZED, 'unauthorized: worker key');
+        return this.closeSoon(conn, CLOSE_UNAUTHORIZED, 'unauthorized: worker key');
       }
       conn.workerId = reg.id;
+      if (conn.pending) this.addresses.authenticated(conn.remote);
+      conn.pending = false;
       log.info({ workerId: conn.workerId, name: msg.name, backend: msg.backend, device: msg.device }, 'worker connected');
       return this.send(conn, { type: 'welcome', replyTo: msg.msgId, workerId: reg.id, workerKey: reg.key, leaseMs, heartbeatMs: heartbeatInterval(leaseMs), protocol: PROTOCOL_VERSION });
     }
@@ -160,18 +272,32 @@ export class WorkerGateway {
     if (!workerId) return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'NOT_HELLO', message: 'say hello first' });
     const lost = (trialId: string) => {
       conn.trials.delete(trialId);
+      this.held.drop(trialId);
       this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'LEASE_LOST', trialId, message: `the lease on trial ${trialId} is no longer yours` });
     };
     switch (msg.type) {
       case 'claim': {
-        const trial = await this.claims.submit(workerId);
+        const idle = (retryMs: number) => this.send(conn, { type: 'idle', replyTo: msg.msgId, retryMs });
+        const wait = await this.claimWait(workerId, conn.remote);
+        if (wait !== null) return idle(wait);
+        this.claiming.add(workerId);
+        let trial: ClaimedTrial | null;
+        try {
+          trial = await this.claims.submit(workerId);
+          if (trial) {
+            this.claimLimiter.took(workerId, conn.remote);
+            this.held.hold(workerId, trial.id, trial.attempt);
+          }
+        } finally {
+          this.claiming.delete(workerId);
+        }
         if (!trial) {
           // An idle worker is alive too: refresh its last-seen time, at most every few seconds.
           if (Date.now() - conn.lastSeenWrite > IDLE_SEEN_EVERY_MS) {
             conn.lastSeenWrite = Date.now();
             await store.workerSeen(workerId, { progress: null, currentTrialId: null });
           }
-          return this.send(conn, { type: 'idle', replyTo: msg.msgId, retryMs: IDLE_RETRY_MS });
+          return idle(IDLE_RETRY_MS);
         }
         conn.trials.set(trial.id, trial.attempt);
         log.info({ workerId, trialId: trial.id, sweepId: trial.sweepId, attempt: trial.attempt }, 'trial claimed');
@@ -180,7 +306,7 @@ export class WorkerGateway {
       case 'heartbeat': {
         // A heartbeat that holds updates the worker row in the same statement.
         const ok = await this.heartbeats.submit({ trialId: msg.trialId, workerId, attempt: msg.attempt, progress: msg.progress });
-        if (ok) return;
+        if (ok) return this.held.hold(workerId, msg.trialId, msg.attempt);
         await store.workerSeen(workerId, { progress: null, currentTrialId: null });
         return lost(msg.trialId);
       }
@@ -196,10 +322,13 @@ export class WorkerGateway {
           const error = `trial ${msg.trialId} completed without uploading its checkpoint (PUT ${artifactPath(msg.trialId)}), which other trials start from`;
           await store.fail(msg.trialId, workerId, msg.attempt, { kind: 'error', error, retryable: true });
           conn.trials.delete(msg.trialId);
+          this.held.drop(msg.trialId);
           log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt }, 'trial completed without its checkpoint');
           return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', trialId: msg.trialId, message: error });
         }
         conn.trials.delete(msg.trialId);
+        this.held.drop(msg.trialId);
+        if (r === 'ok') this.claimLimiter.succeeded(workerId, conn.remote);
         log.info({ workerId, trialId: msg.trialId, attempt: msg.attempt, validPpl: msg.result.validPpl, duplicate: r === 'duplicate' }, 'trial completed');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId, duplicate: r === 'duplicate' });
       }
@@ -207,13 +336,17 @@ export class WorkerGateway {
         const r = await store.fail(msg.trialId, workerId, msg.attempt, { kind: msg.kind, error: msg.error, retryable: msg.retryable });
         if (r === 'lost') return lost(msg.trialId);
         conn.trials.delete(msg.trialId);
+        this.held.drop(msg.trialId);
         log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt, kind: msg.kind, outcome: r }, 'trial failed');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId });
       }
       case 'release': {
         const ok = await store.release(msg.trialId, workerId, msg.attempt, msg.reason);
+        // Releasing what is not yours (another worker's trial, an old attempt) changes nothing: say so.
+        if (!ok) return lost(msg.trialId);
         conn.trials.delete(msg.trialId);
-        log.info({ workerId, trialId: msg.trialId, reason: msg.reason, ok }, 'trial released');
+        this.held.drop(msg.trialId);
+        log.info({ workerId, trialId: msg.trialId, reason: msg.reason }, 'trial released');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId });
       }
     }

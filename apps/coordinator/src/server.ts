@@ -7,6 +7,8 @@ import { appRouter } from '@lmsweep/api';
 import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
 import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, MAX_API_BATCH, WORKER_PATH } from '@lmsweep/protocol';
 import { WorkerGateway } from './gateway.ts';
+import type { ConnectionLimits } from './connection-limits.ts';
+import type { ClaimLimits } from './claim-limits.ts';
 import { bearerToken, isLoopbackHost, tokenMatches } from './auth.ts';
 import { artifactRoutes } from './artifacts.ts';
 import { allowedHostIssue, hostPolicy } from './host-check.ts';
@@ -37,6 +39,10 @@ export interface CoordinatorOptions {
   allowedHosts?: readonly string[];
   /** The threads that check and expand specs off the event loop. */
   specPool?: SpecPoolOptions;
+  /** Worker sockets: hello timeout, ping interval, per-address caps (connection-limits.ts defaults for the rest). */
+  connectionLimits?: Partial<ConnectionLimits>;
+  /** Claims per worker and per address (claim-limits.ts defaults for the rest). */
+  claimLimits?: Partial<ClaimLimits>;
 }
 
 /** Thrown before anything starts when the options are unsafe (e.g. an open port without tokens). */
@@ -71,7 +77,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const store = new TrialStore(db, opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {});
   log.info({ database: describeTarget(db.target) }, 'database ready');
 
-  const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}) });
+  const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}), ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}), ...(opts.claimLimits ? { claimLimits: opts.claimLimits } : {}) });
   const unlisten = await db.listen((c) => gateway.onChange(c));
 
   const specs = new SpecPool({ log, ...opts.specPool });

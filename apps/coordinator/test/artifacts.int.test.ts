@@ -1,11 +1,15 @@
 // Checkpoint upload and download over HTTP against a real coordinator: fenced by the lease like
-// every other write, digest-checked, size-limited, and behind the worker token.
+// every other write, refused before the body is read, streamed in chunks, digest-checked,
+// size-limited, and behind the worker token.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
 import { MAX_ARTIFACT_BYTES } from '@lmsweep/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
-import { launch, result } from './helpers.ts';
+import { artifactRoutes } from '../src/artifacts.ts';
+import { launch, result, sleep } from './helpers.ts';
 
 let c: Coordinator;
 beforeAll(async () => {
@@ -23,7 +27,7 @@ async function register(name: string): Promise<string> {
   return r.id;
 }
 
-function put(trialId: string, body: Uint8Array, h: { worker?: string; key?: string; attempt?: number; sha256?: string; token?: string | null }) {
+function put(trialId: string, body: Uint8Array, h: { worker?: string; key?: string; attempt?: number; sha256?: string; token?: string | null }, base = c.url) {
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
   if (h.token !== null) headers['authorization'] = `Bearer ${h.token ?? 'wt'}`;
   if (h.worker) headers['x-lmsweep-worker'] = h.worker;
@@ -31,7 +35,27 @@ function put(trialId: string, body: Uint8Array, h: { worker?: string; key?: stri
   if (key) headers['x-lmsweep-worker-key'] = key;
   if (h.attempt !== undefined) headers['x-lmsweep-attempt'] = String(h.attempt);
   headers['x-lmsweep-sha256'] = h.sha256 ?? sha(body);
-  return fetch(`${c.url}/artifacts/${trialId}/checkpoint`, { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, headers });
+  return fetch(`${base}/artifacts/${trialId}/checkpoint`, { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, headers });
+}
+
+const uploadHeaders = (worker: string, attempt: number, sha256 = '0'.repeat(64)) => ({ authorization: 'Bearer wt', 'x-lmsweep-worker': worker, 'x-lmsweep-worker-key': keys.get(worker)!, 'x-lmsweep-attempt': String(attempt), 'x-lmsweep-sha256': sha256 });
+
+/**
+ * Starts a PUT that declares `declared` bytes (or none: chunked) and sends only `first` of them;
+ * resolves with the answer if it comes before the rest is sent (`more` sends the rest on demand).
+ */
+function startUpload(url: string, headers: Record<string, string>, first: Uint8Array, declared?: number) {
+  const req = http.request(url, { method: 'PUT', headers: { ...headers, ...(declared !== undefined ? { 'content-length': String(declared) } : {}) } });
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+  });
+  req.write(first);
+  return { answer, req };
 }
 
 describe('artifacts over HTTP', () => {
@@ -88,4 +112,100 @@ describe('artifacts over HTTP', () => {
     });
     expect(status).toBe(413);
   });
+
+  it('refuses an upload for a trial the sender does not hold before reading its body: 409 while the client is still sending', async () => {
+    await launch(c.store, 'name: held\ngrid: { method: [svd] }');
+    const [holder, thief] = [await register('holder'), await register('thief')];
+    const base = (await c.store.claim(holder, 60_000))!;
+    const url = `${c.url}/artifacts/${base.id}/checkpoint`;
+    // 64 MiB declared, 64 KiB sent: the answer must not wait for the rest.
+    const declared = 64 << 20;
+    const notHeld = startUpload(url, uploadHeaders(thief, 1), new Uint8Array(64 << 10), declared);
+    expect(await notHeld.answer).toMatchObject({ status: 409, body: expect.stringMatching(/is not .*thief|not w_/) });
+    const wrongAttempt = startUpload(url, uploadHeaders(holder, 2), new Uint8Array(64 << 10), declared);
+    expect((await wrongAttempt.answer).status).toBe(409);
+    const noToken = startUpload(url, { ...uploadHeaders(holder, 1), authorization: 'Bearer nope' }, new Uint8Array(64 << 10), declared);
+    expect((await noToken.answer).status).toBe(401);
+    for (const r of [notHeld, wrongAttempt, noToken]) r.req.destroy();
+    expect(await c.store.getArtifact(base.id, 'checkpoint')).toBeNull();
+  });
+
+  describe('streamed in chunks, with a running size check', () => {
+    const LIMIT = 300_000;
+    const CHUNK = 64 << 10;
+    let server: http.Server;
+    let base: string;
+    beforeAll(async () => {
+      // The coordinator's own routes and store, with a small limit and small chunks.
+      const routes = artifactRoutes({ store: c.store, log: pino({ level: 'silent' }), workerToken: 'wt', maxBytes: LIMIT, chunkBytes: CHUNK });
+      server = http.createServer((req, res) => void routes(req, res));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    });
+    const chunkRows = async (trialId: string) => (await c.store.prisma.artifactChunk.count({ where: { trialId } }));
+
+    it('stores an upload of exactly the limit (5 chunks) and serves it back; one byte more is refused with 413, declared or not', async () => {
+      await launch(c.store, 'name: limit\ngrid: { method: [svd] }');
+      const w = await register('w-limit');
+      const t = (await c.store.claim(w, 60_000))!;
+      const body = new Uint8Array(LIMIT).map((_, i) => (i * 31) & 255);
+      const ok = await put(t.id, body, { worker: w, attempt: t.attempt }, base);
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ sha256: sha(body), bytes: LIMIT });
+      expect(await c.store.artifacts.info(t.id, 'checkpoint')).toMatchObject({ size: LIMIT, chunks: Math.ceil(LIMIT / CHUNK) });
+      const got = await fetch(`${base}/artifacts/${t.id}/checkpoint`, { headers: { authorization: 'Bearer wt' } });
+      expect(got.headers.get('x-lmsweep-sha256')).toBe(sha(body));
+      expect(Buffer.from(await got.arrayBuffer()).equals(Buffer.from(body))).toBe(true);
+
+      const over = new Uint8Array(LIMIT + 1);
+      expect((await put(t.id, over, { worker: w, attempt: t.attempt }, base)).status).toBe(413); // content-length says so
+      // Chunked (no content-length): refused as soon as the body passes the limit, before it ends.
+      const chunked = startUpload(`${base}/artifacts/${t.id}/checkpoint`, uploadHeaders(w, t.attempt, sha(over)), over.subarray(0, LIMIT + 1));
+      expect(await chunked.answer).toMatchObject({ status: 413, body: expect.stringMatching(`over ${LIMIT} bytes`) });
+      chunked.req.destroy();
+      // The first upload is still the artifact, and the refused ones left no chunks behind.
+      await sleep(100);
+      expect(await c.store.artifacts.info(t.id, 'checkpoint')).toMatchObject({ size: LIMIT, sha256: sha(body) });
+      expect(await chunkRows(t.id)).toBe(Math.ceil(LIMIT / CHUNK));
+    });
+
+    it('answers 409 when the lease is lost while the body streams in, and keeps nothing of it', async () => {
+      await launch(c.store, 'name: midway\ngrid: { method: [svd] }');
+      const w = await register('w-midway');
+      const t = (await c.store.claim(w, 60_000))!;
+      const up = startUpload(`${base}/artifacts/${t.id}/checkpoint`, uploadHeaders(w, t.attempt), new Uint8Array(3 * CHUNK), LIMIT);
+      await until(async () => (await chunkRows(t.id)) >= 2);
+      expect(await c.store.release(t.id, w, t.attempt, 'lease lost midway')).toBe(true);
+      up.req.write(new Uint8Array(LIMIT - 3 * CHUNK));
+      up.req.end();
+      expect(await up.answer).toMatchObject({ status: 409, body: expect.stringMatching(/lost during the upload/) });
+      await until(async () => (await chunkRows(t.id)) === 0);
+      expect(await c.store.getArtifact(t.id, 'checkpoint')).toBeNull();
+    });
+
+    it('one upload of a trial at a time: a second while the first streams gets 429', async () => {
+      await launch(c.store, 'name: twice\ngrid: { method: [svd] }');
+      const w = await register('w-twice');
+      const t = (await c.store.claim(w, 60_000))!;
+      const body = new Uint8Array(LIMIT).map((_, i) => i & 255);
+      const first = startUpload(`${base}/artifacts/${t.id}/checkpoint`, uploadHeaders(w, t.attempt, sha(body)), body.subarray(0, CHUNK), LIMIT);
+      await until(async () => (await chunkRows(t.id)) >= 1);
+      expect((await put(t.id, body, { worker: w, attempt: t.attempt }, base)).status).toBe(429);
+      first.req.end(body.subarray(CHUNK));
+      expect((await first.answer).status).toBe(200);
+      expect((await put(t.id, body, { worker: w, attempt: t.attempt }, base)).status).toBe(200); // and after it, again
+    });
+  });
 });
+
+async function until(pred: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(20);
+  }
+}

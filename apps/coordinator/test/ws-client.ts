@@ -19,8 +19,8 @@ export class ProtocolClient {
     ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
   }
 
-  static async connect(coordinatorUrl: string): Promise<ProtocolClient> {
-    const ws = new WebSocket(workerUrl(coordinatorUrl));
+  static async connect(coordinatorUrl: string, options?: WebSocket.ClientOptions): Promise<ProtocolClient> {
+    const ws = new WebSocket(workerUrl(coordinatorUrl), options);
     await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
     return new ProtocolClient(ws);
   }

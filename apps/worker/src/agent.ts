@@ -20,7 +20,7 @@ import {
 } from '@lmsweep/protocol';
 import { AbortedError, DivergedError, datasetSearchDirs, loadCorpus, resolveDataset, runTrial, selectBackend, TrialConfigError } from '@lmsweep/nn';
 import { progressLine, type ProgressLine } from './progress.ts';
-import { downloadArtifact, LeaseLostError, uploadArtifact } from './artifacts.ts';
+import { downloadArtifact, LeaseLostError, TransferRefusedError, uploadArtifact } from './artifacts.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -43,6 +43,14 @@ export interface WorkerOptions {
   wasmThreads?: number;
   /** Native kernels on the wasm backend where they were built (default true). */
   native?: boolean;
+  /**
+   * The agent pings the coordinator this often and reconnects when a ping went unanswered
+   * (nothing heard since the previous one): a coordinator that died without closing the socket
+   * is noticed in two intervals, not when TCP gives up minutes later. Default 15 s.
+   */
+  keepaliveMs?: number;
+  /** Checkpoint transfers: tries before the attempt fails, and the backoff between them (artifacts.ts defaults). */
+  transfer?: { tries?: number; retryMs?: { first: number; max: number } };
 }
 
 /** The coordinator refused this worker's token: retrying will not help, so the agent stops. */
@@ -62,6 +70,7 @@ export interface WorkerHandle {
 
 type Outgoing = WorkerMessage extends infer M ? (M extends { msgId: string } ? Omit<M, 'msgId'> : never) : never;
 const PROGRESS_BEAT_MS = 2_000;
+const KEEPALIVE_MS = 15_000;
 type Reply = Exclude<CoordinatorMessage, { type: 'cancel' }>;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -182,9 +191,11 @@ class Agent implements WorkerHandle {
       ws.once('open', () => {
         ws.removeListener('error', fail);
         this.ws = ws;
+        const stopKeepalive = this.keepalive(ws);
         ws.on('message', (data) => this.onMessage(String(data)));
         ws.on('error', (e) => this.log.warn({ err: e.message }, 'socket error'));
         ws.on('close', () => {
+          stopKeepalive();
           if (this.ws === ws) {
             this.ws = null;
             this.id = null;
@@ -211,6 +222,34 @@ class Agent implements WorkerHandle {
         ws.send(encodeMessage({ type: 'hello', msgId, protocol: PROTOCOL_VERSION, workerId: this.id ?? this.lastId ?? undefined, ...(this.key ? { workerKey: this.key } : {}), name: this.name, host: os.hostname(), backend: b.backend, device: b.device, version: VERSION, ...(this.opts.token ? { token: this.opts.token } : {}) }));
       });
     });
+  }
+
+  /**
+   * Pings the coordinator every keepaliveMs and cuts the socket (which reconnects) when nothing
+   * came back since the previous ping. A round that comes late (this process's event loop was
+   * blocked, e.g. loading a corpus) cuts nothing: the answer may be waiting unread. Returns the stop.
+   */
+  private keepalive(ws: WebSocket): () => void {
+    const every = this.opts.keepaliveMs ?? KEEPALIVE_MS;
+    let alive = true;
+    let last = Date.now();
+    const heard = () => (alive = true);
+    ws.on('pong', heard);
+    ws.on('message', heard);
+    const timer = setInterval(() => {
+      const now = Date.now();
+      const late = now - last > 1.5 * every;
+      last = now;
+      if (!alive && !late) {
+        this.log.warn({ silentMs: 2 * every }, 'coordinator not answering pings; reconnecting');
+        ws.terminate();
+        return;
+      }
+      alive = false;
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   private lastId: string | null = null;
@@ -352,6 +391,7 @@ class Agent implements WorkerHandle {
         coordinatorUrl: this.opts.coordinatorUrl,
         token: this.opts.token,
         signal: abort.signal,
+        ...this.opts.transfer,
         onRetry: (error: string, delayMs: number) => log.warn({ error, retryMs: delayMs }, 'checkpoint transfer failed; retrying'),
       };
       let baseline: { trialId: string; checkpoint: Uint8Array } | undefined;
@@ -395,6 +435,9 @@ class Agent implements WorkerHandle {
         const why = String(abort.signal.reason ?? 'stop');
         log.info({ why }, 'trial stopped');
         if (why === 'stop') this.deliver({ type: 'release', ...base, reason: 'worker stopping' });
+      } else if (e instanceof TransferRefusedError) {
+        log.error({ err: e.message }, 'checkpoint transfer refused');
+        this.deliver({ type: 'fail', ...base, kind: 'error', retryable: e.retryable, error: `checkpoint transfer refused: ${e.message}` });
       } else if (e instanceof TrialConfigError) {
         log.error({ err: e.message }, 'trial cannot run as configured');
         this.deliver({ type: 'fail', ...base, kind: 'error', retryable: false, error: e.message });

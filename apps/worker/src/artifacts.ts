@@ -1,5 +1,7 @@
 // Checkpoint transfers with the coordinator (HTTP beside the websocket), retried with backoff
-// while the coordinator is unreachable, so a coordinator restart costs a wait, not a trial.
+// while the coordinator is unreachable or failing (5xx, 429), so a coordinator restart costs a
+// wait, not a trial; a bounded number of times, so a coordinator that keeps failing costs the
+// attempt (with the reason) instead of a worker stuck retrying forever.
 import { createHash } from 'node:crypto';
 import { artifactPath } from '@lmsweep/protocol';
 
@@ -9,6 +11,8 @@ export interface TransferOptions {
   signal?: AbortSignal;
   /** Backoff between tries: first delay and cap (ms). */
   retryMs?: { first: number; max: number };
+  /** Tries in all before giving up with TransferFailedError (default 8: about a minute with the default backoff). */
+  tries?: number;
   /** Called before each retry. */
   onRetry?: (error: string, delayMs: number) => void;
 }
@@ -18,10 +22,24 @@ export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
 
-/** A refusal that retrying will not change (401, 404, 413, a digest mismatch on download). */
+/** A refusal that retrying will not change (401, 404, 413). */
 export class TransferRefusedError extends Error {
   override name = 'TransferRefusedError';
+  constructor(
+    message: string,
+    /** Whether another attempt of the trial (elsewhere, later) may get past it: not for a checkpoint over the size limit. */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
 }
+
+/** Every try failed (unreachable, 5xx, 429, corrupt download): the transfer was given up. */
+export class TransferFailedError extends Error {
+  override name = 'TransferFailedError';
+}
+
+export const DEFAULT_TRANSFER_TRIES = 8;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -31,14 +49,18 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 async function withRetry<T>(what: string, opts: TransferOptions, once: () => Promise<T>): Promise<T> {
   const { first, max } = opts.retryMs ?? { first: 250, max: 10_000 };
+  const tries = Math.max(1, opts.tries ?? DEFAULT_TRANSFER_TRIES);
+  const t0 = Date.now();
   let delay = first;
-  for (;;) {
+  for (let n = 1; ; n++) {
     if (opts.signal?.aborted) throw new Error(`${what}: aborted`);
     try {
       return await once();
     } catch (e) {
       if (e instanceof LeaseLostError || e instanceof TransferRefusedError) throw e;
+      if (opts.signal?.aborted) throw new Error(`${what}: aborted`);
       const msg = (e as Error).message;
+      if (n >= tries) throw new TransferFailedError(`${what}: gave up after ${n} tries in ${Math.round((Date.now() - t0) / 1000)} s (last: ${msg})`);
       opts.onRetry?.(`${what}: ${msg}`, delay);
       await sleep(delay * (0.75 + Math.random() * 0.5), opts.signal);
       delay = Math.min(max, delay * 2);
@@ -64,8 +86,8 @@ export function downloadArtifact(trialId: string, expect: { sha256: string; byte
   const url = new URL(artifactPath(trialId, name), opts.coordinatorUrl);
   return withRetry(`GET ${url.pathname}`, opts, async () => {
     const res = await fetch(url, { headers: headers(opts), ...(opts.signal ? { signal: opts.signal } : {}) });
-    if (res.status >= 500) throw new Error(`HTTP ${res.status}: ${await errorText(res)}`);
-    if (!res.ok) throw new TransferRefusedError(`GET ${url.pathname}: HTTP ${res.status}: ${await errorText(res)}`);
+    if (res.status >= 500 || res.status === 429) throw new Error(`HTTP ${res.status}: ${await errorText(res)}`);
+    if (!res.ok) throw new TransferRefusedError(`GET ${url.pathname}: HTTP ${res.status}: ${await errorText(res)}`, true);
     const data = new Uint8Array(await res.arrayBuffer());
     const sha = createHash('sha256').update(data).digest('hex');
     if (data.length !== expect.bytes || sha !== expect.sha256) {
@@ -92,8 +114,8 @@ export function uploadArtifact(trial: { id: string; attempt: number }, worker: (
     if (res.ok) return;
     const text = await errorText(res);
     if (res.status === 409) throw new LeaseLostError(text);
-    if (res.status >= 500 || (res.status === 400 && /sha256/.test(text))) throw new Error(`HTTP ${res.status}: ${text}`);
+    if (res.status >= 500 || res.status === 429 || (res.status === 400 && /sha256/.test(text))) throw new Error(`HTTP ${res.status}: ${text}`);
     if (res.status === 403) throw new LeaseLostError(`the coordinator does not know this worker's key: ${text}`);
-    throw new TransferRefusedError(`PUT ${url.pathname}: HTTP ${res.status}: ${text}`);
+    throw new TransferRefusedError(`PUT ${url.pathname}: HTTP ${res.status}: ${text}`, res.status !== 413);
   });
 }

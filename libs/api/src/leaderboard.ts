@@ -1,9 +1,9 @@
 // Ranking configurations: a configuration is a trial's config without its seed; its seeds
 // are aggregated as a mean with a 95% Student-t confidence interval.
 import { meanCI95, paretoRanks } from '@lmsweep/algorithms';
-import type { LeaderboardGroup, LeaderboardRow } from '@lmsweep/db';
+import type { FlaggedSeed, LeaderboardGroup, LeaderboardRow } from '@lmsweep/db';
 
-export type { LeaderboardGroup, LeaderboardRow };
+export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow };
 
 /** Trial rows → one group per configuration, seeds in order (what TrialStore.leaderboardGroups returns). */
 export function groupRows(rows: LeaderboardRow[]): LeaderboardGroup[] {
@@ -16,7 +16,8 @@ export function groupRows(rows: LeaderboardRow[]): LeaderboardGroup[] {
     else groups.set(k, [r]);
   }
   return [...groups.values()].map((g) => {
-    const sorted = [...g].sort((a, b) => a.seed - b.seed);
+    const all = [...g].sort((a, b) => a.seed - b.seed);
+    const sorted = all.filter((r) => !r.flag);
     const first = g[0]!;
     return {
       sweepId: first.sweepId,
@@ -28,6 +29,7 @@ export function groupRows(rows: LeaderboardRow[]): LeaderboardGroup[] {
       trialIds: sorted.map((r) => r.id),
       validPpl: sorted.map((r) => r.validPpl),
       testPpl: sorted.map((r) => r.testPpl),
+      flagged: all.filter((r) => r.flag).map((r) => ({ trialId: r.id, seed: r.seed, validPpl: r.validPpl, testPpl: r.testPpl, flag: r.flag! })),
     };
   });
 }
@@ -46,10 +48,13 @@ export interface LeaderboardEntry {
   method: string;
   config: unknown;
   params: number;
+  /** The seeds aggregated (flagged ones are not). */
   seeds: number[];
   trialIds: string[];
   validPpl: Interval;
   testPpl: Interval;
+  /** Seeds whose result looks impossible next to the others (Trial.flag): shown, not ranked. */
+  flagged: FlaggedSeed[];
   /** 0 for the Pareto front on (params, mean valid perplexity), 1 for the front of the rest, … */
   paretoRank: number;
   /** Parameters of the sweep's baseline configuration / this configuration's parameters. */
@@ -80,6 +85,7 @@ export function rankConfigurations(
     trialIds: g.trialIds,
     validPpl: interval(g.validPpl),
     testPpl: interval(g.testPpl),
+    flagged: g.flagged,
     paretoRank: 0,
     compression: null,
     isBaseline: baselineKeys.get(g.sweepId) === g.configKey,

@@ -89,7 +89,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
       await backend?.teardown();
     });
     beforeEach(async () => {
-      await db.prisma.$executeRawUnsafe('TRUNCATE "Artifact", "TrialMetric", "Trial", "Sweep", "Worker"');
+      await db.prisma.$executeRawUnsafe('TRUNCATE "ArtifactChunk", "Artifact", "TrialMetric", "Trial", "Sweep", "Worker"');
       now = T0;
       store = new TrialStore(db, { now: () => new Date(now), backoffBaseMs: BASE });
     });
@@ -216,6 +216,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
             trialIds: expect.any(Array),
             validPpl: expect.any(Array),
             testPpl: expect.any(Array),
+            flagged: [],
           });
           expect([g.trialIds.length, g.validPpl.length, g.testPpl.length]).toEqual([g.seeds.length, g.seeds.length, g.seeds.length]);
           const trials = await db.prisma.trial.findMany({ where: { id: { in: g.trialIds } } });
@@ -258,6 +259,40 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         const got = (await store.getArtifact(base.id, 'checkpoint'))!;
         expect([got.attempt, got.size, Buffer.from(got.data).equals(Buffer.from(bytes))]).toEqual([1, bytes.length, true]);
         expect(await store.getArtifact(child.id, 'checkpoint')).toBeNull();
+      });
+
+      it('stores an artifact in chunks: fenced piece by piece, complete only with every piece, the replaced upload deleted', async () => {
+        await sweep(expandSweep(parseSweepSpec({ name: 'c', grid: { method: ['svd'] }, seeds: 1 })));
+        const base = (await store.claim('wa', LEASE))!;
+        const a = store.artifacts;
+        const chunkCount = async () => Number((await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "ArtifactChunk"`)[0]!.n);
+        const bytes = new Uint8Array(10_000).map((_, i) => (i * 2654435761) >>> 24);
+        // Whole, in chunks of 4 KiB (3 of them), read back piece by piece.
+        expect(await a.put(base.id, 'wa', 1, 'checkpoint', bytes, { chunkBytes: 4096 })).toMatchObject({ status: 'ok' });
+        const info = (await a.info(base.id, 'checkpoint'))!;
+        expect(info).toMatchObject({ chunks: 3, size: 10_000, attempt: 1 });
+        const pieces: Uint8Array[] = [];
+        for await (const p of a.read(info)) pieces.push(p);
+        expect(pieces.map((p) => p.length)).toEqual([4096, 4096, 1808]);
+        expect(Buffer.concat(pieces).equals(Buffer.from(bytes))).toBe(true);
+        // An upload missing a piece cannot finish; another worker cannot even store a piece.
+        const u = a.newUpload(base.id, 'wa', 1);
+        expect(await a.putChunk(u, 0, bytes.subarray(0, 5))).toBe(true);
+        expect(await a.finish(u, 'checkpoint', { sha256: 'x'.repeat(64), size: 10, chunks: 2 })).toBe('lost');
+        expect(await a.putChunk(a.newUpload(base.id, 'wb', 1), 0, bytes)).toBe(false);
+        expect(await a.putChunk(a.newUpload(base.id, 'wa', 2), 0, bytes)).toBe(false);
+        await a.discard(u);
+        expect(await chunkCount()).toBe(3);
+        // A second whole upload replaces the first, whose chunks go.
+        expect(await a.put(base.id, 'wa', 1, 'checkpoint', bytes.subarray(0, 100), { chunkBytes: 4096 })).toMatchObject({ status: 'ok' });
+        expect(await chunkCount()).toBe(1);
+        expect((await a.get(base.id, 'checkpoint'))!.data).toEqual(bytes.subarray(0, 100));
+        // An empty artifact is one empty chunk.
+        expect(await a.put(base.id, 'wa', 1, 'empty', new Uint8Array(0))).toMatchObject({ status: 'ok' });
+        expect((await a.get(base.id, 'empty'))!.data.length).toBe(0);
+        expect(await a.holdsLease(base.id, 'wa', 1)).toBe(true);
+        expect(await a.holdsLease(base.id, 'wa', 2)).toBe(false);
+        expect(await a.holdsLease(base.id, 'wb', 1)).toBe(false);
       });
 
       it('fails the compression trials and the control of a baseline that failed for good, naming it', async () => {
@@ -642,6 +677,40 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         const f = await sweep(plansOf({ 'model.hidden': [1, 2] }), 'f');
         await db.prisma.trial.updateMany({ where: { sweepId: f.id }, data: { status: 'failed' } });
         expect(await store.refreshSweepStatus(f.id)).toBe('failed');
+      });
+    });
+
+    describe('impossible results', () => {
+      it('flags the seed far below every other seed of its configuration, whichever arrives first, and clears it when other seeds agree with it', async () => {
+        // Two configurations of 4 seeds: only configuration a gets the suspect value.
+        await sweep(plansOf({ 'model.hidden': [1, 2] }, 4));
+        const done = async (ppl: number) => {
+          const t = (await store.claim('w', LEASE))!;
+          expect(await store.complete(t.id, 'w', t.attempt, result(ppl))).toBe('ok');
+          return t.id;
+        };
+        const flags = async () => (await store.listTrials({ status: 'succeeded' })).items.map((t) => [t.validPpl, t.flag ? t.flag.split(' ').slice(0, 2).join(' ') : null]);
+        const fake = await done(1.5); // first: nothing to compare with yet
+        expect(await flags()).toEqual([[1.5, null]]);
+        await done(100);
+        expect(await flags()).toEqual([[1.5, 'validPpl 1.5'], [100, null]]);
+        await done(120);
+        expect((await store.getTrial(fake))!.flag).toMatch(/^validPpl 1\.5 is under 0\.5× every other seed of its configuration \(the lowest of them: 100\)$/);
+        // Not far below every other seed any more: a fourth seed near it clears the flag (two of four agree).
+        await done(1.6);
+        expect(await flags()).toEqual([[1.5, null], [100, null], [120, null], [1.6, null]]);
+        // Configuration b: a test perplexity far below the others is flagged too; honest seeds never are.
+        const ts = [];
+        for (const v of [80, 82, 81]) ts.push(await done(v));
+        const t = (await store.claim('w', LEASE))!;
+        expect(await store.complete(t.id, 'w', t.attempt, { ...result(81), testPpl: 20 })).toBe('ok');
+        expect((await store.getTrial(t.id))!.flag).toMatch(/^testPpl 20 is under 0\.5× every other seed/);
+        for (const id of ts) expect((await store.getTrial(id))!.flag).toBeNull();
+        // The leaderboard aggregates the unflagged seeds and lists the flagged one apart.
+        const groups = await store.leaderboardGroups();
+        const b = groups.find((g) => g.validPpl.includes(80))!;
+        expect([b.seeds.length, b.flagged.map((f) => [f.trialId, f.testPpl])]).toEqual([3, [[t.id, 20]]]);
+        expect(groups.find((g) => g.validPpl.includes(100))!.flagged).toEqual([]);
       });
     });
 

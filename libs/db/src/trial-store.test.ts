@@ -7,6 +7,8 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, migratePglite, readMigrations } from './migrate.ts';
+import { openDatabase } from './database.ts';
+import { TrialStore } from './trial-store.ts';
 import { pgliteBackend, storageSuite } from './storage-suite.ts';
 
 storageSuite('PGlite', { multiProcess: false, setup: async () => pgliteBackend() });
@@ -61,6 +63,36 @@ describe('PGlite migrator', () => {
       expect(idx[0]?.indexdef).toMatch(/WHERE \(status = 'queued'::"TrialStatus"\)/);
     } finally {
       await lite.close();
+    }
+  });
+
+  it('artifact chunks: a checkpoint stored whole before the migration reads back the same after it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lmsweep-chunks-'));
+    try {
+      const all = readMigrations();
+      const at = all.findIndex((m) => m.name === '20261210000000_artifact_chunks');
+      expect(at).toBeGreaterThan(0);
+      const lite = new PGlite({ dataDir: dir });
+      const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) & 255));
+      try {
+        await migratePglite(lite, all.slice(0, at));
+        await lite.exec(`
+          INSERT INTO "Sweep" (id, name, spec, "specText") VALUES ('s', 's', '{}', '');
+          INSERT INTO "Trial" (id, "sweepId", ordinal, "configKey", config, method, seed) VALUES ('t', 's', 0, 'k', '{}', 'dense', 0);
+          INSERT INTO "Artifact" ("trialId", name, attempt, sha256, size, base64) VALUES ('t', 'checkpoint', 1, 'abc', 5000, '${bytes.toString('base64')}');`);
+      } finally {
+        await lite.close();
+      }
+      const db = await openDatabase({ url: dir });
+      try {
+        const got = await new TrialStore(db).getArtifact('t', 'checkpoint');
+        expect(got).toMatchObject({ attempt: 1, sha256: 'abc', size: 5000 });
+        expect(Buffer.from(got!.data).equals(bytes)).toBe(true);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -20,6 +20,7 @@ import type { TrialPlan } from '@lmsweep/sweep';
 import { Prisma, type PrismaClient, type Sweep, type Trial, type Worker } from './generated/client.ts';
 import { CHANGES_CHANNEL, type Change, type Db } from './database.ts';
 import { newId } from './ids.ts';
+import { type Artifact, ArtifactStore } from './artifact-store.ts';
 import type { DbLogger } from './logger.ts';
 
 export type TrialStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -52,16 +53,6 @@ export interface CreateSweepInput {
 
 /** What a worker is given by claim. */
 export type ClaimedTrial = AssignedTrial;
-
-/** A stored artifact (a trial's checkpoint). */
-export interface Artifact {
-  trialId: string;
-  name: string;
-  attempt: number;
-  sha256: string;
-  size: number;
-  data: Uint8Array;
-}
 
 export interface HeartbeatInput {
   trialId: string;
@@ -118,7 +109,16 @@ export interface Curve {
 }
 export type TrialWithCurves = Trial & { curves: Curve[] };
 
-/** The succeeded trials of one configuration (sweep, config key), in seed order. */
+/** A succeeded seed kept out of its configuration's aggregate, and why (Trial.flag). */
+export interface FlaggedSeed {
+  trialId: string;
+  seed: number;
+  validPpl: number;
+  testPpl: number;
+  flag: string;
+}
+
+/** The succeeded trials of one configuration (sweep, config key), in seed order; flagged ones apart. */
 export interface LeaderboardGroup {
   sweepId: string;
   configKey: string;
@@ -129,6 +129,7 @@ export interface LeaderboardGroup {
   trialIds: string[];
   validPpl: number[];
   testPpl: number[];
+  flagged: FlaggedSeed[];
 }
 
 export interface LeaderboardRow {
@@ -141,6 +142,7 @@ export interface LeaderboardRow {
   params: number;
   validPpl: number;
   testPpl: number;
+  flag?: string | null;
 }
 
 export interface WorkerInput {
@@ -165,6 +167,8 @@ export interface WorkerTrial {
 export type WorkerInfo = Omit<Worker, 'keyHash'> & { stale: boolean; currentTrial: WorkerTrial | null };
 
 const MAX_ERROR_CHARS = 20_000;
+/** A succeeded seed under this share of every other seed's perplexity is flagged (see flagImpossible). */
+export const SUSPECT_PPL_RATIO = 0.5;
 const MAX_PAGE = 10_000;
 
 const ts = (d: Date) => Prisma.sql`${d}::timestamp(3)`;
@@ -190,6 +194,8 @@ function emptyCounts(): StatusCounts {
 
 export class TrialStore {
   readonly prisma: PrismaClient;
+  /** Checkpoints, stored in chunks and fenced by the lease. */
+  readonly artifacts: ArtifactStore;
   private readonly now: () => Date;
   private readonly backoffBaseMs: number;
   private readonly backoffCapMs: number;
@@ -203,6 +209,7 @@ export class TrialStore {
     this.backoffCapMs = opts.backoffCapMs ?? 60_000;
     this.staleWorkerMs = opts.staleWorkerMs ?? 3 * DEFAULT_LEASE_MS;
     this.log = opts.logger;
+    this.artifacts = new ArtifactStore(this.prisma, this.now);
   }
 
   /** The delay before a trial requeued after `attempt` may be claimed again. */
@@ -499,7 +506,7 @@ export class TrialStore {
     if (items.length === 0) return [];
     const now = this.now();
     const req = JSON.stringify(items.map((c, i) => ({ n: i + 1, trialId: c.trialId, worker: c.workerId, attempt: c.attempt, result: c.result })));
-    const rows = await this.prisma.$queryRaw<{ n: number; sweepId: string }[]>`
+    const rows = await this.prisma.$queryRaw<{ n: number; id: string; sweepId: string }[]>`
       WITH req AS (
         SELECT * FROM jsonb_to_recordset(${req}::jsonb) AS r(n int, "trialId" text, worker text, attempt int, result jsonb)
       ), t AS (
@@ -517,8 +524,9 @@ export class TrialStore {
         UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)}
         FROM t WHERE "Worker".id = t."leaseOwner" AND "Worker"."currentTrialId" = t.id
       )
-      SELECT t.n, t."sweepId" FROM t
+      SELECT t.n, t.id, t."sweepId" FROM t
       CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'succeeded'`)})) x`;
+    if (rows.length) await this.flagImpossible(rows.map((r) => r.id));
     const out: (CompleteOutcome | undefined)[] = items.map(() => undefined);
     for (const r of rows) out[r.n - 1] = 'ok';
     const rest = items.map((c, i) => ({ c, i })).filter(({ i }) => out[i] === undefined);
@@ -533,6 +541,36 @@ export class TrialStore {
     }
     for (const sweepId of new Set(rows.map((r) => r.sweepId))) await this.refreshSweepStatus(sweepId);
     return out as CompleteOutcome[];
+  }
+
+  /**
+   * Flags, in the configurations of the given trials, a succeeded seed whose validation or test
+   * perplexity is under SUSPECT_PPL_RATIO of every other seed's (fake or broken: seeds of one
+   * configuration differ by percents), and clears a flag the other seeds no longer support. Only
+   * a configuration's lowest seed can be so far below all the others, so at least one seed always
+   * stays unflagged. Returns the trials whose flag changed.
+   */
+  async flagImpossible(trialIds: string[]): Promise<{ id: string; flag: string | null }[]> {
+    const rows = await this.prisma.$queryRaw<{ id: string; flag: string | null }[]>`
+      WITH cfg AS (
+        SELECT DISTINCT "sweepId", "configKey" FROM "Trial" WHERE id IN (SELECT jsonb_array_elements_text(${JSON.stringify(trialIds)}::jsonb))
+      ), s AS (
+        SELECT t.id, t.flag, t."validPpl" AS v, t."testPpl" AS te,
+          min(t."validPpl") OVER w AS "otherV", min(t."testPpl") OVER w AS "otherT"
+        FROM "Trial" t JOIN cfg ON cfg."sweepId" = t."sweepId" AND cfg."configKey" = t."configKey"
+        WHERE t.status = 'succeeded' AND t."validPpl" IS NOT NULL AND t."testPpl" IS NOT NULL
+        WINDOW w AS (PARTITION BY t."sweepId", t."configKey" ORDER BY t.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW)
+      ), f AS (
+        SELECT id, flag AS old, CASE
+          WHEN v < ${SUSPECT_PPL_RATIO}::float8 * "otherV" THEN format('validPpl %s is under %s× every other seed of its configuration (the lowest of them: %s)', trim_scale(round(v::numeric, 4)), ${SUSPECT_PPL_RATIO}::float8, trim_scale(round("otherV"::numeric, 4)))
+          WHEN te < ${SUSPECT_PPL_RATIO}::float8 * "otherT" THEN format('testPpl %s is under %s× every other seed of its configuration (the lowest of them: %s)', trim_scale(round(te::numeric, 4)), ${SUSPECT_PPL_RATIO}::float8, trim_scale(round("otherT"::numeric, 4)))
+          END AS flag
+        FROM s
+      )
+      UPDATE "Trial" t SET flag = f.flag FROM f WHERE t.id = f.id AND t.flag IS DISTINCT FROM f.flag
+      RETURNING t.id, t.flag`;
+    for (const r of rows) if (r.flag) this.log?.('warn', `trial ${r.id} flagged: ${r.flag}`, { trialId: r.id });
+    return rows;
   }
 
   /**
@@ -566,6 +604,15 @@ export class TrialStore {
       await this.refreshSweepStatus(row.sweepId);
     }
     return row.status === 'queued' ? 'requeued' : 'failed';
+  }
+
+  /** The trials whose live lease `workerId` holds (running, not expired), oldest claim first. */
+  async leasesOf(workerId: string): Promise<{ id: string; attempt: number }[]> {
+    return this.prisma.trial.findMany({
+      where: { leaseOwner: workerId, status: 'running', leaseExpiresAt: { gt: this.now() } },
+      select: { id: true, attempt: true },
+      orderBy: { startedAt: 'asc' },
+    });
   }
 
   /**
@@ -634,25 +681,13 @@ export class TrialStore {
 
   // ---------------------------------------------------------------- artifacts
 
-  /**
-   * Stores an artifact of the attempt holding the lease (replacing an earlier attempt's), with
-   * its sha256 (`digest` when the caller has computed it already). 'lost': the lease is not this worker's (nothing stored).
-   */
-  async putArtifact(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array, digest?: string): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
-    const sha256 = digest ?? createHash('sha256').update(data).digest('hex');
-    const rows = await this.prisma.$queryRaw<{ ok: number }[]>`
-      INSERT INTO "Artifact" ("trialId", name, attempt, sha256, size, base64, "createdAt")
-      SELECT t.id, ${name}, ${attempt}::int, ${sha256}, ${data.length}::int, ${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')}, ${ts(this.now())}
-      FROM "Trial" t
-      WHERE t.id = ${trialId} AND t."leaseOwner" = ${workerId} AND t.attempt = ${attempt}::int AND t.status = 'running'
-      ON CONFLICT ("trialId", name) DO UPDATE SET attempt = EXCLUDED.attempt, sha256 = EXCLUDED.sha256, size = EXCLUDED.size, base64 = EXCLUDED.base64, "createdAt" = EXCLUDED."createdAt"
-      RETURNING 1 AS ok`;
-    return rows.length ? { status: 'ok', sha256 } : { status: 'lost' };
+  /** Stores a whole artifact held in memory (see ArtifactStore.put; uploads stream through `artifacts`). */
+  putArtifact(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array, digest?: string): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
+    return this.artifacts.put(trialId, workerId, attempt, name, data, digest ? { digest } : {});
   }
 
-  async getArtifact(trialId: string, name: string): Promise<Artifact | null> {
-    const a = await this.prisma.artifact.findUnique({ where: { trialId_name: { trialId, name } } });
-    return a && { trialId: a.trialId, name: a.name, attempt: a.attempt, sha256: a.sha256, size: a.size, data: new Uint8Array(Buffer.from(a.base64, 'base64')) };
+  getArtifact(trialId: string, name: string): Promise<Artifact | null> {
+    return this.artifacts.get(trialId, name);
   }
 
   // ---------------------------------------------------------------- trial reads
@@ -710,18 +745,22 @@ export class TrialStore {
    * ranking happen in the API). A configuration's config is read once, not once per trial.
    */
   async leaderboardGroups(q: { sweepId?: string | undefined } = {}): Promise<LeaderboardGroup[]> {
+    const ok = Prisma.sql`FILTER (WHERE flag IS NULL)`;
     const rows = await this.prisma.$queryRaw<(Omit<LeaderboardGroup, 'validPpl' | 'testPpl'> & { validPpl: number[]; testPpl: number[] })[]>`
       WITH g AS (
         SELECT "sweepId", "configKey", min(method) AS method, min(params)::int AS params,
-          array_agg(seed ORDER BY seed, id) AS seeds, array_agg(id ORDER BY seed, id) AS "trialIds",
-          array_agg("validPpl" ORDER BY seed, id) AS "validPpl", array_agg("testPpl" ORDER BY seed, id) AS "testPpl",
+          array_agg(seed ORDER BY seed, id) ${ok} AS seeds, array_agg(id ORDER BY seed, id) ${ok} AS "trialIds",
+          array_agg("validPpl" ORDER BY seed, id) ${ok} AS "validPpl", array_agg("testPpl" ORDER BY seed, id) ${ok} AS "testPpl",
+          coalesce(json_agg(json_build_object('trialId', id, 'seed', seed, 'validPpl', "validPpl", 'testPpl', "testPpl", 'flag', flag) ORDER BY seed, id)
+            FILTER (WHERE flag IS NOT NULL), '[]'::json) AS flagged,
           min(id) AS first
         FROM "Trial"
         WHERE status = 'succeeded' AND params IS NOT NULL AND "validPpl" IS NOT NULL AND "testPpl" IS NOT NULL
           ${q.sweepId ? Prisma.sql`AND "sweepId" = ${q.sweepId}` : Prisma.empty}
         GROUP BY "sweepId", "configKey"
+        HAVING count(*) ${ok} > 0
       )
-      SELECT g."sweepId", g."configKey", g.method, g.params, g.seeds, g."trialIds", g."validPpl", g."testPpl", t.config
+      SELECT g."sweepId", g."configKey", g.method, g.params, g.seeds, g."trialIds", g."validPpl", g."testPpl", g.flagged, t.config
       FROM g JOIN "Trial" t ON t.id = g.first
       ORDER BY g."sweepId", g."configKey"`;
     return rows.map((r) => ({ ...r, validPpl: r.validPpl.map(Number), testPpl: r.testPpl.map(Number), seeds: r.seeds.map(Number) }));

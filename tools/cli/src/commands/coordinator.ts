@@ -26,7 +26,7 @@ export const coordinatorCommand = defineCommand({
     ...LOG_ENVIRONMENT,
   },
   async run({ values, out }) {
-    const { startCoordinator, coordinatorEnv, parseAllowedHosts } = await import('@lmsweep/coordinator');
+    const { startCoordinator, coordinatorEnv, connectionLimits, parseAllowedHosts } = await import('@lmsweep/coordinator');
     // A bad environment or an unsafe binding (no tokens beyond loopback) ends here with its message.
     const env = coordinatorEnv();
     const { logger } = cliLogger({ level: logLevel('info'), format: values.log, stream: process.stdout });
@@ -39,6 +39,7 @@ export const coordinatorCommand = defineCommand({
       workerToken: env.LMSWEEP_WORKER_TOKEN,
       apiToken: env.LMSWEEP_API_TOKEN,
       allowedHosts: parseAllowedHosts(values['allowed-hosts']) ?? env.LMSWEEP_ALLOWED_HOSTS,
+      connectionLimits: connectionLimits(env),
     });
     out(`coordinator listening on ${c.url} (${c.db.target.kind === 'pglite' ? `PGlite ${c.db.target.dataDir}` : 'PostgreSQL'})`);
     await untilSignal();

@@ -52,6 +52,7 @@ export const trialsCommand = defineCommand({
       testPpl: t.testPpl,
       seconds: t.seconds,
       error: t.error,
+      flag: t.flag,
     }));
     if (values.json) {
       for (const l of lines) out(JSON.stringify(l));
@@ -59,13 +60,16 @@ export const trialsCommand = defineCommand({
     }
     const keys = varyingFields(lines.map((l) => l.config));
     if (values.csv) {
-      out(csv(['id', 'sweepId', 'status', 'method', 'seed', 'attempt', 'params', 'validPpl', 'testPpl', 'seconds', ...keys, 'config', 'error'], lines.map((l) => [l.id, l.sweepId, l.status, l.method, l.seed, l.attempt, l.params, l.validPpl, l.testPpl, l.seconds, ...keys.map((k) => flatten(l.config)[k]), l.config, l.error])));
+      out(csv(['id', 'sweepId', 'status', 'method', 'seed', 'attempt', 'params', 'validPpl', 'testPpl', 'seconds', ...keys, 'config', 'error', 'flag'], lines.map((l) => [l.id, l.sweepId, l.status, l.method, l.seed, l.attempt, l.params, l.validPpl, l.testPpl, l.seconds, ...keys.map((k) => flatten(l.config)[k]), l.config, l.error, l.flag])));
       return 0;
     }
     out(table(['id', 'status', 'method', ...keys, 'seed', 'try', 'params', 'valid ppl', 'test ppl'], lines.map((l) => [l.id, l.status, l.method, ...keys.map((k) => fieldCell(l.config, k)), l.seed, l.attempt, fmtParams(l.params), fmtNum(l.validPpl), fmtNum(l.testPpl)])));
     const failed = lines.filter((l) => l.error);
     // Errors one line each (a newline in one cannot pass for another row).
     if (failed.length) out(`\nerrors:\n${failed.map((l) => `${l.id}  ${safeText(String(l.error))}`).join('\n')}`);
+    // Results stored but left out of the leaderboard's means (far below every other seed).
+    const flagged = lines.filter((l) => l.flag);
+    if (flagged.length) out(`\nflagged:\n${flagged.map((l) => `${l.id}  ${safeText(String(l.flag))}`).join('\n')}`);
     return 0;
   },
 });

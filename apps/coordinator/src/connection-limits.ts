@@ -1,0 +1,123 @@
+// Bounds on worker websockets: how long a socket may stay silent before its hello, how dead
+// peers are found (ping/pong), and how many sockets one address may hold open.
+import { isIP } from 'node:net';
+
+export interface ConnectionLimits {
+  /** A socket that has not sent a valid hello by then is closed (CLOSE_HELLO_TIMEOUT). */
+  helloTimeoutMs: number;
+  /**
+   * Every socket is pinged this often; one that answered nothing (no pong, no message) since the
+   * previous ping is dropped, so a dead peer is gone within two intervals.
+   */
+  pingIntervalMs: number;
+  /** Sockets from one address that have not said hello yet; the next is refused at the upgrade (HTTP 429). */
+  maxUnauthenticatedPerAddress: number;
+  /** Sockets from one address in all (workers that said hello included). */
+  maxPerAddress: number;
+  /**
+   * Loopback peers are exempt from the per-address caps (default): the workers and tests of this
+   * machine (`lmsweep bench load` runs 1,000 simulated workers on 127.0.0.1). Set false where a
+   * proxy on the same machine forwards remote clients, or to test the caps.
+   */
+  exemptLoopback: boolean;
+}
+
+/**
+ * Defaults: a worker sends its hello as soon as its socket opens, and one machine rarely runs
+ * more than a few dozen agents (one per GPU or core group), so 8 silent sockets and 256 in all
+ * per address leave honest fleets room while a client that opens hundreds is refused.
+ */
+export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
+  helloTimeoutMs: 10_000,
+  pingIntervalMs: 30_000,
+  maxUnauthenticatedPerAddress: 8,
+  maxPerAddress: 256,
+  exemptLoopback: true,
+});
+
+/** The eight 16-bit groups of an IPv6 address (with `::` expanded and a dotted IPv4 tail converted). */
+function ipv6Groups(addr: string): number[] {
+  let a = addr.toLowerCase().replace(/%.*$/, '');
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (v4) {
+    const [p, q, r, s] = v4[1]!.split('.').map(Number) as [number, number, number, number];
+    a = `${a.slice(0, -v4[1]!.length)}${((p << 8) | q).toString(16)}:${((r << 8) | s).toString(16)}`;
+  }
+  const [head = '', tail] = a.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : Array.from({ length: 8 - h.length - t.length }, () => '0');
+  return [...h, ...zeros, ...t].map((g) => parseInt(g, 16) || 0);
+}
+
+/**
+ * The key sockets are counted under: an IPv4 address (also when written IPv4-mapped, ::ffff:a.b.c.d),
+ * or an IPv6 address's /64 (one host may use many addresses of its /64).
+ */
+export function addressKey(remote: string | null | undefined): string {
+  if (!remote) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remote);
+  if (mapped) return mapped[1]!;
+  if (isIP(remote) !== 6) return remote;
+  return `${ipv6Groups(remote).slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+/** Whether a peer address is this machine (127.0.0.0/8, ::1, or IPv4-mapped loopback). */
+export function isLoopbackPeer(remote: string | null | undefined): boolean {
+  if (!remote) return false;
+  const k = addressKey(remote);
+  if (isIP(k) === 4) return k.startsWith('127.');
+  return isIP(remote) === 6 && ipv6Groups(remote).every((g, i) => g === (i === 7 ? 1 : 0));
+}
+
+interface Count {
+  pending: number;
+  total: number;
+}
+
+/** Open worker sockets per address: admits or refuses a new one, and follows each through hello and close. */
+export class AddressCounts {
+  private readonly counts = new Map<string, Count>();
+
+  constructor(private readonly limits: ConnectionLimits) {}
+
+  /** Why a new socket from `remote` is refused, or null when it may open. */
+  refusal(remote: string | null | undefined): string | null {
+    if (this.limits.exemptLoopback && isLoopbackPeer(remote)) return null;
+    const c = this.counts.get(addressKey(remote));
+    if (!c) return null;
+    if (c.pending >= this.limits.maxUnauthenticatedPerAddress) {
+      return `too many sockets from ${addressKey(remote)} that have not said hello (at most ${this.limits.maxUnauthenticatedPerAddress})`;
+    }
+    if (c.total >= this.limits.maxPerAddress) return `too many sockets from ${addressKey(remote)} (at most ${this.limits.maxPerAddress})`;
+    return null;
+  }
+
+  opened(remote: string | null | undefined): void {
+    const k = addressKey(remote);
+    const c = this.counts.get(k) ?? { pending: 0, total: 0 };
+    c.pending++;
+    c.total++;
+    this.counts.set(k, c);
+  }
+
+  /** The socket said a valid hello: it no longer counts as unauthenticated. */
+  authenticated(remote: string | null | undefined): void {
+    const c = this.counts.get(addressKey(remote));
+    if (c && c.pending > 0) c.pending--;
+  }
+
+  closed(remote: string | null | undefined, wasPending: boolean): void {
+    const k = addressKey(remote);
+    const c = this.counts.get(k);
+    if (!c) return;
+    c.total--;
+    if (wasPending && c.pending > 0) c.pending--;
+    if (c.total <= 0) this.counts.delete(k);
+  }
+
+  /** Open sockets from `remote` (tests, /healthz-style introspection). */
+  of(remote: string): Readonly<Count> {
+    return this.counts.get(addressKey(remote)) ?? { pending: 0, total: 0 };
+  }
+}

@@ -1,0 +1,136 @@
+// Bounds on worker sockets against a real coordinator and real websockets: a socket that never
+// says hello is closed, a dead peer (no pongs) is dropped, one address cannot hold more than its
+// share of silent sockets, and the agent itself notices a coordinator that stopped answering.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startCoordinator, type Coordinator } from '../src/server.ts';
+import { CLOSE_HELLO_TIMEOUT } from '../src/gateway.ts';
+import { addressKey, isLoopbackPeer } from '../src/connection-limits.ts';
+import { startWorker } from '../../worker/src/agent.ts';
+import { ProtocolClient } from './ws-client.ts';
+import { sleep, until } from './helpers.ts';
+
+const open: Coordinator[] = [];
+const clients: ProtocolClient[] = [];
+afterAll(async () => {
+  for (const w of clients) w.close();
+  await Promise.all(open.map((c) => c.close()));
+});
+
+async function coordinator(limits: Parameters<typeof startCoordinator>[0] = {}) {
+  const c = await startCoordinator({ port: 0, databaseUrl: 'memory://', ...limits });
+  open.push(c);
+  return c;
+}
+async function connect(url: string, options?: Parameters<typeof ProtocolClient.connect>[1]) {
+  const w = await ProtocolClient.connect(url, options);
+  clients.push(w);
+  return w;
+}
+
+describe('hello timeout', () => {
+  it('closes a socket that sends no valid hello in time, with a reason; one that says hello stays', async () => {
+    const c = await coordinator({ connectionLimits: { helloTimeoutMs: 300 } });
+    const silent = await connect(c.url);
+    const chatty = await connect(c.url); // talks, but never a valid hello
+    const greeted = await connect(c.url);
+    await greeted.hello('on-time');
+    chatty.sendRaw('{"type":"hello"}');
+    expect(await chatty.next()).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
+    await until('the silent sockets to be closed', () => silent.closed !== null && chatty.closed !== null, 5_000, 20);
+    expect(silent.closed).toEqual({ code: CLOSE_HELLO_TIMEOUT, reason: 'no valid hello within 300 ms' });
+    expect(chatty.closed?.code).toBe(CLOSE_HELLO_TIMEOUT);
+    await sleep(400);
+    expect(greeted.closed).toBeNull();
+    expect((await greeted.request({ type: 'claim' })).type).toBe('idle');
+  });
+});
+
+describe('per-address caps', () => {
+  it('refuses the N+1th unauthenticated socket from one address at the upgrade (429); a hello frees its place', async () => {
+    const c = await coordinator({ connectionLimits: { exemptLoopback: false, maxUnauthenticatedPerAddress: 3, maxPerAddress: 5 } });
+    const silent = [await connect(c.url), await connect(c.url), await connect(c.url)];
+    await expect(ProtocolClient.connect(c.url)).rejects.toThrow(/Unexpected server response: 429/);
+    // Saying hello makes a socket a worker's: another silent one may open.
+    await silent[0]!.hello('first');
+    const fourth = await connect(c.url);
+    await expect(ProtocolClient.connect(c.url)).rejects.toThrow(/429/);
+    // A closed socket frees its place too.
+    silent[1]!.close();
+    await until('the close to be seen', async () => {
+      try {
+        clients.push(await ProtocolClient.connect(c.url));
+        return true;
+      } catch {
+        return false;
+      }
+    }, 5_000, 20);
+    // All sockets of the address: 5 at most, said hello or not (3 greeted + 2 silent).
+    await fourth.hello('second');
+    await (await connect(c.url)).hello('third');
+    await expect(ProtocolClient.connect(c.url)).rejects.toThrow(/429/);
+    // The workers already in keep working.
+    expect((await silent[0]!.request({ type: 'claim' })).type).toBe('idle');
+  });
+
+  it('exempts loopback by default: many silent sockets from 127.0.0.1 are all admitted', async () => {
+    const c = await coordinator();
+    const many = await Promise.all(Array.from({ length: 40 }, () => connect(c.url)));
+    await sleep(100);
+    expect(many.every((w) => w.closed === null)).toBe(true);
+    for (const w of many) w.close();
+  });
+
+  it('counts an address by its IPv4 form and an IPv6 address by its /64', () => {
+    expect(addressKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(addressKey('2001:db8:1:2::5')).toBe(addressKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd'));
+    expect(addressKey('2001:db8:1:2::5')).not.toBe(addressKey('2001:db8:1:3::5'));
+    expect(['127.0.0.1', '::1', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1'].every(isLoopbackPeer)).toBe(true);
+    expect(['10.0.0.1', '::', '::2', '2001:db8::1', null].some(isLoopbackPeer)).toBe(false);
+  });
+});
+
+describe('ping/pong', () => {
+  it('drops a peer that stops answering pings; one that answers stays', async () => {
+    const c = await coordinator({ connectionLimits: { pingIntervalMs: 150 } });
+    const dead = await connect(c.url, { autoPong: false });
+    await dead.hello('dead');
+    const alive = await connect(c.url);
+    await alive.hello('alive');
+    await until('the dead peer to be dropped', () => dead.closed !== null, 5_000, 20);
+    expect(dead.closed?.code).toBe(1006); // cut, not closed: it would not answer a closing handshake either
+    await sleep(500);
+    expect(alive.closed).toBeNull();
+  });
+
+  it('the agent reconnects when its coordinator stops answering (SIGSTOP), and carries on after SIGCONT', async () => {
+    const bin = path.resolve(import.meta.dirname, '../../../tools/cli/bin/lmsweep.js');
+    const child = spawn(process.execPath, [bin, 'coordinator', '--port', '0', '--database', 'memory://'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LMSWEEP_LOG_LEVEL: 'silent' } });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await until('the coordinator to listen', () => /listening on (http:\/\/\S+)/.test(out), 60_000, 50);
+      const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
+      const lines: string[] = [];
+      const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }));
+      const w = await startWorker({ coordinatorUrl: url, backend: 'cpu', quiet: true, log, keepaliveMs: 200, reconnectMs: { first: 100, max: 200 } });
+      try {
+        await until('the agent to connect', () => w.workerId() !== null, 30_000, 20);
+        const connects = () => lines.filter((l) => l.includes('"connected"')).length;
+        expect(connects()).toBe(1);
+        child.kill('SIGSTOP');
+        await until('the agent to give up on the frozen socket', () => lines.some((l) => l.includes('coordinator not answering pings')), 5_000, 20);
+        child.kill('SIGCONT');
+        await until('the agent to reconnect', () => connects() === 2, 30_000, 20);
+      } finally {
+        await w.stop();
+      }
+    } finally {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    }
+  }, 90_000);
+});

@@ -1,0 +1,147 @@
+// Artifacts (a trial's checkpoint) in the database, in chunks: an upload is written piece by piece
+// as it arrives, fenced by the lease like every other write of a trial, and becomes the trial's
+// artifact only once all its pieces are stored; a download reads it piece by piece. No statement
+// and no string ever holds a whole checkpoint.
+import { createHash, randomBytes } from 'node:crypto';
+import { Prisma, type PrismaClient } from './generated/client.ts';
+
+/** Bytes per stored chunk unless the caller chooses (a 4 MiB chunk is a 5.6 MB base64 value). */
+export const ARTIFACT_CHUNK_BYTES = 4 * 2 ** 20;
+
+/** What is known of a stored artifact without reading its bytes. */
+export interface ArtifactInfo {
+  trialId: string;
+  name: string;
+  attempt: number;
+  sha256: string;
+  size: number;
+  uploadId: string;
+  chunks: number;
+}
+
+/** A stored artifact with its bytes. */
+export interface Artifact {
+  trialId: string;
+  name: string;
+  attempt: number;
+  sha256: string;
+  size: number;
+  data: Uint8Array;
+}
+
+/** The lease an upload is fenced by, and the upload's own id (its chunks carry it). */
+export interface Upload {
+  trialId: string;
+  workerId: string;
+  attempt: number;
+  uploadId: string;
+}
+
+const ts = (d: Date) => Prisma.sql`${d}::timestamp(3)`;
+const fenced = (u: Upload) => Prisma.sql`t.id = ${u.trialId} AND t."leaseOwner" = ${u.workerId} AND t.attempt = ${u.attempt}::int AND t.status = 'running'`;
+
+export class ArtifactStore {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly now: () => Date,
+  ) {}
+
+  /** A fresh upload of the given lease (nothing is written until its first chunk). */
+  newUpload(trialId: string, workerId: string, attempt: number): Upload {
+    return { trialId, workerId, attempt, uploadId: randomBytes(12).toString('base64url') };
+  }
+
+  /** Whether (worker, attempt) holds the running trial's lease: an upload is refused before its body is read otherwise. */
+  async holdsLease(trialId: string, workerId: string, attempt: number): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ ok: number }[]>`SELECT 1 AS ok FROM "Trial" t WHERE ${fenced({ trialId, workerId, attempt, uploadId: '' })}`;
+    return rows.length > 0;
+  }
+
+  /** Stores piece `seq` of an upload. False: the lease is lost (nothing stored). */
+  async putChunk(u: Upload, seq: number, data: Uint8Array): Promise<boolean> {
+    const b64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+    const rows = await this.prisma.$queryRaw<{ ok: number }[]>`
+      INSERT INTO "ArtifactChunk" ("uploadId", seq, "trialId", base64)
+      SELECT ${u.uploadId}, ${seq}::int, t.id, ${b64} FROM "Trial" t WHERE ${fenced(u)}
+      RETURNING 1 AS ok`;
+    return rows.length > 0;
+  }
+
+  /**
+   * Makes the upload the trial's artifact `name` (replacing an earlier attempt's or upload's, whose
+   * chunks are deleted), when the lease still holds and all `chunks` pieces are stored. 'lost'
+   * otherwise (nothing changes; discard the upload).
+   */
+  async finish(u: Upload, name: string, meta: { sha256: string; size: number; chunks: number }): Promise<'ok' | 'lost'> {
+    const rows = await this.prisma.$queryRaw<{ n: number }[]>`
+      WITH t AS (
+        SELECT t.id FROM "Trial" t
+        WHERE ${fenced(u)} AND (SELECT count(*) FROM "ArtifactChunk" c WHERE c."uploadId" = ${u.uploadId}) = ${meta.chunks}::int
+      ), old AS (
+        SELECT a."uploadId" FROM "Artifact" a JOIN t ON a."trialId" = t.id WHERE a.name = ${name} AND a."uploadId" <> ${u.uploadId}
+      ), up AS (
+        INSERT INTO "Artifact" ("trialId", name, attempt, sha256, size, "uploadId", chunks, "createdAt")
+        SELECT t.id, ${name}, ${u.attempt}::int, ${meta.sha256}, ${meta.size}::int, ${u.uploadId}, ${meta.chunks}::int, ${ts(this.now())} FROM t
+        ON CONFLICT ("trialId", name) DO UPDATE SET attempt = EXCLUDED.attempt, sha256 = EXCLUDED.sha256, size = EXCLUDED.size,
+          "uploadId" = EXCLUDED."uploadId", chunks = EXCLUDED.chunks, "createdAt" = EXCLUDED."createdAt"
+        RETURNING 1 AS one
+      ), del AS (
+        DELETE FROM "ArtifactChunk" c USING old WHERE c."uploadId" = old."uploadId"
+      )
+      SELECT count(*)::int AS n FROM up`;
+    return rows[0]?.n ? 'ok' : 'lost';
+  }
+
+  /** Deletes the chunks of an upload that will not be finished (refused, cut short, lease lost). */
+  async discard(u: Upload): Promise<void> {
+    await this.prisma.$executeRaw`DELETE FROM "ArtifactChunk" WHERE "uploadId" = ${u.uploadId}`;
+  }
+
+  /**
+   * Stores a whole artifact held in memory (chunked like a streamed upload), with its sha256
+   * (`digest` when the caller has it). 'lost': the lease is not this worker's (nothing stored).
+   */
+  async put(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array, opts: { digest?: string; chunkBytes?: number } = {}): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
+    const sha256 = opts.digest ?? createHash('sha256').update(data).digest('hex');
+    const step = opts.chunkBytes ?? ARTIFACT_CHUNK_BYTES;
+    const u = this.newUpload(trialId, workerId, attempt);
+    let chunks = 0;
+    for (let off = 0; off < data.length || chunks === 0; off += step, chunks++) {
+      if (!(await this.putChunk(u, chunks, data.subarray(off, off + step)))) {
+        await this.discard(u);
+        return { status: 'lost' };
+      }
+    }
+    if ((await this.finish(u, name, { sha256, size: data.length, chunks })) === 'lost') {
+      await this.discard(u);
+      return { status: 'lost' };
+    }
+    return { status: 'ok', sha256 };
+  }
+
+  async info(trialId: string, name: string): Promise<ArtifactInfo | null> {
+    const a = await this.prisma.artifact.findUnique({ where: { trialId_name: { trialId, name } } });
+    return a && { trialId: a.trialId, name: a.name, attempt: a.attempt, sha256: a.sha256, size: a.size, uploadId: a.uploadId, chunks: a.chunks };
+  }
+
+  /**
+   * The artifact's bytes, one stored chunk at a time. Throws when a chunk is gone (the artifact
+   * was replaced while being read).
+   */
+  async *read(a: ArtifactInfo): AsyncGenerator<Uint8Array> {
+    for (let seq = 0; seq < a.chunks; seq++) {
+      const row = await this.prisma.artifactChunk.findUnique({ where: { uploadId_seq: { uploadId: a.uploadId, seq } }, select: { base64: true } });
+      if (!row) throw new Error(`artifact "${a.name}" of trial ${a.trialId}: chunk ${seq} of ${a.chunks} is gone (replaced while being read)`);
+      yield new Uint8Array(Buffer.from(row.base64, 'base64'));
+    }
+  }
+
+  /** The whole artifact in memory, or null. */
+  async get(trialId: string, name: string): Promise<Artifact | null> {
+    const a = await this.info(trialId, name);
+    if (!a) return null;
+    const parts: Uint8Array[] = [];
+    for await (const p of this.read(a)) parts.push(p);
+    return { trialId: a.trialId, name: a.name, attempt: a.attempt, sha256: a.sha256, size: a.size, data: new Uint8Array(Buffer.concat(parts, a.size)) };
+  }
+}
