@@ -96,7 +96,7 @@ describe('GroupCommit over the real store (PGlite): a bad item next to honest on
   });
   let trials: ClaimedTrial[];
   beforeEach(async () => {
-    await db.prisma.$executeRawUnsafe('TRUNCATE "Artifact", "TrialMetric", "Trial", "Sweep", "Worker"');
+    await db.prisma.$executeRawUnsafe('TRUNCATE "ArtifactChunk", "Artifact", "TrialMetric", "Trial", "Sweep", "Worker"');
     const spec = parseSweepSpec('name: gc\ndataset: { name: ptb, vocabSize: 300 }\nseeds: 6');
     await store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) });
     trials = (await store.claimMany(['wa', 'wb', 'wc'], LEASE)) as ClaimedTrial[];

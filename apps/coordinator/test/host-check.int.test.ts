@@ -1,7 +1,9 @@
 // DNS rebinding and cross-site requests against a tokenless loopback coordinator (issue 12.3):
 // a request must name the coordinator in Host, and a browser's must come from its own origin,
 // on every route (tRPC, /healthz, artifacts, the worker websocket). Its own clients still connect.
+import net from 'node:net';
 import os from 'node:os';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
@@ -9,6 +11,7 @@ import { startWorker, workerUrl } from '../../worker/src/agent.ts';
 import { apiClient } from '../../../tools/cli/src/client.ts';
 import { ProtocolClient } from './ws-client.ts';
 import { rawRequest } from './http.ts';
+import { until } from './helpers.ts';
 
 let c: Coordinator;
 beforeAll(async () => {
@@ -93,5 +96,29 @@ describe('a coordinator on a network interface (tokens required)', () => {
 
   it('refuses a malformed allow-list at start', async () => {
     await expect(startCoordinator({ port: 0, databaseUrl: 'memory://', allowedHosts: ['http://x/'] })).rejects.toThrow(/allowed hosts: "http:\/\/x\/" is not a host name/);
+  });
+});
+
+describe('a worker refused at the upgrade', () => {
+  it('is told why: its log names the status and the coordinator\'s reason', async () => {
+    // A plain TCP relay on another port: the worker's Host names the relay, not the coordinator.
+    const relay = net.createServer((s) => {
+      const up = net.connect(c.port, '127.0.0.1');
+      s.pipe(up).pipe(s);
+      const cut = () => (s.destroy(), up.destroy());
+      s.on('error', cut);
+      up.on('error', cut);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    const lines: { err?: string; msg: string }[] = [];
+    const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const w = await startWorker({ coordinatorUrl: `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`, backend: 'cpu', quiet: true, log });
+    try {
+      await until('the worker to log the refusal', () => lines.some((l) => l.err?.includes('refused')), 10_000, 50);
+      expect(lines.find((l) => l.err?.includes('refused'))!.err).toMatch(/^the coordinator refused the connection: HTTP 403: Host "127\.0\.0\.1:\d+" is not this coordinator's .*--allowed-hosts/);
+    } finally {
+      await w.stop();
+      relay.close();
+    }
   });
 });

@@ -184,10 +184,23 @@ class Agent implements WorkerHandle {
       const ws = new WebSocket(workerUrl(this.opts.coordinatorUrl), { maxPayload: MAX_MESSAGE_BYTES, handshakeTimeout: 5_000 });
       const fail = (e: Error) => {
         ws.removeAllListeners();
+        ws.on('error', () => undefined); // terminate() before the handshake ends emits one more
         ws.terminate();
         reject(e);
       };
       ws.once('error', fail);
+      // Refused at the upgrade (a Host not the coordinator's, too many sockets from this address):
+      // say what the coordinator said, not only the status.
+      ws.once('unexpected-response', (req, res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body = (body + d).slice(0, 500)));
+        res.on('end', () => {
+          req.destroy();
+          fail(new Error(`the coordinator refused the connection: HTTP ${res.statusCode}${body.trim() ? `: ${body.trim()}` : ''}`));
+        });
+        res.on('error', () => fail(new Error(`the coordinator refused the connection: HTTP ${res.statusCode}`)));
+      });
       ws.once('open', () => {
         ws.removeListener('error', fail);
         this.ws = ws;

@@ -107,7 +107,8 @@ async function failingUploads(target: Coordinator): Promise<{ url: string; refus
 
 describe('the agent', () => {
   it('fails the attempt with the reason when its checkpoint upload keeps failing, and goes on working', async () => {
-    const c = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 30_000, backoffBaseMs: 0 });
+    // The worker reaches it through a proxy on another port, which passes the Host header on as it came.
+    const c = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 30_000, backoffBaseMs: 0, allowedHosts: ['127.0.0.1'] });
     try {
       const proxy = await failingUploads(c);
       const tiny = 'dataset: { name: ptb, vocabSize: 200 }\nmodel: { embedding: 8, hidden: 8, layers: 1 }\ntraining: { batchSize: 4, unroll: 5 }\nbudget: { maxSteps: 3, evalTokens: 200 }';
