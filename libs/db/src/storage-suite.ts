@@ -5,8 +5,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { MetricPoint, TrialResult } from '@lmsweep/protocol';
-import { expandSweep, parseSweepSpec, type TrialPlan } from '@lmsweep/sweep';
+import type { MetricPoint, TrialPlan, TrialResult } from '@lmsweep/protocol';
+import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { type Change, type Db, openDatabase } from './database.ts';
 import { DEFAULT_MIGRATIONS_DIR, readMigrations } from './migrate.ts';
 import { type ClaimedTrial, TrialStore } from './trial-store.ts';

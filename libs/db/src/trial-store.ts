@@ -15,8 +15,7 @@
 //   as a duplicate, and how the reaper names the last worker.
 // - Every write NOTIFYs `lmsweep_changes` in the same statement or transaction (see Change).
 import { createHash, randomBytes } from 'node:crypto';
-import { DEFAULT_LEASE_MS, retryBackoffMs, type AssignedTrial, type MetricPoint, type TrialResult } from '@lmsweep/protocol';
-import type { TrialPlan } from '@lmsweep/sweep';
+import { DEFAULT_LEASE_MS, retryBackoffMs, type AssignedTrial, type MetricPoint, type TrialPlan, type TrialResult } from '@lmsweep/protocol';
 import { Prisma, type PrismaClient, type Sweep, type Trial, type Worker } from './generated/client.ts';
 import { CHANGES_CHANNEL, type Change, type Db } from './database.ts';
 import { newId } from './ids.ts';

@@ -3,3 +3,4 @@ export * from './spec.ts';
 export * from './wire.ts';
 export * from './storable.ts';
 export * from './constants.ts';
+export * from './plan.ts';

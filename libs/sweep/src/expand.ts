@@ -19,23 +19,11 @@ import {
   startsFromBaseline,
   SweepSpec,
   TrialConfig,
+  type TrialPlan,
   zodIssues,
 } from '@lmsweep/protocol';
 import { getOwnPath, pathIssue, pathSegments, setOwnPath } from './paths.ts';
 import { storableText, UNSTORABLE_MESSAGE, unstorableStrings } from '@lmsweep/protocol';
-
-export interface TrialPlan {
-  /** Position in the expansion: grid point-major, seed-minor. */
-  ordinal: number;
-  config: TrialConfig;
-  /** Hash of the config (no seed): equal for the seeds of one configuration. */
-  configKey: string;
-  method: string;
-  seed: number;
-  maxAttempts: number;
-  /** A compression trial (or the control) starts from the checkpoint of this plan (its baseline: method dense, same seed). */
-  parentOrdinal?: number;
-}
 
 /** Parses a spec from YAML/JSON text or an object; throws SpecError naming each bad field. */
 export function parseSweepSpec(input: string | unknown): SweepSpec {

@@ -1,7 +1,7 @@
 // A spec checked for launch in one call: parsed, checked by the host's extra checks (its
 // datasets), expanded. What the coordinator runs off its event loop for `validate` and `create`.
-import { type FieldIssue, SpecError, type SweepSpec } from '@lmsweep/protocol';
-import { expandSweep, parseSweepSpec, type TrialPlan } from './expand.ts';
+import { type FieldIssue, SpecError, type SweepSpec, type TrialPlan } from '@lmsweep/protocol';
+import { expandSweep, parseSweepSpec } from './expand.ts';
 
 /** A spec as the API receives it: YAML/JSON text or an already parsed object. */
 export type SpecInput = string | Record<string, unknown>;
