@@ -5,8 +5,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { MetricPoint, TrialPlan, TrialResult } from '@lmsweep/protocol';
-import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
+import { createHash } from 'node:crypto';
+import { baselineConfigOf, controlConfigOf, type MetricPoint, resolveConfig, TrialConfig, type TrialPlan, type TrialResult } from '@lmsweep/protocol';
 import { type Change, type Db, openDatabase } from './database.ts';
 import { DEFAULT_MIGRATIONS_DIR, readMigrations } from './migrate.ts';
 import { type ClaimedTrial, TrialStore } from './trial-store.ts';
@@ -57,8 +57,43 @@ const result = (validPpl: number, params = 1000): TrialResult => ({
   backend: 'wasm',
 });
 
+// The suite plans its own trials (the store persists plans; planning is the sweep library's).
+const keyOf = (config: TrialConfig) => createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+const planOf = (ordinal: number, config: TrialConfig, seed: number, maxAttempts: number, parentOrdinal?: number): TrialPlan => ({
+  ordinal,
+  config,
+  configKey: keyOf(config),
+  method: config.method,
+  seed,
+  maxAttempts,
+  ...(parentOrdinal === undefined ? {} : { parentOrdinal }),
+});
+
+/** Dense trials over the product of `grid` (dotted paths, first key slowest), each configuration for `seeds` seeds. */
 function plansOf(grid: Record<string, (number | string | boolean)[]>, seeds = 1, maxAttempts = 3): TrialPlan[] {
-  return expandSweep(parseSweepSpec({ name: 'suite', grid, seeds, maxAttempts }));
+  let points: [string, number | string | boolean][][] = [[]];
+  for (const [key, values] of Object.entries(grid)) points = points.flatMap((p) => values.map((v) => [...p, [key, v] as [string, number | string | boolean]]));
+  const plans: TrialPlan[] = [];
+  for (const point of points) {
+    const raw: Record<string, Record<string, unknown>> = {};
+    for (const [key, v] of point) {
+      const [section, field] = key.split('.') as [string, string];
+      raw[section] = { ...raw[section], [field]: v };
+    }
+    const config = resolveConfig(TrialConfig.parse(raw));
+    for (let seed = 0; seed < seeds; seed++) plans.push(planOf(plans.length, config, seed, maxAttempts));
+  }
+  return plans;
+}
+
+/** One seed of compression trials: their dense baseline first, then (with `control`) its dense + fine-tune control, then one trial per method, all starting from the baseline. */
+function compressionPlans(methods: string[], opts: { control?: boolean; maxAttempts?: number } = {}): TrialPlan[] {
+  const maxAttempts = opts.maxAttempts ?? 3;
+  const configs = methods.map((method) => resolveConfig(TrialConfig.parse({ method })));
+  const plans = [planOf(0, baselineConfigOf(configs[0]!), 0, maxAttempts)];
+  if (opts.control) plans.push(planOf(1, controlConfigOf(configs[0]!), 0, maxAttempts, 0));
+  for (const config of configs) plans.push(planOf(plans.length, config, 0, maxAttempts, 0));
+  return plans;
 }
 
 async function waitFor(cond: () => boolean, ms = 5_000): Promise<void> {
@@ -239,7 +274,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
 
     describe('the queue', () => {
       it('runs a compression trial after its baseline, which must store its checkpoint first', async () => {
-        const plans = expandSweep(parseSweepSpec({ name: 'c', grid: { method: ['svd'] }, seeds: 1 }));
+        const plans = compressionPlans(['svd']);
         expect(plans.map((p) => [p.method, p.parentOrdinal])).toEqual([['dense', undefined], ['svd', 0]]);
         await sweep(plans);
         const base = (await store.claim('wa', LEASE))!;
@@ -262,7 +297,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
       });
 
       it('stores an artifact in chunks: fenced piece by piece, complete only with every piece, the replaced upload deleted', async () => {
-        await sweep(expandSweep(parseSweepSpec({ name: 'c', grid: { method: ['svd'] }, seeds: 1 })));
+        await sweep(compressionPlans(['svd']));
         const base = (await store.claim('wa', LEASE))!;
         const a = store.artifacts;
         const chunkCount = async () => Number((await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "ArtifactChunk"`)[0]!.n);
@@ -296,7 +331,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
       });
 
       it('fails the compression trials and the control of a baseline that failed for good, naming it', async () => {
-        const s = await sweep(expandSweep(parseSweepSpec({ name: 'c', grid: { method: ['svd', 'groupreduce'] }, compress: { control: true }, seeds: 1, maxAttempts: 1 })));
+        const s = await sweep(compressionPlans(['svd', 'groupreduce'], { control: true, maxAttempts: 1 }));
         const base = (await store.claim('wa', LEASE))!;
         expect(await store.claim('wb', LEASE)).toBeNull(); // the control waits for the baseline too
         expect(await store.fail(base.id, 'wa', 1, { kind: 'diverged', error: 'diverged at step 3: loss is NaN', retryable: false })).toBe('failed');
