@@ -10,7 +10,7 @@ const LAYERS = {
   algorithms: ['protocol'],
   nn: ['protocol', 'algorithms', 'native'],
   sweep: ['protocol', 'algorithms'],
-  db: ['protocol', 'sweep'],
+  db: ['protocol'],
   api: ['protocol', 'algorithms', 'sweep', 'db'],
   coordinator: ['protocol', 'sweep', 'db', 'api'],
   worker: ['protocol', 'nn'],
