@@ -2,10 +2,8 @@
 import { parse as parseYaml } from 'yaml';
 import { type CompressionMethod, rateIssue } from '@lmsweep/algorithms';
 import {
-  baselineConfigOf,
   compressedMatrices,
   compressionIssues,
-  controlConfigOf,
   type FieldIssue,
   type GridValue,
   MAX_TRIALS_PER_SWEEP,
@@ -19,6 +17,7 @@ import {
 } from '@lmsweep/protocol';
 import { checkOverride, configFor, configKey } from './config.ts';
 import { pathIssue } from './paths.ts';
+import { PlanIndex, planConfiguration } from './plan.ts';
 import { storableText, UNSTORABLE_MESSAGE, unstorableStrings } from '@lmsweep/protocol';
 
 /** Parses a spec from YAML/JSON text or an object; throws SpecError naming each bad field. */
@@ -152,46 +151,18 @@ export function gridPoints(spec: SweepSpec): Record<string, GridValue>[] {
 }
 
 /**
- * The full list of trials a spec asks for; grid points that give the same configuration run once.
- * A compression trial (or a dense-finetune control) depends on the dense trial of its
- * configuration with the same seed (its baseline): when the grid has none, the expansion adds it,
- * before its first dependent. With compress.control, each compression trial's control (its
- * baseline fine-tuned alike, controlConfigOf) is added the same way, once per baseline, seed and
- * fine-tuning setting, right before its first compression trial.
+ * The full list of trials a spec asks for: planConfiguration at each grid point in order, against
+ * the plans so far, so grid points that give the same configuration run once and a baseline or a
+ * control shared by several points is planned once, before its first dependent.
  */
 export function expandSweep(spec: SweepSpec): TrialPlan[] {
   const seeds = seedList(spec);
+  const planned = new PlanIndex();
   const plans: TrialPlan[] = [];
-  const keys = new Set<string>();
-  /** `${configKey}/${seed}` → ordinal of every plan. */
-  const planned = new Map<string, number>();
-  const add = (config: TrialConfig, key: string, seed: number, parentOrdinal?: number) => {
-    const plan: TrialPlan = { ordinal: plans.length, config, configKey: key, method: config.method, seed, maxAttempts: spec.maxAttempts };
-    if (parentOrdinal !== undefined) plan.parentOrdinal = parentOrdinal;
-    planned.set(`${key}/${seed}`, plan.ordinal);
-    plans.push(plan);
-  };
   for (const point of gridPoints(spec)) {
-    const config = configFor(spec, point);
-    const key = configKey(config);
-    if (keys.has(key)) continue;
-    keys.add(key);
-    const parent = startsFromBaseline(config.method) ? baselineConfigOf(config) : undefined;
-    const parentKey = parent && configKey(parent);
-    if (parentKey) keys.add(parentKey);
-    const control = spec.compress?.control && isCompressionMethod(config.method) ? controlConfigOf(config) : undefined;
-    const controlKey = control && configKey(control);
-    if (controlKey) keys.add(controlKey);
-    for (const seed of seeds) {
-      if (!parent || !parentKey) {
-        add(config, key, seed);
-        continue;
-      }
-      if (!planned.has(`${parentKey}/${seed}`)) add(parent, parentKey, seed);
-      const parentOrdinal = planned.get(`${parentKey}/${seed}`)!;
-      if (control && controlKey && !planned.has(`${controlKey}/${seed}`)) add(control, controlKey, seed, parentOrdinal);
-      add(config, key, seed, parentOrdinal);
-    }
+    const added = planConfiguration(spec, point, seeds, planned);
+    planned.add(added);
+    plans.push(...added);
   }
   return plans;
 }

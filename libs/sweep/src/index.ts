@@ -1,4 +1,5 @@
 export * from './config.ts';
 export * from './expand.ts';
 export * from './paths.ts';
+export * from './plan.ts';
 export * from './prepare.ts';
