@@ -1,9 +1,6 @@
 // A sweep spec becomes a list of trial plans: the product of its grid, times its seeds.
 import { parse as parseYaml } from 'yaml';
-import { type CompressionMethod, rateIssue } from '@lmsweep/algorithms';
 import {
-  compressedMatrices,
-  compressionIssues,
   type FieldIssue,
   type GridValue,
   MAX_TRIALS_PER_SWEEP,
@@ -11,11 +8,11 @@ import {
   SpecError,
   startsFromBaseline,
   SweepSpec,
-  type TrialConfig,
   type TrialPlan,
   zodIssues,
 } from '@lmsweep/protocol';
 import { checkOverride, configFor, configKey } from './config.ts';
+import { configIssues } from './feasibility.ts';
 import { pathIssue } from './paths.ts';
 import { PlanIndex, planConfiguration } from './plan.ts';
 import { storableText, UNSTORABLE_MESSAGE, unstorableStrings } from '@lmsweep/protocol';
@@ -90,45 +87,26 @@ function rawPathIssues(raw: Record<string, unknown>): FieldIssue[] {
   return out;
 }
 
-/** Vocabulary sizes of the bundled datasets (when the spec sets no vocabSize). */
-const BUNDLED_VOCAB: ReadonlyMap<string, number> = new Map([['ptb', 10_000]]);
-
 /** Most parameters one grid may vary (each adds a factor to the product; real grids vary a handful). */
 export const MAX_GRID_KEYS = 32;
 
 /**
- * Compression options that cannot be built, at every grid point (PHM's n must divide each chosen
- * matrix's sizes; a rank may not exceed a matrix's smaller side), so a bad spec is refused at
- * launch rather than on a worker. The softmax is checked when the vocabulary size is known
- * (dataset.vocabSize, or a bundled dataset's).
+ * What cannot be built at each grid point (feasibility's configIssues: PHM's n, ranks, rates), so
+ * a bad spec is refused at launch rather than on a worker; each message says at which point,
+ * an issue found at several points is named once, at most 20 in all.
  */
 function shapeIssues(spec: SweepSpec): FieldIssue[] {
   const seen = new Set<string>();
   const out: FieldIssue[] = [];
   for (const point of gridPoints(spec)) {
-    const config = configFor(spec, point);
-    const vocab = config.dataset.vocabSize ?? BUNDLED_VOCAB.get(config.dataset.name);
     const where = Object.keys(point).length ? ` (at grid point ${Object.entries(point).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})` : '';
-    const found = compressionIssues(config.model, vocab);
-    if (config.compress && vocab !== undefined) found.push(...rateIssues(config, vocab));
-    for (const issue of found) {
+    for (const issue of configIssues(configFor(spec, point))) {
       const key = `${issue.path}\u0000${issue.message}`;
       if (seen.has(key)) continue;
       seen.add(key);
       out.push({ path: issue.path, message: `${issue.message}${where}` });
       if (out.length >= 20) return out;
     }
-  }
-  return out;
-}
-
-/** Compression rates no integer ranks of the method meet within 1% on the matrices it compresses, with the nearest it can (algorithms' rateIssue: exact from the sizes). */
-function rateIssues(config: TrialConfig, vocab: number): FieldIssue[] {
-  const c = config.compress!;
-  const out: FieldIssue[] = [];
-  for (const m of compressedMatrices(c.target, config.model, vocab)) {
-    const problem = rateIssue(config.method as CompressionMethod, m.N, m.D, c.rate, c.blocks);
-    if (problem) out.push({ path: problem.startsWith('blocks') ? 'compress.blocks' : 'compress.rate', message: `${m.name} (${m.N}×${m.D}): ${problem}` });
   }
   return out;
 }

@@ -1,0 +1,48 @@
+// The checks launch makes at every grid point, on one point (a sampler's suggestion): the same
+// verdicts as parseSweepSpec's, without the grid.
+import { describe, expect, it } from 'vitest';
+import { SpecError } from '@lmsweep/protocol';
+import { parseSweepSpec } from './expand.ts';
+import { pointIssues } from './feasibility.ts';
+
+const spec = parseSweepSpec({ name: 'f', dataset: { name: 'ptb', vocabSize: 300 }, model: { embedding: 64, hidden: 32, layers: 2 } });
+
+function launchIssues(input: unknown) {
+  try {
+    parseSweepSpec(input);
+  } catch (e) {
+    if (e instanceof SpecError) return e.issues;
+    throw e;
+  }
+  return [];
+}
+
+describe('pointIssues', () => {
+  it('a feasible point has none', () => {
+    expect(pointIssues(spec, {})).toEqual([]);
+    expect(pointIssues(spec, { method: 'phm', 'model.phm.n': 4 })).toEqual([]);
+    expect(pointIssues(spec, { method: 'svd', 'compress.target': 'embedding', 'compress.rate': 5.27 })).toEqual([]); // rank 10 of 300×64: 5.2747
+  });
+
+  it('PHM n that does not divide a layer, a rank past a side, a rate no ranks meet: as launch names them, without the grid point', () => {
+    const phm = { method: 'phm', 'model.phm.n': 8, 'model.hidden': 36 };
+    expect(pointIssues(spec, phm)).toEqual([
+      { path: 'model.phm.n', message: 'n=8 does not divide lstm.0.hh hidden size 36' },
+      { path: 'model.phm.n', message: 'n=8 does not divide lstm.1.ih input size 36' },
+      { path: 'model.phm.n', message: 'n=8 does not divide lstm.1.hh hidden size 36' },
+    ]);
+    const grid = { ...spec, grid: Object.fromEntries(Object.entries(phm).map(([k, v]) => [k, [v]])) };
+    expect(launchIssues(grid)).toEqual(pointIssues(spec, phm).map((i) => ({ ...i, message: `${i.message} (at grid point method="phm", model.phm.n=8, model.hidden=36)` })));
+    expect(pointIssues(spec, { method: 'lowrank', 'model.lowrank.rank': 40 })[0]).toEqual({ path: 'model.lowrank.rank', message: "rank 40 exceeds lstm.0.hh's smaller side (hidden size 32): no compression" });
+    expect(pointIssues(spec, { method: 'svd', 'compress.target': 'embedding', 'compress.rate': 30 })).toEqual([
+      { path: 'compress.rate', message: expect.stringMatching(/^embedding \(300×64\): rate 30 is impossible for svd within 1%/) },
+    ]);
+  });
+
+  it('a bad value or path is an issue naming it, never a throw', () => {
+    expect(pointIssues(spec, { 'model.hidden': 12.5 })).toEqual([{ path: 'model.hidden', message: expect.stringContaining('value 12.5') }]);
+    expect(pointIssues(spec, { 'model.hiden': 12, 'training.lr': -1 }).map((i) => i.path)).toEqual(['model.hiden', 'training.lr']);
+    expect(pointIssues(spec, { 'model.__proto__.x': 1 })).toEqual([{ path: 'model.__proto__.x', message: expect.stringContaining('"__proto__" is not a parameter name') }]);
+    expect(pointIssues(spec, { method: 'magic' })[0]!.path).toBe('method');
+  });
+});
