@@ -1,0 +1,146 @@
+// Results: metric points of an attempt, a trial's completion, and the flag on a seed too far below
+// the other seeds of its configuration to be believed.
+import type { MetricPoint, TrialResult } from '@lmsweep/protocol';
+import { Prisma } from './generated/client.ts';
+import { CHANGES_CHANNEL } from './database.ts';
+import { changeJson, type StoreContext, ts } from './store-context.ts';
+import { refreshSweepStatus } from './sweeps.ts';
+
+export interface MetricReport {
+  trialId: string;
+  workerId: string;
+  attempt: number;
+  points: MetricPoint[];
+}
+
+export interface CompleteInput {
+  trialId: string;
+  workerId: string;
+  attempt: number;
+  result: TrialResult;
+}
+
+/** 'duplicate': already completed by the same attempt; 'lost': not this worker's lease; 'missing': its checkpoint is not stored. */
+export type CompleteOutcome = 'ok' | 'duplicate' | 'lost' | 'missing';
+
+/** A succeeded seed under this share of every other seed's perplexity is flagged (see flagImpossible). */
+export const SUSPECT_PPL_RATIO = 0.5;
+
+/**
+ * Stores metric points of one attempt (NaN/±Infinity kept). Idempotent: a point already stored
+ * for (trial, attempt, name, step) is ignored (ON CONFLICT DO NOTHING). False: the lease is lost
+ * and nothing was stored.
+ */
+export async function addMetrics(ctx: StoreContext, trialId: string, workerId: string, attempt: number, points: MetricPoint[]): Promise<boolean> {
+  return (await addMetricsMany(ctx, [{ trialId, workerId, attempt, points }]))[0]!;
+}
+
+/** addMetrics for several reports in one statement (a coordinator's group commit); one answer per report, in order. */
+export async function addMetricsMany(ctx: StoreContext, reports: MetricReport[]): Promise<boolean[]> {
+  if (reports.length === 0) return [];
+  // Values travel as text so NaN/Infinity survive JSON; float8 parses 'NaN', 'Infinity', '-Infinity'.
+  const req = JSON.stringify(reports.map((r, i) => ({ n: i + 1, trialId: r.trialId, worker: r.workerId, attempt: r.attempt })));
+  const pts = JSON.stringify(reports.flatMap((r, i) => r.points.map((p) => ({ n: i + 1, step: p.step, epoch: p.epoch, name: p.name, value: String(p.value) }))));
+  const rows = await ctx.prisma.$queryRaw<{ n: number | null; notified: number }[]>`
+    WITH req AS (
+      SELECT * FROM jsonb_to_recordset(${req}::jsonb) AS r(n int, "trialId" text, worker text, attempt int)
+    ), t AS (
+      SELECT req.n, tr.id, tr."sweepId", tr.attempt FROM req JOIN "Trial" tr
+        ON tr.id = req."trialId" AND tr."leaseOwner" = req.worker AND tr.attempt = req.attempt AND tr.status = 'running'
+      FOR SHARE OF tr
+    ), ins AS (
+      INSERT INTO "TrialMetric" ("trialId", attempt, step, epoch, name, value, time)
+      SELECT DISTINCT ON (t.id, t.attempt, x.name, x.step) t.id, t.attempt, x.step, x.epoch, x.name, x.value::float8, ${ts(ctx.now())}
+      FROM t JOIN jsonb_to_recordset(${pts}::jsonb) AS x(n int, step int, epoch float8, name text, value text) ON x.n = t.n
+      ON CONFLICT ("trialId", attempt, name, step) DO NOTHING
+      RETURNING "trialId"
+    ), n AS (
+      SELECT pg_notify(${CHANGES_CHANNEL}, json_build_object('kind', 'metric', 'id', z.id, 'sweepId', z."sweepId")::text)
+      FROM (SELECT DISTINCT t.id, t."sweepId" FROM t WHERE EXISTS (SELECT 1 FROM ins WHERE ins."trialId" = t.id)) z
+    )
+    SELECT t.n, (SELECT count(*) FROM n)::int AS notified FROM t
+    UNION ALL SELECT NULL, (SELECT count(*) FROM n)::int`;
+  const ok = new Set(rows.map((r) => r.n).filter((n): n is number => n !== null));
+  return reports.map((_, i) => ok.has(i + 1));
+}
+
+/**
+ * Records the result. 'duplicate': this worker's same attempt already completed it (a resent
+ * message; nothing changes). 'lost': the lease is not this worker's any more. 'missing': other
+ * trials depend on this one and this attempt stored no checkpoint (nothing changes).
+ */
+export async function complete(ctx: StoreContext, trialId: string, workerId: string, attempt: number, result: TrialResult): Promise<CompleteOutcome> {
+  return (await completeMany(ctx, [{ trialId, workerId, attempt, result }]))[0]!;
+}
+
+/** complete() for several results in one statement (a coordinator's group commit); one outcome per result, in order. */
+export async function completeMany(ctx: StoreContext, items: CompleteInput[]): Promise<CompleteOutcome[]> {
+  if (items.length === 0) return [];
+  const now = ctx.now();
+  const req = JSON.stringify(items.map((c, i) => ({ n: i + 1, trialId: c.trialId, worker: c.workerId, attempt: c.attempt, result: c.result })));
+  const rows = await ctx.prisma.$queryRaw<{ n: number; id: string; sweepId: string }[]>`
+    WITH req AS (
+      SELECT * FROM jsonb_to_recordset(${req}::jsonb) AS r(n int, "trialId" text, worker text, attempt int, result jsonb)
+    ), t AS (
+      UPDATE "Trial" tr SET
+        status = 'succeeded', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, "notBefore" = NULL,
+        progress = 1, error = NULL,
+        params = (req.result->>'params')::int, "validPpl" = (req.result->>'validPpl')::float8, "testPpl" = (req.result->>'testPpl')::float8,
+        seconds = (req.result->>'seconds')::float8, result = req.result
+      FROM req
+      WHERE tr.id = req."trialId" AND tr."leaseOwner" = req.worker AND tr.attempt = req.attempt AND tr.status = 'running'
+        AND (NOT EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = tr.id)
+          OR EXISTS (SELECT 1 FROM "Artifact" a WHERE a."trialId" = tr.id AND a.name = 'checkpoint' AND a.attempt = req.attempt))
+      RETURNING req.n, tr.id, tr."sweepId", tr."leaseOwner"
+    ), w AS (
+      UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)}
+      FROM t WHERE "Worker".id = t."leaseOwner" AND "Worker"."currentTrialId" = t.id
+    )
+    SELECT t.n, t.id, t."sweepId" FROM t
+    CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'succeeded'`)})) x`;
+  if (rows.length) await flagImpossible(ctx, rows.map((r) => r.id));
+  const out: (CompleteOutcome | undefined)[] = items.map(() => undefined);
+  for (const r of rows) out[r.n - 1] = 'ok';
+  const rest = items.map((c, i) => ({ c, i })).filter(({ i }) => out[i] === undefined);
+  if (rest.length) {
+    const cur = await ctx.prisma.trial.findMany({ where: { id: { in: [...new Set(rest.map(({ c }) => c.trialId))] } }, select: { id: true, status: true, leaseOwner: true, attempt: true } });
+    const byId = new Map(cur.map((t) => [t.id, t]));
+    for (const { c, i } of rest) {
+      const t = byId.get(c.trialId);
+      const mine = t && t.leaseOwner === c.workerId && t.attempt === c.attempt;
+      out[i] = mine && t.status === 'running' ? 'missing' : mine && t.status === 'succeeded' ? 'duplicate' : 'lost';
+    }
+  }
+  for (const sweepId of new Set(rows.map((r) => r.sweepId))) await refreshSweepStatus(ctx, sweepId);
+  return out as CompleteOutcome[];
+}
+
+/**
+ * Flags, in the configurations of the given trials, a succeeded seed whose validation or test
+ * perplexity is under SUSPECT_PPL_RATIO of every other seed's (fake or broken: seeds of one
+ * configuration differ by percents), and clears a flag the other seeds no longer support. Only
+ * a configuration's lowest seed can be so far below all the others, so at least one seed always
+ * stays unflagged. Returns the trials whose flag changed.
+ */
+export async function flagImpossible(ctx: StoreContext, trialIds: string[]): Promise<{ id: string; flag: string | null }[]> {
+  const rows = await ctx.prisma.$queryRaw<{ id: string; flag: string | null }[]>`
+    WITH cfg AS (
+      SELECT DISTINCT "sweepId", "configKey" FROM "Trial" WHERE id IN (SELECT jsonb_array_elements_text(${JSON.stringify(trialIds)}::jsonb))
+    ), s AS (
+      SELECT t.id, t.flag, t."validPpl" AS v, t."testPpl" AS te,
+        min(t."validPpl") OVER w AS "otherV", min(t."testPpl") OVER w AS "otherT"
+      FROM "Trial" t JOIN cfg ON cfg."sweepId" = t."sweepId" AND cfg."configKey" = t."configKey"
+      WHERE t.status = 'succeeded' AND t."validPpl" IS NOT NULL AND t."testPpl" IS NOT NULL
+      WINDOW w AS (PARTITION BY t."sweepId", t."configKey" ORDER BY t.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW)
+    ), f AS (
+      SELECT id, flag AS old, CASE
+        WHEN v < ${SUSPECT_PPL_RATIO}::float8 * "otherV" THEN format('validPpl %s is under %s× every other seed of its configuration (the lowest of them: %s)', trim_scale(round(v::numeric, 4)), ${SUSPECT_PPL_RATIO}::float8, trim_scale(round("otherV"::numeric, 4)))
+        WHEN te < ${SUSPECT_PPL_RATIO}::float8 * "otherT" THEN format('testPpl %s is under %s× every other seed of its configuration (the lowest of them: %s)', trim_scale(round(te::numeric, 4)), ${SUSPECT_PPL_RATIO}::float8, trim_scale(round("otherT"::numeric, 4)))
+        END AS flag
+      FROM s
+    )
+    UPDATE "Trial" t SET flag = f.flag FROM f WHERE t.id = f.id AND t.flag IS DISTINCT FROM f.flag
+    RETURNING t.id, t.flag`;
+  for (const r of rows) if (r.flag) ctx.log?.('warn', `trial ${r.id} flagged: ${r.flag}`, { trialId: r.id });
+  return rows;
+}

@@ -1,0 +1,162 @@
+// Sweeps: creation with their trials, lists with counts per status, cancellation, and the end of a
+// sweep (a trial whose baseline failed fails with it; a sweep finishes once nothing is queued or
+// running).
+import type { TrialPlan } from '@lmsweep/protocol';
+import { Prisma, type Sweep } from './generated/client.ts';
+import { CHANGES_CHANNEL } from './database.ts';
+import { newId } from './ids.ts';
+import { changeJson, MAX_PAGE, notifySql, type StoreContext, ts } from './store-context.ts';
+
+export type TrialStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type SweepStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const TRIAL_STATUSES: readonly TrialStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+export type StatusCounts = Record<TrialStatus, number> & { total: number };
+export type SweepWithCounts = Sweep & { counts: StatusCounts };
+
+export interface CreateSweepInput {
+  name: string;
+  /** The parsed spec (stored as JSON). */
+  spec: unknown;
+  /** The spec as the user wrote it. */
+  specText: string;
+  plans: TrialPlan[];
+  id?: string;
+}
+
+function emptyCounts(): StatusCounts {
+  return { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, total: 0 };
+}
+
+/** Creates a running sweep and queues its trials (one transaction; trials by createMany). */
+export async function createSweep(ctx: StoreContext, input: CreateSweepInput): Promise<Sweep> {
+  const id = input.id ?? newId('s');
+  const now = ctx.now();
+  const ids = new Map(input.plans.map((p) => [p.ordinal, newId('t')]));
+  const [sweep] = await ctx.prisma.$transaction([
+    ctx.prisma.sweep.create({
+      data: { id, name: input.name, spec: input.spec as Prisma.InputJsonValue, specText: input.specText, createdAt: now },
+    }),
+    ctx.prisma.trial.createMany({
+      data: input.plans.map((p) => ({
+        id: ids.get(p.ordinal)!,
+        parentId: p.parentOrdinal === undefined ? null : ids.get(p.parentOrdinal)!,
+        sweepId: id,
+        ordinal: p.ordinal,
+        configKey: p.configKey,
+        config: p.config as unknown as Prisma.InputJsonValue,
+        method: p.method,
+        seed: p.seed,
+        maxAttempts: p.maxAttempts,
+        createdAt: now,
+      })),
+    }),
+    ctx.prisma.$queryRaw(notifySql({ kind: 'sweep', id, status: 'running' })),
+  ]);
+  return sweep;
+}
+
+export async function listSweeps(ctx: StoreContext, q: { limit?: number; offset?: number } = {}): Promise<{ items: SweepWithCounts[]; total: number }> {
+  const [rows, total] = await Promise.all([
+    ctx.prisma.sweep.findMany({
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: Math.min(q.limit ?? 50, MAX_PAGE),
+      skip: q.offset ?? 0,
+    }),
+    ctx.prisma.sweep.count(),
+  ]);
+  const counts = await countsBySweep(ctx, rows.map((r) => r.id));
+  return { items: rows.map((r) => ({ ...r, counts: counts.get(r.id) ?? emptyCounts() })), total };
+}
+
+export async function getSweep(ctx: StoreContext, id: string): Promise<SweepWithCounts | null> {
+  const sweep = await ctx.prisma.sweep.findUnique({ where: { id } });
+  if (!sweep) return null;
+  const counts = await countsBySweep(ctx, [id]);
+  return { ...sweep, counts: counts.get(id) ?? emptyCounts() };
+}
+
+async function countsBySweep(ctx: StoreContext, ids: string[]): Promise<Map<string, StatusCounts>> {
+  const out = new Map<string, StatusCounts>();
+  if (!ids.length) return out;
+  const groups = await ctx.prisma.trial.groupBy({ by: ['sweepId', 'status'], where: { sweepId: { in: ids } }, _count: { _all: true } });
+  for (const g of groups) {
+    const c = out.get(g.sweepId) ?? emptyCounts();
+    c[g.status] += g._count._all;
+    c.total += g._count._all;
+    out.set(g.sweepId, c);
+  }
+  return out;
+}
+
+/**
+ * Cancels a running sweep: its queued and running trials become cancelled (one statement, row
+ * locks). Returns the trials that were running, so the coordinator can tell their workers to
+ * stop; each of those also gets a `trial` change with status cancelled, the sweep a `sweep` change
+ * (queued trials get none: one refetch covers them).
+ */
+export async function cancelSweep(ctx: StoreContext, sweepId: string): Promise<{ cancelled: number; running: { id: string; attempt: number; leaseOwner: string | null }[] }> {
+  const now = ctx.now();
+  const [rows] = await ctx.prisma.$transaction([
+    ctx.prisma.$queryRaw<{ id: string; attempt: number; leaseOwner: string | null; prev: string }[]>`
+      WITH s AS (
+        UPDATE "Sweep" SET status = 'cancelled', "finishedAt" = ${ts(now)}
+        WHERE id = ${sweepId} AND status = 'running'
+        RETURNING id
+      ), locked AS (
+        SELECT id, "sweepId", attempt, "leaseOwner", status FROM "Trial"
+        WHERE "sweepId" = ${sweepId} AND status IN ('queued', 'running')
+        FOR UPDATE
+      ), u AS (
+        UPDATE "Trial" t SET status = 'cancelled', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, "notBefore" = NULL
+        FROM locked l WHERE t.id = l.id
+        RETURNING t.id, t."sweepId", l.attempt, l."leaseOwner", l.status::text AS prev
+      ), w AS (
+        UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL FROM u WHERE "Worker"."currentTrialId" = u.id
+      )
+      SELECT u.id, u.attempt, u."leaseOwner", u.prev FROM u
+      LEFT JOIN LATERAL (
+        SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'u', Prisma.sql`'cancelled'`)}) WHERE u.prev = 'running'
+      ) n ON true`,
+    ctx.prisma.$queryRaw(notifySql({ kind: 'sweep', id: sweepId, status: 'cancelled' })),
+  ]);
+  const running = rows.filter((r) => r.prev === 'running').map((r) => ({ id: r.id, attempt: r.attempt, leaseOwner: r.leaseOwner }));
+  return { cancelled: rows.length, running };
+}
+
+/** Queued trials whose baseline failed for good can never start: they fail with it, naming it. */
+export async function failOrphans(ctx: StoreContext, sweepId: string): Promise<void> {
+  await ctx.prisma.$queryRaw`
+    WITH f AS (
+      UPDATE "Trial" c SET status = 'failed', "finishedAt" = ${ts(ctx.now())}, "notBefore" = NULL,
+        error = format('its baseline trial %s (#%s) failed: %s', p.id, p.ordinal, coalesce(p.error, 'no reason given'))
+      FROM "Trial" p
+      WHERE c."sweepId" = ${sweepId} AND c."parentId" = p.id AND c.status = 'queued' AND p.status = 'failed'
+      RETURNING c.id, c."sweepId"
+    )
+    SELECT count(*)::int AS n FROM f CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'f', Prisma.sql`'failed'`)})) x`;
+}
+
+/**
+ * Finishes a running sweep once none of its trials is queued or running: failed when no trial
+ * succeeded and at least one failed, else succeeded. Returns the new status, or null when
+ * nothing changed (still running, already finished, or no such sweep). complete/fail/reapExpired
+ * call it themselves.
+ */
+export async function refreshSweepStatus(ctx: StoreContext, sweepId: string): Promise<'succeeded' | 'failed' | null> {
+  const rows = await ctx.prisma.$queryRaw<{ id: string; status: 'succeeded' | 'failed' }[]>`
+    WITH done AS (
+      UPDATE "Sweep" s SET
+        status = CASE
+          WHEN NOT EXISTS (SELECT 1 FROM "Trial" x WHERE x."sweepId" = s.id AND x.status = 'succeeded')
+           AND EXISTS (SELECT 1 FROM "Trial" x WHERE x."sweepId" = s.id AND x.status = 'failed')
+          THEN 'failed' ELSE 'succeeded' END::"SweepStatus",
+        "finishedAt" = ${ts(ctx.now())}
+      WHERE s.id = ${sweepId} AND s.status = 'running'
+        AND NOT EXISTS (SELECT 1 FROM "Trial" x WHERE x."sweepId" = s.id AND x.status IN ('queued', 'running'))
+      RETURNING s.id, s.status::text AS status
+    )
+    SELECT d.id, d.status FROM done d
+    CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, json_build_object('kind', 'sweep', 'id', d.id, 'status', d.status)::text)) n`;
+  return rows[0]?.status ?? null;
+}
