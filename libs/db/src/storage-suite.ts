@@ -270,6 +270,14 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect(Date.now() - t).toBeLessThan(10_000);
         expect((await store.getSweep(s.id))?.counts.queued).toBe(2000);
       });
+
+      it('refuses plans whose parent is not among them, naming the plan, and stores nothing', async () => {
+        const [base, svd] = compressionPlans(['svd']);
+        await expect(store.createSweep({ name: 'x', spec: {}, specText: '', plans: [{ ...base!, ordinal: 3 }, svd!] })).rejects.toThrow('plans[1].parentOrdinal: no other plan of this sweep has ordinal 0');
+        await expect(store.createSweep({ name: 'x', spec: {}, specText: '', plans: [{ ...base!, parentOrdinal: 0 }] })).rejects.toThrow('plans[0].parentOrdinal: no other plan of this sweep has ordinal 0');
+        expect(await db.prisma.sweep.count()).toBe(0);
+        expect(await db.prisma.trial.count()).toBe(0);
+      });
     });
 
     describe('the queue', () => {

@@ -28,11 +28,18 @@ function emptyCounts(): StatusCounts {
   return { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, total: 0 };
 }
 
-/** Creates a running sweep and queues its trials (one transaction; trials by createMany). */
+/**
+ * Creates a running sweep and queues its trials (one transaction; trials by createMany). Each
+ * plan's parentOrdinal must be the ordinal of another of the plans (refused before anything is
+ * written, naming the plan: a trial without its baseline would start from nothing).
+ */
 export async function createSweep(ctx: StoreContext, input: CreateSweepInput): Promise<Sweep> {
   const id = input.id ?? newId('s');
   const now = ctx.now();
   const ids = new Map(input.plans.map((p) => [p.ordinal, newId('t')]));
+  input.plans.forEach((p, i) => {
+    if (p.parentOrdinal !== undefined && (p.parentOrdinal === p.ordinal || !ids.has(p.parentOrdinal))) throw new Error(`plans[${i}].parentOrdinal: no other plan of this sweep has ordinal ${p.parentOrdinal}`);
+  });
   const [sweep] = await ctx.prisma.$transaction([
     ctx.prisma.sweep.create({
       data: { id, name: input.name, spec: input.spec as Prisma.InputJsonValue, specText: input.specText, createdAt: now },
