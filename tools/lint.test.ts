@@ -1,12 +1,19 @@
 // The lint config enforces the module boundaries (README, Layout) on the real project graph: a
 // forbidden import in a source file is an error, a test file may cross them, the dashboard may
 // import the API's types only. (`npm run lint` checks the tree itself; this checks the rules bite.)
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { ESLint } from 'eslint';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const eslint = new ESLint({ cwd: ROOT });
+
+// The boundaries rule reads the project graph Nx caches in .nx/; a fresh clone has none until Nx
+// runs once (`npm run lint` does), so compute it first.
+beforeAll(() => {
+  execFileSync(path.join(ROOT, 'node_modules/.bin/nx'), ['show', 'projects'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, NX_DAEMON: 'false' } });
+}, 120_000);
 
 async function errors(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
