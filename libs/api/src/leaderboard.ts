@@ -15,16 +15,18 @@ export function groupRows(rows: LeaderboardRow[]): LeaderboardGroup[] {
     if (g) g.push(r);
     else groups.set(k, [r]);
   }
-  return [...groups.values()].map((g) => {
+  // As in the SQL: a configuration's parameters are its unflagged seeds', and one with none is left out.
+  return [...groups.values()].flatMap((g) => {
     const all = [...g].sort((a, b) => a.seed - b.seed);
     const sorted = all.filter((r) => !r.flag);
-    const first = g[0]!;
+    const first = sorted[0];
+    if (!first) return [];
     return {
       sweepId: first.sweepId,
       configKey: first.configKey,
       config: first.config,
       method: first.method,
-      params: first.params,
+      params: Math.min(...sorted.map((r) => r.params as number)),
       seeds: sorted.map((r) => r.seed),
       trialIds: sorted.map((r) => r.id),
       validPpl: sorted.map((r) => r.validPpl),

@@ -48,7 +48,7 @@ export async function leaderboardGroups(ctx: StoreContext, q: { sweepId?: string
   const ok = Prisma.sql`FILTER (WHERE flag IS NULL)`;
   const rows = await ctx.prisma.$queryRaw<(Omit<LeaderboardGroup, 'validPpl' | 'testPpl'> & { validPpl: number[]; testPpl: number[] })[]>`
     WITH g AS (
-      SELECT "sweepId", "configKey", min(method) AS method, min(params)::int AS params,
+      SELECT "sweepId", "configKey", min(method) AS method, min(params) ${ok} ::int AS params,
         array_agg(seed ORDER BY seed, id) ${ok} AS seeds, array_agg(id ORDER BY seed, id) ${ok} AS "trialIds",
         array_agg("validPpl" ORDER BY seed, id) ${ok} AS "validPpl", array_agg("testPpl" ORDER BY seed, id) ${ok} AS "testPpl",
         coalesce(json_agg(json_build_object('trialId', id, 'seed', seed, 'validPpl', "validPpl", 'testPpl', "testPpl", 'flag', flag) ORDER BY seed, id)

@@ -98,46 +98,60 @@ export async function completeMany(ctx: StoreContext, items: CompleteInput[]): P
     )
     SELECT t.n, t.id, t."sweepId" FROM t
     CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'succeeded'`)})) x`;
-  if (rows.length) await flagImpossible(ctx, rows.map((r) => r.id));
   const out: (CompleteOutcome | undefined)[] = items.map(() => undefined);
   for (const r of rows) out[r.n - 1] = 'ok';
   const rest = items.map((c, i) => ({ c, i })).filter(({ i }) => out[i] === undefined);
+  const duplicates: { id: string; sweepId: string }[] = [];
   if (rest.length) {
-    const cur = await ctx.prisma.trial.findMany({ where: { id: { in: [...new Set(rest.map(({ c }) => c.trialId))] } }, select: { id: true, status: true, leaseOwner: true, attempt: true } });
+    const cur = await ctx.prisma.trial.findMany({ where: { id: { in: [...new Set(rest.map(({ c }) => c.trialId))] } }, select: { id: true, sweepId: true, status: true, leaseOwner: true, attempt: true } });
     const byId = new Map(cur.map((t) => [t.id, t]));
     for (const { c, i } of rest) {
       const t = byId.get(c.trialId);
       const mine = t && t.leaseOwner === c.workerId && t.attempt === c.attempt;
       out[i] = mine && t.status === 'running' ? 'missing' : mine && t.status === 'succeeded' ? 'duplicate' : 'lost';
+      if (out[i] === 'duplicate') duplicates.push({ id: c.trialId, sweepId: t!.sweepId });
     }
   }
-  for (const sweepId of new Set(rows.map((r) => r.sweepId))) await refreshSweepStatus(ctx, sweepId);
+  // The UPDATE above commits on its own: if what follows failed on an earlier try (the group commit
+  // then retries the items, which come back 'duplicate'), it runs again now. Both steps are idempotent.
+  const done = [...rows, ...duplicates];
+  if (done.length) await flagImpossible(ctx, done.map((r) => r.id));
+  for (const sweepId of new Set(done.map((r) => r.sweepId))) await refreshSweepStatus(ctx, sweepId);
   return out as CompleteOutcome[];
 }
 
 /**
  * Flags, in the configurations of the given trials, a succeeded seed whose validation or test
  * perplexity is under SUSPECT_PPL_RATIO of every other seed's (fake or broken: seeds of one
- * configuration differ by percents), and clears a flag the other seeds no longer support. Only
- * a configuration's lowest seed can be so far below all the others, so at least one seed always
- * stays unflagged. Returns the trials whose flag changed.
+ * configuration differ by percents), or whose parameter count differs from the one more than half
+ * of its (two or more) other seeds agree on (one configuration has one size), and clears a flag the
+ * other seeds no longer support. Only a configuration's lowest seed can be so far below all the
+ * others, and a majority's size is never the odd one, so seeds that agree stay unflagged. Returns
+ * the trials whose flag changed.
  */
 export async function flagImpossible(ctx: StoreContext, trialIds: string[]): Promise<{ id: string; flag: string | null }[]> {
   const rows = await ctx.prisma.$queryRaw<{ id: string; flag: string | null }[]>`
     WITH cfg AS (
       SELECT DISTINCT "sweepId", "configKey" FROM "Trial" WHERE id IN (SELECT jsonb_array_elements_text(${JSON.stringify(trialIds)}::jsonb))
     ), s AS (
-      SELECT t.id, t.flag, t."validPpl" AS v, t."testPpl" AS te,
-        min(t."validPpl") OVER w AS "otherV", min(t."testPpl") OVER w AS "otherT"
+      SELECT t.id, t.flag, t."validPpl" AS v, t."testPpl" AS te, t.params AS p, t."sweepId", t."configKey",
+        min(t."validPpl") OVER w AS "otherV", min(t."testPpl") OVER w AS "otherT", count(*) OVER w AS others
       FROM "Trial" t JOIN cfg ON cfg."sweepId" = t."sweepId" AND cfg."configKey" = t."configKey"
-      WHERE t.status = 'succeeded' AND t."validPpl" IS NOT NULL AND t."testPpl" IS NOT NULL
+      WHERE t.status = 'succeeded' AND t."validPpl" IS NOT NULL AND t."testPpl" IS NOT NULL AND t.params IS NOT NULL
       WINDOW w AS (PARTITION BY t."sweepId", t."configKey" ORDER BY t.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW)
+    ), pc AS (
+      SELECT "sweepId", "configKey", p, count(*) AS n FROM s GROUP BY 1, 2, 3
+    ), sm AS (
+      -- A configuration has one parameter count: the value more than half of a seed's two or more others agree on, if not its own.
+      SELECT s.*, (SELECT pc.p FROM pc WHERE pc."sweepId" = s."sweepId" AND pc."configKey" = s."configKey" AND pc.p <> s.p AND s.others >= 2 AND pc.n * 2 > s.others) AS "majorityP"
+      FROM s
     ), f AS (
       SELECT id, flag AS old, CASE
         WHEN v < ${SUSPECT_PPL_RATIO}::float8 * "otherV" THEN format('validPpl %s is under %s× every other seed of its configuration (the lowest of them: %s)', trim_scale(round(v::numeric, 4)), ${SUSPECT_PPL_RATIO}::float8, trim_scale(round("otherV"::numeric, 4)))
         WHEN te < ${SUSPECT_PPL_RATIO}::float8 * "otherT" THEN format('testPpl %s is under %s× every other seed of its configuration (the lowest of them: %s)', trim_scale(round(te::numeric, 4)), ${SUSPECT_PPL_RATIO}::float8, trim_scale(round("otherT"::numeric, 4)))
+        WHEN "majorityP" IS NOT NULL THEN format('params %s differ from most other seeds of its configuration (%s)', p, "majorityP")
         END AS flag
-      FROM s
+      FROM sm
     )
     UPDATE "Trial" t SET flag = f.flag FROM f WHERE t.id = f.id AND t.flag IS DISTINCT FROM f.flag
     RETURNING t.id, t.flag`;

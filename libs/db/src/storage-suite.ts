@@ -755,6 +755,43 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect([b.seeds.length, b.flagged.map((f) => [f.trialId, f.testPpl])]).toEqual([3, [[t.id, 20]]]);
         expect(groups.find((g) => g.validPpl.includes(100))!.flagged).toEqual([]);
       });
+
+      it('a seed whose parameters disagree with its configuration is flagged, and a flagged seed never sets the configuration\'s parameters', async () => {
+        await sweep(plansOf({}, 4));
+        const done = async (r: ReturnType<typeof result>) => {
+          const t = (await store.claim('w', LEASE))!;
+          expect(await store.complete(t.id, 'w', t.attempt, r)).toBe('ok');
+          return t.id;
+        };
+        for (const v of [100, 101]) await done(result(v));
+        // A fake: far below the others and claiming a tiny model.
+        const fake = await done({ ...result(1.0), params: 1 });
+        expect((await store.getTrial(fake))!.flag).toMatch(/^validPpl 1 is under/);
+        let [g] = await store.leaderboardGroups();
+        expect([g!.params, g!.seeds.length]).toEqual([result(100).params, 2]);
+        // Plausible perplexity, wrong size: two agreeing seeds outvote it.
+        const odd = await done({ ...result(100.5), params: 7 });
+        expect((await store.getTrial(odd))!.flag).toBe(`params 7 differ from most other seeds of its configuration (${result(100).params})`);
+        [g] = await store.leaderboardGroups();
+        expect([g!.params, g!.seeds.length, g!.flagged.length]).toEqual([result(100).params, 2, 2]);
+      });
+
+      it('a completion retried after its first try committed (the group commit splits a failed batch) still flags and finishes the sweep', async () => {
+        const s = await sweep(plansOf({}, 3));
+        const ids: string[] = [];
+        for (const v of [100, 101, 1.5]) {
+          const t = (await store.claim('w', LEASE))!;
+          expect(await store.complete(t.id, 'w', t.attempt, result(v))).toBe('ok');
+          ids.push(t.id);
+        }
+        expect((await store.getSweep(s.id))!.status).toBe('succeeded');
+        // As if what follows the UPDATE (flags, sweep status) had failed after it committed.
+        await db.prisma.trial.updateMany({ where: { sweepId: s.id }, data: { flag: null } });
+        await db.prisma.sweep.update({ where: { id: s.id }, data: { status: 'running', finishedAt: null } });
+        expect(await store.complete(ids[2]!, 'w', 1, result(1.5))).toBe('duplicate');
+        expect((await store.getTrial(ids[2]!))!.flag).toMatch(/^validPpl 1\.5 is under/);
+        expect((await store.getSweep(s.id))!.status).toBe('succeeded');
+      });
     });
 
     describe('workers', () => {
