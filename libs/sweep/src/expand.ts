@@ -22,6 +22,7 @@ import {
   zodIssues,
 } from '@lmsweep/protocol';
 import { getOwnPath, pathIssue, pathSegments, setOwnPath } from './paths.ts';
+import { checkSampledSpec, isSampledSpec } from './sampled-spec.ts';
 import { storableText, UNSTORABLE_MESSAGE, unstorableStrings } from '@lmsweep/protocol';
 
 export interface TrialPlan {
@@ -59,6 +60,7 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   const parsed = SweepSpec.safeParse(raw);
   if (!parsed.success) throw new SpecError(zodIssues(parsed.error));
   const spec = parsed.data;
+  if (isSampledSpec(spec)) return checkSampledSpec(spec, raw as Record<string, unknown>, checkOverride);
   const issues: FieldIssue[] = [];
   // The size is known before any work: refuse an oversized sweep before checking its values.
   const gridKeys = Object.keys(spec.grid);
