@@ -138,20 +138,6 @@ export const SearchOptions = z
   .transform((s) => ({ ...s, sampler: s.sampler ?? (s.objectives.length === 2 ? ('motpe' as const) : ('tpe' as const)) }));
 export type SearchOptions = z.infer<typeof SearchOptions>;
 
-/** The values a parameter takes, where they are few (categorical or integer); null for a continuous one or a range too long to list. */
-export function finiteValues(p: SpaceParamSpec, limit = 100_000): SpaceValue[] | null {
-  if (Array.isArray(p)) return p;
-  if ('values' in p) return p.values;
-  if ('int' in p) {
-    const [low, high] = p.int;
-    const step = p.step ?? 1;
-    const n = (high - low) / step + 1;
-    if (n > limit) return null;
-    return Array.from({ length: n }, (_, i) => low + i * step);
-  }
-  return null;
-}
-
 /** Whether a parameter can take the value v: one of its values, an integer on its steps, a number in its range. */
 export function takesValue(p: SpaceParamSpec, v: SpaceValue): boolean {
   if (Array.isArray(p)) return p.includes(v);
