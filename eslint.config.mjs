@@ -9,14 +9,15 @@ const LAYERS = {
   native: [],
   algorithms: ['protocol'],
   nn: ['protocol', 'algorithms', 'native'],
-  sweep: ['protocol', 'algorithms'],
+  search: ['protocol', 'algorithms'],
+  sweep: ['protocol', 'algorithms', 'search'],
   db: ['protocol'],
   api: ['protocol', 'algorithms', 'sweep', 'db'],
   coordinator: ['protocol', 'sweep', 'db', 'api'],
   worker: ['protocol', 'nn'],
   dashboard: ['protocol', 'api'],
   // The command line starts every part; nothing imports it.
-  tool: ['protocol', 'native', 'algorithms', 'nn', 'sweep', 'db', 'api', 'coordinator', 'worker', 'dashboard'],
+  tool: ['protocol', 'native', 'algorithms', 'nn', 'search', 'sweep', 'db', 'api', 'coordinator', 'worker', 'dashboard'],
 };
 
 const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/test/**', '**/testing.ts'];

@@ -1,6 +1,8 @@
 // What an anonymous client can do to the open API of a coordinator started with both tokens
 // (issue 12): prototype segments in spec paths, batched requests, what reads reveal.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusal } from './helpers.ts';
 import { MAX_API_BATCH, PROTOCOL_VERSION } from '@lmsweep/protocol';
@@ -78,6 +80,21 @@ describe('prototype segments in spec paths (issue 12.1)', () => {
     expect(r).toMatchObject({ lmsweepCode: 'INVALID_SPEC', fieldIssues: [{ path, message: expect.stringContaining(`"${segment}" is not a parameter name`) }] });
     // the same as YAML text, through the open validate
     expect(await anonymous().sweeps.validate.query({ spec: JSON.stringify(spec) })).toMatchObject({ ok: false, issues: [{ path }] });
+    await stillWhole();
+  });
+});
+
+describe('sampled specs (issue 13: search: and space:)', () => {
+  it('examples/search.yaml validates to its one refusal, naming search, and is not launched; a space key through a prototype is refused naming it', async () => {
+    const text = readFileSync(path.join(REPO_ROOT, 'examples/search.yaml'), 'utf8');
+    expect(await anonymous().sweeps.validate.query({ spec: text })).toMatchObject({ ok: false, trials: 0, issues: [{ path: 'search', message: expect.stringContaining('cannot run sampled sweeps') }] });
+    const before = (await anonymous().sweeps.list.query()).items.length;
+    expect(await refusal(trusted().sweeps.create.mutate({ spec: text }))).toMatchObject({ lmsweepCode: 'INVALID_SPEC', fieldIssues: [{ path: 'search' }] });
+    expect((await anonymous().sweeps.list.query()).items.length).toBe(before);
+    const before2 = prototypeData();
+    const polluting = '{"name":"p","search":{"trials":3},"space":{"__proto__":{"int":[1,2]},"method":["dense"],"model.hidden":{"int":[8,16],"when":{"__proto__":"x","method":"dense"}}}}';
+    expect(await anonymous().sweeps.validate.query({ spec: polluting })).toMatchObject({ ok: false, issues: [{ path: 'space.__proto__' }, { path: 'space.model.hidden.when.__proto__' }] });
+    expect(prototypeData()).toEqual(before2);
     await stillWhole();
   });
 });

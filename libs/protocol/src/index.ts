@@ -1,5 +1,6 @@
 export * from './methods.ts';
 export * from './spec.ts';
+export * from './search-spec.ts';
 export * from './wire.ts';
 export * from './storable.ts';
 export * from './constants.ts';

@@ -1,6 +1,7 @@
 // The sweep spec and the trial config: what a user writes, what a worker runs.
 import { z } from 'zod';
 import { CONTROL_METHOD } from './methods.ts';
+import { SearchOptions, SearchSpace } from './search-spec.ts';
 
 /**
  * Compression methods for a trained model's embedding and softmax matrices (GroupReduce, Chen et
@@ -323,6 +324,10 @@ export const SweepSpec = z
     compress: CompressOptions.optional(),
     /** Dotted trial-config paths ("model.hidden", "training.lr", "method") to lists of values; the sweep runs their product. */
     grid: z.record(z.string(), z.array(GridValue).min(1).max(1000)).default({}),
+    /** A sampled sweep instead of a grid: sampler, trials, parallel, seed, objectives (search-spec.ts). */
+    search: SearchOptions.optional(),
+    /** The sampled sweep's parameters: dotted trial-config paths to distributions, optionally conditional (`when`). */
+    space: SearchSpace.optional(),
     /** Number of seeds per configuration (seeds 0..n-1), or the list of seeds. */
     seeds: z.union([posInt(1000), z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1).max(1000)]).default(1),
     /** The grid point that is the uncompressed reference: compression ratios are taken against it. */

@@ -15,6 +15,7 @@ import { checkOverride, configFor, configKey } from './config.ts';
 import { configIssues } from './feasibility.ts';
 import { pathIssue } from './paths.ts';
 import { PlanIndex, planConfiguration } from './plan.ts';
+import { checkSampledSpec, isSampledSpec } from './sampled-spec.ts';
 import { storableText, UNSTORABLE_MESSAGE, unstorableStrings } from '@lmsweep/protocol';
 
 /** Parses a spec from YAML/JSON text or an object; throws SpecError naming each bad field. */
@@ -39,6 +40,7 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   const parsed = SweepSpec.safeParse(raw);
   if (!parsed.success) throw new SpecError(zodIssues(parsed.error));
   const spec = parsed.data;
+  if (isSampledSpec(spec)) return checkSampledSpec(spec, raw as Record<string, unknown>, checkOverride);
   const issues: FieldIssue[] = [];
   // The size is known before any work: refuse an oversized sweep before checking its values.
   const gridKeys = Object.keys(spec.grid);

@@ -4,3 +4,4 @@ export * from './feasibility.ts';
 export * from './paths.ts';
 export * from './plan.ts';
 export * from './prepare.ts';
+export * from './sampled-spec.ts';

@@ -2,6 +2,7 @@
 // datasets), expanded. What the coordinator runs off its event loop for `validate` and `create`.
 import { type FieldIssue, SpecError, type SweepSpec, type TrialPlan } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from './expand.ts';
+import { isSampledSpec } from './sampled-spec.ts';
 
 /** A spec as the API receives it: YAML/JSON text or an already parsed object. */
 export type SpecInput = string | Record<string, unknown>;
@@ -24,6 +25,7 @@ export type ExtraSpecCheck = (spec: SweepSpec) => FieldIssue[];
 /** Parses, checks and expands a spec; throws SpecError naming each bad field. */
 export function prepareSweep(input: SpecInput, extra?: ExtraSpecCheck): PreparedSweep {
   const spec = parseSweepSpec(input);
+  if (isSampledSpec(spec)) throw new SpecError([{ path: 'search', message: 'the spec is valid, but this coordinator cannot run sampled sweeps (search:) yet; use grid:' }]);
   const issues = extra?.(spec) ?? [];
   if (issues.length) throw new SpecError(issues);
   return { spec, plans: expandSweep(spec) };

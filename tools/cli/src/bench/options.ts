@@ -86,5 +86,24 @@ export const TRAIN_BENCH = {
   },
 } as const satisfies BenchDeclaration;
 
+export const SEARCH_BENCH = {
+  name: 'search',
+  summary: "regret of random, sobol and tpe (hypervolume of motpe for two objectives) on test functions, Optuna's TPE and NSGA-II beside",
+  description:
+    'Median simple regret (best value found minus the optimum) with its 95% interval over repetitions, after 10, 25, 50 and 100 trials, of the ' +
+    'random, sobol and tpe samplers on Branin, Hartmann-6 and a mixed space with categorical and conditional parameters, and the hypervolume ' +
+    "of random, sobol and motpe on ZDT1 (two objectives); Optuna's TPE (default and multivariate) and NSGA-II on the same functions in the " +
+    'same run (apt-get install python3-optuna; skipped, saying so, without it); and the time of one suggestion with 1,000 finished trials.',
+  options: {
+    reps: { type: 'integer', value: 'R', min: 1, default: 20, description: 'repetitions (seeds) of every run' },
+    trials: { type: 'string', value: 'N1,N2', pattern: /^\s*\d+\s*(,\s*\d+\s*)*$/, expected: 'positive integers, comma-separated', defaultText: '10,25,50,100', description: 'trials after which regret is reported (the last is each run\'s length)' },
+    functions: { type: 'string', value: 'F1,F2', defaultText: 'branin,hartmann6,mixed,zdt1', description: 'test functions' },
+    finished: { type: 'integer', value: 'N', default: 1000, description: 'finished trials for the time of one suggestion (0 skips it)' },
+    processes: { type: 'integer', value: 'P', min: 1, default: 2, description: "Optuna's runs in this many processes" },
+    'no-optuna': { type: 'boolean', description: 'no Optuna reference' },
+    json,
+  },
+} as const satisfies BenchDeclaration;
+
 /** Every benchmark, in the order `lmsweep bench --help` lists them. */
-export const BENCH_DECLARATIONS: readonly BenchDeclaration[] = [COMPRESS_BENCH, LOAD_BENCH, PHM_BENCH, TRAIN_BENCH];
+export const BENCH_DECLARATIONS: readonly BenchDeclaration[] = [COMPRESS_BENCH, LOAD_BENCH, PHM_BENCH, SEARCH_BENCH, TRAIN_BENCH];
