@@ -1,4 +1,5 @@
 export * from './methods.ts';
+export * from './labels.ts';
 export * from './spec.ts';
 export * from './wire.ts';
 export * from './storable.ts';
