@@ -104,8 +104,8 @@ describe('dashboard in a browser', () => {
     const ppl = await page.getByTestId('valid-ppl').allTextContents();
     for (const t of ppl) expect(Number.parseFloat(t)).toBeGreaterThan(1);
     const rows = await page.getByTestId('leaderboard-row').allTextContents();
-    expect(rows.join('\n')).toMatch(/hidden=8/);
-    expect(rows.join('\n')).toMatch(/hidden=16/);
+    expect(rows.join('\n')).toMatch(/hidden 8\b/);
+    expect(rows.join('\n')).toMatch(/hidden 16\b/);
     // Exactly one Pareto front mark at least, and the plot has a point per configuration.
     expect(await page.locator('[data-testid="leaderboard-row"] .star').count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator('[data-testid="pareto-chart"] g.pt').count()).toBe(2);
