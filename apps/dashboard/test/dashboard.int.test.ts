@@ -2,6 +2,7 @@
 // in this process, the built dashboard runs under `next start`, Chromium drives it.
 // Launch with a bad spec (field error shown), then a good one; watch the leaderboard fill.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -103,9 +104,8 @@ describe('dashboard in a browser', () => {
       });
     const ppl = await page.getByTestId('valid-ppl').allTextContents();
     for (const t of ppl) expect(Number.parseFloat(t)).toBeGreaterThan(1);
-    const rows = await page.getByTestId('leaderboard-row').allTextContents();
-    expect(rows.join('\n')).toMatch(/hidden 8\b/);
-    expect(rows.join('\n')).toMatch(/hidden 16\b/);
+    const labels = await page.getByTestId('config-label').allTextContents();
+    expect(labels.map((l) => l.trim()).sort()).toEqual(['dense hidden 16', 'dense hidden 8']);
     // Exactly one Pareto front mark at least, and the plot has a point per configuration.
     expect(await page.locator('[data-testid="leaderboard-row"] .star').count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator('[data-testid="pareto-chart"] g.pt').count()).toBe(2);
@@ -171,19 +171,41 @@ describe('dashboard in a browser', () => {
     await page.close();
   });
 
-  it('says "coordinator unreachable" when the coordinator is down', { timeout: 60_000 }, async () => {
-    // A dashboard pointed at a port nobody listens on.
-    const dead = await startDashboard({ port: 0, coordinatorUrl: 'http://127.0.0.1:9' });
+  it('says "coordinator unreachable" when the coordinator is down, and nothing of where it is or why', { timeout: 90_000 }, async () => {
+    // A dashboard pointed at a port nobody listens on; its server log is where the details go.
+    const closed = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(port));
+      });
+    });
+    const log: string[] = [];
+    const dead = await startDashboard({ port: 0, coordinatorUrl: `http://127.0.0.1:${closed}`, log: (l) => log.push(l) });
     try {
       const res = await fetch(`${dead.url}/trpc/health`);
       expect(res.status).toBe(502);
-      expect(await res.json()).toMatchObject({ error: { message: 'coordinator unreachable' } });
+      const text = await res.text();
+      expect(JSON.parse(text)).toEqual({ error: { message: 'coordinator unreachable', code: -32603, data: { code: 'BAD_GATEWAY', httpStatus: 502, lmsweepCode: 'COORDINATOR_UNREACHABLE' } } });
+      expect(text).not.toMatch(new RegExp(`127\\.0\\.0\\.1|${closed}|ECONNREFUSED|fetch failed`));
+      await expect.poll(() => log.join('\n'), { timeout: 10_000 }).toMatch(new RegExp(`coordinator unreachable target="http://127\\.0\\.0\\.1:${closed}" error="fetch failed: .*ECONNREFUSED`));
       const page = await newPage();
       await page.goto(`${dead.url}/workers`);
       await page.getByRole('alert').filter({ hasText: /coordinator unreachable/i }).waitFor({ timeout: 15_000 });
+      await page.screenshot({ path: path.join(OUT, 'dashboard-unreachable.png'), fullPage: true });
       await page.close();
     } finally {
       await dead.close();
+    }
+    // A coordinator URL with a password in it is refused as configuration, and the password shown to no one.
+    const secret = await startDashboard({ port: 0, coordinatorUrl: 'http://admin:hunter2@127.0.0.1:9' });
+    try {
+      const res = await fetch(`${secret.url}/trpc/health`);
+      const text = await res.text();
+      expect(res.status).toBe(500);
+      expect(text).toMatch(/^dashboard configuration: LMSWEEP_URL: must not carry a user name or password/);
+      expect(text).not.toMatch(/hunter2|admin/);
+    } finally {
+      await secret.close();
     }
   });
   it('pages a leaderboard of 250 configurations: 100 rows a page, every one of them in the plot', { timeout: 120_000 }, async () => {
