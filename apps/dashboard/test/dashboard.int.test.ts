@@ -248,4 +248,59 @@ describe('dashboard in a browser', () => {
     expect(pageErrors).toEqual([]);
     await page.close();
   });
+  it('shows a flagged seed (far below every other seed): a marker on its leaderboard row with the reason, and on its trial page', { timeout: 120_000 }, async () => {
+    // Finished through the store, not trained (stopping the worker again is harmless).
+    await worker!.stop();
+    const store = coordinator!.store;
+    const spec = parseSweepSpec({ name: 'browser-flagged', dataset: { name: 'ptb', vocabSize: 300 }, seeds: 3 });
+    const sweep = await store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) });
+    const claimed = (await store.claimMany(['flag-0', 'flag-1', 'flag-2'], 60_000)).filter((c) => c !== null);
+    expect(claimed.map((c) => c.sweepId)).toEqual([sweep.id, sweep.id, sweep.id]);
+    const ppl = new Map([[0, 100], [1, 104], [2, 1.5]]);
+    const outcomes = await store.completeMany(
+      claimed.map((c, i) => ({
+        trialId: c.id,
+        workerId: `flag-${i}`,
+        attempt: c.attempt,
+        result: { params: 5000, paramsByLayer: { all: 5000 }, validPpl: ppl.get(c.seed)!, testPpl: ppl.get(c.seed)! * 1.02, steps: 1, tokens: 1, seconds: 0, tokensPerSecond: 0, vocabSize: 300, backend: 'test' },
+      })),
+    );
+    expect(outcomes.every((o) => o === 'ok')).toBe(true);
+    const fake = claimed.find((c) => c.seed === 2)!;
+    expect((await store.getTrial(fake.id))!.flag).toMatch(/^validPpl 1\.5 is under/);
+
+    const page = await newPage();
+    await page.goto(`${dashboard!.url}/leaderboard?sweep=${encodeURIComponent(sweep.id)}`);
+    const row = page.getByTestId('leaderboard-row');
+    await row.first().waitFor({ timeout: 15_000 });
+    expect(await row.count()).toBe(1);
+    // The mean is over seeds 0 and 1; seed 2 is marked, with the reason on hover.
+    expect((await row.getByTestId('valid-ppl').textContent())?.trim()).toMatch(/^102\.0/);
+    const seeds = row.getByTestId('seeds');
+    expect((await seeds.innerText()).replace(/\s+/g, ' ')).toMatch(/^2 \(0, 1\) ?⚑ 2$/);
+    const marker = seeds.getByTestId('flagged-seeds');
+    expect(await marker.getAttribute('title')).toMatch(/^one seed left out of the mean:\nseed 2: validPpl 1\.5 is under 0\.5× every other seed/);
+    await marker.hover();
+    await page.screenshot({ path: path.join(OUT, 'dashboard-leaderboard-flagged.png'), fullPage: true });
+    // The sweep page marks the trial too.
+    await page.goto(`${dashboard!.url}/sweeps/${encodeURIComponent(sweep.id)}`);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="trial-row"]').length === 3, null, { timeout: 15_000 });
+    expect(await page.getByTestId('trial-flag-mark').count()).toBe(1);
+    expect(await page.getByTestId('trial-flag-mark').getAttribute('title')).toMatch(/validPpl 1\.5 is under/);
+    await page.screenshot({ path: path.join(OUT, 'dashboard-sweep-flagged.png'), fullPage: true });
+    // Its trial page says why it is left out.
+    await page.goto(`${dashboard!.url}/leaderboard?sweep=${encodeURIComponent(sweep.id)}`);
+    await page.getByTestId('flagged-seeds').getByRole('link', { name: /flagged seed 2/ }).click();
+    await page.waitForURL((u) => u.pathname === `/trials/${fake.id}`, { timeout: 15_000 });
+    const box = page.getByTestId('trial-flag');
+    await box.waitFor({ timeout: 15_000 });
+    expect(await box.innerText()).toMatch(/Flagged: left out of the leaderboard.s mean\s+validPpl 1\.5 is under 0\.5× every other seed of its configuration \(the lowest of them: 100\)\. The result is stored/);
+    await page.screenshot({ path: path.join(OUT, 'dashboard-trial-flagged.png'), fullPage: true });
+    // An unflagged seed's page has no such box.
+    await page.goto(`${dashboard!.url}/trials/${encodeURIComponent(claimed.find((c) => c.seed === 0)!.id)}`);
+    await page.getByRole('heading', { name: /Trial #/ }).waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('trial-flag').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
 });

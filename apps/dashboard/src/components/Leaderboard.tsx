@@ -50,6 +50,25 @@ function ConfigLabel({ label, method }: { label: string; method: string }) {
   );
 }
 
+/** Seeds stored but kept out of the mean (a result far below every other seed): a marker, the reasons on hover, each seed a link to its trial. */
+function FlaggedSeeds({ flagged }: { flagged: Entry['flagged'] }) {
+  if (!flagged.length) return null;
+  const title = [`${flagged.length === 1 ? 'one seed' : `${flagged.length} seeds`} left out of the mean:`, ...flagged.map((f) => `seed ${f.seed}: ${f.flag}`)].join('\n');
+  return (
+    <span className="flagged" data-testid="flagged-seeds" title={title}>
+      ⚑{' '}
+      {flagged.map((f, k) => (
+        <span key={f.trialId}>
+          {k > 0 && ', '}
+          <Link href={`/trials/${f.trialId}`} aria-label={`flagged seed ${f.seed}: ${f.flag}`}>
+            {f.seed}
+          </Link>
+        </span>
+      ))}
+    </span>
+  );
+}
+
 export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?: string; spec?: unknown; showSweep?: boolean }) {
   const [sort, setSort] = useState<LeaderboardSort>('pareto');
   const [offset, setOffset] = useState(0);
@@ -189,6 +208,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
                           ))}
                           )
                         </span>
+                        <FlaggedSeeds flagged={e.flagged} />
                       </span>
                     </td>
                     <td className="num">{e.paretoRank === 0 ? <span className="star" title="on the Pareto front">★</span> : e.paretoRank}</td>

@@ -157,7 +157,14 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
                       {running ? <ProgressBar value={t.progress} label={`progress of trial ${t.ordinal}`} /> : <span className="muted">—</span>}
                     </td>
                     <td className="num">{formatCount(t.params)}</td>
-                    <td className="num">{formatPpl(t.validPpl)}</td>
+                    <td className="num">
+                      {t.flag && (
+                        <span className="flagged" title={`flagged, left out of the leaderboard's mean: ${t.flag}`} data-testid="trial-flag-mark">
+                          ⚑{' '}
+                        </span>
+                      )}
+                      {formatPpl(t.validPpl)}
+                    </td>
                     <td className="num">{formatPpl(t.testPpl)}</td>
                     <td className="num">{formatDuration(secs)}</td>
                     <td className="err" title={t.error ?? undefined}>
