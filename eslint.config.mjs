@@ -59,11 +59,20 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
-    // The dashboard's browser bundle may know the API's types, never its code.
+    // The dashboard's browser bundle may know the API's types, never its code; of the protocol it
+    // takes the zod-free entries only.
     files: ['apps/dashboard/**/*.ts', 'apps/dashboard/**/*.tsx'],
     ignores: TESTS,
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['@lmsweep/api', '@lmsweep/api/*'], allowTypeImports: true, message: 'the dashboard imports only the API types' }] }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@lmsweep/api', '@lmsweep/api/*'], allowTypeImports: true, message: 'the dashboard imports only the API types' },
+            { regex: '^@lmsweep/protocol(?!/(?:methods|labels|limits)$)', allowTypeImports: true, message: 'the dashboard imports the protocol\'s browser-safe entries only: @lmsweep/protocol/methods, /labels, /limits' },
+          ],
+        },
+      ],
     },
   },
 );

@@ -46,6 +46,14 @@ describe('lint: module boundaries', () => {
     expect(await errors('apps/dashboard/src/x.ts', "import { appRouter } from '@lmsweep/api';\nexport const r = appRouter;\n")).toEqual([expect.stringMatching(/^@typescript-eslint\/no-restricted-imports: .*API types/)]);
   });
 
+  it("the dashboard takes the protocol's browser-safe entries only (no zod in its bundle)", async () => {
+    for (const entry of ['methods', 'labels', 'limits']) expect(await errors('apps/dashboard/src/x.ts', `import * as m from '@lmsweep/protocol/${entry}';\nexport const x = m;\n`), entry).toEqual([]);
+    for (const entry of ['@lmsweep/protocol', '@lmsweep/protocol/spec', '@lmsweep/protocol/limits/x']) {
+      expect(await errors('apps/dashboard/src/x.tsx', `import { MAX_API_BATCH } from '${entry}';\nexport const x = MAX_API_BATCH;\n`), entry).toEqual([expect.stringMatching(/^@typescript-eslint\/no-restricted-imports: .*browser-safe/)]);
+    }
+    expect(await errors('apps/dashboard/src/x.ts', "import type { SweepSpec } from '@lmsweep/protocol';\nexport type S = SweepSpec;\n")).toEqual([]);
+  });
+
   it('libraries do not print', async () => {
     expect(await errors('libs/algorithms/src/x.ts', "export function f() {\n  console.log('x');\n}\n")).toEqual([expect.stringMatching(/^no-console/)]);
   });

@@ -183,7 +183,7 @@ function dashboardProcessEnv(coordinatorUrl: string, apiToken: string | undefine
 export async function startDashboard(opts: DashboardOptions): Promise<RunningDashboard> {
   if (!fs.existsSync(BUILD_ID)) throw new Error('the dashboard is not built: call ensureDashboardBuilt() first');
   const hostname = opts.hostname ?? '127.0.0.1';
-  if (!isLoopbackName(hostname.replace(/^\[|\]$/g, '').toLowerCase()) && !opts.apiToken) {
+  if (!isLoopbackName(hostname) && !opts.apiToken) {
     throw new Error(`refusing to serve the dashboard on ${hostname} without an API token: anyone who reaches it could launch and cancel sweeps. Pass the coordinator's API token, or bind 127.0.0.1.`);
   }
   const allowedHosts = parseAllowedHosts((opts.allowedHosts ?? []).join(','));

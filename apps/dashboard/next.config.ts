@@ -17,6 +17,13 @@ const config: NextConfig = {
   reactStrictMode: true,
   // The tRPC proxy streams server-sent events; gzip would buffer them.
   compress: false,
+  experimental: {
+    // Next.js buffers a request's body for the Proxy (proxy.ts runs on every request) before any
+    // route reads it, up to this size (10 MB by default); past it the rest is dropped. The routes
+    // take at most 2 MB (/trpc) and 8 KB (sign-in, sign-out), counted as they read: 3 MB keeps a
+    // cut body over both limits, so it is refused, not read as a whole one.
+    proxyClientMaxBodySize: 3 * 1024 * 1024,
+  },
   // node_modules live at the repository root (npm workspaces).
   turbopack: { root: repoRoot },
   outputFileTracingRoot: repoRoot,

@@ -7,6 +7,8 @@ const Env = z.object({
   LMSWEEP_URL: z
     .url({ protocol: /^https?$/ })
     .default('http://127.0.0.1:4317')
+    // fetch refuses a URL with credentials in it, and the dashboard must never show them.
+    .refine((u) => !/^[a-z]+:\/\/[^/?#]*@/i.test(u), 'must not carry a user name or password (user:pass@): the coordinator takes an API token (LMSWEEP_API_TOKEN)')
     .transform((u) => u.replace(/\/+$/, '')),
   /**
    * The coordinator's API token. With it the dashboard asks its users to sign in (with this
@@ -33,18 +35,21 @@ export type DashboardEnv = Readonly<z.infer<typeof Env>>;
 
 let cached: DashboardEnv | null = null;
 
+/** The configuration from these variables; throws naming each bad variable (never its value: a URL may hold a password, a token is one). */
+export function parseDashboardEnv(vars: Readonly<Record<string, string | undefined>>): DashboardEnv {
+  const parsed = Env.safeParse({
+    LMSWEEP_URL: vars.LMSWEEP_URL || undefined,
+    LMSWEEP_API_TOKEN: vars.LMSWEEP_API_TOKEN || undefined,
+    LMSWEEP_DASHBOARD_HOSTS: vars.LMSWEEP_DASHBOARD_HOSTS || undefined,
+  });
+  if (!parsed.success) {
+    throw new Error(`dashboard configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
 /** Read at request time (not at build time), so one build can point at any coordinator. */
 export function dashboardEnv(): DashboardEnv {
-  if (!cached) {
-    const parsed = Env.safeParse({
-      LMSWEEP_URL: process.env.LMSWEEP_URL || undefined,
-      LMSWEEP_API_TOKEN: process.env.LMSWEEP_API_TOKEN || undefined,
-      LMSWEEP_DASHBOARD_HOSTS: process.env.LMSWEEP_DASHBOARD_HOSTS || undefined,
-    });
-    if (!parsed.success) {
-      throw new Error(`dashboard configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    }
-    cached = Object.freeze(parsed.data);
-  }
+  cached ??= parseDashboardEnv(process.env);
   return cached;
 }

@@ -1,16 +1,20 @@
-// The dashboard in front of a coordinator with an API token: who may launch through it. A real
-// coordinator (PGlite in memory) with LMSWEEP_API_TOKEN, the built dashboard under `next start`
-// with the same token, raw HTTP for what a hostile client sends, and Chromium for the sign-in a
-// person goes through. Screenshots: test-output/auth-*.png.
+// The dashboard's guards: who may launch through it, and what another site's page, a guesser or
+// a client on the network can make it do. A real coordinator (PGlite in memory) with
+// LMSWEEP_API_TOKEN, the built dashboard under `next start` with the same token (and one without,
+// in front of a tokenless coordinator), raw HTTP for what a hostile client sends, and Chromium for
+// the sign-in a person goes through. Screenshots: test-output/auth-*.png.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../../coordinator/src/server.ts';
-import { ensureDashboardBuilt, startDashboard, type RunningDashboard } from '../build.ts';
+import { DASHBOARD_DIR, ensureDashboardBuilt, startDashboard, type RunningDashboard } from '../build.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const OUT = path.join(REPO_ROOT, 'test-output');
@@ -34,18 +38,45 @@ interface Reply {
   json: () => unknown;
 }
 
-/** One HTTP request as a client writes it: any Host, Origin or Cookie it likes. */
-function request(base: string, method: string, pathname: string, opts: { headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+interface RequestOptions {
+  headers?: Record<string, string>;
+  body?: string;
+  /** Send the body in 64 KiB chunks with no Content-Length (Transfer-Encoding: chunked). */
+  chunked?: boolean;
+  /** Resolve at the response's head and hang up (an event stream never ends). */
+  headOnly?: boolean;
+}
+
+/** One HTTP request as a client writes it: any Host, Origin, Cookie or body framing it likes. */
+function request(base: string, method: string, pathname: string, opts: RequestOptions = {}): Promise<Reply> {
   const u = new URL(pathname, base);
+  const length = opts.body !== undefined && !opts.chunked ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {};
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method, headers: { ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}), ...opts.headers } }, (res) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method, headers: { ...length, ...opts.headers } }, (res) => {
       let text = '';
+      const reply = () => ({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+      if (opts.headOnly) {
+        resolve(reply());
+        req.destroy();
+        return;
+      }
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) }));
+      res.on('end', () => resolve(reply()));
     });
     req.on('error', reject);
-    req.end(opts.body);
+    if (!opts.chunked || opts.body === undefined) {
+      req.end(opts.body);
+      return;
+    }
+    const bytes = Buffer.from(opts.body);
+    const send = async () => {
+      for (let at = 0; at < bytes.length; at += 65_536) {
+        if (!req.write(bytes.subarray(at, at + 65_536))) await new Promise((r) => req.once('drain', r));
+      }
+      req.end();
+    };
+    send().catch(reject);
   });
 }
 
@@ -226,24 +257,144 @@ describe('a dashboard with an API token', () => {
 });
 
 describe('a dashboard without an API token (the demo on loopback)', () => {
-  it('launches for anyone on this machine as before, but not for another site\'s page', { timeout: 60_000 }, async () => {
+  it('launches from its own page without sign-in, but not for another site\'s page nor for a client that names no page', { timeout: 60_000 }, async () => {
     const base = open!.url;
     const origin = new URL(base).origin;
     expect((await request(base, 'GET', '/auth/session').then((r) => r.json())) as object).toMatchObject({ required: false });
-    // From its own page, and from a script on this machine (no Origin), as before: no sign-in.
-    for (const headers of [{ origin }, {}] as Record<string, string>[]) {
-      const r = await launch(base, headers);
-      expect(r.status, r.text).toBe(200);
-    }
-    expect((await tokenless!.store.listSweeps({ limit: 10, offset: 0 })).total).toBe(2);
+    const count = async () => (await tokenless!.store.listSweeps({ limit: 10, offset: 0 })).total;
+    const before = await count();
+    const ok = await launch(base, { origin });
+    expect(ok.status, ok.text).toBe(200);
+    expect(await count()).toBe(before + 1);
+    // A browser sends Origin with every POST: a write without one is no page's (scripts launch at the coordinator).
+    const bare = await launch(base, {});
+    expect(bare.status, bare.text).toBe(403);
+    expect(bare.json()).toMatchObject({ error: { data: { lmsweepCode: 'ORIGIN_REQUIRED' } } });
     const csrf = await launch(base, { origin: 'http://evil.example' });
     expect(csrf.status).toBe(403);
     expect(csrf.json()).toMatchObject({ error: { data: { lmsweepCode: 'FOREIGN_ORIGIN' } } });
-    expect((await tokenless!.store.listSweeps({ limit: 10, offset: 0 })).total).toBe(2);
+    expect(await count()).toBe(before + 1);
     const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${base}/`);
     await page.getByTestId('launch').waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('sign-in-link').count()).toBe(0);
     await page.close();
+  });
+});
+
+/** A free TCP port on every interface. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '0.0.0.0', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe("another site's page, a guesser, a big body, the network", () => {
+  const validateUrl = `/trpc/sweeps.validate?input=${encodeURIComponent(JSON.stringify({ spec: SPEC }))}`;
+
+  it("refuses another site's page every call, reads and event streams included; the dashboard's own pages and scripts still read", { timeout: 60_000 }, async () => {
+    for (const d of [guarded!, open!]) {
+      const origin = new URL(d.url).origin;
+      const port = new URL(d.url).port;
+      // A no-cors GET from any page carries no Origin, but the browser says where it comes from.
+      const foreign: Record<string, string>[] = [{ 'sec-fetch-site': 'cross-site' }, { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: `http://localhost:${Number(port) + 1}` }, { origin: 'null' }];
+      for (const headers of foreign) {
+        for (const p of [validateUrl, '/trpc/sweeps.list', '/trpc/health']) {
+          const r = await request(d.url, 'GET', p, { headers });
+          expect(r.status, `${p} ${JSON.stringify(headers)}`).toBe(403);
+          expect(r.json()).toMatchObject({ error: { data: { lmsweepCode: 'FOREIGN_ORIGIN' } } });
+        }
+        // Nor is a live.changes stream held open for it.
+        const stream = await request(d.url, 'GET', `/trpc/live.changes?input=${encodeURIComponent('{}')}`, { headers: { accept: 'text/event-stream', ...headers }, headOnly: true });
+        expect(stream.status, `live.changes ${JSON.stringify(headers)}`).toBe(403);
+        expect(String(stream.headers['content-type'])).not.toMatch(/event-stream/);
+      }
+      const own: Record<string, string>[] = [{ origin }, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, {}];
+      for (const headers of own) {
+        const r = await request(d.url, 'GET', validateUrl, { headers });
+        expect(r.status, JSON.stringify(headers)).toBe(200);
+        expect(r.json()).toMatchObject({ result: { data: { ok: true } } });
+      }
+      const stream = await request(d.url, 'GET', `/trpc/live.changes?input=${encodeURIComponent('{}')}`, { headers: { accept: 'text/event-stream', 'sec-fetch-site': 'same-origin' }, headOnly: true });
+      expect(stream.status).toBe(200);
+      expect(String(stream.headers['content-type'])).toMatch(/event-stream/);
+    }
+  });
+
+  it('the right token signs in whatever others guessed; wrong ones are limited per address', { timeout: 60_000 }, async () => {
+    const base = guarded!.url;
+    const origin = new URL(base).origin;
+    const attempt = (token: string, from: string) =>
+      request(base, 'POST', '/auth/sign-in', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'x-forwarded-for': from }, body: new URLSearchParams({ token, next: '/' }).toString() });
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push((await attempt(`guess-${i}`, '10.9.0.1')).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(303));
+    expect(statuses.slice(10)).toEqual(Array(15).fill(429));
+    // The right token, from that very address: signed in.
+    const right = await attempt(TOKEN, '10.9.0.1');
+    expect(right.status).toBe(303);
+    expect(String(right.headers['set-cookie'])).toMatch(/lmsweep_session=v1\./);
+    // Another address's wrong guess is only wrong, and its right token signs in too.
+    const other = await attempt('guess-x', '10.9.0.2');
+    expect([other.status, other.headers.location]).toEqual([303, '/sign-in?error=wrong&next=%2F']);
+    expect(String((await attempt(TOKEN, '10.9.0.2')).headers['set-cookie'])).toMatch(/lmsweep_session=v1\./);
+  });
+
+  it('counts body bytes as they arrive: a chunked body past the limit is refused, not read whole', { timeout: 60_000 }, async () => {
+    const base = guarded!.url;
+    const origin = new URL(base).origin;
+    // A 2.5 MB spec with no Content-Length: the dashboard refuses it itself (the coordinator never sees it).
+    const big = JSON.stringify({ spec: `${SPEC}#${'x'.repeat(2_500_000)}\n` });
+    const validate = await request(base, 'POST', '/trpc/sweeps.validate', { headers: { 'content-type': 'application/json', origin }, body: big, chunked: true });
+    expect(validate.status).toBe(413);
+    expect(validate.json()).toMatchObject({ error: { message: 'the dashboard takes request bodies of at most 2097152 bytes', data: { lmsweepCode: 'PAYLOAD_TOO_LARGE' } } });
+    // A sign-in form padded past 8 KB signs no one in, even with the right token; a sign-out form likewise.
+    const form = new URLSearchParams({ token: TOKEN, next: '/', pad: 'x'.repeat(100_000) }).toString();
+    const signIn = await request(base, 'POST', '/auth/sign-in', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: form, chunked: true });
+    expect(signIn.status).toBe(413);
+    expect(signIn.headers['set-cookie']).toBeUndefined();
+    const signOut = await request(base, 'POST', '/auth/sign-out', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: form, chunked: true });
+    expect(signOut.status).toBe(413);
+    // Small chunked forms are read as before.
+    const small = await request(base, 'POST', '/auth/sign-in', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: new URLSearchParams({ token: TOKEN, next: '/' }).toString(), chunked: true });
+    expect(small.status).toBe(303);
+    expect(String(small.headers['set-cookie'])).toMatch(/lmsweep_session=v1\./);
+  });
+
+  it('a tokenless dashboard listening beyond loopback (next start -H 0.0.0.0) launches for no one, whatever Host and Origin say', { timeout: 120_000 }, async () => {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', LMSWEEP_URL: tokenless!.url };
+    delete env.LMSWEEP_API_TOKEN;
+    delete env.LMSWEEP_DASHBOARD_HOSTS;
+    const next = path.join(path.dirname(createRequire(import.meta.url).resolve('next/package.json')), 'dist', 'bin', 'next');
+    // (startDashboard refuses to do this; a person typing `next start` is not stopped)
+    const child = spawn(process.execPath, [next, 'start', DASHBOARD_DIR, '-p', String(port), '-H', '0.0.0.0'], { cwd: REPO_ROOT, env, stdio: 'ignore' });
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      for (const end = Date.now() + 60_000; ; ) {
+        const up = await fetch(`${base}/icon.svg`).then((r) => r.ok, () => false);
+        if (up) break;
+        if (Date.now() > end || child.exitCode !== null) throw new Error('next start did not answer');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const before = (await tokenless!.store.listSweeps({ limit: 10, offset: 0 })).total;
+      // What a client elsewhere on the network can send: a loopback Host and a matching Origin.
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
+        const r = await launch(base, { host, origin: `http://${host}` });
+        expect(r.status, r.text).toBe(403);
+        expect(r.json()).toMatchObject({ error: { data: { lmsweepCode: 'NETWORK_WITHOUT_TOKEN' } } });
+      }
+      expect((await tokenless!.store.listSweeps({ limit: 10, offset: 0 })).total).toBe(before);
+      // Reads are open by design.
+      expect((await request(base, 'GET', '/trpc/sweeps.list', { headers: { host: `localhost:${port}` } })).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    }
   });
 });

@@ -2,6 +2,7 @@
 // in this process, the built dashboard runs under `next start`, Chromium drives it.
 // Launch with a bad spec (field error shown), then a good one; watch the leaderboard fill.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -103,9 +104,8 @@ describe('dashboard in a browser', () => {
       });
     const ppl = await page.getByTestId('valid-ppl').allTextContents();
     for (const t of ppl) expect(Number.parseFloat(t)).toBeGreaterThan(1);
-    const rows = await page.getByTestId('leaderboard-row').allTextContents();
-    expect(rows.join('\n')).toMatch(/hidden=8/);
-    expect(rows.join('\n')).toMatch(/hidden=16/);
+    const labels = await page.getByTestId('config-label').allTextContents();
+    expect(labels.map((l) => l.trim()).sort()).toEqual(['dense hidden 16', 'dense hidden 8']);
     // Exactly one Pareto front mark at least, and the plot has a point per configuration.
     expect(await page.locator('[data-testid="leaderboard-row"] .star').count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator('[data-testid="pareto-chart"] g.pt').count()).toBe(2);
@@ -171,19 +171,41 @@ describe('dashboard in a browser', () => {
     await page.close();
   });
 
-  it('says "coordinator unreachable" when the coordinator is down', { timeout: 60_000 }, async () => {
-    // A dashboard pointed at a port nobody listens on.
-    const dead = await startDashboard({ port: 0, coordinatorUrl: 'http://127.0.0.1:9' });
+  it('says "coordinator unreachable" when the coordinator is down, and nothing of where it is or why', { timeout: 90_000 }, async () => {
+    // A dashboard pointed at a port nobody listens on; its server log is where the details go.
+    const closed = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(port));
+      });
+    });
+    const log: string[] = [];
+    const dead = await startDashboard({ port: 0, coordinatorUrl: `http://127.0.0.1:${closed}`, log: (l) => log.push(l) });
     try {
       const res = await fetch(`${dead.url}/trpc/health`);
       expect(res.status).toBe(502);
-      expect(await res.json()).toMatchObject({ error: { message: 'coordinator unreachable' } });
+      const text = await res.text();
+      expect(JSON.parse(text)).toEqual({ error: { message: 'coordinator unreachable', code: -32603, data: { code: 'BAD_GATEWAY', httpStatus: 502, lmsweepCode: 'COORDINATOR_UNREACHABLE' } } });
+      expect(text).not.toMatch(new RegExp(`127\\.0\\.0\\.1|${closed}|ECONNREFUSED|fetch failed`));
+      await expect.poll(() => log.join('\n'), { timeout: 10_000 }).toMatch(new RegExp(`coordinator unreachable target="http://127\\.0\\.0\\.1:${closed}" error="fetch failed: .*ECONNREFUSED`));
       const page = await newPage();
       await page.goto(`${dead.url}/workers`);
       await page.getByRole('alert').filter({ hasText: /coordinator unreachable/i }).waitFor({ timeout: 15_000 });
+      await page.screenshot({ path: path.join(OUT, 'dashboard-unreachable.png'), fullPage: true });
       await page.close();
     } finally {
       await dead.close();
+    }
+    // A coordinator URL with a password in it is refused as configuration, and the password shown to no one.
+    const secret = await startDashboard({ port: 0, coordinatorUrl: 'http://admin:hunter2@127.0.0.1:9' });
+    try {
+      const res = await fetch(`${secret.url}/trpc/health`);
+      const text = await res.text();
+      expect(res.status).toBe(500);
+      expect(text).toMatch(/^dashboard configuration: LMSWEEP_URL: must not carry a user name or password/);
+      expect(text).not.toMatch(/hunter2|admin/);
+    } finally {
+      await secret.close();
     }
   });
   it('pages a leaderboard of 250 configurations: 100 rows a page, every one of them in the plot', { timeout: 120_000 }, async () => {
@@ -223,6 +245,61 @@ describe('dashboard in a browser', () => {
     // (from the top: a full-page picture of a scrolled page draws the sticky top bar mid-page)
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(OUT, 'dashboard-leaderboard-paged.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+  it('shows a flagged seed (far below every other seed): a marker on its leaderboard row with the reason, and on its trial page', { timeout: 120_000 }, async () => {
+    // Finished through the store, not trained (stopping the worker again is harmless).
+    await worker!.stop();
+    const store = coordinator!.store;
+    const spec = parseSweepSpec({ name: 'browser-flagged', dataset: { name: 'ptb', vocabSize: 300 }, seeds: 3 });
+    const sweep = await store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) });
+    const claimed = (await store.claimMany(['flag-0', 'flag-1', 'flag-2'], 60_000)).filter((c) => c !== null);
+    expect(claimed.map((c) => c.sweepId)).toEqual([sweep.id, sweep.id, sweep.id]);
+    const ppl = new Map([[0, 100], [1, 104], [2, 1.5]]);
+    const outcomes = await store.completeMany(
+      claimed.map((c, i) => ({
+        trialId: c.id,
+        workerId: `flag-${i}`,
+        attempt: c.attempt,
+        result: { params: 5000, paramsByLayer: { all: 5000 }, validPpl: ppl.get(c.seed)!, testPpl: ppl.get(c.seed)! * 1.02, steps: 1, tokens: 1, seconds: 0, tokensPerSecond: 0, vocabSize: 300, backend: 'test' },
+      })),
+    );
+    expect(outcomes.every((o) => o === 'ok')).toBe(true);
+    const fake = claimed.find((c) => c.seed === 2)!;
+    expect((await store.getTrial(fake.id))!.flag).toMatch(/^validPpl 1\.5 is under/);
+
+    const page = await newPage();
+    await page.goto(`${dashboard!.url}/leaderboard?sweep=${encodeURIComponent(sweep.id)}`);
+    const row = page.getByTestId('leaderboard-row');
+    await row.first().waitFor({ timeout: 15_000 });
+    expect(await row.count()).toBe(1);
+    // The mean is over seeds 0 and 1; seed 2 is marked, with the reason on hover.
+    expect((await row.getByTestId('valid-ppl').textContent())?.trim()).toMatch(/^102\.0/);
+    const seeds = row.getByTestId('seeds');
+    expect((await seeds.innerText()).replace(/\s+/g, ' ')).toMatch(/^2 \(0, 1\) ?⚑ 2$/);
+    const marker = seeds.getByTestId('flagged-seeds');
+    expect(await marker.getAttribute('title')).toMatch(/^one seed left out of the mean:\nseed 2: validPpl 1\.5 is under 0\.5× every other seed/);
+    await marker.hover();
+    await page.screenshot({ path: path.join(OUT, 'dashboard-leaderboard-flagged.png'), fullPage: true });
+    // The sweep page marks the trial too.
+    await page.goto(`${dashboard!.url}/sweeps/${encodeURIComponent(sweep.id)}`);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="trial-row"]').length === 3, null, { timeout: 15_000 });
+    expect(await page.getByTestId('trial-flag-mark').count()).toBe(1);
+    expect(await page.getByTestId('trial-flag-mark').getAttribute('title')).toMatch(/validPpl 1\.5 is under/);
+    await page.screenshot({ path: path.join(OUT, 'dashboard-sweep-flagged.png'), fullPage: true });
+    // Its trial page says why it is left out.
+    await page.goto(`${dashboard!.url}/leaderboard?sweep=${encodeURIComponent(sweep.id)}`);
+    await page.getByTestId('flagged-seeds').getByRole('link', { name: /flagged seed 2/ }).click();
+    await page.waitForURL((u) => u.pathname === `/trials/${fake.id}`, { timeout: 15_000 });
+    const box = page.getByTestId('trial-flag');
+    await box.waitFor({ timeout: 15_000 });
+    expect(await box.innerText()).toMatch(/Flagged: left out of the leaderboard.s mean\s+validPpl 1\.5 is under 0\.5× every other seed of its configuration \(the lowest of them: 100\)\. The result is stored/);
+    await page.screenshot({ path: path.join(OUT, 'dashboard-trial-flagged.png'), fullPage: true });
+    // An unflagged seed's page has no such box.
+    await page.goto(`${dashboard!.url}/trials/${encodeURIComponent(claimed.find((c) => c.seed === 0)!.id)}`);
+    await page.getByRole('heading', { name: /Trial #/ }).waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('trial-flag').count()).toBe(0);
     expect(pageErrors).toEqual([]);
     await page.close();
   });

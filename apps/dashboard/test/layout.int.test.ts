@@ -12,6 +12,9 @@ import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../../coordinator/src/server.ts';
 import { startWorker } from '../../worker/src/agent.ts';
+import { apiClient } from '../../../tools/cli/src/client.ts';
+import { renderLeaderboard } from '../../../tools/cli/src/leaderboard-table.ts';
+import { gridKeys } from '@lmsweep/protocol/labels';
 import { ensureDashboardBuilt, startDashboard, type RunningDashboard } from '../build.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -111,6 +114,17 @@ afterAll(async () => {
   await coordinator?.close().catch(() => {});
 });
 
+/** The configuration column of `lmsweep leaderboard --sweep ID` (the terminal's table), without its " (baseline)". */
+async function terminalLabels(sweepId: string): Promise<string[]> {
+  const api = apiClient(coordinator!.url);
+  const rows = await api.leaderboard.list.query({ sweepId, sort: 'pareto' });
+  const prefer = gridKeys((await api.sweeps.get.query({ id: sweepId })).spec);
+  return renderLeaderboard(rows, { prefer })
+    .split('\n')
+    .slice(2)
+    .map((l) => (/^.\s+(.*?)\s{2,}\d/.exec(l)?.[1] ?? l).replace(/ \(baseline\)$/, ''));
+}
+
 /** Waits for the leaderboard's rows and plot, then checks what must hold at 1280×800 and returns the configuration labels. */
 async function checkLeaderboard(page: Page, url: string, configurations: number, shot: string): Promise<string[]> {
   await page.goto(url);
@@ -177,6 +191,8 @@ describe('dashboard layout at 1280×800', () => {
     for (const m of ['dense', 'phm', 'lowrank', 'svd', 'groupreduce', CONTROL]) expect(byMethod(m), `a row for ${m} in ${names.join(' | ')}`).not.toBe('');
     expect(byMethod('dense')).not.toMatch(/rate|rank|blocks|iters/);
     expect(byMethod('phm')).not.toMatch(/rate|rank|blocks|iters/);
+    // The terminal's leaderboard labels each configuration the same way.
+    expect(names, 'dashboard and terminal labels').toEqual(await terminalLabels(sweeps.demo));
     expect(pageErrors).toEqual([]);
     await page.close();
   });
@@ -185,10 +201,12 @@ describe('dashboard layout at 1280×800', () => {
     const page = await newPage();
     const names = await checkLeaderboard(page, `${dashboard!.url}/leaderboard?sweep=${encodeURIComponent(sweeps.rates)}`, 11, 'layout-leaderboard-rates');
     for (const n of names) expect(n).not.toMatch(/—/);
+    // One-block methods name the rate alone; block methods their 8 blocks too.
     for (const m of ['svd', 'weighted-svd', 'block-weighted-svd', 'dynamic-rank', 'groupreduce']) {
-      for (const r of [2, 4]) expect(names, `${m} at rate ${r}`).toContain(`${m} rate=${r}`);
+      for (const r of [2, 4]) expect(names, `${m} at rate ${r}`).toContain(`${m} rate ${r}${m.includes('svd') && m !== 'block-weighted-svd' ? '' : ', 8 blocks'}`);
     }
     expect(names.find((n) => n.startsWith('dense'))).toBe('dense');
+    expect(names, 'dashboard and terminal labels').toEqual(await terminalLabels(sweeps.rates));
     expect(pageErrors).toEqual([]);
     await page.close();
   });

@@ -16,5 +16,4 @@ export const IDLE_RETRY_MS = 1_000;
 export const DEFAULT_COORDINATOR_PORT = 4317;
 export const DEFAULT_DASHBOARD_PORT = 3000;
 export const VERSION = '0.1.0';
-/** Most calls one batched tRPC request may carry (the coordinator refuses more; clients batch at most this many). */
-export const MAX_API_BATCH = 16;
+export { MAX_API_BATCH } from './limits.ts';

@@ -1,4 +1,5 @@
 export * from './methods.ts';
+export * from './labels.ts';
 export * from './spec.ts';
 export * from './search-spec.ts';
 export * from './wire.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configLabels } from './leaderboard-label.ts';
+import { configLabels } from '@lmsweep/protocol/labels';
 import { renderLeaderboard, type LeaderboardTableRow } from './leaderboard-table.ts';
 import { displayWidth } from './terminal-text.ts';
 
@@ -79,7 +79,7 @@ describe('terminal leaderboard', () => {
   it('a method this code has never heard of labels itself the same way (a "dense + fine-tune" control)', () => {
     const control = { ...base, method: 'dense-finetune', budget: { maxSteps: 400 }, finetune: { steps: 100, lr: 0.001 } };
     const labels = configLabels([...demoRows(), row('dense-finetune', control)]);
-    expect(labels.at(-1)).toBe('dense + fine-tune maxSteps 400');
+    expect(labels.at(-1)).toBe('dense + fine-tune budget.maxSteps 400');
     expect(labels.slice(0, -1)).toEqual(['groupreduce rate 4, 10 blocks', 'svd rate 4', 'dense (baseline)', 'phm n=4', 'lowrank rank 16']);
   });
 

@@ -1,9 +1,9 @@
 // The terminal leaderboard (`lmsweep leaderboard`, the end of `npm start`): one configuration
-// column (leaderboard-label.ts), then parameters, compression, perplexity ± the 95% interval and
+// column (@lmsweep/protocol/labels, the dashboard's labels too), then parameters, compression, perplexity ± the 95% interval and
 // the number of seeds, in at most 100 columns. --wide: a column per varying config field.
 import { fieldCell, fmtNum, fmtParams, table, varyingFields } from './format.ts';
 import { methodLabel } from '@lmsweep/protocol';
-import { configLabels } from './leaderboard-label.ts';
+import { configLabels } from '@lmsweep/protocol/labels';
 
 export interface LeaderboardTableRow {
   method: string;
@@ -28,12 +28,21 @@ function compactNum(v: number | null | undefined): string {
 const pm = (i: { mean: number; halfWidth: number | null }) => `${compactNum(i.mean)} ± ${i.halfWidth === null ? '?' : compactNum(i.halfWidth)}`;
 const ratio = (c: number | null) => (c === null || !Number.isFinite(c) ? '-' : c < 1000 ? `${c.toFixed(2)}×` : `${c.toExponential(1)}×`);
 
+export interface LeaderboardTableOptions {
+  /** A column per varying config field instead of one configuration column. */
+  wide?: boolean;
+  /** Columns the compact table fits (default 100). */
+  width?: number;
+  /** Config fields the labels name wherever set: the sweep's grid keys, as the dashboard names them. */
+  prefer?: readonly string[];
+}
+
 /** The compact table: every line at most `width` columns (labels cut with … to fit). */
-export function renderLeaderboard(rows: readonly LeaderboardTableRow[], opts: { wide?: boolean; width?: number } = {}): string {
+export function renderLeaderboard(rows: readonly LeaderboardTableRow[], opts: LeaderboardTableOptions = {}): string {
   if (opts.wide) return renderLeaderboardWide(rows);
   const width = opts.width ?? LEADERBOARD_WIDTH;
   const headers = ['', 'configuration', 'params', 'ratio', 'valid ppl ±95%', 'test ppl ±95%', 'n'];
-  const labels = configLabels(rows);
+  const labels = configLabels(rows, { prefer: opts.prefer });
   const cells = rows.map((r, i) => [r.paretoRank === 0 ? '★' : '', labels[i]!, fmtParams(r.params), ratio(r.compression), pm(r.validPpl), pm(r.testPpl), String(r.seeds.length)]);
   // The label gets what the number columns leave (two spaces between columns).
   const numberWidths = [0, 2, 3, 4, 5, 6].map((c) => Math.max(headers[c]!.length, ...cells.map((r) => [...r[c]!].length)));

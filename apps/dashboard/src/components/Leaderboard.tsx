@@ -2,8 +2,8 @@
 // Configurations ranked by perplexity per parameter count: a table and a Pareto scatter.
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
+import { configLabels, gridKeys } from '@lmsweep/protocol/labels';
 import { methodLabel } from '@lmsweep/protocol/methods';
-import { configLabels, gridKeys } from '../lib/config';
 import { formatCount, formatPpl, formatPplCI, formatRatio, shortId } from '../lib/format';
 import { useLive, type Change } from '../lib/live';
 import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
@@ -38,7 +38,7 @@ function relevantTo(sweepId: string | undefined) {
     c.status !== 'queued';
 }
 
-/** "groupreduce rate=4, blocks=10": the method in bold, then its settings. */
+/** "groupreduce rate 4, 10 blocks": the method in bold, then its settings. */
 function ConfigLabel({ label, method }: { label: string; method: string }) {
   const name = methodLabel(method);
   const rest = label.startsWith(name) ? label.slice(name.length) : ` ${label}`;
@@ -46,6 +46,25 @@ function ConfigLabel({ label, method }: { label: string; method: string }) {
     <span data-testid="config-label">
       <strong className="method">{name}</strong>
       {rest}
+    </span>
+  );
+}
+
+/** Seeds stored but kept out of the mean (a result far below every other seed): a marker, the reasons on hover, each seed a link to its trial. */
+function FlaggedSeeds({ flagged }: { flagged: Entry['flagged'] }) {
+  if (!flagged.length) return null;
+  const title = [`${flagged.length === 1 ? 'one seed' : `${flagged.length} seeds`} left out of the mean:`, ...flagged.map((f) => `seed ${f.seed}: ${f.flag}`)].join('\n');
+  return (
+    <span className="flagged" data-testid="flagged-seeds" title={title}>
+      ⚑{' '}
+      {flagged.map((f, k) => (
+        <span key={f.trialId}>
+          {k > 0 && ', '}
+          <Link href={`/trials/${f.trialId}`} aria-label={`flagged seed ${f.seed}: ${f.flag}`}>
+            {f.seed}
+          </Link>
+        </span>
+      ))}
     </span>
   );
 }
@@ -64,11 +83,12 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
 
   const methods = useMemo(() => page?.plot.methods ?? [], [page]);
   const methodColor = (m: string) => PALETTE[Math.max(0, methods.indexOf(m)) % PALETTE.length]!;
-  // One label per configuration: its method and what tells it apart (see configLabels), the
-  // sweep's grid parameters named even while only one configuration has finished.
+  // One label per configuration: its method and what tells it apart, as the CLI's leaderboard
+  // says it (@lmsweep/protocol/labels), the sweep's grid parameters named even while only one
+  // configuration has finished; the baseline gets a tag instead of " (baseline)".
   const labels = useMemo(() => {
     const m = new Map<string, string>();
-    const ls = configLabels(entries, gridKeys(spec));
+    const ls = configLabels(entries, { prefer: gridKeys(spec), baselineSuffix: false });
     entries.forEach((e, i) => m.set(`${e.sweepId}/${e.configKey}`, ls[i]!));
     return m;
   }, [entries, spec]);
@@ -188,6 +208,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
                           ))}
                           )
                         </span>
+                        <FlaggedSeeds flagged={e.flagged} />
                       </span>
                     </td>
                     <td className="num">{e.paretoRank === 0 ? <span className="star" title="on the Pareto front">★</span> : e.paretoRank}</td>

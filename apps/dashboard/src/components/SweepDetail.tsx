@@ -2,8 +2,9 @@
 // One sweep: status and counts, its trials (live), and its leaderboard.
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
+import { gridKeys, shortNames } from '@lmsweep/protocol/labels';
 import { methodLabel } from '@lmsweep/protocol/methods';
-import { getPath, gridKeys, shortLabel } from '../lib/config';
+import { getPath } from '../lib/config';
 import { formatCount, formatDateTime, formatDuration, formatPpl, formatValue, secondsBetween } from '../lib/format';
 import { useLive, useNow, type Change } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
@@ -75,6 +76,7 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
   );
   // The grid's parameters beside the method (which has its own column, whether swept or not).
   const keys = gridKeys(sweep.spec).filter((k) => k !== 'method');
+  const names = shortNames(keys);
   const items: TrialRow[] = live.data?.items ?? [];
   const total = live.data?.total ?? 0;
   return (
@@ -113,7 +115,7 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
                 <th scope="col">Method</th>
                 {keys.map((k) => (
                   <th scope="col" key={k} className="num" title={k}>
-                    {shortLabel(k, keys)}
+                    {names.get(k) ?? k}
                   </th>
                 ))}
                 <th scope="col" className="num">Seed</th>
@@ -155,7 +157,14 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
                       {running ? <ProgressBar value={t.progress} label={`progress of trial ${t.ordinal}`} /> : <span className="muted">—</span>}
                     </td>
                     <td className="num">{formatCount(t.params)}</td>
-                    <td className="num">{formatPpl(t.validPpl)}</td>
+                    <td className="num">
+                      {t.flag && (
+                        <span className="flagged" title={`flagged, left out of the leaderboard's mean: ${t.flag}`} data-testid="trial-flag-mark">
+                          ⚑{' '}
+                        </span>
+                      )}
+                      {formatPpl(t.validPpl)}
+                    </td>
                     <td className="num">{formatPpl(t.testPpl)}</td>
                     <td className="num">{formatDuration(secs)}</td>
                     <td className="err" title={t.error ?? undefined}>

@@ -201,6 +201,12 @@ export function TrialDetail({ id }: { id: string }) {
             </Fact>
           )}
         </dl>
+        {t.flag && (
+          <div className="flag-box" role="note" data-testid="trial-flag">
+            <h2>⚑ Flagged: left out of the leaderboard&apos;s mean</h2>
+            <p>{t.flag}. The result is stored as reported; its configuration is ranked on its other seeds.</p>
+          </div>
+        )}
         {t.error && (
           <div className="error-box" data-testid="trial-error">
             <h2>Error</h2>

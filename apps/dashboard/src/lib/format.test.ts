@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatAgo, formatCount, formatDuration, formatPpl, formatPplCI, formatRatio } from './format';
-import { flatten, shortLabel, varyingPaths } from './config';
+import { shortNames } from '@lmsweep/protocol/labels';
+import { getPath } from './config';
 import { linearScale, logScale } from './scale';
 
 describe('format', () => {
@@ -31,14 +32,14 @@ describe('format', () => {
 });
 
 describe('config', () => {
-  it('finds the fields that vary', () => {
+  it('reads a dotted path through own properties only; column names are short unless they clash', () => {
     const a = { method: 'dense', model: { hidden: 8, layers: 1 }, training: { lr: 1 } };
-    const b = { method: 'dense', model: { hidden: 16, layers: 1 }, training: { lr: 0.5 } };
-    expect(flatten(a)).toEqual({ method: 'dense', 'model.hidden': 8, 'model.layers': 1, 'training.lr': 1 });
-    expect(varyingPaths([a, b])).toEqual(['model.hidden', 'training.lr']);
-    expect(varyingPaths([a, b], ['training.lr'])).toEqual(['training.lr', 'model.hidden']);
-    expect(shortLabel('model.hidden', ['model.hidden', 'training.lr'])).toBe('hidden');
-    expect(shortLabel('model.dropout', ['model.dropout', 'training.dropout'])).toBe('model.dropout');
+    expect(getPath(a, 'model.hidden')).toBe(8);
+    expect(getPath(a, 'model.width')).toBeUndefined();
+    expect(getPath(a, 'model.constructor')).toBeUndefined();
+    expect(getPath(a, '__proto__.toString')).toBeUndefined();
+    const names = shortNames(['model.hidden', 'model.dropout', 'training.dropout']);
+    expect([...names.values()]).toEqual(['hidden', 'model.dropout', 'training.dropout']);
   });
 });
 

@@ -10,9 +10,8 @@ import {
 } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@lmsweep/api';
-
-/** The coordinator's MAX_API_BATCH (libs/protocol constants.ts): a larger batch is refused. */
-const MAX_API_BATCH = 16;
+// The coordinator refuses a larger batch.
+import { MAX_API_BATCH } from '@lmsweep/protocol/limits';
 
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type RouterInputs = inferRouterInputs<AppRouter>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostAllowed, parseAllowedHosts, parseHost, requestOrigin } from './host-check';
+import { hostAllowed, isLoopbackName, parseAllowedHosts, parseHost, requestOrigin } from './host-check';
 
 describe('Host allow-list', () => {
   it('answers to loopback names on any port, and to listed names only', () => {
@@ -21,6 +21,13 @@ describe('Host allow-list', () => {
   });
 });
 
+describe('loopback names', () => {
+  it('localhost and every name under it (RFC 6761), 127.0.0.0/8, ::1 and mapped 127 addresses however spelt; nothing else', () => {
+    for (const n of ['localhost', 'LOCALHOST', 'dash.localhost', 'a.b.localhost', '127.0.0.1', '127.255.0.9', '::1', '[::1]', '0:0:0:0:0:0:0:1', '0::1', '::ffff:127.0.0.1', '[::FFFF:7F00:1]', ' 127.0.0.1 ']) expect(isLoopbackName(n), n).toBe(true);
+    for (const n of ['0.0.0.0', '::', '[::]', '10.0.0.5', '127.256.0.1', '127.0.0.01', '128.0.0.1', '::2', '::ffff:10.0.0.1', 'localhost.evil.example', 'evillocalhost', '.localhost', 'a..localhost', 'x.localhost:80', '127.0.0.1.nip.io', '', '[::1', 'fe80::1%lo']) expect(isLoopbackName(n), n).toBe(false);
+  });
+});
+
 describe('request origin', () => {
   const h = (o: Record<string, string>) => new Headers(o);
   it('same when Origin names the Host, foreign otherwise, unknown when the client says nothing', () => {
@@ -34,5 +41,10 @@ describe('request origin', () => {
     expect(requestOrigin(h({ host: '127.0.0.1:3000', 'sec-fetch-site': 'same-origin' }))).toBe('same');
     expect(requestOrigin(h({ host: '127.0.0.1:3000', 'sec-fetch-site': 'cross-site' }))).toBe('foreign');
     expect(requestOrigin(h({ host: '127.0.0.1:3000' }))).toBe('unknown');
+    // Another site says so in Sec-Fetch-Site whatever its Origin (a no-cors GET sends none); a typed address is a person's.
+    expect(requestOrigin(h({ host: '127.0.0.1:3000', origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'cross-site' }))).toBe('foreign');
+    expect(requestOrigin(h({ host: 'localhost:3000', 'sec-fetch-site': 'same-site' }))).toBe('foreign');
+    expect(requestOrigin(h({ host: 'localhost:3000', 'sec-fetch-site': 'none' }))).toBe('unknown');
+    expect(requestOrigin(h({ host: 'localhost:3000', 'sec-fetch-site': 'bogus' }))).toBe('foreign');
   });
 });

@@ -12,9 +12,26 @@ export function parseHost(value: string): { name: string; port: string | null } 
   return { name, port: m[3] ?? null };
 }
 
-/** localhost (and *.localhost, which browsers resolve to loopback themselves), 127.0.0.0/8 and ::1. */
+/**
+ * Whether a host name or address (a Host header's name, or the interface the dashboard binds)
+ * stands for this machine alone: `localhost` and every name under it (`dash.localhost`: RFC 6761
+ * §6.3 reserves them for loopback, and browsers resolve them so themselves), an IPv4 address in
+ * 127.0.0.0/8, and ::1 or an IPv4-mapped 127 address however IPv6 spells them; brackets and case
+ * do not matter. Nothing else (0.0.0.0 and :: are every interface).
+ */
 export function isLoopbackName(name: string): boolean {
-  return name === 'localhost' || name.endsWith('.localhost') || /^127(?:\.\d{1,3}){3}$/.test(name) || name === '::1' || name === '0:0:0:0:0:0:0:1';
+  const n = name.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (n === 'localhost' || n.endsWith('.localhost')) return parseHost(n) !== null;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(n);
+  if (v4) return v4.slice(1).every((o) => Number(o) <= 255 && (o === '0' || !o.startsWith('0'))) && v4[1] === '127';
+  if (!n.includes(':') || !/^[0-9a-f:.]+$/.test(n)) return false;
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${n}]/`).hostname.slice(1, -1);
+  } catch {
+    return false;
+  }
+  return canonical === '::1' || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(canonical);
 }
 
 /**
@@ -44,13 +61,17 @@ export function hostAllowed(hostHeader: string | null, allowed: readonly string[
 }
 
 /**
- * Where a request comes from, as the browser tells: 'same' when its Origin (or, without one,
- * Sec-Fetch-Site) says this dashboard's own pages, 'foreign' when another site (or an opaque
- * "null" origin), 'unknown' when it says nothing (not a browser: curl, a script).
+ * Where a request comes from, as the browser tells: 'foreign' when Sec-Fetch-Site says another
+ * site (`cross-site`, or `same-site`: another port or name of this host) or its Origin names
+ * another origin (or an opaque "null" one); 'same' when its Origin (or, without one,
+ * Sec-Fetch-Site) says this dashboard's own pages; 'unknown' when it says nothing (not a browser:
+ * curl, a script) or that a person asked for it (Sec-Fetch-Site `none`: typed in the address bar).
  */
 export function requestOrigin(headers: Headers): 'same' | 'foreign' | 'unknown' {
   const origin = headers.get('origin');
   const host = headers.get('host');
+  const site = headers.get('sec-fetch-site');
+  if (site !== null && site !== 'same-origin' && site !== 'none') return 'foreign';
   if (origin !== null) {
     if (!host) return 'foreign';
     try {
@@ -64,7 +85,5 @@ export function requestOrigin(headers: Headers): 'same' | 'foreign' | 'unknown' 
       return 'foreign';
     }
   }
-  const site = headers.get('sec-fetch-site');
-  if (site === null) return 'unknown';
-  return site === 'same-origin' ? 'same' : 'foreign';
+  return site === 'same-origin' ? 'same' : 'unknown';
 }

@@ -1,6 +1,7 @@
 // lmsweep leaderboard: configurations ranked (Pareto fronts on parameters × validation perplexity).
 import type { inferRouterInputs } from '@trpc/server';
 import type { AppRouter } from '@lmsweep/api';
+import { gridKeys } from '@lmsweep/protocol/labels';
 import { defineCommand } from '../command.ts';
 import { renderLeaderboard } from '../leaderboard-table.ts';
 import { apiOptions, jsonOption } from './shared.ts';
@@ -23,12 +24,15 @@ export const leaderboardCommand = defineCommand({
   },
   async run({ values, out }) {
     const { apiClient } = await import('../client.ts');
-    const rows = await apiClient(values.coordinator, values.token).leaderboard.list.query({ sweepId: values.sweep, sort: values.sort });
+    const api = apiClient(values.coordinator, values.token);
+    const rows = await api.leaderboard.list.query({ sweepId: values.sweep, sort: values.sort });
     if (values.json) {
       for (const r of rows) out(JSON.stringify(r));
       return 0;
     }
-    out(renderLeaderboard(rows, { wide: values.wide }));
+    // One sweep's labels name its grid keys, as the dashboard's do.
+    const prefer = values.sweep ? gridKeys((await api.sweeps.get.query({ id: values.sweep })).spec) : [];
+    out(renderLeaderboard(rows, { wide: values.wide, prefer }));
     return 0;
   },
 });

@@ -1,7 +1,7 @@
 // lmsweep trials: trials with their config fields, status and results; JSON lines or CSV for scripts.
 import type { inferRouterInputs } from '@trpc/server';
 import type { AppRouter } from '@lmsweep/api';
-import { METHODS } from '@lmsweep/protocol';
+import { METHODS, methodLabel } from '@lmsweep/protocol';
 import { defineCommand } from '../command.ts';
 import { csv, fieldCell, flatten, fmtNum, fmtParams, table, varyingFields } from '../format.ts';
 import { UsageError } from '../options.ts';
@@ -63,7 +63,8 @@ export const trialsCommand = defineCommand({
       out(csv(['id', 'sweepId', 'status', 'method', 'seed', 'attempt', 'params', 'validPpl', 'testPpl', 'seconds', ...keys, 'config', 'error', 'flag'], lines.map((l) => [l.id, l.sweepId, l.status, l.method, l.seed, l.attempt, l.params, l.validPpl, l.testPpl, l.seconds, ...keys.map((k) => flatten(l.config)[k]), l.config, l.error, l.flag])));
       return 0;
     }
-    out(table(['id', 'status', 'method', ...keys, 'seed', 'try', 'params', 'valid ppl', 'test ppl'], lines.map((l) => [l.id, l.status, l.method, ...keys.map((k) => fieldCell(l.config, k)), l.seed, l.attempt, fmtParams(l.params), fmtNum(l.validPpl), fmtNum(l.testPpl)])));
+    // Methods as people read them ("dense + fine-tune"); --json and --csv keep the names a script filters by.
+    out(table(['id', 'status', 'method', ...keys, 'seed', 'try', 'params', 'valid ppl', 'test ppl'], lines.map((l) => [l.id, l.status, methodLabel(l.method), ...keys.map((k) => fieldCell(l.config, k)), l.seed, l.attempt, fmtParams(l.params), fmtNum(l.validPpl), fmtNum(l.testPpl)])));
     const failed = lines.filter((l) => l.error);
     // Errors one line each (a newline in one cannot pass for another row).
     if (failed.length) out(`\nerrors:\n${failed.map((l) => `${l.id}  ${safeText(String(l.error))}`).join('\n')}`);
