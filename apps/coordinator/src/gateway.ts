@@ -20,7 +20,7 @@ import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, HeartbeatInp
 import { tokenMatches } from './auth.ts';
 import { AddressCounts, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { ClaimLimiter, type ClaimLimits, DEFAULT_CLAIM_LIMITS, HeldTrials } from './claim-limits.ts';
-import { GroupCommit, GroupItemError } from './group-commit.ts';
+import { GroupBatchError, GroupCommit, GroupItemError } from './group-commit.ts';
 
 interface Connection {
   ws: WebSocket;
@@ -83,8 +83,12 @@ export class WorkerGateway {
     this.claimLimiter = new ClaimLimiter({ ...DEFAULT_CLAIM_LIMITS, ...opts.claimLimits });
     this.pinger = setInterval(() => this.pingAll(), this.limits.pingIntervalMs);
     this.pinger.unref();
-    // A failed batch is retried in smaller ones, so only the item the database refuses fails: one line says so.
-    const split = (kind: string) => ({ onBatchFailed: (size: number, reason: string) => opts.log.warn({ kind, size, reason }, 'group commit failed; retrying its items in smaller batches') });
+    // A batch that failed on a value is retried in smaller ones, so only the item the database
+    // refuses fails; one that failed otherwise (the database is down) fails whole: one line each.
+    const split = (kind: string) => ({
+      onBatchFailed: (size: number, reason: string) => opts.log.warn({ kind, size, reason }, 'group commit failed; retrying its items in smaller batches'),
+      onBatchError: (size: number, reason: string) => opts.log.error({ kind, size, reason }, 'group commit failed; its items are answered INTERNAL'),
+    });
     this.claims = new GroupCommit((workerIds) => opts.store.claimMany(workerIds, opts.leaseMs), 500, split('claim'));
     this.heartbeats = new GroupCommit((beats) => opts.store.heartbeatMany(beats, opts.leaseMs), 500, split('heartbeat'));
     this.metrics = new GroupCommit((reports) => opts.store.addMetricsMany(reports), 200, split('metric'));
@@ -178,6 +182,7 @@ export class WorkerGateway {
       conn.chain = conn.chain.then(() => this.onMessage(conn, data, isBinary)).catch((e) => {
         // The database refused this one message (its batch was retried without it): one line, no stack.
         if (e instanceof GroupItemError) this.opts.log.error({ workerId: conn.workerId, reason: e.message }, 'worker message failed in the database');
+        else if (e instanceof GroupBatchError) this.opts.log.debug({ workerId: conn.workerId, reason: e.message }, 'worker message failed with its batch');
         else this.opts.log.error({ err: e, workerId: conn.workerId }, 'worker message failed');
         this.send(conn, { type: 'error', code: 'INTERNAL', message: 'internal error' });
       });
