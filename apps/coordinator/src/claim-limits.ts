@@ -2,7 +2,7 @@
 // time and claims the next when it has reported the last; a trial that succeeds gives its claim
 // back, so honest work is never slowed. What the limit stops is a claim loop that fails or
 // abandons what it takes: it gets `idle` with the wait instead of draining the queue.
-import { addressKey, isLoopbackPeer } from './connection-limits.ts';
+import { addressKey, isLoopback } from './address.ts';
 
 export interface ClaimLimits {
   /** Claims a worker may make at once before it has to wait (a token bucket's size). */
@@ -91,7 +91,7 @@ export class ClaimLimiter {
   }
 
   private address(remote: string | null): string | null {
-    return this.limits.exemptLoopback && isLoopbackPeer(remote) ? null : addressKey(remote);
+    return this.limits.exemptLoopback && isLoopback(remote) ? null : addressKey(remote);
   }
 
   /** How long this worker must wait before its next claim may take a trial (0: now). */

@@ -1,6 +1,6 @@
 // Bounds on worker websockets: how long a socket may stay silent before its hello, how dead
 // peers are found (ping/pong), and how many sockets one address may hold open.
-import { isIP } from 'node:net';
+import { addressKey, isLoopback } from './address.ts';
 
 export interface ConnectionLimits {
   /** A socket that has not sent a valid hello by then is closed (CLOSE_HELLO_TIMEOUT). */
@@ -35,41 +35,6 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   exemptLoopback: true,
 });
 
-/** The eight 16-bit groups of an IPv6 address (with `::` expanded and a dotted IPv4 tail converted). */
-function ipv6Groups(addr: string): number[] {
-  let a = addr.toLowerCase().replace(/%.*$/, '');
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (v4) {
-    const [p, q, r, s] = v4[1]!.split('.').map(Number) as [number, number, number, number];
-    a = `${a.slice(0, -v4[1]!.length)}${((p << 8) | q).toString(16)}:${((r << 8) | s).toString(16)}`;
-  }
-  const [head = '', tail] = a.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array.from({ length: 8 - h.length - t.length }, () => '0');
-  return [...h, ...zeros, ...t].map((g) => parseInt(g, 16) || 0);
-}
-
-/**
- * The key sockets are counted under: an IPv4 address (also when written IPv4-mapped, ::ffff:a.b.c.d),
- * or an IPv6 address's /64 (one host may use many addresses of its /64).
- */
-export function addressKey(remote: string | null | undefined): string {
-  if (!remote) return 'unknown';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remote);
-  if (mapped) return mapped[1]!;
-  if (isIP(remote) !== 6) return remote;
-  return `${ipv6Groups(remote).slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
-}
-
-/** Whether a peer address is this machine (127.0.0.0/8, ::1, or IPv4-mapped loopback). */
-export function isLoopbackPeer(remote: string | null | undefined): boolean {
-  if (!remote) return false;
-  const k = addressKey(remote);
-  if (isIP(k) === 4) return k.startsWith('127.');
-  return isIP(remote) === 6 && ipv6Groups(remote).every((g, i) => g === (i === 7 ? 1 : 0));
-}
-
 interface Count {
   pending: number;
   total: number;
@@ -83,7 +48,7 @@ export class AddressCounts {
 
   /** Why a new socket from `remote` is refused, or null when it may open. */
   refusal(remote: string | null | undefined): string | null {
-    if (this.limits.exemptLoopback && isLoopbackPeer(remote)) return null;
+    if (this.limits.exemptLoopback && isLoopback(remote)) return null;
     const c = this.counts.get(addressKey(remote));
     if (!c) return null;
     if (c.pending >= this.limits.maxUnauthenticatedPerAddress) {

@@ -5,18 +5,16 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import pino, { type Logger } from 'pino';
 import { appRouter } from '@lmsweep/api';
 import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
-import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, MAX_API_BATCH, WORKER_PATH } from '@lmsweep/protocol';
+import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, MAX_API_BATCH, MAX_API_BODY_BYTES, WORKER_PATH } from '@lmsweep/protocol';
 import { WorkerGateway } from './gateway.ts';
 import type { ConnectionLimits } from './connection-limits.ts';
 import type { ClaimLimits } from './claim-limits.ts';
-import { bearerToken, isLoopbackHost, tokenMatches } from './auth.ts';
+import { bearerToken, tokenMatches } from './auth.ts';
+import { isLoopback } from './address.ts';
 import { artifactRoutes } from './artifacts.ts';
 import { allowedHostIssue, hostPolicy } from './host-check.ts';
-import { apiRefusal, batchSizeIssue } from './api-limits.ts';
+import { apiRefusal, batchSizeIssue, readApiBody } from './api-limits.ts';
 import { SpecPool, type SpecPoolOptions } from './spec-pool.ts';
-
-/** Largest tRPC request body the coordinator reads (specs are at most 200k characters). */
-export const MAX_API_BODY_BYTES = 1 << 20;
 
 export interface CoordinatorOptions {
   port?: number;
@@ -62,7 +60,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const log = opts.log ?? pino({ level: process.env.LMSWEEP_LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopbackHost(host)) {
+  if (!isLoopback(host)) {
     const missing = [!opts.workerToken && 'a worker token (LMSWEEP_WORKER_TOKEN)', !opts.apiToken && 'an API token (LMSWEEP_API_TOKEN)'].filter(Boolean);
     if (missing.length) {
       throw new CoordinatorConfigError(
@@ -86,8 +84,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     basePath: '/trpc/',
     // Long specs are validated with POST (a GET's query string is limited).
     allowMethodOverride: true,
-    maxBodySize: MAX_API_BODY_BYTES,
-    maxBatchSize: MAX_API_BATCH,
+    // The body's size and the batch's are checked before tRPC sees the request (api-limits.ts).
     createContext: ({ req }) => ({
       db,
       store,
@@ -115,12 +112,18 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       return res.end(JSON.stringify({ ok: true, workers: gateway.connectedWorkers }));
     }
     if (req.url?.startsWith('/trpc/')) {
-      if (Number(req.headers['content-length'] ?? 0) > MAX_API_BODY_BYTES) {
-        return apiRefusal(res, 413, 'PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE', `request body over ${MAX_API_BODY_BYTES} bytes`);
-      }
       const tooMany = batchSizeIssue(req.url, MAX_API_BATCH);
       if (tooMany) return apiRefusal(res, 400, 'BAD_REQUEST', 'BATCH_TOO_LARGE', tooMany);
-      return trpc(req, res);
+      void readApiBody(req, res, MAX_API_BODY_BYTES).then((body) => {
+        if (body === null) return;
+        // tRPC takes a body already read as `req.body` (a string) instead of reading the request.
+        if (body !== undefined) Object.assign(req, { body });
+        return trpc(req, res);
+      }).catch((e: unknown) => {
+        log.error({ err: e, url: req.url?.slice(0, 200) }, 'api request failed');
+        if (!res.headersSent) apiRefusal(res, 400, 'BAD_REQUEST', 'INVALID_INPUT', 'the request could not be read');
+      });
+      return;
     }
     if (req.url?.startsWith(ARTIFACT_PATH)) {
       artifacts(req, res).catch((e) => {

@@ -18,3 +18,5 @@ export const DEFAULT_DASHBOARD_PORT = 3000;
 export const VERSION = '0.1.0';
 /** Most calls one batched tRPC request may carry (the coordinator refuses more; clients batch at most this many). */
 export const MAX_API_BATCH = 16;
+/** Largest tRPC request body the coordinator reads (a spec is at most 200k characters). */
+export const MAX_API_BODY_BYTES = 1 << 20;
