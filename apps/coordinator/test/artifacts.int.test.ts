@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { MAX_ARTIFACT_BYTES } from '@lmsweep/protocol';
+import { getArtifact } from '@lmsweep/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
 import { artifactRoutes } from '../src/artifacts.ts';
@@ -78,7 +79,7 @@ describe('artifacts over HTTP', () => {
     const corrupt = await put(base.id, body, { worker: wa, attempt: 1, sha256: sha(body.subarray(1)) });
     expect(corrupt.status).toBe(400);
     expect(((await corrupt.json()) as { error: string }).error).toMatch(/corrupt or truncated/);
-    expect(await c.store.getArtifact(base.id, 'checkpoint')).toBeNull();
+    expect(await getArtifact(c.store, base.id, 'checkpoint')).toBeNull();
     // Completing before the checkpoint is stored is refused: its dependents need it.
     expect(await c.store.complete(base.id, wa, 1, result(50))).toBe('missing');
 
@@ -127,7 +128,7 @@ describe('artifacts over HTTP', () => {
     const noToken = startUpload(url, { ...uploadHeaders(holder, 1), authorization: 'Bearer nope' }, new Uint8Array(64 << 10), declared);
     expect((await noToken.answer).status).toBe(401);
     for (const r of [notHeld, wrongAttempt, noToken]) r.req.destroy();
-    expect(await c.store.getArtifact(base.id, 'checkpoint')).toBeNull();
+    expect(await getArtifact(c.store, base.id, 'checkpoint')).toBeNull();
   });
 
   describe('streamed in chunks, with a running size check', () => {
@@ -184,7 +185,7 @@ describe('artifacts over HTTP', () => {
       up.req.end();
       expect(await up.answer).toMatchObject({ status: 409, body: expect.stringMatching(/lost during the upload/) });
       await until(async () => (await chunkRows(t.id)) === 0);
-      expect(await c.store.getArtifact(t.id, 'checkpoint')).toBeNull();
+      expect(await getArtifact(c.store, t.id, 'checkpoint')).toBeNull();
     });
 
     it('one upload of a trial at a time: a second while the first streams gets 429', async () => {

@@ -2,7 +2,7 @@
 // as it arrives, fenced by the lease like every other write of a trial, and becomes the trial's
 // artifact only once all its pieces are stored; a download reads it piece by piece. No statement
 // and no string ever holds a whole checkpoint.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Prisma, type PrismaClient } from './generated/client.ts';
 
 /** Bytes per stored chunk unless the caller chooses (a 4 MiB chunk is a 5.6 MB base64 value). */
@@ -17,16 +17,6 @@ export interface ArtifactInfo {
   size: number;
   uploadId: string;
   chunks: number;
-}
-
-/** A stored artifact with its bytes. */
-export interface Artifact {
-  trialId: string;
-  name: string;
-  attempt: number;
-  sha256: string;
-  size: number;
-  data: Uint8Array;
 }
 
 /** The lease an upload is fenced by, and the upload's own id (its chunks carry it). */
@@ -97,28 +87,6 @@ export class ArtifactStore {
     await this.prisma.$executeRaw`DELETE FROM "ArtifactChunk" WHERE "uploadId" = ${u.uploadId}`;
   }
 
-  /**
-   * Stores a whole artifact held in memory (chunked like a streamed upload), with its sha256
-   * (`digest` when the caller has it). 'lost': the lease is not this worker's (nothing stored).
-   */
-  async put(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array, opts: { digest?: string; chunkBytes?: number } = {}): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
-    const sha256 = opts.digest ?? createHash('sha256').update(data).digest('hex');
-    const step = opts.chunkBytes ?? ARTIFACT_CHUNK_BYTES;
-    const u = this.newUpload(trialId, workerId, attempt);
-    let chunks = 0;
-    for (let off = 0; off < data.length || chunks === 0; off += step, chunks++) {
-      if (!(await this.putChunk(u, chunks, data.subarray(off, off + step)))) {
-        await this.discard(u);
-        return { status: 'lost' };
-      }
-    }
-    if ((await this.finish(u, name, { sha256, size: data.length, chunks })) === 'lost') {
-      await this.discard(u);
-      return { status: 'lost' };
-    }
-    return { status: 'ok', sha256 };
-  }
-
   async info(trialId: string, name: string): Promise<ArtifactInfo | null> {
     const a = await this.prisma.artifact.findUnique({ where: { trialId_name: { trialId, name } } });
     return a && { trialId: a.trialId, name: a.name, attempt: a.attempt, sha256: a.sha256, size: a.size, uploadId: a.uploadId, chunks: a.chunks };
@@ -134,14 +102,5 @@ export class ArtifactStore {
       if (!row) throw new Error(`artifact "${a.name}" of trial ${a.trialId}: chunk ${seq} of ${a.chunks} is gone (replaced while being read)`);
       yield new Uint8Array(Buffer.from(row.base64, 'base64'));
     }
-  }
-
-  /** The whole artifact in memory, or null. */
-  async get(trialId: string, name: string): Promise<Artifact | null> {
-    const a = await this.info(trialId, name);
-    if (!a) return null;
-    const parts: Uint8Array[] = [];
-    for await (const p of this.read(a)) parts.push(p);
-    return { trialId: a.trialId, name: a.name, attempt: a.attempt, sha256: a.sha256, size: a.size, data: new Uint8Array(Buffer.concat(parts, a.size)) };
   }
 }
