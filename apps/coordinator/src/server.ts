@@ -15,6 +15,7 @@ import { artifactRoutes } from './artifacts.ts';
 import { allowedHostIssue, hostPolicy } from './host-check.ts';
 import { apiRefusal, batchSizeIssue, readApiBody } from './api-limits.ts';
 import { SpecPool, type SpecPoolOptions } from './spec-pool.ts';
+import { DEFAULT_VALIDATE_LIMITS, specChecksFor, ValidateLimiter, type ValidateLimits } from './validate-limits.ts';
 
 export interface CoordinatorOptions {
   port?: number;
@@ -37,6 +38,8 @@ export interface CoordinatorOptions {
   allowedHosts?: readonly string[];
   /** The threads that check and expand specs off the event loop. */
   specPool?: SpecPoolOptions;
+  /** How often one address may validate a spec without the API token (validate-limits.ts defaults for the rest). */
+  validateLimits?: Partial<ValidateLimits>;
   /** Worker sockets: hello timeout, ping interval, per-address caps (connection-limits.ts defaults for the rest). */
   connectionLimits?: Partial<ConnectionLimits>;
   /** Claims per worker and per address (claim-limits.ts defaults for the rest). */
@@ -79,20 +82,19 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const unlisten = await db.listen((c) => gateway.onChange(c));
 
   const specs = new SpecPool({ log, ...opts.specPool });
+  const validations = new ValidateLimiter({ ...DEFAULT_VALIDATE_LIMITS, ...opts.validateLimits });
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
     // Long specs are validated with POST (a GET's query string is limited).
     allowMethodOverride: true,
     // The body's size and the batch's are checked before tRPC sees the request (api-limits.ts).
-    createContext: ({ req }) => ({
-      db,
-      store,
-      // Specs are checked (datasets included) and expanded on worker threads.
-      specs,
+    createContext: ({ req }) => {
       // Reads are open; mutations need the API token when one is set (loopback-only otherwise).
-      canWrite: apiToken === undefined || tokenMatches(bearerToken(req.headers.authorization), apiToken),
-    }),
+      const canWrite = apiToken === undefined || tokenMatches(bearerToken(req.headers.authorization), apiToken);
+      // Specs are checked (datasets included) and expanded on worker threads; anonymous validations are paced per address.
+      return { db, store, canWrite, specs: specChecksFor(specs, validations, { canWrite, remote: req.socket.remoteAddress ?? null }) };
+    },
     onError: ({ error, path, req }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error, path }, 'api error');
       else if (error.code === 'UNAUTHORIZED') log.warn({ path, remote: req.socket.remoteAddress, token: req.headers.authorization ? 'wrong' : 'missing' }, 'api call refused: bad or missing API token');
