@@ -1,5 +1,7 @@
-// Bounds on worker websockets: how long a socket may stay silent before its hello, how dead
-// peers are found (ping/pong), and how many sockets one address may hold open.
+// Bounds on worker websockets: how long a socket may stay silent before its hello and how much it
+// may send before it, how dead peers are found (ping/pong), how many sockets one address (and all
+// addresses together) may hold open before their hello, and how many messages of one socket may
+// wait to be handled before it is read no further.
 import { addressKey, isLoopback } from './address.ts';
 
 export interface ConnectionLimits {
@@ -14,6 +16,24 @@ export interface ConnectionLimits {
   maxUnauthenticatedPerAddress: number;
   /** Sockets from one address in all (workers that said hello included). */
   maxPerAddress: number;
+  /**
+   * Sockets that have not said hello yet from all addresses together, loopback included (one IPv6
+   * prefix or many loopback peers could open thousands otherwise); the next is refused at the upgrade.
+   */
+  maxUnauthenticated: number;
+  /**
+   * Bytes a socket may send before its hello is answered (its hello and anything sent with it):
+   * past that it is cut (1009). The largest valid hello, every field at its limit, is ≈ 11 KB
+   * (an honest one well under 2 KB).
+   */
+  maxHelloBytes: number;
+  /**
+   * Messages of one socket received but not yet handled (they are handled one at a time, in
+   * order), and their bytes: past either, the socket is not read (TCP pushes back on the sender)
+   * until the backlog is down to half of both.
+   */
+  maxBacklogMessages: number;
+  maxBacklogBytes: number;
   /**
    * Loopback peers are exempt from the per-address caps (default): the workers and tests of this
    * machine (`lmsweep bench load` runs 1,000 simulated workers on 127.0.0.1). Set false where a
@@ -32,6 +52,10 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   pingIntervalMs: 30_000,
   maxUnauthenticatedPerAddress: 8,
   maxPerAddress: 256,
+  maxUnauthenticated: 1024,
+  maxHelloBytes: 16 * 1024,
+  maxBacklogMessages: 64,
+  maxBacklogBytes: 4 * 2 ** 20,
   exemptLoopback: true,
 });
 
@@ -43,11 +67,14 @@ interface Count {
 /** Open worker sockets per address: admits or refuses a new one, and follows each through hello and close. */
 export class AddressCounts {
   private readonly counts = new Map<string, Count>();
+  /** Sockets without a hello yet, from every address. */
+  private pendingAll = 0;
 
   constructor(private readonly limits: ConnectionLimits) {}
 
   /** Why a new socket from `remote` is refused, or null when it may open. */
   refusal(remote: string | null | undefined): string | null {
+    if (this.pendingAll >= this.limits.maxUnauthenticated) return `too many sockets that have not said hello (at most ${this.limits.maxUnauthenticated} from all addresses)`;
     if (this.limits.exemptLoopback && isLoopback(remote)) return null;
     const c = this.counts.get(addressKey(remote));
     if (!c) return null;
@@ -63,13 +90,17 @@ export class AddressCounts {
     const c = this.counts.get(k) ?? { pending: 0, total: 0 };
     c.pending++;
     c.total++;
+    this.pendingAll++;
     this.counts.set(k, c);
   }
 
   /** The socket said a valid hello: it no longer counts as unauthenticated. */
   authenticated(remote: string | null | undefined): void {
     const c = this.counts.get(addressKey(remote));
-    if (c && c.pending > 0) c.pending--;
+    if (c && c.pending > 0) {
+      c.pending--;
+      this.pendingAll--;
+    }
   }
 
   closed(remote: string | null | undefined, wasPending: boolean): void {
@@ -77,8 +108,16 @@ export class AddressCounts {
     const c = this.counts.get(k);
     if (!c) return;
     c.total--;
-    if (wasPending && c.pending > 0) c.pending--;
+    if (wasPending && c.pending > 0) {
+      c.pending--;
+      this.pendingAll--;
+    }
     if (c.total <= 0) this.counts.delete(k);
+  }
+
+  /** Sockets without a hello yet, from every address. */
+  get pending(): number {
+    return this.pendingAll;
   }
 
   /** Open sockets from `remote` (tests, /healthz-style introspection). */
