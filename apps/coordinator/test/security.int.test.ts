@@ -6,7 +6,7 @@ import { PROTOCOL_VERSION } from '@lmsweep/protocol';
 import { startCoordinator, CoordinatorConfigError, type Coordinator } from '../src/server.ts';
 import { tokenMatches } from '../src/auth.ts';
 import { isLoopback } from '../src/address.ts';
-import { coordinatorEnv } from '../src/env.ts';
+import { connectionLimits, coordinatorEnv } from '../src/env.ts';
 import { CLOSE_UNAUTHORIZED } from '../src/gateway.ts';
 import { apiClient } from '../../../tools/cli/src/client.ts';
 import { startWorker, UnauthorizedError } from '../../worker/src/agent.ts';
@@ -116,6 +116,7 @@ describe('binding', () => {
     expect(tokenMatches('abd', 'abc') || tokenMatches('ab', 'abc') || tokenMatches(undefined, 'abc')).toBe(false);
     expect(coordinatorEnv({ LMSWEEP_WORKER_TOKEN: WORKER_TOKEN, LMSWEEP_PORT: '5000', LMSWEEP_API_TOKEN: '' })).toMatchObject({ LMSWEEP_WORKER_TOKEN: WORKER_TOKEN, LMSWEEP_PORT: 5000, LMSWEEP_API_TOKEN: undefined });
     expect(() => coordinatorEnv({ LMSWEEP_WORKER_TOKEN: 'short' })).toThrow(/LMSWEEP_WORKER_TOKEN: must be at least 16/);
+    expect(connectionLimits(coordinatorEnv({ LMSWEEP_MAX_UNAUTHENTICATED: '5', LMSWEEP_LIMIT_LOOPBACK: '1' }))).toEqual({ maxUnauthenticated: 5, exemptLoopback: false });
   });
 });
 
