@@ -4,12 +4,24 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiErrorCode } from '@lmsweep/api';
 
 /** JSON-RPC codes tRPC uses for these HTTP statuses. */
-const RPC_CODE: Record<string, number> = { BAD_REQUEST: -32600, PAYLOAD_TOO_LARGE: -32600, FORBIDDEN: -32003 };
+const RPC_CODE: Record<string, number> = { BAD_REQUEST: -32600, PAYLOAD_TOO_LARGE: -32600, FORBIDDEN: -32003, TOO_MANY_REQUESTS: -32029 };
 
-export function apiRefusal(res: ServerResponse, status: number, code: 'BAD_REQUEST' | 'PAYLOAD_TOO_LARGE' | 'FORBIDDEN', lmsweepCode: ApiErrorCode, message: string): void {
+export function apiRefusal(res: ServerResponse, status: number, code: 'BAD_REQUEST' | 'PAYLOAD_TOO_LARGE' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS', lmsweepCode: ApiErrorCode, message: string): void {
   const body = { error: { message, code: RPC_CODE[code], data: { code, httpStatus: status, lmsweepCode } } };
   res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
   res.end(JSON.stringify(body));
+}
+
+/** The procedure a tRPC request calls when it calls one alone (not batched), or null. */
+export function singleProcedure(url: string | undefined): string | null {
+  const u = new URL(url ?? '/', 'http://x');
+  if (u.searchParams.get('batch') === '1') return null;
+  const path = u.pathname.slice(u.pathname.indexOf('/trpc/') + '/trpc/'.length);
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return null;
+  }
 }
 
 /** Why a batched tRPC request (`/trpc/a,b,c?batch=1`) carries too many calls, or null. */

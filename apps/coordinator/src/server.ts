@@ -13,7 +13,8 @@ import { bearerToken, tokenMatches } from './auth.ts';
 import { isLoopback } from './address.ts';
 import { artifactRoutes } from './artifacts.ts';
 import { allowedHostIssue, hostPolicy } from './host-check.ts';
-import { apiRefusal, batchSizeIssue, readApiBody } from './api-limits.ts';
+import { apiRefusal, batchSizeIssue, readApiBody, singleProcedure } from './api-limits.ts';
+import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionCounts, type SubscriptionLimits } from './subscription-limits.ts';
 import { SpecPool, type SpecPoolOptions } from './spec-pool.ts';
 import { DEFAULT_VALIDATE_LIMITS, specChecksFor, ValidateLimiter, type ValidateLimits } from './validate-limits.ts';
 
@@ -40,6 +41,11 @@ export interface CoordinatorOptions {
   specPool?: SpecPoolOptions;
   /** How often one address may validate a spec without the API token (validate-limits.ts defaults for the rest). */
   validateLimits?: Partial<ValidateLimits>;
+  /**
+   * Live subscriptions per address and in all (subscription-limits.ts defaults for the rest;
+   * loopback is exempt from the per-address cap as connectionLimits.exemptLoopback says).
+   */
+  subscriptionLimits?: Partial<SubscriptionLimits>;
   /** Worker sockets: hello timeout, ping interval, per-address caps (connection-limits.ts defaults for the rest). */
   connectionLimits?: Partial<ConnectionLimits>;
   /** Claims per worker and per address (claim-limits.ts defaults for the rest). */
@@ -83,6 +89,13 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
 
   const specs = new SpecPool({ log, ...opts.specPool });
   const validations = new ValidateLimiter({ ...DEFAULT_VALIDATE_LIMITS, ...opts.validateLimits });
+  const subscriptions = new SubscriptionCounts({ ...DEFAULT_SUBSCRIPTION_LIMITS, exemptLoopback: opts.connectionLimits?.exemptLoopback ?? DEFAULT_SUBSCRIPTION_LIMITS.exemptLoopback, ...opts.subscriptionLimits });
+  /** The API's subscription procedures (`live.changes`): what holds a response open. */
+  const subscriptionPaths = new Set(
+    Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)
+      .filter(([, p]) => p._def.type === 'subscription')
+      .map(([path]) => path),
+  );
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
@@ -116,6 +129,17 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     if (req.url?.startsWith('/trpc/')) {
       const tooMany = batchSizeIssue(req.url, MAX_API_BATCH);
       if (tooMany) return apiRefusal(res, 400, 'BAD_REQUEST', 'BATCH_TOO_LARGE', tooMany);
+      const path = singleProcedure(req.url);
+      if (path !== null && subscriptionPaths.has(path)) {
+        // A live subscription holds its place until its response closes.
+        const remote = req.socket.remoteAddress ?? null;
+        const full = subscriptions.admit(remote);
+        if (full) {
+          log.warn({ remote, open: subscriptions.open }, 'live subscription refused: too many');
+          return apiRefusal(res, 429, 'TOO_MANY_REQUESTS', 'TOO_MANY_SUBSCRIPTIONS', full);
+        }
+        res.once('close', () => subscriptions.release(remote));
+      }
       void readApiBody(req, res, MAX_API_BODY_BYTES).then((body) => {
         if (body === null) return;
         // tRPC takes a body already read as `req.body` (a string) instead of reading the request.
