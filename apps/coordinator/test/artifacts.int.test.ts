@@ -10,6 +10,7 @@ import { getArtifact } from '@lmsweep/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
 import { artifactRoutes } from '../src/artifacts.ts';
+import { LeaseLostError, TransferRefusedError, uploadArtifact } from '../../worker/src/artifacts.ts';
 import { launch, result, sleep } from './helpers.ts';
 
 let c: Coordinator;
@@ -131,6 +132,20 @@ describe('artifacts over HTTP', () => {
     expect(await getArtifact(c.store, base.id, 'checkpoint')).toBeNull();
   });
 
+  it('the worker\'s own upload of a big checkpoint it may not store ends at once with the refusal, not retried as a reset (C4)', async () => {
+    await launch(c.store, 'name: c4\ngrid: { method: [svd] }');
+    const [holder, other] = [await register('c4-holder'), await register('c4-other')];
+    const t = (await c.store.claim(holder, 60_000))!;
+    const data = new Uint8Array(128 << 20); // answered before the body is read: the client is still sending
+    const retries: string[] = [];
+    const opts = { coordinatorUrl: c.url, token: 'wt', retryMs: { first: 10, max: 20 }, onRetry: (e: string) => retries.push(e) };
+    const as = (id: string, key = keys.get(id)!) => () => ({ id, key });
+    await expect(uploadArtifact({ id: t.id, attempt: t.attempt }, as(other), data, opts)).rejects.toBeInstanceOf(LeaseLostError); // 409
+    await expect(uploadArtifact({ id: t.id, attempt: t.attempt }, as(holder, 'not-the-key'), data, opts)).rejects.toBeInstanceOf(LeaseLostError); // 403
+    await expect(uploadArtifact({ id: t.id, attempt: t.attempt }, as(holder), data, { ...opts, token: 'nope' })).rejects.toBeInstanceOf(TransferRefusedError); // 401
+    expect(retries).toEqual([]);
+  });
+
   describe('streamed in chunks, with a running size check', () => {
     const LIMIT = 300_000;
     const CHUNK = 64 << 10;
@@ -188,17 +203,49 @@ describe('artifacts over HTTP', () => {
       expect(await getArtifact(c.store, t.id, 'checkpoint')).toBeNull();
     });
 
-    it('one upload of a trial at a time: a second while the first streams gets 429', async () => {
+    it('a retry of the same worker and attempt replaces an upload whose connection died silently: the old one is cut and its chunks dropped', async () => {
       await launch(c.store, 'name: twice\ngrid: { method: [svd] }');
       const w = await register('w-twice');
       const t = (await c.store.claim(w, 60_000))!;
       const body = new Uint8Array(LIMIT).map((_, i) => i & 255);
-      const first = startUpload(`${base}/artifacts/${t.id}/checkpoint`, uploadHeaders(w, t.attempt, sha(body)), body.subarray(0, CHUNK), LIMIT);
-      await until(async () => (await chunkRows(t.id)) >= 1);
-      expect((await put(t.id, body, { worker: w, attempt: t.attempt }, base)).status).toBe(429);
-      first.req.end(body.subarray(CHUNK));
-      expect((await first.answer).status).toBe(200);
-      expect((await put(t.id, body, { worker: w, attempt: t.attempt }, base)).status).toBe(200); // and after it, again
+      // The first try sends two chunks' worth and then nothing: its connection is gone, unknown to the server.
+      const first = startUpload(`${base}/artifacts/${t.id}/checkpoint`, uploadHeaders(w, t.attempt, sha(body)), body.subarray(0, 2 * CHUNK), LIMIT);
+      const firstEnded = new Promise<string>((resolve) => {
+        first.req.on('error', (e) => resolve(e.message));
+        first.req.on('close', () => resolve('closed'));
+      });
+      first.answer.catch(() => {});
+      await until(async () => (await chunkRows(t.id)) >= 2);
+      // The worker's retry is taken at once (it was answered 429 until the first timed out, 300 s later).
+      const retry = await put(t.id, body, { worker: w, attempt: t.attempt }, base);
+      expect(retry.status).toBe(200);
+      expect(await firstEnded).toBeTruthy();
+      expect(await c.store.artifacts.info(t.id, 'checkpoint')).toMatchObject({ size: LIMIT, sha256: sha(body) });
+      await until(async () => (await chunkRows(t.id)) === Math.ceil(LIMIT / CHUNK)); // the first try's chunks are gone
+      expect((await put(t.id, body, { worker: w, attempt: t.attempt }, base)).status).toBe(200); // and again
+    });
+
+    it('cuts an upload whose client sends nothing for bodyIdleMs and discards it', async () => {
+      const routes = artifactRoutes({ store: c.store, log: pino({ level: 'silent' }), workerToken: 'wt', maxBytes: LIMIT, chunkBytes: CHUNK, bodyIdleMs: 300 });
+      const quick = http.createServer((req, res) => void routes(req, res));
+      await new Promise<void>((r) => quick.listen(0, '127.0.0.1', r));
+      const quickBase = `http://127.0.0.1:${(quick.address() as AddressInfo).port}`;
+      try {
+        await launch(c.store, 'name: idle\ngrid: { method: [svd] }');
+        const w = await register('w-idle');
+        const t = (await c.store.claim(w, 60_000))!;
+        const body = new Uint8Array(LIMIT).map((_, i) => (i * 7) & 255);
+        const stalled = startUpload(`${quickBase}/artifacts/${t.id}/checkpoint`, uploadHeaders(w, t.attempt, sha(body)), body.subarray(0, CHUNK + 10), LIMIT);
+        const cut = new Promise<void>((resolve) => stalled.req.on('close', () => resolve()));
+        stalled.req.on('error', () => {});
+        stalled.answer.catch(() => {});
+        await cut; // the server closed it: no bytes for 300 ms
+        await until(async () => (await chunkRows(t.id)) === 0);
+        expect((await put(t.id, body, { worker: w, attempt: t.attempt }, quickBase)).status).toBe(200);
+      } finally {
+        quick.closeAllConnections();
+        await new Promise((r) => quick.close(r));
+      }
     });
   });
 });
