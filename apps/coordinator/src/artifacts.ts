@@ -26,6 +26,14 @@ export interface ArtifactRoutesOptions {
   bodyIdleMs?: number;
 }
 
+/**
+ * The longest an upload may last: the coordinator's HTTP server cuts a request not received whole
+ * by then (its requestTimeout). Chunks no artifact points at that are older than this (and a
+ * margin) belong to no live upload, and the reaper deletes them.
+ */
+export const UPLOAD_TIMEOUT_MS = 300_000;
+export const ORPHAN_CHUNK_AGE_MS = UPLOAD_TIMEOUT_MS + 60_000;
+
 /** Default of ArtifactRoutesOptions.bodyIdleMs. */
 export const DEFAULT_BODY_IDLE_MS = 30_000;
 

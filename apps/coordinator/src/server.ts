@@ -11,7 +11,7 @@ import type { ConnectionLimits } from './connection-limits.ts';
 import type { ClaimLimits } from './claim-limits.ts';
 import { bearerToken, tokenMatches } from './auth.ts';
 import { isLoopback } from './address.ts';
-import { artifactRoutes } from './artifacts.ts';
+import { artifactRoutes, ORPHAN_CHUNK_AGE_MS, UPLOAD_TIMEOUT_MS } from './artifacts.ts';
 import { allowedHostIssue, hostPolicy } from './host-check.ts';
 import { apiRefusal, batchSizeIssue, readApiBody, singleProcedure } from './api-limits.ts';
 import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionCounts, type SubscriptionLimits } from './subscription-limits.ts';
@@ -161,6 +161,8 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
+  // Node's default, stated: an upload (the longest request) is cut past it, which is what makes chunks older than ORPHAN_CHUNK_AGE_MS orphans.
+  server.requestTimeout = UPLOAD_TIMEOUT_MS;
   server.on('upgrade', (req, socket, head) => {
     const wrongHost = refuseHost(req.headers);
     if (wrongHost) {
@@ -177,6 +179,9 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       const r = await store.reapExpired();
       // A worker that still thinks it holds one of these learns so at its next heartbeat (LEASE_LOST).
       if (r.requeued.length || r.failed.length) log.warn(r, 'expired leases reaped');
+      // Chunks of uploads that were never finished nor discarded (a coordinator died mid-upload).
+      const orphans = await store.artifacts.collectOrphans(ORPHAN_CHUNK_AGE_MS);
+      if (orphans) log.warn({ chunks: orphans }, 'orphaned artifact chunks deleted');
     } catch (e) {
       log.error({ err: e }, 'reaper failed');
     }

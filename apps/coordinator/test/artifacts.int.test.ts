@@ -146,6 +146,24 @@ describe('artifacts over HTTP', () => {
     expect(retries).toEqual([]);
   });
 
+  it('the reaper deletes the chunks of an upload a crashed coordinator left behind, once older than any upload lasts (E1)', async () => {
+    const quick = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 60_000, reapIntervalMs: 100 });
+    try {
+      await launch(quick.store, 'name: orphan\ngrid: { method: [svd] }');
+      const w = (await quick.store.registerWorker({ name: 'o', host: 'h', backend: 'wasm', device: 'cpu', version: '1' }))!.id;
+      const t = (await quick.store.claim(w, 60_000))!;
+      const crashed = quick.store.artifacts.newUpload(t.id, w, t.attempt);
+      const live = quick.store.artifacts.newUpload(t.id, w, t.attempt);
+      for (const u of [crashed, live]) expect(await quick.store.artifacts.putChunk(u, 0, new Uint8Array(10))).toBe(true);
+      // The crashed coordinator's upload began an hour ago; the live one now.
+      await quick.store.prisma.artifactChunk.updateMany({ where: { uploadId: crashed.uploadId }, data: { createdAt: new Date(Date.now() - 3_600_000) } });
+      await until(async () => (await quick.store.prisma.artifactChunk.count({ where: { uploadId: crashed.uploadId } })) === 0);
+      expect(await quick.store.prisma.artifactChunk.count({ where: { uploadId: live.uploadId } })).toBe(1);
+    } finally {
+      await quick.close();
+    }
+  });
+
   describe('streamed in chunks, with a running size check', () => {
     const LIMIT = 300_000;
     const CHUNK = 64 << 10;
