@@ -75,4 +75,20 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The dashboard's server-only code (sessions, sign-in) may also compare tokens (Node's crypto).
+    files: ['apps/dashboard/src/server/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@lmsweep/api', '@lmsweep/api/*'], allowTypeImports: true, message: 'the dashboard imports only the API types' },
+            { regex: '^@lmsweep/protocol(?!/(?:methods|labels|limits|token)$)', allowTypeImports: true, message: "the dashboard's server code imports the protocol's zod-free entries only: /methods, /labels, /limits, /token" },
+          ],
+        },
+      ],
+    },
+  },
 );

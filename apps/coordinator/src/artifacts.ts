@@ -19,7 +19,23 @@ export interface ArtifactRoutesOptions {
   maxBytes?: number;
   /** Bytes per stored chunk (default ARTIFACT_CHUNK_BYTES). */
   chunkBytes?: number;
+  /**
+   * An upload whose client sends nothing for this long is cut and discarded (default 30 s): a
+   * connection that died silently does not hold the trial's upload until Node's request timeout.
+   */
+  bodyIdleMs?: number;
 }
+
+/**
+ * The longest an upload may last: the coordinator's HTTP server cuts a request not received whole
+ * by then (its requestTimeout). Chunks no artifact points at that are older than this (and a
+ * margin) belong to no live upload, and the reaper deletes them.
+ */
+export const UPLOAD_TIMEOUT_MS = 300_000;
+export const ORPHAN_CHUNK_AGE_MS = UPLOAD_TIMEOUT_MS + 60_000;
+
+/** Default of ArtifactRoutesOptions.bodyIdleMs. */
+export const DEFAULT_BODY_IDLE_MS = 30_000;
 
 /**
  * Answers and, for an error, closes the connection after the answer: an upload refused before
@@ -44,22 +60,38 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-type Received = { ok: true; size: number; chunks: number; sha256: string } | { ok: false; why: 'too-large' | 'lost' | 'aborted' };
+type Received = { ok: true; size: number; chunks: number; sha256: string } | { ok: false; why: 'too-large' | 'lost' | 'aborted' | 'idle' };
 
 /**
  * Streams the request body into `store(seq, bytes)` in pieces of exactly `chunkBytes` (the last
  * one shorter), hashing as it goes and stopping at the first byte past `max` or when `store`
  * answers false. Stops reading without destroying the request, so an answer can still be sent.
+ * A client that sends nothing for `idleMs` while it is waited for (not while a chunk is being
+ * stored) has its request destroyed.
  */
-async function receive(req: IncomingMessage, max: number, chunkBytes: number, store: (seq: number, bytes: Uint8Array) => Promise<boolean>): Promise<Received> {
+async function receive(req: IncomingMessage, max: number, chunkBytes: number, idleMs: number, store: (seq: number, bytes: Uint8Array) => Promise<boolean>): Promise<Received> {
   const hash = createHash('sha256');
   let size = 0;
   let seq = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  let idle = false;
+  let timer: NodeJS.Timeout | null = null;
+  const waitForClient = () => {
+    timer = setTimeout(() => {
+      idle = true;
+      req.destroy(new Error(`no bytes for ${idleMs} ms`));
+    }, idleMs);
+  };
+  const clientSent = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
   const flush = async (bytes: Buffer) => store(seq++, bytes);
   try {
+    waitForClient();
     for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      clientSent();
       size += chunk.length;
       if (size > max) return { ok: false, why: 'too-large' };
       hash.update(chunk);
@@ -72,11 +104,14 @@ async function receive(req: IncomingMessage, max: number, chunkBytes: number, st
         pending = rest.length ? [rest] : [];
         pendingBytes = rest.length;
       }
+      waitForClient();
     }
   } catch {
-    return { ok: false, why: 'aborted' }; // the client went away mid-body
+    return { ok: false, why: idle ? 'idle' : 'aborted' }; // the client went away (or went silent) mid-body
+  } finally {
+    clientSent();
   }
-  if (!req.complete) return { ok: false, why: 'aborted' };
+  if (!req.complete) return { ok: false, why: idle ? 'idle' : 'aborted' };
   if (pendingBytes > 0 || seq === 0) {
     if (!(await flush(Buffer.concat(pending, pendingBytes)))) return { ok: false, why: 'lost' };
   }
@@ -88,18 +123,21 @@ async function receive(req: IncomingMessage, max: number, chunkBytes: number, st
  * its welcome gave it), x-lmsweep-attempt and x-lmsweep-sha256 (the body's digest, checked):
  * 200 {sha256, bytes}; before any of the body is read, 401 for a missing or wrong worker token,
  * 400 for bad headers, 403 for a wrong worker key, 413 when content-length is over the limit,
- * 409 when the lease is not the sender's and 429 while another upload of the trial's artifact is
- * under way here; then 413 as soon as the body passes the limit, 409 when the lease is lost
- * meanwhile, 400 on a digest mismatch.
+ * 409 when the lease is not the sender's; then 413 as soon as the body passes the limit, 409 when
+ * the lease is lost meanwhile, 400 on a digest mismatch. One upload of a trial's artifact at a time:
+ * a new one from the lease holder replaces one still under way (a retry after a connection that
+ * died silently: the old request is destroyed and its chunks discarded), and one whose client
+ * sends nothing for bodyIdleMs is cut.
  * `GET /artifacts/<trialId>/<name>`: the bytes (streamed chunk by chunk) with x-lmsweep-sha256, or 404.
  * Returns false when the URL is not an artifact route.
  */
 export function artifactRoutes(opts: ArtifactRoutesOptions): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const max = opts.maxBytes ?? MAX_ARTIFACT_BYTES;
   const chunkBytes = opts.chunkBytes ?? ARTIFACT_CHUNK_BYTES;
+  const idleMs = opts.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS;
   const { store, log } = opts;
-  /** Uploads under way here, by trial and name: one at a time each. */
-  const uploading = new Set<string>();
+  /** Uploads under way here, by trial and name: one at a time each; `done` when its chunks are finished or discarded. */
+  const uploading = new Map<string, { req: IncomingMessage; workerId: string; attempt: number; done: Promise<void> }>();
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (!url.pathname.startsWith(`${ARTIFACT_PATH}/`)) return false;
@@ -170,19 +208,24 @@ export function artifactRoutes(opts: ArtifactRoutesOptions): (req: IncomingMessa
       return true;
     }
     const slot = `${trialId}\u0000${name}`;
-    if (uploading.has(slot)) {
-      reply(res, 429, { error: `another upload of "${name}" for trial ${trialId} is under way; retry when it is done` });
-      return true;
+    // The lease holder's new upload replaces one under way: the holder only retries after its
+    // earlier try failed, so that one's connection is dead (or its lease, when another attempt's).
+    for (let old = uploading.get(slot); old; old = uploading.get(slot)) {
+      log.warn({ trialId, name, workerId: worker, attempt, replaced: { workerId: old.workerId, attempt: old.attempt } }, 'artifact upload replaces one under way');
+      old.req.destroy(new Error('replaced by a newer upload'));
+      await old.done;
     }
-    uploading.add(slot);
+    let settle = () => {};
+    uploading.set(slot, { req, workerId: worker, attempt, done: new Promise<void>((r) => (settle = r)) });
     const upload = store.artifacts.newUpload(trialId, worker, attempt);
     let finished = false;
     try {
-      const got = await receive(req, max, chunkBytes, (seq, bytes) => store.artifacts.putChunk(upload, seq, bytes));
+      const got = await receive(req, max, chunkBytes, idleMs, (seq, bytes) => store.artifacts.putChunk(upload, seq, bytes));
       if (!got.ok) {
         if (got.why === 'too-large') reply(res, 413, { error: `artifact over ${max} bytes` });
         else if (got.why === 'lost') reply(res, 409, { error: `the lease on trial ${trialId} (attempt ${attempt}) was lost during the upload` });
-        else log.warn({ trialId, name, workerId: worker }, 'artifact upload cut short by the client');
+        else if (got.why === 'idle') log.warn({ trialId, name, workerId: worker, idleMs }, 'artifact upload cut: the client sent nothing for too long');
+        else log.warn({ trialId, name, workerId: worker }, 'artifact upload cut short by the client (or replaced)');
         return true;
       }
       if (got.sha256 !== digest) {
@@ -198,8 +241,9 @@ export function artifactRoutes(opts: ArtifactRoutesOptions): (req: IncomingMessa
       reply(res, 200, { sha256: got.sha256, bytes: got.size });
       return true;
     } finally {
-      uploading.delete(slot);
       if (!finished) await store.artifacts.discard(upload).catch((e) => log.warn({ err: e, trialId }, 'could not discard an unfinished upload'));
+      if (uploading.get(slot)?.req === req) uploading.delete(slot);
+      settle();
     }
   };
 }

@@ -2,7 +2,10 @@
 // time and claims the next when it has reported the last; a trial that succeeds gives its claim
 // back, so honest work is never slowed. What the limit stops is a claim loop that fails or
 // abandons what it takes: it gets `idle` with the wait instead of draining the queue.
-import { addressKey, isLoopbackPeer } from './connection-limits.ts';
+import { addressKey, isLoopback } from './address.ts';
+import { TokenBuckets } from './token-buckets.ts';
+
+export { TokenBuckets };
 
 export interface ClaimLimits {
   /** Claims a worker may make at once before it has to wait (a token bucket's size). */
@@ -29,54 +32,6 @@ export const DEFAULT_CLAIM_LIMITS: Readonly<ClaimLimits> = Object.freeze({
   exemptLoopback: true,
 });
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
-/** Token buckets by key, refilled lazily: take() spends one, give() returns one. */
-export class TokenBuckets {
-  private readonly buckets = new Map<string, Bucket>();
-  private readonly perMs: number;
-
-  constructor(
-    private readonly size: number,
-    perMinute: number,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.perMs = perMinute / 60_000;
-  }
-
-  private get(key: string): Bucket {
-    const t = this.now();
-    const b = this.buckets.get(key) ?? { tokens: this.size, at: t };
-    b.tokens = Math.min(this.size, b.tokens + (t - b.at) * this.perMs);
-    b.at = t;
-    this.buckets.set(key, b);
-    return b;
-  }
-
-  /** Milliseconds until `key` has a whole token (0: it has one now). */
-  waitMs(key: string): number {
-    const b = this.get(key);
-    return b.tokens >= 1 ? 0 : Math.ceil((1 - b.tokens) / this.perMs);
-  }
-
-  take(key: string): void {
-    this.get(key).tokens -= 1;
-  }
-
-  give(key: string): void {
-    const b = this.get(key);
-    b.tokens = Math.min(this.size, b.tokens + 1);
-  }
-
-  /** Forgets full buckets (they are what a new key gets anyway): memory stays bounded by active keys. */
-  prune(): void {
-    for (const key of [...this.buckets.keys()]) if (this.get(key).tokens >= this.size) this.buckets.delete(key);
-  }
-}
-
 /** The per-worker and per-address buckets together. */
 export class ClaimLimiter {
   private readonly workers: TokenBuckets;
@@ -91,7 +46,7 @@ export class ClaimLimiter {
   }
 
   private address(remote: string | null): string | null {
-    return this.limits.exemptLoopback && isLoopbackPeer(remote) ? null : addressKey(remote);
+    return this.limits.exemptLoopback && isLoopback(remote) ? null : addressKey(remote);
   }
 
   /** How long this worker must wait before its next claim may take a trial (0: now). */

@@ -1,6 +1,8 @@
-// Bounds on worker websockets: how long a socket may stay silent before its hello, how dead
-// peers are found (ping/pong), and how many sockets one address may hold open.
-import { isIP } from 'node:net';
+// Bounds on worker websockets: how long a socket may stay silent before its hello and how much it
+// may send before it, how dead peers are found (ping/pong), how many sockets one address (and all
+// addresses together) may hold open before their hello, and how many messages of one socket may
+// wait to be handled before it is read no further.
+import { addressKey, isLoopback } from './address.ts';
 
 export interface ConnectionLimits {
   /** A socket that has not sent a valid hello by then is closed (CLOSE_HELLO_TIMEOUT). */
@@ -14,6 +16,24 @@ export interface ConnectionLimits {
   maxUnauthenticatedPerAddress: number;
   /** Sockets from one address in all (workers that said hello included). */
   maxPerAddress: number;
+  /**
+   * Sockets that have not said hello yet from all addresses together, loopback included (one IPv6
+   * prefix or many loopback peers could open thousands otherwise); the next is refused at the upgrade.
+   */
+  maxUnauthenticated: number;
+  /**
+   * Bytes a socket may send before its hello is answered (its hello and anything sent with it):
+   * past that it is cut (1009). The largest valid hello, every field at its limit, is ≈ 11 KB
+   * (an honest one well under 2 KB).
+   */
+  maxHelloBytes: number;
+  /**
+   * Messages of one socket received but not yet handled (they are handled one at a time, in
+   * order), and their bytes: past either, the socket is not read (TCP pushes back on the sender)
+   * until the backlog is down to half of both.
+   */
+  maxBacklogMessages: number;
+  maxBacklogBytes: number;
   /**
    * Loopback peers are exempt from the per-address caps (default): the workers and tests of this
    * machine (`lmsweep bench load` runs 1,000 simulated workers on 127.0.0.1). Set false where a
@@ -32,43 +52,12 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.free
   pingIntervalMs: 30_000,
   maxUnauthenticatedPerAddress: 8,
   maxPerAddress: 256,
+  maxUnauthenticated: 1024,
+  maxHelloBytes: 16 * 1024,
+  maxBacklogMessages: 64,
+  maxBacklogBytes: 4 * 2 ** 20,
   exemptLoopback: true,
 });
-
-/** The eight 16-bit groups of an IPv6 address (with `::` expanded and a dotted IPv4 tail converted). */
-function ipv6Groups(addr: string): number[] {
-  let a = addr.toLowerCase().replace(/%.*$/, '');
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (v4) {
-    const [p, q, r, s] = v4[1]!.split('.').map(Number) as [number, number, number, number];
-    a = `${a.slice(0, -v4[1]!.length)}${((p << 8) | q).toString(16)}:${((r << 8) | s).toString(16)}`;
-  }
-  const [head = '', tail] = a.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array.from({ length: 8 - h.length - t.length }, () => '0');
-  return [...h, ...zeros, ...t].map((g) => parseInt(g, 16) || 0);
-}
-
-/**
- * The key sockets are counted under: an IPv4 address (also when written IPv4-mapped, ::ffff:a.b.c.d),
- * or an IPv6 address's /64 (one host may use many addresses of its /64).
- */
-export function addressKey(remote: string | null | undefined): string {
-  if (!remote) return 'unknown';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remote);
-  if (mapped) return mapped[1]!;
-  if (isIP(remote) !== 6) return remote;
-  return `${ipv6Groups(remote).slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
-}
-
-/** Whether a peer address is this machine (127.0.0.0/8, ::1, or IPv4-mapped loopback). */
-export function isLoopbackPeer(remote: string | null | undefined): boolean {
-  if (!remote) return false;
-  const k = addressKey(remote);
-  if (isIP(k) === 4) return k.startsWith('127.');
-  return isIP(remote) === 6 && ipv6Groups(remote).every((g, i) => g === (i === 7 ? 1 : 0));
-}
 
 interface Count {
   pending: number;
@@ -78,12 +67,15 @@ interface Count {
 /** Open worker sockets per address: admits or refuses a new one, and follows each through hello and close. */
 export class AddressCounts {
   private readonly counts = new Map<string, Count>();
+  /** Sockets without a hello yet, from every address. */
+  private pendingAll = 0;
 
   constructor(private readonly limits: ConnectionLimits) {}
 
   /** Why a new socket from `remote` is refused, or null when it may open. */
   refusal(remote: string | null | undefined): string | null {
-    if (this.limits.exemptLoopback && isLoopbackPeer(remote)) return null;
+    if (this.pendingAll >= this.limits.maxUnauthenticated) return `too many sockets that have not said hello (at most ${this.limits.maxUnauthenticated} from all addresses)`;
+    if (this.limits.exemptLoopback && isLoopback(remote)) return null;
     const c = this.counts.get(addressKey(remote));
     if (!c) return null;
     if (c.pending >= this.limits.maxUnauthenticatedPerAddress) {
@@ -98,13 +90,17 @@ export class AddressCounts {
     const c = this.counts.get(k) ?? { pending: 0, total: 0 };
     c.pending++;
     c.total++;
+    this.pendingAll++;
     this.counts.set(k, c);
   }
 
   /** The socket said a valid hello: it no longer counts as unauthenticated. */
   authenticated(remote: string | null | undefined): void {
     const c = this.counts.get(addressKey(remote));
-    if (c && c.pending > 0) c.pending--;
+    if (c && c.pending > 0) {
+      c.pending--;
+      this.pendingAll--;
+    }
   }
 
   closed(remote: string | null | undefined, wasPending: boolean): void {
@@ -112,8 +108,16 @@ export class AddressCounts {
     const c = this.counts.get(k);
     if (!c) return;
     c.total--;
-    if (wasPending && c.pending > 0) c.pending--;
+    if (wasPending && c.pending > 0) {
+      c.pending--;
+      this.pendingAll--;
+    }
     if (c.total <= 0) this.counts.delete(k);
+  }
+
+  /** Sockets without a hello yet, from every address. */
+  get pending(): number {
+    return this.pendingAll;
   }
 
   /** Open sockets from `remote` (tests, /healthz-style introspection). */

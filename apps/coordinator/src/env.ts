@@ -28,6 +28,8 @@ const Env = z.object({
   LMSWEEP_PING_INTERVAL_MS: count(3_600_000),
   LMSWEEP_MAX_UNAUTHENTICATED_PER_ADDRESS: count(1_000_000),
   LMSWEEP_MAX_SOCKETS_PER_ADDRESS: count(1_000_000),
+  /** Sockets without a hello from all addresses together (loopback included). */
+  LMSWEEP_MAX_UNAUTHENTICATED: count(1_000_000),
   /** `1`: the per-address caps apply to loopback peers too (a proxy on this machine). */
   LMSWEEP_LIMIT_LOOPBACK: optional(z.enum(['0', '1'])),
 });
@@ -56,6 +58,7 @@ export function connectionLimits(env: CoordinatorEnv): Partial<ConnectionLimits>
   if (env.LMSWEEP_PING_INTERVAL_MS !== undefined) out.pingIntervalMs = env.LMSWEEP_PING_INTERVAL_MS;
   if (env.LMSWEEP_MAX_UNAUTHENTICATED_PER_ADDRESS !== undefined) out.maxUnauthenticatedPerAddress = env.LMSWEEP_MAX_UNAUTHENTICATED_PER_ADDRESS;
   if (env.LMSWEEP_MAX_SOCKETS_PER_ADDRESS !== undefined) out.maxPerAddress = env.LMSWEEP_MAX_SOCKETS_PER_ADDRESS;
+  if (env.LMSWEEP_MAX_UNAUTHENTICATED !== undefined) out.maxUnauthenticated = env.LMSWEEP_MAX_UNAUTHENTICATED;
   if (env.LMSWEEP_LIMIT_LOOPBACK !== undefined) out.exemptLoopback = env.LMSWEEP_LIMIT_LOOPBACK === '0';
   return out;
 }

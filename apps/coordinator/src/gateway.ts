@@ -1,5 +1,8 @@
 // The websocket endpoint workers talk to. Every message is validated; every trial write is
 // fenced by (worker, attempt) in the store, so a stale or duplicated message changes nothing.
+// What a socket may cost is bounded: before its hello it may send one small message (a hello;
+// anything else closes it) and a few KiB in all; after it, its messages are handled one at a time
+// and, past a backlog, it is not read until the backlog is handled (ConnectionLimits).
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -20,7 +23,7 @@ import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, HeartbeatInp
 import { tokenMatches } from './auth.ts';
 import { AddressCounts, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { ClaimLimiter, type ClaimLimits, DEFAULT_CLAIM_LIMITS, HeldTrials } from './claim-limits.ts';
-import { GroupCommit, GroupItemError } from './group-commit.ts';
+import { GroupBatchError, GroupCommit, GroupItemError } from './group-commit.ts';
 
 interface Connection {
   ws: WebSocket;
@@ -36,6 +39,14 @@ interface Connection {
   helloTimer: NodeJS.Timeout | null;
   /** Answered (pong or any message) since the last ping. */
   alive: boolean;
+  /** Whether its first message (which must be a hello) has arrived. */
+  spoke: boolean;
+  /** Closing: what it sent after the reason to close is not handled. */
+  closing: boolean;
+  /** Messages received and not yet handled, and their bytes; `paused` while over the limit. */
+  backlog: number;
+  backlogBytes: number;
+  paused: boolean;
 }
 
 const IDLE_SEEN_EVERY_MS = 5_000;
@@ -56,6 +67,10 @@ export interface GatewayOptions {
 export const CLOSE_UNAUTHORIZED = 4001;
 /** Close code for a socket that sent no valid hello in time. */
 export const CLOSE_HELLO_TIMEOUT = 4002;
+/** Close code for a socket whose first message is not a valid hello. */
+export const CLOSE_NOT_HELLO = 4003;
+/** Close code (the protocol's "message too big") for a socket that sent more than maxHelloBytes before its hello was answered. */
+export const CLOSE_TOO_BIG = 1009;
 /** How long a closing handshake may take before the socket is cut. */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -83,8 +98,12 @@ export class WorkerGateway {
     this.claimLimiter = new ClaimLimiter({ ...DEFAULT_CLAIM_LIMITS, ...opts.claimLimits });
     this.pinger = setInterval(() => this.pingAll(), this.limits.pingIntervalMs);
     this.pinger.unref();
-    // A failed batch is retried in smaller ones, so only the item the database refuses fails: one line says so.
-    const split = (kind: string) => ({ onBatchFailed: (size: number, reason: string) => opts.log.warn({ kind, size, reason }, 'group commit failed; retrying its items in smaller batches') });
+    // A batch that failed on a value is retried in smaller ones, so only the item the database
+    // refuses fails; one that failed otherwise (the database is down) fails whole: one line each.
+    const split = (kind: string) => ({
+      onBatchFailed: (size: number, reason: string) => opts.log.warn({ kind, size, reason }, 'group commit failed; retrying its items in smaller batches'),
+      onBatchError: (size: number, reason: string) => opts.log.error({ kind, size, reason }, 'group commit failed; its items are answered INTERNAL'),
+    });
     this.claims = new GroupCommit((workerIds) => opts.store.claimMany(workerIds, opts.leaseMs), 500, split('claim'));
     this.heartbeats = new GroupCommit((beats) => opts.store.heartbeatMany(beats, opts.leaseMs), 500, split('heartbeat'));
     this.metrics = new GroupCommit((reports) => opts.store.addMetricsMany(reports), 200, split('metric'));
@@ -145,7 +164,8 @@ export class WorkerGateway {
     this.lastPing = now;
     this.claimLimiter.prune();
     for (const conn of this.conns) {
-      if (!conn.alive && !late) {
+      // A socket we stopped reading (its backlog) cannot have its pong read: not dead for that.
+      if (!conn.alive && !late && !conn.paused) {
         this.opts.log.warn({ workerId: conn.workerId, remote: conn.remote }, 'worker socket dropped: no answer to ping');
         conn.ws.terminate();
         continue;
@@ -157,13 +177,14 @@ export class WorkerGateway {
 
   /** Closes with a code and reason, and cuts the socket if the peer does not finish the closing handshake soon. */
   private closeSoon(conn: Connection, code: number, reason: string): void {
+    conn.closing = true;
     conn.ws.close(code, reason);
     setTimeout(() => conn.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   private onConnection(ws: WebSocket, req?: IncomingMessage): void {
     const remote = req?.socket.remoteAddress ?? null;
-    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve(), lastSeenWrite: 0, remote, pending: true, helloTimer: null, alive: true };
+    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve(), lastSeenWrite: 0, remote, pending: true, helloTimer: null, alive: true, spoke: false, closing: false, backlog: 0, backlogBytes: 0, paused: false };
     this.conns.add(conn);
     this.addresses.opened(remote);
     conn.helloTimer = setTimeout(() => {
@@ -172,19 +193,54 @@ export class WorkerGateway {
       this.closeSoon(conn, CLOSE_HELLO_TIMEOUT, `no valid hello within ${this.limits.helloTimeoutMs} ms`);
     }, this.limits.helloTimeoutMs);
     conn.helloTimer.unref();
+    // Until its hello is answered, a socket may send maxHelloBytes (frames and all, counted as they
+    // are read, before the websocket layer assembles a message of up to MAX_MESSAGE_BYTES).
+    const raw = req?.socket;
+    let before = 0;
+    const countBeforeHello = (chunk: Buffer) => {
+      before += chunk.length;
+      if (before <= this.limits.maxHelloBytes) return;
+      raw?.off('data', countBeforeHello);
+      this.opts.log.warn({ remote, bytes: before }, 'worker socket cut: too much sent before its hello');
+      ws.pause();
+      this.closeSoon(conn, CLOSE_TOO_BIG, `more than ${this.limits.maxHelloBytes} bytes before the hello was answered`);
+    };
+    raw?.on('data', countBeforeHello);
+    const stopCounting = () => raw?.off('data', countBeforeHello);
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => {
       conn.alive = true;
-      conn.chain = conn.chain.then(() => this.onMessage(conn, data, isBinary)).catch((e) => {
-        // The database refused this one message (its batch was retried without it): one line, no stack.
-        if (e instanceof GroupItemError) this.opts.log.error({ workerId: conn.workerId, reason: e.message }, 'worker message failed in the database');
-        else this.opts.log.error({ err: e, workerId: conn.workerId }, 'worker message failed');
-        this.send(conn, { type: 'error', code: 'INTERNAL', message: 'internal error' });
-      });
+      if (conn.closing) return;
+      const bytes = byteLength(data);
+      conn.backlog++;
+      conn.backlogBytes += bytes;
+      if (!conn.paused && (conn.backlog > this.limits.maxBacklogMessages || conn.backlogBytes > this.limits.maxBacklogBytes)) {
+        conn.paused = true;
+        ws.pause();
+        this.opts.log.warn({ workerId: conn.workerId, remote, messages: conn.backlog, bytes: conn.backlogBytes }, 'worker socket paused: too many messages waiting to be handled');
+      }
+      conn.chain = conn.chain
+        .then(() => this.onMessage(conn, data, isBinary, stopCounting))
+        .catch((e) => {
+          // The database refused this one message (its batch was retried without it): one line, no stack.
+          if (e instanceof GroupItemError) this.opts.log.error({ workerId: conn.workerId, reason: e.message }, 'worker message failed in the database');
+          else if (e instanceof GroupBatchError) this.opts.log.debug({ workerId: conn.workerId, reason: e.message }, 'worker message failed with its batch');
+          else this.opts.log.error({ err: e, workerId: conn.workerId }, 'worker message failed');
+          this.send(conn, { type: 'error', code: 'INTERNAL', message: 'internal error' });
+        })
+        .finally(() => {
+          conn.backlog--;
+          conn.backlogBytes -= bytes;
+          if (conn.paused && !conn.closing && conn.backlog <= this.limits.maxBacklogMessages / 2 && conn.backlogBytes <= this.limits.maxBacklogBytes / 2) {
+            conn.paused = false;
+            ws.resume();
+          }
+        });
     });
     ws.on('error', (e) => this.opts.log.warn({ err: e, workerId: conn.workerId }, 'worker socket error'));
     ws.on('close', (code, reason) => {
       this.conns.delete(conn);
+      stopCounting();
       if (conn.helloTimer) clearTimeout(conn.helloTimer);
       this.addresses.closed(remote, conn.pending);
       if (conn.workerId) {
@@ -224,14 +280,31 @@ export class WorkerGateway {
     return null;
   }
 
-  private async onMessage(conn: Connection, data: unknown, isBinary: boolean): Promise<void> {
+  /**
+   * Handles one message. The first of a socket must be a valid hello: anything else is answered
+   * (BAD_MESSAGE, NOT_HELLO) and the socket closed, so a client that has not said hello costs one
+   * small message at most.
+   */
+  private async onMessage(conn: Connection, data: unknown, isBinary: boolean, helloAnswered: () => void): Promise<void> {
     const { store, leaseMs, log } = this.opts;
-    if (isBinary) return this.send(conn, { type: 'error', code: 'BAD_MESSAGE', message: 'binary frames are not accepted; send JSON text' });
+    if (conn.closing) return;
+    const first = !conn.spoke;
+    conn.spoke = true;
+    const refuseFirst = (reply: CoordinatorMessage) => {
+      this.send(conn, reply);
+      log.warn({ remote: conn.remote, code: reply.type === 'error' ? reply.code : reply.type }, 'worker socket closed: its first message was not a valid hello');
+      this.closeSoon(conn, CLOSE_NOT_HELLO, 'the first message must be a valid hello');
+    };
+    if (isBinary) {
+      const reply: CoordinatorMessage = { type: 'error', code: 'BAD_MESSAGE', message: 'binary frames are not accepted; send JSON text' };
+      return first ? refuseFirst(reply) : this.send(conn, reply);
+    }
     let raw: unknown;
     try {
       raw = decodeJson(String(data));
     } catch {
-      return this.send(conn, { type: 'error', code: 'BAD_MESSAGE', message: 'message is not valid JSON' });
+      const reply: CoordinatorMessage = { type: 'error', code: 'BAD_MESSAGE', message: 'message is not valid JSON' };
+      return first ? refuseFirst(reply) : this.send(conn, reply);
     }
     const parsed = WorkerMessage.safeParse(raw);
     if (!parsed.success) {
@@ -239,9 +312,11 @@ export class WorkerGateway {
       const all = zodIssues(parsed.error).map((i) => `${i.path || '(message)'}: ${i.message}`).join('; ');
       const message = all.length > 2000 ? `${all.slice(0, 1999)}…` : all;
       log.warn({ workerId: conn.workerId, message }, 'malformed worker message');
-      return this.send(conn, { type: 'error', replyTo, code: 'BAD_MESSAGE', message });
+      const reply: CoordinatorMessage = { type: 'error', replyTo, code: 'BAD_MESSAGE', message };
+      return first ? refuseFirst(reply) : this.send(conn, reply);
     }
     const msg = parsed.data;
+    if (first && msg.type !== 'hello') return refuseFirst({ type: 'error', replyTo: msg.msgId, code: 'NOT_HELLO', message: 'say hello first: the first message must be a hello' });
     if (msg.type === 'hello') {
       // A valid hello in time: what follows (token, key) is answered and, when refused, closed by itself.
       if (conn.helloTimer) clearTimeout(conn.helloTimer);
@@ -265,6 +340,7 @@ export class WorkerGateway {
       conn.workerId = reg.id;
       if (conn.pending) this.addresses.authenticated(conn.remote);
       conn.pending = false;
+      helloAnswered();
       log.info({ workerId: conn.workerId, name: msg.name, backend: msg.backend, device: msg.device }, 'worker connected');
       return this.send(conn, { type: 'welcome', replyTo: msg.msgId, workerId: reg.id, workerKey: reg.key, leaseMs, heartbeatMs: heartbeatInterval(leaseMs), protocol: PROTOCOL_VERSION });
     }
@@ -351,4 +427,11 @@ export class WorkerGateway {
       }
     }
   }
+}
+
+/** Bytes of a websocket message as `ws` delivers it (a Buffer, fragments, or an ArrayBuffer). */
+function byteLength(data: unknown): number {
+  if (Buffer.isBuffer(data) || data instanceof ArrayBuffer) return data.byteLength;
+  if (Array.isArray(data)) return data.reduce((n: number, b: Buffer) => n + b.length, 0);
+  return 0;
 }

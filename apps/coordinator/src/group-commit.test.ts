@@ -6,10 +6,14 @@ import { TrialStore, type ClaimedTrial, type Db } from '@lmsweep/db';
 import { memoryDb } from '@lmsweep/db/testing';
 import type { TrialResult } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
-import { GroupCommit, GroupItemError, shortReason } from './group-commit.ts';
+import { GroupBatchError, GroupCommit, GroupItemError, isDataError, shortReason } from './group-commit.ts';
 
 /** Submits every item in one turn of the event loop (so they form one batch) and settles them all. */
 const submitAll = <I, O>(g: GroupCommit<I, O>, items: I[]) => Promise.allSettled(items.map((i) => g.submit(i)));
+
+/** An error shaped as Prisma throws it for a failed raw query, with the driver adapter's cause. */
+const driverError = (cause: Record<string, unknown>, message = 'Raw query failed') =>
+  Object.assign(new Error(`\nInvalid \`prisma.$queryRaw()\` invocation:\n\n\n${message}`), { name: 'PrismaClientKnownRequestError', code: 'P2010', meta: { driverAdapterError: { name: 'DriverAdapterError', cause } } });
 
 describe('GroupCommit', () => {
   it('runs the items that arrive together as one batch and answers each in order', async () => {
@@ -30,7 +34,7 @@ describe('GroupCommit', () => {
     const g = new GroupCommit(
       async (xs: number[]) => {
         calls.push(xs);
-        if (xs.some((x) => x < 0)) throw new Error(`\nInvalid \`prisma.$queryRaw()\` invocation:\n\n\nRaw query failed: ${'~'.repeat(1500)}\nvalue out of range`);
+        if (xs.some((x) => x < 0)) throw driverError({ kind: 'postgres', code: '22003', message: 'value out of range' }, `Raw query failed: ${'~'.repeat(1500)}`);
         return xs.map((x) => x + 1);
       },
       500,
@@ -44,12 +48,12 @@ describe('GroupCommit', () => {
         expect(o.status).toBe('rejected');
         const e = (o as PromiseRejectedResult).reason as GroupItemError;
         expect(e).toBeInstanceOf(GroupItemError);
-        expect(e.message).toBe('value out of range');
+        expect(e.message).toBe('22003: value out of range');
         expect((e.cause as Error).message).toMatch(/Raw query failed/);
       } else expect(o).toEqual({ status: 'fulfilled', value: x + 1 });
     });
     // One line for the batch; a few statements (two bad items: about 4·log₂ 500), not one per item.
-    expect(failed).toEqual([[500, 'value out of range']]);
+    expect(failed).toEqual([[500, '22003: value out of range']]);
     expect(calls.length).toBeLessThanOrEqual(1 + 4 * Math.ceil(Math.log2(500)));
     // Every good item answered exactly once.
     expect(calls.filter((c) => !c.some((x) => x < 0)).flat().sort((a, b) => a - b)).toEqual(items.filter((x) => x >= 0));
@@ -58,13 +62,52 @@ describe('GroupCommit', () => {
     expect(failed).toHaveLength(1);
   });
 
-  it('every item failing rejects every item, each once', async () => {
-    const g = new GroupCommit(async (): Promise<number[]> => {
-      throw new Error('database is down');
-    });
-    const out = await submitAll(g, [1, 2, 3, 4, 5]);
-    expect(out.map((o) => o.status)).toEqual(Array(5).fill('rejected'));
-    expect(out.map((o) => ((o as PromiseRejectedResult).reason as Error).message)).toEqual(Array(5).fill('database is down'));
+  it('a database that is down fails the whole batch in one statement, every item rejected once, one line', async () => {
+    // PGlite closed, PostgreSQL unreachable (as adapter-pg reports it), a connection refused, a serialization failure
+    const outages = [
+      new Error('PGlite is closed'),
+      driverError({ kind: 'DatabaseNotReachable', host: '127.0.0.1', port: 5432 }, "Raw query failed. Code: `N/A`. Message: `Can't reach database server at 127.0.0.1:5432`"),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      driverError({ kind: 'postgres', originalCode: '40001', code: '40001', message: 'could not serialize access' }),
+    ];
+    for (const outage of outages) {
+      let calls = 0;
+      const lines: [number, string][] = [];
+      const g = new GroupCommit(
+        async (): Promise<number[]> => {
+          calls++;
+          throw outage;
+        },
+        500,
+        { onBatchError: (size, reason) => lines.push([size, reason]), onBatchFailed: () => lines.push([-1, 'split']) },
+      );
+      const out = await submitAll(g, Array.from({ length: 500 }, (_, i) => i));
+      expect(calls, outage.message).toBe(1); // not 2n − 1 = 999
+      expect(out.every((o) => o.status === 'rejected' && o.reason instanceof GroupBatchError && (o.reason as Error).cause === outage)).toBe(true);
+      expect(lines).toEqual([[500, shortReason(outage)]]);
+    }
+  });
+
+  it('isDataError: SQLSTATE classes 22, 23 and 54 (either driver), and adapter-pg\'s kinds for them; nothing else', () => {
+    const data = [
+      { kind: 'postgres', code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0x00' }, // PGlite: NUL
+      { kind: 'postgres', code: '22P05', message: 'unsupported Unicode escape sequence' },
+      { originalCode: '22003', kind: 'ValueOutOfRange', cause: 'value "2147483648" is out of range for type integer' }, // adapter-pg: int4
+      { originalCode: '23505', kind: 'UniqueConstraintViolation', constraint: { fields: ['id'] } },
+      { kind: 'postgres', code: '54000', message: 'index row size exceeds maximum' },
+      { kind: 'NullConstraintViolation', constraint: { fields: ['x'] } },
+    ];
+    for (const cause of data) expect(isDataError(driverError(cause)), JSON.stringify(cause)).toBe(true);
+    const other = [
+      { kind: 'DatabaseNotReachable', host: 'h', port: 1 },
+      { kind: 'postgres', code: '42601', message: 'syntax error' },
+      { kind: 'postgres', code: '57P01', message: 'terminating connection due to administrator command' },
+      { kind: 'TooManyConnections', cause: 'sorry, too many clients already' },
+      { kind: 'postgres', originalCode: '08006', code: '08006', message: 'connection failure' },
+    ];
+    for (const cause of other) expect(isDataError(driverError(cause)), JSON.stringify(cause)).toBe(false);
+    expect(isDataError(new Error('PGlite is closed'))).toBe(false);
+    expect(isDataError(null)).toBe(false);
   });
 
   it('shortReason: the database’s own code and message where the driver gives them, else the last line, at most 200 characters', () => {
@@ -138,6 +181,17 @@ describe('GroupCommit over the real store (PGlite): a bad item next to honest on
         [b.id, 1, 7],
       ].sort(),
     );
+  });
+
+  it('a closed database: a batch of 500 heartbeats is one failing statement, not 999', async () => {
+    const down = await memoryDb();
+    const downStore = new TrialStore(down);
+    await down.close();
+    let statements = 0;
+    const g = new GroupCommit((beats: Parameters<TrialStore['heartbeatMany']>[0]) => (statements++, downStore.heartbeatMany(beats, LEASE)));
+    const out = await submitAll(g, Array.from({ length: 500 }, (_, i) => ({ trialId: `t${i}`, workerId: `w${i}`, attempt: 1, progress: 0 })));
+    expect(statements).toBe(1);
+    expect(out.every((o) => o.status === 'rejected' && o.reason instanceof GroupBatchError)).toBe(true);
   });
 
   it('results and claims: the honest ones in the batch go through', async () => {

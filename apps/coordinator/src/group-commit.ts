@@ -4,10 +4,12 @@
 // statements per round, not a thousand queued ones; each request still gets its own answer, and
 // fencing is per row inside the statement.
 //
-// One item the database refuses must not fail the others: a batch whose statement fails is retried
-// in halves, down to single items, so only the item whose own statement fails is rejected (with
-// GroupItemError). The store's batch statements are atomic, so a failed one changed nothing and
-// running its items again is safe.
+// One item the database refuses must not fail the others: a batch whose statement fails on a value
+// (a data error: isDataError) is retried in halves, down to single items, so only the item whose own
+// statement fails is rejected (with GroupItemError). The store's batch statements are atomic, so a
+// failed one changed nothing and running its items again is safe. Any other failure (the database
+// is down, a connection dropped, a timeout) would fail every half the same way: it rejects the
+// whole batch at once, one statement, not 2n − 1.
 
 interface Waiting<I, O> {
   item: I;
@@ -23,9 +25,20 @@ export class GroupItemError extends Error {
   }
 }
 
+/**
+ * Every item of a batch whose statement failed for a reason not of any one item (the database is
+ * down): `message` is one short line; onBatchError was told once for the whole batch.
+ */
+export class GroupBatchError extends Error {
+  override name = 'GroupBatchError';
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+  }
+}
+
 /** One line saying why a statement failed: the database's own message where the driver gives it, else the error's last line. */
 export function shortReason(e: unknown): string {
-  const cause = (e as { meta?: { driverAdapterError?: { cause?: { code?: unknown; message?: unknown } } } } | null)?.meta?.driverAdapterError?.cause;
+  const cause = driverCause(e);
   let line: string;
   if (cause && typeof cause.message === 'string') line = typeof cause.code === 'string' ? `${cause.code}: ${cause.message}` : cause.message;
   else {
@@ -35,9 +48,44 @@ export function shortReason(e: unknown): string {
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
+/**
+ * SQLSTATE classes of errors caused by the values in a statement, which another batch without
+ * those values may not hit: 22 data exception (out of range, bad encoding, NUL), 23 integrity
+ * constraint violation (unique, foreign key, not null, check), 54 program limit exceeded (a value
+ * or row too large).
+ */
+const DATA_ERROR_CLASSES = ['22', '23', '54'];
+/**
+ * What the PostgreSQL driver adapter reports some of them as, in place of the code (PGlite's
+ * adapter passes the SQLSTATE itself).
+ */
+const DATA_ERROR_KINDS = new Set(['LengthMismatch', 'ValueOutOfRange', 'UniqueConstraintViolation', 'NullConstraintViolation', 'ForeignKeyConstraintViolation', 'InvalidInputValue']);
+
+interface DriverCause {
+  kind?: unknown;
+  code?: unknown;
+  originalCode?: unknown;
+  message?: unknown;
+}
+const driverCause = (e: unknown): DriverCause | undefined => (e as { meta?: { driverAdapterError?: { cause?: DriverCause } } } | null)?.meta?.driverAdapterError?.cause;
+
+/**
+ * Whether a failed statement failed on the values it carried (so running its items apart may let
+ * the others through), as opposed to the database being unreachable, closed or overloaded.
+ */
+export function isDataError(e: unknown): boolean {
+  const cause = driverCause(e);
+  if (!cause) return false;
+  const sqlstate = [cause.originalCode, cause.code].find((c): c is string => typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c));
+  if (sqlstate) return DATA_ERROR_CLASSES.includes(sqlstate.slice(0, 2));
+  return typeof cause.kind === 'string' && DATA_ERROR_KINDS.has(cause.kind);
+}
+
 export interface GroupCommitOptions {
-  /** Called once for each batch of several items whose statement failed, before its items are retried in smaller batches. */
+  /** Called once for each batch of several items whose statement failed on a data error, before its items are retried in smaller batches. */
   onBatchFailed?: (size: number, reason: string) => void;
+  /** Called once for each batch rejected whole (its statement failed, not on a value), before its items are rejected with GroupBatchError. */
+  onBatchError?: (size: number, reason: string) => void;
 }
 
 export class GroupCommit<I, O> {
@@ -72,13 +120,21 @@ export class GroupCommit<I, O> {
     }
   }
 
-  /** Runs a batch and answers its items; when its statement fails, its halves are run on their own (one item: rejected). */
+  /**
+   * Runs a batch and answers its items; when its statement fails on a data error, its halves are
+   * run on their own (one item: rejected); on any other error every item is rejected at once.
+   */
   private async settle(batch: Waiting<I, O>[], first: boolean): Promise<void> {
     let out: O[];
     try {
       out = await this.run(batch.map((w) => w.item));
     } catch (e) {
       const reason = shortReason(e);
+      if (!isDataError(e)) {
+        this.opts.onBatchError?.(batch.length, reason);
+        for (const w of batch) w.reject(new GroupBatchError(reason, { cause: e }));
+        return;
+      }
       if (batch.length === 1) return batch[0]!.reject(new GroupItemError(reason, { cause: e }));
       if (first) this.opts.onBatchFailed?.(batch.length, reason);
       const half = Math.ceil(batch.length / 2);

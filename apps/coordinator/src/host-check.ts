@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isLoopbackHost } from './auth.ts';
+import { isLoopback } from './address.ts';
 
 export interface HostPolicyOptions {
   /** The address the coordinator is bound to. */
@@ -55,13 +55,13 @@ export function hostPolicy(opts: HostPolicyOptions): (headers: IncomingHttpHeade
   const entries = (opts.allowedHosts ?? []).map((e) => e.trim()).filter(Boolean);
   if (entries.includes('*')) return () => null;
   const allowed = entries.map((e) => parseHostHeader(e)).filter((e): e is NonNullable<typeof e> => e !== null);
-  const network = !isLoopbackHost(opts.bindHost);
+  const network = !isLoopback(opts.bindHost);
   const names = network ? machineNames() : [];
   const hint = `start the coordinator with --allowed-hosts (LMSWEEP_ALLOWED_HOSTS) naming it`;
 
   const hostOk = (h: { name: string; port: number | null }) => {
     if (allowed.some((a) => a.name === h.name && (a.port === null || a.port === h.port))) return true;
-    if (isLoopbackHost(h.name)) return h.port === opts.port;
+    if (isLoopback(h.name)) return h.port === opts.port;
     if (network) return isIP(h.name) !== 0 || names.includes(h.name);
     return false;
   };

@@ -5,18 +5,18 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import pino, { type Logger } from 'pino';
 import { appRouter } from '@lmsweep/api';
 import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
-import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, MAX_API_BATCH, WORKER_PATH } from '@lmsweep/protocol';
+import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, MAX_API_BATCH, MAX_API_BODY_BYTES, WORKER_PATH } from '@lmsweep/protocol';
 import { WorkerGateway } from './gateway.ts';
 import type { ConnectionLimits } from './connection-limits.ts';
 import type { ClaimLimits } from './claim-limits.ts';
-import { bearerToken, isLoopbackHost, tokenMatches } from './auth.ts';
-import { artifactRoutes } from './artifacts.ts';
+import { bearerToken, tokenMatches } from './auth.ts';
+import { isLoopback } from './address.ts';
+import { artifactRoutes, ORPHAN_CHUNK_AGE_MS, UPLOAD_TIMEOUT_MS } from './artifacts.ts';
 import { allowedHostIssue, hostPolicy } from './host-check.ts';
-import { apiRefusal, batchSizeIssue } from './api-limits.ts';
+import { apiRefusal, batchSizeIssue, readApiBody, singleProcedure } from './api-limits.ts';
+import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionCounts, type SubscriptionLimits } from './subscription-limits.ts';
 import { SpecPool, type SpecPoolOptions } from './spec-pool.ts';
-
-/** Largest tRPC request body the coordinator reads (specs are at most 200k characters). */
-export const MAX_API_BODY_BYTES = 1 << 20;
+import { DEFAULT_VALIDATE_LIMITS, specChecksFor, ValidateLimiter, type ValidateLimits } from './validate-limits.ts';
 
 export interface CoordinatorOptions {
   port?: number;
@@ -39,6 +39,13 @@ export interface CoordinatorOptions {
   allowedHosts?: readonly string[];
   /** The threads that check and expand specs off the event loop. */
   specPool?: SpecPoolOptions;
+  /** How often one address may validate a spec without the API token (validate-limits.ts defaults for the rest). */
+  validateLimits?: Partial<ValidateLimits>;
+  /**
+   * Live subscriptions per address and in all (subscription-limits.ts defaults for the rest;
+   * loopback is exempt from the per-address cap as connectionLimits.exemptLoopback says).
+   */
+  subscriptionLimits?: Partial<SubscriptionLimits>;
   /** Worker sockets: hello timeout, ping interval, per-address caps (connection-limits.ts defaults for the rest). */
   connectionLimits?: Partial<ConnectionLimits>;
   /** Claims per worker and per address (claim-limits.ts defaults for the rest). */
@@ -62,7 +69,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const log = opts.log ?? pino({ level: process.env.LMSWEEP_LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopbackHost(host)) {
+  if (!isLoopback(host)) {
     const missing = [!opts.workerToken && 'a worker token (LMSWEEP_WORKER_TOKEN)', !opts.apiToken && 'an API token (LMSWEEP_API_TOKEN)'].filter(Boolean);
     if (missing.length) {
       throw new CoordinatorConfigError(
@@ -81,21 +88,26 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const unlisten = await db.listen((c) => gateway.onChange(c));
 
   const specs = new SpecPool({ log, ...opts.specPool });
+  const validations = new ValidateLimiter({ ...DEFAULT_VALIDATE_LIMITS, ...opts.validateLimits });
+  const subscriptions = new SubscriptionCounts({ ...DEFAULT_SUBSCRIPTION_LIMITS, exemptLoopback: opts.connectionLimits?.exemptLoopback ?? DEFAULT_SUBSCRIPTION_LIMITS.exemptLoopback, ...opts.subscriptionLimits });
+  /** The API's subscription procedures (`live.changes`): what holds a response open. */
+  const subscriptionPaths = new Set(
+    Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)
+      .filter(([, p]) => p._def.type === 'subscription')
+      .map(([path]) => path),
+  );
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
     // Long specs are validated with POST (a GET's query string is limited).
     allowMethodOverride: true,
-    maxBodySize: MAX_API_BODY_BYTES,
-    maxBatchSize: MAX_API_BATCH,
-    createContext: ({ req }) => ({
-      db,
-      store,
-      // Specs are checked (datasets included) and expanded on worker threads.
-      specs,
+    // The body's size and the batch's are checked before tRPC sees the request (api-limits.ts).
+    createContext: ({ req }) => {
       // Reads are open; mutations need the API token when one is set (loopback-only otherwise).
-      canWrite: apiToken === undefined || tokenMatches(bearerToken(req.headers.authorization), apiToken),
-    }),
+      const canWrite = apiToken === undefined || tokenMatches(bearerToken(req.headers.authorization), apiToken);
+      // Specs are checked (datasets included) and expanded on worker threads; anonymous validations are paced per address.
+      return { db, store, canWrite, specs: specChecksFor(specs, validations, { canWrite, remote: req.socket.remoteAddress ?? null }) };
+    },
     onError: ({ error, path, req }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error, path }, 'api error');
       else if (error.code === 'UNAUTHORIZED') log.warn({ path, remote: req.socket.remoteAddress, token: req.headers.authorization ? 'wrong' : 'missing' }, 'api call refused: bad or missing API token');
@@ -115,12 +127,29 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       return res.end(JSON.stringify({ ok: true, workers: gateway.connectedWorkers }));
     }
     if (req.url?.startsWith('/trpc/')) {
-      if (Number(req.headers['content-length'] ?? 0) > MAX_API_BODY_BYTES) {
-        return apiRefusal(res, 413, 'PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE', `request body over ${MAX_API_BODY_BYTES} bytes`);
-      }
       const tooMany = batchSizeIssue(req.url, MAX_API_BATCH);
       if (tooMany) return apiRefusal(res, 400, 'BAD_REQUEST', 'BATCH_TOO_LARGE', tooMany);
-      return trpc(req, res);
+      const path = singleProcedure(req.url);
+      if (path !== null && subscriptionPaths.has(path)) {
+        // A live subscription holds its place until its response closes.
+        const remote = req.socket.remoteAddress ?? null;
+        const full = subscriptions.admit(remote);
+        if (full) {
+          log.warn({ remote, open: subscriptions.open }, 'live subscription refused: too many');
+          return apiRefusal(res, 429, 'TOO_MANY_REQUESTS', 'TOO_MANY_SUBSCRIPTIONS', full);
+        }
+        res.once('close', () => subscriptions.release(remote));
+      }
+      void readApiBody(req, res, MAX_API_BODY_BYTES).then((body) => {
+        if (body === null) return;
+        // tRPC takes a body already read as `req.body` (a string) instead of reading the request.
+        if (body !== undefined) Object.assign(req, { body });
+        return trpc(req, res);
+      }).catch((e: unknown) => {
+        log.error({ err: e, url: req.url?.slice(0, 200) }, 'api request failed');
+        if (!res.headersSent) apiRefusal(res, 400, 'BAD_REQUEST', 'INVALID_INPUT', 'the request could not be read');
+      });
+      return;
     }
     if (req.url?.startsWith(ARTIFACT_PATH)) {
       artifacts(req, res).catch((e) => {
@@ -132,6 +161,8 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
+  // Node's default, stated: an upload (the longest request) is cut past it, which is what makes chunks older than ORPHAN_CHUNK_AGE_MS orphans.
+  server.requestTimeout = UPLOAD_TIMEOUT_MS;
   server.on('upgrade', (req, socket, head) => {
     const wrongHost = refuseHost(req.headers);
     if (wrongHost) {
@@ -148,6 +179,9 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       const r = await store.reapExpired();
       // A worker that still thinks it holds one of these learns so at its next heartbeat (LEASE_LOST).
       if (r.requeued.length || r.failed.length) log.warn(r, 'expired leases reaped');
+      // Chunks of uploads that were never finished nor discarded (a coordinator died mid-upload).
+      const orphans = await store.artifacts.collectOrphans(ORPHAN_CHUNK_AGE_MS);
+      if (orphans) log.warn({ chunks: orphans }, 'orphaned artifact chunks deleted');
     } catch (e) {
       log.error({ err: e }, 'reaper failed');
     }

@@ -6,9 +6,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { MAX_ARTIFACT_BYTES } from '@lmsweep/protocol';
+import { getArtifact } from '@lmsweep/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
 import { artifactRoutes } from '../src/artifacts.ts';
+import { LeaseLostError, TransferRefusedError, uploadArtifact } from '../../worker/src/artifacts.ts';
 import { launch, result, sleep } from './helpers.ts';
 
 let c: Coordinator;
@@ -78,7 +80,7 @@ describe('artifacts over HTTP', () => {
     const corrupt = await put(base.id, body, { worker: wa, attempt: 1, sha256: sha(body.subarray(1)) });
     expect(corrupt.status).toBe(400);
     expect(((await corrupt.json()) as { error: string }).error).toMatch(/corrupt or truncated/);
-    expect(await c.store.getArtifact(base.id, 'checkpoint')).toBeNull();
+    expect(await getArtifact(c.store, base.id, 'checkpoint')).toBeNull();
     // Completing before the checkpoint is stored is refused: its dependents need it.
     expect(await c.store.complete(base.id, wa, 1, result(50))).toBe('missing');
 
@@ -127,7 +129,39 @@ describe('artifacts over HTTP', () => {
     const noToken = startUpload(url, { ...uploadHeaders(holder, 1), authorization: 'Bearer nope' }, new Uint8Array(64 << 10), declared);
     expect((await noToken.answer).status).toBe(401);
     for (const r of [notHeld, wrongAttempt, noToken]) r.req.destroy();
-    expect(await c.store.getArtifact(base.id, 'checkpoint')).toBeNull();
+    expect(await getArtifact(c.store, base.id, 'checkpoint')).toBeNull();
+  });
+
+  it('the worker\'s own upload of a big checkpoint it may not store ends at once with the refusal, not retried as a reset (C4)', async () => {
+    await launch(c.store, 'name: c4\ngrid: { method: [svd] }');
+    const [holder, other] = [await register('c4-holder'), await register('c4-other')];
+    const t = (await c.store.claim(holder, 60_000))!;
+    const data = new Uint8Array(128 << 20); // answered before the body is read: the client is still sending
+    const retries: string[] = [];
+    const opts = { coordinatorUrl: c.url, token: 'wt', retryMs: { first: 10, max: 20 }, onRetry: (e: string) => retries.push(e) };
+    const as = (id: string, key = keys.get(id)!) => () => ({ id, key });
+    await expect(uploadArtifact({ id: t.id, attempt: t.attempt }, as(other), data, opts)).rejects.toBeInstanceOf(LeaseLostError); // 409
+    await expect(uploadArtifact({ id: t.id, attempt: t.attempt }, as(holder, 'not-the-key'), data, opts)).rejects.toBeInstanceOf(LeaseLostError); // 403
+    await expect(uploadArtifact({ id: t.id, attempt: t.attempt }, as(holder), data, { ...opts, token: 'nope' })).rejects.toBeInstanceOf(TransferRefusedError); // 401
+    expect(retries).toEqual([]);
+  });
+
+  it('the reaper deletes the chunks of an upload a crashed coordinator left behind, once older than any upload lasts (E1)', async () => {
+    const quick = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 60_000, reapIntervalMs: 100 });
+    try {
+      await launch(quick.store, 'name: orphan\ngrid: { method: [svd] }');
+      const w = (await quick.store.registerWorker({ name: 'o', host: 'h', backend: 'wasm', device: 'cpu', version: '1' }))!.id;
+      const t = (await quick.store.claim(w, 60_000))!;
+      const crashed = quick.store.artifacts.newUpload(t.id, w, t.attempt);
+      const live = quick.store.artifacts.newUpload(t.id, w, t.attempt);
+      for (const u of [crashed, live]) expect(await quick.store.artifacts.putChunk(u, 0, new Uint8Array(10))).toBe(true);
+      // The crashed coordinator's upload began an hour ago; the live one now.
+      await quick.store.prisma.artifactChunk.updateMany({ where: { uploadId: crashed.uploadId }, data: { createdAt: new Date(Date.now() - 3_600_000) } });
+      await until(async () => (await quick.store.prisma.artifactChunk.count({ where: { uploadId: crashed.uploadId } })) === 0);
+      expect(await quick.store.prisma.artifactChunk.count({ where: { uploadId: live.uploadId } })).toBe(1);
+    } finally {
+      await quick.close();
+    }
   });
 
   describe('streamed in chunks, with a running size check', () => {
@@ -184,20 +218,52 @@ describe('artifacts over HTTP', () => {
       up.req.end();
       expect(await up.answer).toMatchObject({ status: 409, body: expect.stringMatching(/lost during the upload/) });
       await until(async () => (await chunkRows(t.id)) === 0);
-      expect(await c.store.getArtifact(t.id, 'checkpoint')).toBeNull();
+      expect(await getArtifact(c.store, t.id, 'checkpoint')).toBeNull();
     });
 
-    it('one upload of a trial at a time: a second while the first streams gets 429', async () => {
+    it('a retry of the same worker and attempt replaces an upload whose connection died silently: the old one is cut and its chunks dropped', async () => {
       await launch(c.store, 'name: twice\ngrid: { method: [svd] }');
       const w = await register('w-twice');
       const t = (await c.store.claim(w, 60_000))!;
       const body = new Uint8Array(LIMIT).map((_, i) => i & 255);
-      const first = startUpload(`${base}/artifacts/${t.id}/checkpoint`, uploadHeaders(w, t.attempt, sha(body)), body.subarray(0, CHUNK), LIMIT);
-      await until(async () => (await chunkRows(t.id)) >= 1);
-      expect((await put(t.id, body, { worker: w, attempt: t.attempt }, base)).status).toBe(429);
-      first.req.end(body.subarray(CHUNK));
-      expect((await first.answer).status).toBe(200);
-      expect((await put(t.id, body, { worker: w, attempt: t.attempt }, base)).status).toBe(200); // and after it, again
+      // The first try sends two chunks' worth and then nothing: its connection is gone, unknown to the server.
+      const first = startUpload(`${base}/artifacts/${t.id}/checkpoint`, uploadHeaders(w, t.attempt, sha(body)), body.subarray(0, 2 * CHUNK), LIMIT);
+      const firstEnded = new Promise<string>((resolve) => {
+        first.req.on('error', (e) => resolve(e.message));
+        first.req.on('close', () => resolve('closed'));
+      });
+      first.answer.catch(() => {});
+      await until(async () => (await chunkRows(t.id)) >= 2);
+      // The worker's retry is taken at once (it was answered 429 until the first timed out, 300 s later).
+      const retry = await put(t.id, body, { worker: w, attempt: t.attempt }, base);
+      expect(retry.status).toBe(200);
+      expect(await firstEnded).toBeTruthy();
+      expect(await c.store.artifacts.info(t.id, 'checkpoint')).toMatchObject({ size: LIMIT, sha256: sha(body) });
+      await until(async () => (await chunkRows(t.id)) === Math.ceil(LIMIT / CHUNK)); // the first try's chunks are gone
+      expect((await put(t.id, body, { worker: w, attempt: t.attempt }, base)).status).toBe(200); // and again
+    });
+
+    it('cuts an upload whose client sends nothing for bodyIdleMs and discards it', async () => {
+      const routes = artifactRoutes({ store: c.store, log: pino({ level: 'silent' }), workerToken: 'wt', maxBytes: LIMIT, chunkBytes: CHUNK, bodyIdleMs: 300 });
+      const quick = http.createServer((req, res) => void routes(req, res));
+      await new Promise<void>((r) => quick.listen(0, '127.0.0.1', r));
+      const quickBase = `http://127.0.0.1:${(quick.address() as AddressInfo).port}`;
+      try {
+        await launch(c.store, 'name: idle\ngrid: { method: [svd] }');
+        const w = await register('w-idle');
+        const t = (await c.store.claim(w, 60_000))!;
+        const body = new Uint8Array(LIMIT).map((_, i) => (i * 7) & 255);
+        const stalled = startUpload(`${quickBase}/artifacts/${t.id}/checkpoint`, uploadHeaders(w, t.attempt, sha(body)), body.subarray(0, CHUNK + 10), LIMIT);
+        const cut = new Promise<void>((resolve) => stalled.req.on('close', () => resolve()));
+        stalled.req.on('error', () => {});
+        stalled.answer.catch(() => {});
+        await cut; // the server closed it: no bytes for 300 ms
+        await until(async () => (await chunkRows(t.id)) === 0);
+        expect((await put(t.id, body, { worker: w, attempt: t.attempt }, quickBase)).status).toBe(200);
+      } finally {
+        quick.closeAllConnections();
+        await new Promise((r) => quick.close(r));
+      }
     });
   });
 });

@@ -7,8 +7,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
-import { CLOSE_HELLO_TIMEOUT } from '../src/gateway.ts';
-import { addressKey, isLoopbackPeer } from '../src/connection-limits.ts';
+import { CLOSE_HELLO_TIMEOUT, CLOSE_NOT_HELLO, CLOSE_TOO_BIG } from '../src/gateway.ts';
+import { PROTOCOL_VERSION } from '@lmsweep/protocol';
 import { startWorker } from '../../worker/src/agent.ts';
 import { ProtocolClient } from './ws-client.ts';
 import { sleep, until } from './helpers.ts';
@@ -35,14 +35,14 @@ describe('hello timeout', () => {
   it('closes a socket that sends no valid hello in time, with a reason; one that says hello stays', async () => {
     const c = await coordinator({ connectionLimits: { helloTimeoutMs: 300 } });
     const silent = await connect(c.url);
-    const chatty = await connect(c.url); // talks, but never a valid hello
+    const chatty = await connect(c.url); // talks, but not a valid hello: closed at once
     const greeted = await connect(c.url);
     await greeted.hello('on-time');
     chatty.sendRaw('{"type":"hello"}');
     expect(await chatty.next()).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
     await until('the silent sockets to be closed', () => silent.closed !== null && chatty.closed !== null, 5_000, 20);
     expect(silent.closed).toEqual({ code: CLOSE_HELLO_TIMEOUT, reason: 'no valid hello within 300 ms' });
-    expect(chatty.closed?.code).toBe(CLOSE_HELLO_TIMEOUT);
+    expect(chatty.closed?.code).toBe(CLOSE_NOT_HELLO);
     await sleep(400);
     expect(greeted.closed).toBeNull();
     expect((await greeted.request({ type: 'claim' })).type).toBe('idle');
@@ -83,13 +83,56 @@ describe('per-address caps', () => {
     expect(many.every((w) => w.closed === null)).toBe(true);
     for (const w of many) w.close();
   });
+});
 
-  it('counts an address by its IPv4 form and an IPv6 address by its /64', () => {
-    expect(addressKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
-    expect(addressKey('2001:db8:1:2::5')).toBe(addressKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd'));
-    expect(addressKey('2001:db8:1:2::5')).not.toBe(addressKey('2001:db8:1:3::5'));
-    expect(['127.0.0.1', '::1', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1'].every(isLoopbackPeer)).toBe(true);
-    expect(['10.0.0.1', '::', '::2', '2001:db8::1', null].some(isLoopbackPeer)).toBe(false);
+describe('what a socket may send (S1)', () => {
+  const helloOf = (fields: Record<string, unknown> = {}) => ({ type: 'hello', msgId: 'h', protocol: PROTOCOL_VERSION, name: 'w', host: 'h', backend: 'none', device: 'test', version: 'test', ...fields });
+
+  it('before its hello: a big first frame is cut as it streams in (1009), never assembled and parsed', async () => {
+    const c = await coordinator();
+    const w = await connect(c.url);
+    w.sendRaw(JSON.stringify({ type: 'claim', msgId: 'big', pad: 'x'.repeat(512 << 10) })); // under the 1 MiB message limit
+    await until('the socket to be cut', () => w.closed !== null, 5_000, 20);
+    expect(w.closed).toEqual({ code: CLOSE_TOO_BIG, reason: 'more than 16384 bytes before the hello was answered' });
+    expect(w.received).toEqual([]); // not even a NOT_HELLO: the message was never read whole
+  });
+
+  it('before its hello: the largest valid hello (every field at its limit, escaped) is taken', async () => {
+    const c = await coordinator({ connectionLimits: { maxUnauthenticated: 4 } });
+    const worst = (n: number) => '\u0001'.repeat(n); // JSON escapes each as six bytes
+    const hello = helloOf({ msgId: worst(100), workerId: undefined, name: worst(200), host: worst(200), backend: worst(100), device: worst(300), version: worst(50), token: worst(500) });
+    expect(Buffer.byteLength(JSON.stringify(hello))).toBeGreaterThan(8_000);
+    expect(Buffer.byteLength(JSON.stringify(hello))).toBeLessThan(16_384);
+    const w = await connect(c.url);
+    w.sendRaw(JSON.stringify(hello));
+    expect(await w.next()).toMatchObject({ type: 'welcome' });
+    expect((await w.request({ type: 'claim' })).type).toBe('idle');
+  });
+
+  it('refuses sockets past a cap on silent sockets from all addresses, loopback included (429)', async () => {
+    const c = await coordinator({ connectionLimits: { maxUnauthenticated: 3 } }); // loopback exempt from the per-address caps
+    const silent = [await connect(c.url), await connect(c.url), await connect(c.url)];
+    await expect(ProtocolClient.connect(c.url)).rejects.toThrow(/Unexpected server response: 429/);
+    await silent[0]!.hello('first'); // a hello frees its place
+    const next = await connect(c.url);
+    await expect(ProtocolClient.connect(c.url)).rejects.toThrow(/429/);
+    await next.hello('second');
+    expect((await silent[0]!.request({ type: 'claim' })).type).toBe('idle');
+  });
+
+  it('after its hello: a socket with a backlog is read no further until it is handled; every message is answered, in order', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }));
+    const c = await coordinator({ log, connectionLimits: { maxBacklogMessages: 4 } });
+    const w = await connect(c.url);
+    await w.hello('flood');
+    const n = 300;
+    for (let i = 0; i < n; i++) w.sendRaw(JSON.stringify({ type: 'heartbeat', msgId: `b${i}`, trialId: 'nobody', attempt: 1, progress: 0 }));
+    await until('every message to be answered', () => w.received.length >= n + 1, 30_000, 20);
+    expect(w.received.slice(1).map((m) => ('replyTo' in m ? m.replyTo : m.type))).toEqual(Array.from({ length: n }, (_, i) => `b${i}`));
+    expect(lines.some((l) => l.includes('worker socket paused'))).toBe(true);
+    expect(w.closed).toBeNull();
+    expect((await w.request({ type: 'claim' })).type).toBe('idle');
   });
 });
 

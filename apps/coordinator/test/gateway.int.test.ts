@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweepSpec, expandSweep } from '@lmsweep/sweep';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
 import { apiClient } from '../../../tools/cli/src/client.ts';
+import { CLOSE_NOT_HELLO } from '../src/gateway.ts';
 import { ProtocolClient } from './ws-client.ts';
-import { result } from './helpers.ts';
+import { result, until } from './helpers.ts';
 
 
 let c: Coordinator;
@@ -20,20 +21,19 @@ afterAll(async () => {
 });
 
 describe('worker gateway', () => {
-  it('answers malformed, unknown, oversized and out-of-order messages with an error and keeps serving', async () => {
+  it('answers malformed, unknown and out-of-range messages with an error and keeps serving; closes on an oversized one', async () => {
     const w = await ProtocolClient.connect(c.url);
+    await w.hello();
     w.sendRaw('this is not json');
     expect(await w.next()).toMatchObject({ type: 'error', code: 'BAD_MESSAGE', message: expect.stringMatching(/JSON/) });
     w.sendRaw(JSON.stringify({ type: 'teleport', msgId: 'x1' }));
     expect(await w.next()).toMatchObject({ type: 'error', code: 'BAD_MESSAGE', replyTo: 'x1', message: expect.stringContaining('type') });
     w.sendRaw(JSON.stringify({ type: 'heartbeat', msgId: 'x2', trialId: 't', attempt: 1, progress: 7 }));
     expect(await w.next()).toMatchObject({ type: 'error', code: 'BAD_MESSAGE', replyTo: 'x2', message: expect.stringContaining('progress') });
-    expect(await w.request({ type: 'claim' })).toMatchObject({ type: 'error', code: 'NOT_HELLO' });
-    await w.hello();
     expect(await w.request({ type: 'claim' })).toMatchObject({ type: 'assign' });
     // Oversized: the socket is closed with "message too big", the coordinator lives on.
     w.sendRaw('x'.repeat(2 << 20));
-    await new Promise((r) => setTimeout(r, 300));
+    await until('the socket to close', () => w.closed !== null, 5_000, 20);
     expect(w.closed?.code).toBe(1009);
     const api = apiClient(c.url);
     expect(await api.health.query()).toMatchObject({ ok: true });
@@ -41,6 +41,21 @@ describe('worker gateway', () => {
     await w2.hello('after-the-storm');
     expect(['assign', 'idle']).toContain((await w2.request({ type: 'claim' })).type);
     w2.close();
+  });
+
+  it.each([
+    ['not JSON', 'this is not json', { code: 'BAD_MESSAGE', message: expect.stringMatching(/JSON/) }],
+    ['an unknown type', JSON.stringify({ type: 'teleport', msgId: 'x1' }), { code: 'BAD_MESSAGE', replyTo: 'x1' }],
+    ['an invalid hello', JSON.stringify({ type: 'hello', msgId: 'x2' }), { code: 'BAD_MESSAGE', replyTo: 'x2' }],
+    ['a valid message other than hello', JSON.stringify({ type: 'claim', msgId: 'x3' }), { code: 'NOT_HELLO', replyTo: 'x3' }],
+  ])('answers a first message that is %s, then closes the socket without reading on', async (_what, frame, reply) => {
+    const w = await ProtocolClient.connect(c.url);
+    w.sendRaw(frame);
+    w.sendRaw(JSON.stringify({ type: 'claim', msgId: 'after' })); // sent with it: never answered
+    expect(await w.next()).toMatchObject({ type: 'error', ...reply });
+    await until('the socket to close', () => w.closed !== null, 5_000, 20);
+    expect(w.closed).toEqual({ code: CLOSE_NOT_HELLO, reason: 'the first message must be a valid hello' });
+    expect(w.received).toHaveLength(1);
   });
 
   it('refuses a stale worker’s late report once its lease went to another worker', async () => {

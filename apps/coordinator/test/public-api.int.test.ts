@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusal } from './helpers.ts';
-import { MAX_API_BATCH, PROTOCOL_VERSION } from '@lmsweep/protocol';
+import http from 'node:http';
+import { MAX_API_BATCH, MAX_API_BODY_BYTES, PROTOCOL_VERSION } from '@lmsweep/protocol';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
 import { REPO_ROOT } from '../src/datasets.ts';
 import { apiClient } from '../../../tools/cli/src/client.ts';
@@ -176,3 +177,47 @@ describe('batched requests (issue 12.2)', () => {
     expect(all.every((h) => h.ok)).toBe(true);
   });
 });
+
+describe('the body limit (one check, declared or counted)', () => {
+  const LIMIT_MESSAGE = `request body over ${MAX_API_BODY_BYTES} bytes (the coordinator's limit)`;
+  /** POSTs `first`, then (on demand) the rest, declaring `declared` bytes or sending chunked; resolves with the answer. */
+  function post(pathAndQuery: string, first: Buffer, declared?: number) {
+    const req = http.request(`${c.url}${pathAndQuery}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(declared !== undefined ? { 'content-length': String(declared) } : {}) } });
+    const answer = new Promise<{ status: number; json: unknown }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+    });
+    req.write(first);
+    return { req, answer };
+  }
+  const validation = (bytes: number) => {
+    const head = JSON.stringify({ spec: GOOD });
+    return Buffer.from(head + ' '.repeat(bytes - Buffer.byteLength(head)));
+  };
+
+  it('answers a body of exactly the limit', async () => {
+    const body = validation(MAX_API_BODY_BYTES);
+    const ok = post('/trpc/sweeps.validate', body, body.length);
+    ok.req.end();
+    expect(await ok.answer).toMatchObject({ status: 200, json: { result: { data: { ok: true, trials: 4 } } } });
+  });
+
+  it('refuses one declared over the limit before reading it, naming the limit', async () => {
+    const big = post('/trpc/sweeps.validate', Buffer.alloc(64 << 10, 0x20), 64 << 20); // 64 MiB declared, 64 KiB sent
+    expect(await big.answer).toEqual({ status: 413, json: { error: { message: LIMIT_MESSAGE, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413, lmsweepCode: 'PAYLOAD_TOO_LARGE' } } } });
+    big.req.destroy();
+  });
+
+  it('refuses a chunked one (no content-length) as soon as it passes the limit, with the same answer', async () => {
+    const body = validation(MAX_API_BODY_BYTES + 1);
+    const chunked = post('/trpc/sweeps.validate', body);
+    expect(await chunked.answer).toEqual({ status: 413, json: { error: { message: LIMIT_MESSAGE, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413, lmsweepCode: 'PAYLOAD_TOO_LARGE' } } } });
+    chunked.req.destroy();
+    expect(await anonymous().health.query()).toMatchObject({ ok: true });
+  });
+});
+

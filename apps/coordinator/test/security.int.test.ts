@@ -4,8 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@lmsweep/protocol';
 import { startCoordinator, CoordinatorConfigError, type Coordinator } from '../src/server.ts';
-import { isLoopbackHost, tokenMatches } from '../src/auth.ts';
-import { coordinatorEnv } from '../src/env.ts';
+import { tokenMatches } from '../src/auth.ts';
+import { isLoopback } from '../src/address.ts';
+import { connectionLimits, coordinatorEnv } from '../src/env.ts';
 import { CLOSE_UNAUTHORIZED } from '../src/gateway.ts';
 import { apiClient } from '../../../tools/cli/src/client.ts';
 import { startWorker, UnauthorizedError } from '../../worker/src/agent.ts';
@@ -109,12 +110,13 @@ describe('binding', () => {
   });
 
   it('knows loopback addresses, compares tokens exactly, parses its env once', () => {
-    expect(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost'].every(isLoopbackHost)).toBe(true);
-    expect(['0.0.0.0', '::', '10.0.0.1', 'example.com'].some(isLoopbackHost)).toBe(false);
+    expect(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '::', '10.0.0.1', 'example.com'].some(isLoopback)).toBe(false);
     expect(tokenMatches('abc', 'abc')).toBe(true);
     expect(tokenMatches('abd', 'abc') || tokenMatches('ab', 'abc') || tokenMatches(undefined, 'abc')).toBe(false);
     expect(coordinatorEnv({ LMSWEEP_WORKER_TOKEN: WORKER_TOKEN, LMSWEEP_PORT: '5000', LMSWEEP_API_TOKEN: '' })).toMatchObject({ LMSWEEP_WORKER_TOKEN: WORKER_TOKEN, LMSWEEP_PORT: 5000, LMSWEEP_API_TOKEN: undefined });
     expect(() => coordinatorEnv({ LMSWEEP_WORKER_TOKEN: 'short' })).toThrow(/LMSWEEP_WORKER_TOKEN: must be at least 16/);
+    expect(connectionLimits(coordinatorEnv({ LMSWEEP_MAX_UNAUTHENTICATED: '5', LMSWEEP_LIMIT_LOOPBACK: '1' }))).toEqual({ maxUnauthenticated: 5, exemptLoopback: false });
   });
 });
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './browser.ts';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
+import { putArtifact } from '@lmsweep/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../../coordinator/src/server.ts';
 import { startWorker } from '../../worker/src/agent.ts';
@@ -67,7 +68,7 @@ async function finishedSweep(c: Coordinator, specText: string): Promise<string> 
     const claimed = (await c.store.claimMany(Array.from({ length: 40 }, (_, i) => `layout-${round}-${i}`), 60_000)).filter((t) => t !== null);
     if (claimed.length === 0) break;
     // A baseline completes only with its checkpoint stored (its compression trials start from it).
-    for (const [i, t] of claimed.entries()) await c.store.putArtifact(t.id, `layout-${round}-${i}`, t.attempt, 'checkpoint', new Uint8Array([1, 2, 3]));
+    for (const [i, t] of claimed.entries()) await putArtifact(c.store, t.id, `layout-${round}-${i}`, t.attempt, 'checkpoint', new Uint8Array([1, 2, 3]));
     const outcomes = await c.store.completeMany(
       claimed.map((t, i) => ({ trialId: t.id, workerId: `layout-${round}-${i}`, attempt: t.attempt, result: resultFor(t.config as { method: string; compress?: { rate: number } }, t.seed) })),
     );

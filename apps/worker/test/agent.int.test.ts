@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
+import { getArtifact } from '@lmsweep/db/testing';
 import { startCoordinator, type Coordinator } from '../../coordinator/src/server.ts';
 import { startWorker } from '../src/agent.ts';
 import { until } from '../../coordinator/test/helpers.ts';
@@ -78,7 +79,7 @@ describe('worker agent', () => {
       const { items } = await c.store.listTrials({ sweepId: sweep.id });
       expect(items.map((t) => [t.method, t.status])).toEqual([['dense', 'succeeded'], ['dense-finetune', 'succeeded'], ['svd', 'succeeded'], ['groupreduce', 'succeeded']]);
       const [base, control, ...compressed] = items as [(typeof items)[number], (typeof items)[number], ...typeof items];
-      const stored = (await c.store.getArtifact(base.id, 'checkpoint'))!;
+      const stored = (await getArtifact(c.store, base.id, 'checkpoint'))!;
       expect(stored.attempt).toBe(1);
       for (const t of compressed) {
         expect(t.parentId).toBe(base.id);

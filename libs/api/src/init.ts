@@ -19,10 +19,12 @@ export interface ApiContext {
 
 /**
  * Domain error codes, stable for clients. BUSY: the coordinator has as many specs queued for
- * checking as it takes (retry); BATCH_TOO_LARGE and FORBIDDEN_HOST come from the coordinator's
- * HTTP layer (more than MAX_API_BATCH calls in one request; a Host or Origin that is not its own).
+ * checking as it takes, or this address validated too often (retry); BATCH_TOO_LARGE,
+ * FORBIDDEN_HOST and TOO_MANY_SUBSCRIPTIONS come from the coordinator's HTTP layer (more than
+ * MAX_API_BATCH calls in one request; a Host or Origin that is not its own; too many live
+ * subscriptions open).
  */
-export type ApiErrorCode = 'INVALID_SPEC' | 'INVALID_INPUT' | 'NOT_FOUND' | 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE' | 'BUSY' | 'BATCH_TOO_LARGE' | 'FORBIDDEN_HOST' | 'INTERNAL';
+export type ApiErrorCode = 'INVALID_SPEC' | 'INVALID_INPUT' | 'NOT_FOUND' | 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE' | 'BUSY' | 'BATCH_TOO_LARGE' | 'FORBIDDEN_HOST' | 'TOO_MANY_SUBSCRIPTIONS' | 'INTERNAL';
 
 export class NotFoundError extends Error {
   constructor(what: string, id: string) {

@@ -2,7 +2,7 @@
 // as it arrives, fenced by the lease like every other write of a trial, and becomes the trial's
 // artifact only once all its pieces are stored; a download reads it piece by piece. No statement
 // and no string ever holds a whole checkpoint.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Prisma, type PrismaClient } from './generated/client.ts';
 
 /** Bytes per stored chunk unless the caller chooses (a 4 MiB chunk is a 5.6 MB base64 value). */
@@ -17,16 +17,6 @@ export interface ArtifactInfo {
   size: number;
   uploadId: string;
   chunks: number;
-}
-
-/** A stored artifact with its bytes. */
-export interface Artifact {
-  trialId: string;
-  name: string;
-  attempt: number;
-  sha256: string;
-  size: number;
-  data: Uint8Array;
 }
 
 /** The lease an upload is fenced by, and the upload's own id (its chunks carry it). */
@@ -61,8 +51,8 @@ export class ArtifactStore {
   async putChunk(u: Upload, seq: number, data: Uint8Array): Promise<boolean> {
     const b64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
     const rows = await this.prisma.$queryRaw<{ ok: number }[]>`
-      INSERT INTO "ArtifactChunk" ("uploadId", seq, "trialId", base64)
-      SELECT ${u.uploadId}, ${seq}::int, t.id, ${b64} FROM "Trial" t WHERE ${fenced(u)}
+      INSERT INTO "ArtifactChunk" ("uploadId", seq, "trialId", base64, "createdAt")
+      SELECT ${u.uploadId}, ${seq}::int, t.id, ${b64}, ${ts(this.now())} FROM "Trial" t WHERE ${fenced(u)}
       RETURNING 1 AS ok`;
     return rows.length > 0;
   }
@@ -71,52 +61,48 @@ export class ArtifactStore {
    * Makes the upload the trial's artifact `name` (replacing an earlier attempt's or upload's, whose
    * chunks are deleted), when the lease still holds and all `chunks` pieces are stored. 'lost'
    * otherwise (nothing changes; discard the upload).
+   *
+   * One transaction that first locks the trial's row (FOR UPDATE), so finishes of one trial (two
+   * coordinators, a retry racing its predecessor) run one after the other and each reads the
+   * artifact it replaces after the one before it committed: no replaced upload's chunks are left
+   * behind. The Artifact row is locked too where it exists.
    */
   async finish(u: Upload, name: string, meta: { sha256: string; size: number; chunks: number }): Promise<'ok' | 'lost'> {
-    const rows = await this.prisma.$queryRaw<{ n: number }[]>`
-      WITH t AS (
-        SELECT t.id FROM "Trial" t
-        WHERE ${fenced(u)} AND (SELECT count(*) FROM "ArtifactChunk" c WHERE c."uploadId" = ${u.uploadId}) = ${meta.chunks}::int
-      ), old AS (
-        SELECT a."uploadId" FROM "Artifact" a JOIN t ON a."trialId" = t.id WHERE a.name = ${name} AND a."uploadId" <> ${u.uploadId}
-      ), up AS (
+    return this.prisma.$transaction(async (tx) => {
+      const held = await tx.$queryRaw<{ id: string }[]>`SELECT t.id FROM "Trial" t WHERE ${fenced(u)} FOR UPDATE`;
+      if (held.length === 0) return 'lost';
+      const stored = await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "ArtifactChunk" WHERE "uploadId" = ${u.uploadId}`;
+      if (stored[0]?.n !== meta.chunks) return 'lost';
+      const old = await tx.$queryRaw<{ uploadId: string }[]>`
+        SELECT "uploadId" FROM "Artifact" WHERE "trialId" = ${u.trialId} AND name = ${name} FOR UPDATE`;
+      await tx.$executeRaw`
         INSERT INTO "Artifact" ("trialId", name, attempt, sha256, size, "uploadId", chunks, "createdAt")
-        SELECT t.id, ${name}, ${u.attempt}::int, ${meta.sha256}, ${meta.size}::int, ${u.uploadId}, ${meta.chunks}::int, ${ts(this.now())} FROM t
+        VALUES (${u.trialId}, ${name}, ${u.attempt}::int, ${meta.sha256}, ${meta.size}::int, ${u.uploadId}, ${meta.chunks}::int, ${ts(this.now())})
         ON CONFLICT ("trialId", name) DO UPDATE SET attempt = EXCLUDED.attempt, sha256 = EXCLUDED.sha256, size = EXCLUDED.size,
-          "uploadId" = EXCLUDED."uploadId", chunks = EXCLUDED.chunks, "createdAt" = EXCLUDED."createdAt"
-        RETURNING 1 AS one
-      ), del AS (
-        DELETE FROM "ArtifactChunk" c USING old WHERE c."uploadId" = old."uploadId"
-      )
-      SELECT count(*)::int AS n FROM up`;
-    return rows[0]?.n ? 'ok' : 'lost';
+          "uploadId" = EXCLUDED."uploadId", chunks = EXCLUDED.chunks, "createdAt" = EXCLUDED."createdAt"`;
+      const replaced = old.map((o) => o.uploadId).filter((id) => id !== u.uploadId);
+      if (replaced.length) await tx.$executeRaw`DELETE FROM "ArtifactChunk" WHERE "trialId" = ${u.trialId} AND "uploadId" = ANY(${replaced}::text[])`;
+      return 'ok';
+    });
+  }
+
+  /**
+   * Deletes the chunks no artifact points at that were written more than `olderThanMs` ago (by the
+   * store's clock): uploads that were neither finished nor discarded (the coordinator died
+   * mid-upload). `olderThanMs` must exceed the longest an upload may last, or a live upload's
+   * chunks go. Returns how many chunks were deleted.
+   */
+  async collectOrphans(olderThanMs: number): Promise<number> {
+    const cutoff = new Date(this.now().getTime() - olderThanMs);
+    return this.prisma.$executeRaw`
+      DELETE FROM "ArtifactChunk" c
+      WHERE c."createdAt" < ${ts(cutoff)}
+        AND NOT EXISTS (SELECT 1 FROM "Artifact" a WHERE a."trialId" = c."trialId" AND a."uploadId" = c."uploadId")`;
   }
 
   /** Deletes the chunks of an upload that will not be finished (refused, cut short, lease lost). */
   async discard(u: Upload): Promise<void> {
     await this.prisma.$executeRaw`DELETE FROM "ArtifactChunk" WHERE "uploadId" = ${u.uploadId}`;
-  }
-
-  /**
-   * Stores a whole artifact held in memory (chunked like a streamed upload), with its sha256
-   * (`digest` when the caller has it). 'lost': the lease is not this worker's (nothing stored).
-   */
-  async put(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array, opts: { digest?: string; chunkBytes?: number } = {}): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
-    const sha256 = opts.digest ?? createHash('sha256').update(data).digest('hex');
-    const step = opts.chunkBytes ?? ARTIFACT_CHUNK_BYTES;
-    const u = this.newUpload(trialId, workerId, attempt);
-    let chunks = 0;
-    for (let off = 0; off < data.length || chunks === 0; off += step, chunks++) {
-      if (!(await this.putChunk(u, chunks, data.subarray(off, off + step)))) {
-        await this.discard(u);
-        return { status: 'lost' };
-      }
-    }
-    if ((await this.finish(u, name, { sha256, size: data.length, chunks })) === 'lost') {
-      await this.discard(u);
-      return { status: 'lost' };
-    }
-    return { status: 'ok', sha256 };
   }
 
   async info(trialId: string, name: string): Promise<ArtifactInfo | null> {
@@ -134,14 +120,5 @@ export class ArtifactStore {
       if (!row) throw new Error(`artifact "${a.name}" of trial ${a.trialId}: chunk ${seq} of ${a.chunks} is gone (replaced while being read)`);
       yield new Uint8Array(Buffer.from(row.base64, 'base64'));
     }
-  }
-
-  /** The whole artifact in memory, or null. */
-  async get(trialId: string, name: string): Promise<Artifact | null> {
-    const a = await this.info(trialId, name);
-    if (!a) return null;
-    const parts: Uint8Array[] = [];
-    for await (const p of this.read(a)) parts.push(p);
-    return { trialId: a.trialId, name: a.name, attempt: a.attempt, sha256: a.sha256, size: a.size, data: new Uint8Array(Buffer.concat(parts, a.size)) };
   }
 }

@@ -6,5 +6,5 @@ export { DEFAULT_MIGRATIONS_DIR, MIGRATION_LOCK_KEY, type MigrationFile, migrate
 export type { DbLogger } from './logger.ts';
 export { newId } from './ids.ts';
 export * from './trial-store.ts';
-export { type Artifact, ARTIFACT_CHUNK_BYTES, type ArtifactInfo, ArtifactStore, type Upload } from './artifact-store.ts';
+export { ARTIFACT_CHUNK_BYTES, type ArtifactInfo, ArtifactStore, type Upload } from './artifact-store.ts';
 export type { Sweep, Trial, TrialMetric, Worker } from './generated/client.ts';

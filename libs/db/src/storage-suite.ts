@@ -10,6 +10,7 @@ import { baselineConfigOf, controlConfigOf, type MetricPoint, resolveConfig, Tri
 import { type Change, type Db, openDatabase } from './database.ts';
 import { DEFAULT_MIGRATIONS_DIR, readMigrations } from './migrate.ts';
 import { type ClaimedTrial, TrialStore } from './trial-store.ts';
+import { getArtifact, putArtifact } from './testing.ts';
 
 export interface StorageBackend {
   /** The database the suite's shared Db opens (emptied before every test). */
@@ -290,18 +291,67 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect(await store.claim('wb', LEASE)).toBeNull(); // the svd trial waits for its baseline
         expect(await store.complete(base.id, 'wa', 1, result(100))).toBe('missing');
         const bytes = new Uint8Array(3 << 20).map((_, i) => (i * 2654435761) >>> 24);
-        expect(await store.putArtifact(base.id, 'wb', 1, 'checkpoint', bytes)).toEqual({ status: 'lost' });
-        expect(await store.putArtifact(base.id, 'wa', 1, 'checkpoint', bytes.subarray(0, 10))).toMatchObject({ status: 'ok' });
-        const put = await store.putArtifact(base.id, 'wa', 1, 'checkpoint', bytes); // a retried upload replaces the first
+        expect(await putArtifact(store, base.id, 'wb', 1, 'checkpoint', bytes)).toEqual({ status: 'lost' });
+        expect(await putArtifact(store, base.id, 'wa', 1, 'checkpoint', bytes.subarray(0, 10))).toMatchObject({ status: 'ok' });
+        const put = await putArtifact(store, base.id, 'wa', 1, 'checkpoint', bytes); // a retried upload replaces the first
         expect(put.status).toBe('ok');
         expect(await store.complete(base.id, 'wa', 1, result(100))).toBe('ok');
         const child = (await store.claim('wb', LEASE))!;
         expect(child.method).toBe('svd');
         expect(child.parent).toEqual({ trialId: base.id, sha256: put.status === 'ok' ? put.sha256 : '', bytes: bytes.length });
         expect(child.saveCheckpoint).toBeUndefined();
-        const got = (await store.getArtifact(base.id, 'checkpoint'))!;
+        const got = (await getArtifact(store, base.id, 'checkpoint'))!;
         expect([got.attempt, got.size, Buffer.from(got.data).equals(Buffer.from(bytes))]).toEqual([1, bytes.length, true]);
-        expect(await store.getArtifact(child.id, 'checkpoint')).toBeNull();
+        expect(await getArtifact(store, child.id, 'checkpoint')).toBeNull();
+      });
+
+      it('collects the chunks of uploads never finished nor discarded once older than the upload timeout; nothing in use', async () => {
+        await sweep(compressionPlans(['svd']));
+        const base = (await store.claim('wa', LEASE))!;
+        const a = store.artifacts;
+        const chunksOf = async () => (await db.prisma.artifactChunk.findMany({ select: { uploadId: true }, orderBy: [{ uploadId: 'asc' }, { seq: 'asc' }] })).map((c) => c.uploadId);
+        const bytes = new Uint8Array(10_000).map((_, i) => i & 255);
+        // A finished artifact, an upload whose coordinator crashed (two pieces, never finished), then a live one.
+        expect(await putArtifact(a, base.id, 'wa', 1, 'checkpoint', bytes, { chunkBytes: 4096 })).toMatchObject({ status: 'ok' });
+        const kept = (await a.info(base.id, 'checkpoint'))!.uploadId;
+        const crashed = a.newUpload(base.id, 'wa', 1);
+        expect(await a.putChunk(crashed, 0, bytes)).toBe(true);
+        expect(await a.putChunk(crashed, 1, bytes)).toBe(true);
+        tick(60_000);
+        const live = a.newUpload(base.id, 'wa', 1);
+        expect(await a.putChunk(live, 0, bytes)).toBe(true);
+        // Not yet old enough: nothing goes.
+        expect(await a.collectOrphans(120_000)).toBe(0);
+        tick(61_000);
+        // The crashed upload is 121 s old, the live one 61 s: only the crashed one's chunks go; the artifact's stay however old.
+        expect(await a.collectOrphans(120_000)).toBe(2);
+        expect((await chunksOf()).sort()).toEqual([kept, kept, kept, live.uploadId].sort());
+        expect(await a.finish(live, 'other', { sha256: 'x'.repeat(64), size: 10_000, chunks: 1 })).toBe('ok');
+        tick(10 * 60_000);
+        expect(await a.collectOrphans(120_000)).toBe(0);
+        expect((await getArtifact(a, base.id, 'checkpoint'))!.data).toEqual(bytes);
+      });
+
+      it('finishes of one trial at once (a retry racing its predecessor, two coordinators) leave only the last artifact\'s chunks', async () => {
+        await sweep(compressionPlans(['svd']));
+        const base = (await store.claim('wa', LEASE))!;
+        const others = multiProcess ? await Promise.all([0, 1].map(() => openDatabase({ url: backend.url, migrate: false, poolMax: 2 }))) : [];
+        try {
+          const stores = others.length ? others.map((d) => new TrialStore(d, { now: () => new Date(now) }).artifacts) : [store.artifacts, store.artifacts];
+          const bytes = new Uint8Array(100).map((_, i) => i);
+          for (let round = 0; round < 15; round++) {
+            const ups = stores.map((a) => a.newUpload(base.id, 'wa', 1));
+            for (const [i, up] of ups.entries()) for (let seq = 0; seq < 2; seq++) expect(await stores[i]!.putChunk(up, seq, bytes)).toBe(true);
+            const outcomes = await Promise.all(ups.map((up, i) => stores[i]!.finish(up, 'checkpoint', { sha256: 'x'.repeat(64), size: 200, chunks: 2 })));
+            expect(outcomes).toEqual(['ok', 'ok']);
+            const winner = (await store.artifacts.info(base.id, 'checkpoint'))!.uploadId;
+            expect(ups.map((u) => u.uploadId)).toContain(winner);
+            const left = await db.prisma.artifactChunk.findMany({ select: { uploadId: true } });
+            expect(left.map((c) => c.uploadId), `round ${round}`).toEqual([winner, winner]);
+          }
+        } finally {
+          await Promise.all(others.map((d) => d.close()));
+        }
       });
 
       it('stores an artifact in chunks: fenced piece by piece, complete only with every piece, the replaced upload deleted', async () => {
@@ -311,7 +361,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         const chunkCount = async () => Number((await db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "ArtifactChunk"`)[0]!.n);
         const bytes = new Uint8Array(10_000).map((_, i) => (i * 2654435761) >>> 24);
         // Whole, in chunks of 4 KiB (3 of them), read back piece by piece.
-        expect(await a.put(base.id, 'wa', 1, 'checkpoint', bytes, { chunkBytes: 4096 })).toMatchObject({ status: 'ok' });
+        expect(await putArtifact(a, base.id, 'wa', 1, 'checkpoint', bytes, { chunkBytes: 4096 })).toMatchObject({ status: 'ok' });
         const info = (await a.info(base.id, 'checkpoint'))!;
         expect(info).toMatchObject({ chunks: 3, size: 10_000, attempt: 1 });
         const pieces: Uint8Array[] = [];
@@ -327,12 +377,12 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         await a.discard(u);
         expect(await chunkCount()).toBe(3);
         // A second whole upload replaces the first, whose chunks go.
-        expect(await a.put(base.id, 'wa', 1, 'checkpoint', bytes.subarray(0, 100), { chunkBytes: 4096 })).toMatchObject({ status: 'ok' });
+        expect(await putArtifact(a, base.id, 'wa', 1, 'checkpoint', bytes.subarray(0, 100), { chunkBytes: 4096 })).toMatchObject({ status: 'ok' });
         expect(await chunkCount()).toBe(1);
-        expect((await a.get(base.id, 'checkpoint'))!.data).toEqual(bytes.subarray(0, 100));
+        expect((await getArtifact(a, base.id, 'checkpoint'))!.data).toEqual(bytes.subarray(0, 100));
         // An empty artifact is one empty chunk.
-        expect(await a.put(base.id, 'wa', 1, 'empty', new Uint8Array(0))).toMatchObject({ status: 'ok' });
-        expect((await a.get(base.id, 'empty'))!.data.length).toBe(0);
+        expect(await putArtifact(a, base.id, 'wa', 1, 'empty', new Uint8Array(0))).toMatchObject({ status: 'ok' });
+        expect((await getArtifact(a, base.id, 'empty'))!.data.length).toBe(0);
         expect(await a.holdsLease(base.id, 'wa', 1)).toBe(true);
         expect(await a.holdsLease(base.id, 'wa', 2)).toBe(false);
         expect(await a.holdsLease(base.id, 'wb', 1)).toBe(false);

@@ -1,11 +1,15 @@
-// Test helpers for every team: a throwaway PostgreSQL server, and an in-memory migrated PGlite.
+// Test helpers for every team: a throwaway PostgreSQL server, an in-memory migrated PGlite, and
+// whole checkpoints stored and read in one call (the coordinator streams them chunk by chunk).
 import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { type Db, type OpenDatabaseOptions, openDatabase } from './database.ts';
+import { ARTIFACT_CHUNK_BYTES, type ArtifactStore } from './artifact-store.ts';
+import type { TrialStore } from './trial-store.ts';
 
 export interface TestPostgres {
   /** postgres://postgres@127.0.0.1:<port>/postgres (trust auth). */
@@ -185,4 +189,57 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
 /** An opened, migrated in-memory PGlite Db (≈1 s: share one per test file where you can). */
 export function memoryDb(opts: Omit<OpenDatabaseOptions, 'url'> = {}): Promise<Db> {
   return openDatabase({ ...opts, url: 'memory://' });
+}
+
+/** A stored artifact with its bytes. */
+export interface Artifact {
+  trialId: string;
+  name: string;
+  attempt: number;
+  sha256: string;
+  size: number;
+  data: Uint8Array;
+}
+
+const artifactsOf = (store: TrialStore | ArtifactStore): ArtifactStore => ('artifacts' in store ? store.artifacts : store);
+
+/**
+ * Stores a whole artifact held in memory, chunked as a streamed upload is, with its sha256
+ * (`digest` when the caller has it). 'lost': the lease is not this worker's (nothing stored).
+ */
+export async function putArtifact(
+  store: TrialStore | ArtifactStore,
+  trialId: string,
+  workerId: string,
+  attempt: number,
+  name: string,
+  data: Uint8Array,
+  opts: { digest?: string; chunkBytes?: number } = {},
+): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
+  const a = artifactsOf(store);
+  const sha256 = opts.digest ?? createHash('sha256').update(data).digest('hex');
+  const step = opts.chunkBytes ?? ARTIFACT_CHUNK_BYTES;
+  const u = a.newUpload(trialId, workerId, attempt);
+  let chunks = 0;
+  for (let off = 0; off < data.length || chunks === 0; off += step, chunks++) {
+    if (!(await a.putChunk(u, chunks, data.subarray(off, off + step)))) {
+      await a.discard(u);
+      return { status: 'lost' };
+    }
+  }
+  if ((await a.finish(u, name, { sha256, size: data.length, chunks })) === 'lost') {
+    await a.discard(u);
+    return { status: 'lost' };
+  }
+  return { status: 'ok', sha256 };
+}
+
+/** A trial's whole artifact in memory, or null. */
+export async function getArtifact(store: TrialStore | ArtifactStore, trialId: string, name: string): Promise<Artifact | null> {
+  const a = artifactsOf(store);
+  const info = await a.info(trialId, name);
+  if (!info) return null;
+  const parts: Uint8Array[] = [];
+  for await (const p of a.read(info)) parts.push(p);
+  return { trialId: info.trialId, name: info.name, attempt: info.attempt, sha256: info.sha256, size: info.size, data: new Uint8Array(Buffer.concat(parts, info.size)) };
 }

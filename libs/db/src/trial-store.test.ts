@@ -10,6 +10,7 @@ import { DEFAULT_MIGRATIONS_DIR, migratePglite, readMigrations } from './migrate
 import { openDatabase } from './database.ts';
 import { TrialStore } from './trial-store.ts';
 import { pgliteBackend, storageSuite } from './storage-suite.ts';
+import { getArtifact } from './testing.ts';
 
 storageSuite('PGlite', { multiProcess: false, setup: async () => pgliteBackend() });
 
@@ -85,7 +86,7 @@ describe('PGlite migrator', () => {
       }
       const db = await openDatabase({ url: dir });
       try {
-        const got = await new TrialStore(db).getArtifact('t', 'checkpoint');
+        const got = await getArtifact(new TrialStore(db), 't', 'checkpoint');
         expect(got).toMatchObject({ attempt: 1, sha256: 'abc', size: 5000 });
         expect(Buffer.from(got!.data).equals(bytes)).toBe(true);
       } finally {

@@ -12,7 +12,7 @@
 import { DEFAULT_LEASE_MS, type MetricPoint, type TrialResult } from '@lmsweep/protocol';
 import type { PrismaClient, Sweep, Trial } from './generated/client.ts';
 import type { Db } from './database.ts';
-import { type Artifact, ArtifactStore } from './artifact-store.ts';
+import { ArtifactStore } from './artifact-store.ts';
 import type { DbLogger } from './logger.ts';
 import type { StoreContext } from './store-context.ts';
 import * as sweeps from './sweeps.ts';
@@ -164,17 +164,6 @@ export class TrialStore {
   /** Flags (or clears the flag of) the seeds of these trials' configurations too far below every other seed; returns the trials whose flag changed. */
   flagImpossible(trialIds: string[]): Promise<{ id: string; flag: string | null }[]> {
     return results.flagImpossible(this.ctx, trialIds);
-  }
-
-  // ---------------------------------------------------------------- artifacts
-
-  /** Stores a whole artifact held in memory (see ArtifactStore.put; uploads stream through `artifacts`). */
-  putArtifact(trialId: string, workerId: string, attempt: number, name: string, data: Uint8Array, digest?: string): Promise<{ status: 'ok'; sha256: string } | { status: 'lost' }> {
-    return this.artifacts.put(trialId, workerId, attempt, name, data, digest ? { digest } : {});
-  }
-
-  getArtifact(trialId: string, name: string): Promise<Artifact | null> {
-    return this.artifacts.get(trialId, name);
   }
 
   // ---------------------------------------------------------------- trial reads (trials.ts)

@@ -16,4 +16,4 @@ export const IDLE_RETRY_MS = 1_000;
 export const DEFAULT_COORDINATOR_PORT = 4317;
 export const DEFAULT_DASHBOARD_PORT = 3000;
 export const VERSION = '0.1.0';
-export { MAX_API_BATCH } from './limits.ts';
+export { MAX_API_BATCH, MAX_API_BODY_BYTES } from './limits.ts';

@@ -3,3 +3,5 @@
 
 /** Most calls one batched tRPC request may carry (the coordinator refuses more; clients batch at most this many). */
 export const MAX_API_BATCH = 16;
+/** Largest tRPC request body the coordinator reads (a spec is at most 200k characters). */
+export const MAX_API_BODY_BYTES = 1 << 20;

@@ -2,7 +2,7 @@
 // until it expires. The cookie is never the token: it is `v1.<expiry>.<nonce>.<mac>`, with an
 // HMAC-SHA256 over the rest under a key this server process draws at random when it starts (a
 // restart signs everyone out). Signing out revokes the nonce. Server-side only.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SESSION_COOKIE = 'lmsweep_session';
 /** How long a sign-in lasts. */
@@ -32,11 +32,8 @@ function equalStrings(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Whether `given` is the API token, in time that does not depend on where they differ. */
-export function tokenMatches(given: string, token: string): boolean {
-  const h = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(h(given), h(token));
-}
+/** Whether `given` is the API token, in time that does not depend on where they differ (the coordinator's own check). */
+export { tokenMatches } from '@lmsweep/protocol/token';
 
 /** A new session's cookie value, valid for SESSION_TTL_MS from `now`. */
 export function createSession(now = Date.now()): string {
