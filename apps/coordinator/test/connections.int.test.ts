@@ -33,17 +33,18 @@ async function connect(url: string, options?: Parameters<typeof ProtocolClient.c
 
 describe('hello timeout', () => {
   it('closes a socket that sends no valid hello in time, with a reason; one that says hello stays', async () => {
-    const c = await coordinator({ connectionLimits: { helloTimeoutMs: 300 } });
+    // Long enough for a hello on a loaded machine (connect and hello are two round trips), short for a test.
+    const c = await coordinator({ connectionLimits: { helloTimeoutMs: 2_000 } });
     const silent = await connect(c.url);
     const chatty = await connect(c.url); // talks, but not a valid hello: closed at once
     const greeted = await connect(c.url);
     await greeted.hello('on-time');
     chatty.sendRaw('{"type":"hello"}');
     expect(await chatty.next()).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
-    await until('the silent sockets to be closed', () => silent.closed !== null && chatty.closed !== null, 5_000, 20);
-    expect(silent.closed).toEqual({ code: CLOSE_HELLO_TIMEOUT, reason: 'no valid hello within 300 ms' });
+    await until('the silent sockets to be closed', () => silent.closed !== null && chatty.closed !== null, 15_000, 20);
+    expect(silent.closed).toEqual({ code: CLOSE_HELLO_TIMEOUT, reason: 'no valid hello within 2000 ms' });
     expect(chatty.closed?.code).toBe(CLOSE_NOT_HELLO);
-    await sleep(400);
+    await sleep(500); // past the timeout for the greeted one too (it connected last)
     expect(greeted.closed).toBeNull();
     expect((await greeted.request({ type: 'claim' })).type).toBe('idle');
   });

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type Coordinator } from '@lmsweep/coordinator';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
+import { putArtifact } from '@lmsweep/db/testing';
 
 const BIN = path.resolve(import.meta.dirname, '../bin/lmsweep.js');
 const SPEC = `name: labels
@@ -37,7 +38,7 @@ beforeAll(async () => {
   // The baseline first (with the checkpoint its compression trial and control start from), then those two.
   for (let round = 0; round < 3; round++) {
     const claimed = (await c.store.claimMany(['w1', 'w2'], 60_000)).filter((t) => t !== null);
-    for (const [i, t] of claimed.entries()) await c.store.putArtifact(t.id, `w${i + 1}`, t.attempt, 'checkpoint', new Uint8Array([1]));
+    for (const [i, t] of claimed.entries()) await putArtifact(c.store, t.id, `w${i + 1}`, t.attempt, 'checkpoint', new Uint8Array([1]));
     const params = (m: string) => (m === 'svd' ? 200_000 : 640_000);
     const outcomes = await c.store.completeMany(
       claimed.map((t, i) => ({
