@@ -1,12 +1,12 @@
 // Spec checking off the event loop: `sweeps.validate` is open to anyone, and a 10,000-trial spec
-// takes tens of milliseconds to check and expand. Here it runs on worker threads (spec-thread.ts),
+// takes tens of milliseconds to check and expand (and as long to plan an extension of). Here it runs on worker threads (spec-thread.ts),
 // so heartbeats, claims and reads are answered meanwhile; a bounded queue refuses the excess
 // (BUSY) instead of letting the backlog grow, and a job that runs too long costs its thread.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { SpecError } from '@lmsweep/protocol';
-import type { PreparedSweep, SpecInput } from '@lmsweep/sweep';
+import type { ExtensionJob, PreparedSweep, SpecInput, SweepExtensionPlan } from '@lmsweep/sweep';
 import { SpecChecksBusyError, type SpecChecks, type SpecValidationAnswer, type ValidateOptions } from '@lmsweep/api';
 import type { SpecJob, SpecJobResult } from './spec-thread.ts';
 
@@ -22,12 +22,12 @@ export interface SpecPoolOptions {
   log?: Logger;
 }
 
-type JobBody = { op: 'prepare'; input: SpecInput } | { op: 'validate'; input: string; files: boolean };
+type JobBody = { op: 'prepare'; input: SpecInput } | { op: 'validate'; input: string; files: boolean } | { op: 'extend'; job: ExtensionJob };
 
 interface Pending {
   id: number;
   body: JobBody;
-  resolve: (v: PreparedSweep | SpecValidationAnswer) => void;
+  resolve: (v: PreparedSweep | SpecValidationAnswer | SweepExtensionPlan) => void;
   reject: (e: Error) => void;
 }
 
@@ -67,6 +67,10 @@ export class SpecPool implements SpecChecks {
     return this.submit({ op: 'validate', input, files: opts.files }) as Promise<SpecValidationAnswer>;
   }
 
+  extend(job: ExtensionJob): Promise<SweepExtensionPlan> {
+    return this.submit({ op: 'extend', job }) as Promise<SweepExtensionPlan>;
+  }
+
   /** Jobs running or waiting (for tests and logs). */
   get backlog(): number {
     return this.queue.length + [...this.threads].filter((t) => t.job).length;
@@ -87,7 +91,7 @@ export class SpecPool implements SpecChecks {
     this.threads.clear();
   }
 
-  private submit(body: JobBody): Promise<PreparedSweep | SpecValidationAnswer> {
+  private submit(body: JobBody): Promise<PreparedSweep | SpecValidationAnswer | SweepExtensionPlan> {
     if (this.closed) return Promise.reject(new Error('the coordinator is shutting down'));
     if (this.queue.length >= this.maxQueued) {
       return Promise.reject(new SpecChecksBusyError(`the coordinator has ${this.backlog} specs to check already; retry in a moment`));

@@ -92,6 +92,24 @@ function planIssue(state: SweepGrowthState, plans: TrialPlan[]): string | null {
   return null;
 }
 
+/** A sweep's growth state (with each trial's queue round), read on `sql`; locking the sweep's row with `lock`. Null: no such sweep. */
+async function readState(sql: Pick<Prisma.TransactionClient, '$queryRaw'>, sweepId: string, lock: boolean): Promise<{ state: SweepGrowthState; lastRound: number | null } | null> {
+  const [sweep] = await sql.$queryRaw<SweepGrowthState['sweep'][]>`
+    SELECT id, name, status::text AS status, spec, "specText", grows, "createdAt" FROM "Sweep" WHERE id = ${sweepId} ${lock ? Prisma.sql`FOR UPDATE` : Prisma.empty}`;
+  if (!sweep) return null;
+  const rows = await sql.$queryRaw<(GrowthTrial & { queueRound: number })[]>`
+    SELECT ordinal, "configKey", seed, status::text AS status, params, "validPpl", flag IS NOT NULL AS flagged, "queueRound"
+    FROM "Trial" WHERE "sweepId" = ${sweepId} ORDER BY ordinal`;
+  const trials = rows.map(({ queueRound: _, ...t }) => t);
+  const lastRound = rows.length ? Math.max(...rows.map((r) => r.queueRound)) : null;
+  return { state: { sweep, trials, nextOrdinal: trials.length ? trials[trials.length - 1]!.ordinal + 1 : 0 }, lastRound };
+}
+
+/** A sweep's growth state as it is now, without locking it (to plan from; appendPlans then checks it is unchanged). Null: no such sweep. */
+export async function growthState(ctx: StoreContext, sweepId: string): Promise<SweepGrowthState | null> {
+  return (await readState(ctx.prisma, sweepId, false))?.state ?? null;
+}
+
 /**
  * Locks sweep `sweepId`, reads its state, asks `decide` what to add, and adds it, in one
  * transaction. New trials are queued (in plan order, from the queue's current round: see
@@ -104,14 +122,10 @@ function planIssue(state: SweepGrowthState, plans: TrialPlan[]): string | null {
 export async function appendPlans(ctx: StoreContext, sweepId: string, decide: AppendDecision): Promise<AppendOutcome> {
   return ctx.prisma.$transaction(
     async (tx) => {
-      const [sweep] = await tx.$queryRaw<SweepGrowthState['sweep'][]>`
-        SELECT id, name, status::text AS status, spec, "specText", grows, "createdAt" FROM "Sweep" WHERE id = ${sweepId} FOR UPDATE`;
-      if (!sweep) return { status: 'missing' } as const;
-      const rows = await tx.$queryRaw<(GrowthTrial & { queueRound: number })[]>`
-        SELECT ordinal, "configKey", seed, status::text AS status, params, "validPpl", flag IS NOT NULL AS flagged, "queueRound"
-        FROM "Trial" WHERE "sweepId" = ${sweepId} ORDER BY ordinal`;
-      const trials = rows.map(({ queueRound: _, ...t }) => t);
-      const state: SweepGrowthState = { sweep, trials, nextOrdinal: trials.length ? trials[trials.length - 1]!.ordinal + 1 : 0 };
+      const read = await readState(tx, sweepId, true);
+      if (!read) return { status: 'missing' } as const;
+      const { state, lastRound } = read;
+      const { sweep, trials } = state;
       const req = await decide(state);
       const now = ctx.now();
       if (!req || req.plans.length === 0) {
@@ -131,8 +145,7 @@ export async function appendPlans(ctx: StoreContext, sweepId: string, decide: Ap
         for (const p of ps) parentIds.set(p.ordinal, p.id);
       }
       const ids = new Map(req.plans.map((p) => [p.ordinal, newId('t')]));
-      const sweepLast = rows.length ? Math.max(...rows.map((r) => r.queueRound)) : null;
-      const first = appendRound(await currentRound(tx), sweepLast);
+      const first = appendRound(await currentRound(tx), lastRound);
       await tx.trial.createMany({
         data: req.plans.map((p, i) => ({
           id: ids.get(p.ordinal)!,
@@ -166,4 +179,9 @@ export async function appendPlans(ctx: StoreContext, sweepId: string, decide: Ap
 export async function growingSweeps(ctx: StoreContext): Promise<string[]> {
   const rows = await ctx.prisma.sweep.findMany({ where: { status: 'running', grows: true }, select: { id: true }, orderBy: { createdAt: 'asc' } });
   return rows.map((r) => r.id);
+}
+
+/** Whether sweep `sweepId` grows (null: no such sweep); it never changes after creation. */
+export async function sweepGrows(ctx: StoreContext, sweepId: string): Promise<boolean | null> {
+  return (await ctx.prisma.sweep.findUnique({ where: { id: sweepId }, select: { grows: true } }))?.grows ?? null;
 }

@@ -62,6 +62,9 @@ export function growthTests(h: GrowthHarness): void {
       await waitFor(() => changes.some((c) => c.kind === 'sweep' && c.id === s.id));
       await unlisten();
       expect(seen).toMatchObject({ sweep: { id: s.id, status: 'succeeded', specText: 'name: sw', grows: false }, nextOrdinal: 2 });
+      // the same state, read without the lock
+      expect(await store.growthState('nope')).toBeNull();
+      expect((await store.growthState(s.id))!.nextOrdinal).toBe(5);
       expect(seen!.trials.map((t) => [t.ordinal, t.status, t.seed, t.validPpl, t.flagged])).toEqual([
         [0, 'succeeded', 0, 100, false],
         [1, 'succeeded', 0, 100, false],

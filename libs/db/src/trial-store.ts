@@ -19,7 +19,7 @@ import type { StoreContext } from './store-context.ts';
 import * as sweeps from './sweeps.ts';
 import type { CreateSweepInput, SweepWithCounts } from './sweeps.ts';
 import * as append from './append.ts';
-import type { AppendDecision, AppendOutcome } from './append.ts';
+import type { AppendDecision, AppendOutcome, SweepGrowthState } from './append.ts';
 import * as queue from './queue.ts';
 import type { ClaimedTrial, FailInput, HeartbeatInput } from './queue.ts';
 import * as results from './results.ts';
@@ -109,6 +109,16 @@ export class TrialStore {
    */
   appendPlans(sweepId: string, decide: AppendDecision): Promise<AppendOutcome> {
     return append.appendPlans(this.ctx, sweepId, decide);
+  }
+
+  /** A sweep's trials as a growth decision sees them, read without its lock (plan from it, then appendPlans checks it is unchanged); null when there is no such sweep. */
+  growthState(sweepId: string): Promise<SweepGrowthState | null> {
+    return append.growthState(this.ctx, sweepId);
+  }
+
+  /** Whether a sweep grows (its trials are planned while it runs); null when there is no such sweep. */
+  sweepGrows(sweepId: string): Promise<boolean | null> {
+    return append.sweepGrows(this.ctx, sweepId);
   }
 
   /** Running sweeps that grow, oldest first. */

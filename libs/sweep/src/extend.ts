@@ -5,7 +5,7 @@
 // coordinator runs it off its event loop and appends the result under the sweep's lock, checking
 // the sweep has not changed since.
 import { isMap, isScalar, isSeq, parseDocument, stringify } from 'yaml';
-import { type ExtendRequest, type FieldIssue, type GridValue, MAX_TRIALS_PER_SWEEP, SpecError, type SweepSpec, type TrialPlan, unstorableStrings } from '@lmsweep/protocol';
+import { type ExtendRequest, type FieldIssue, type GridValue, MAX_TRIALS_PER_SWEEP, SpecError, SweepSpec, type TrialPlan, unstorableStrings, zodIssues } from '@lmsweep/protocol';
 import { baseConfig, configFor, configKey } from './config.ts';
 import { gridPoints, parseSweepSpec, seedList } from './expand.ts';
 import { getOwnPath, pathIssue, pathSegments } from './paths.ts';
@@ -143,4 +143,20 @@ export function extendSweep(spec: SweepSpec, specText: string, trials: readonly 
   const total = trials.length + plans.length;
   if (total > MAX_TRIALS_PER_SWEEP) refuse(req.seeds !== undefined ? 'seeds' : 'grid', `the sweep would hold ${total} trials (${plans.length} more); at most ${MAX_TRIALS_PER_SWEEP} are allowed`);
   return { spec: next, specText: editedText(specText, next, { grid: gridKeys, seeds: req.seeds !== undefined && !req.configs }), plans, summary: `${plans.length} trials: ${summary.join('; ')}` };
+}
+
+/** What the coordinator hands its spec threads for an extension: the sweep as stored, and the request. */
+export interface ExtensionJob {
+  /** The sweep's stored (parsed) spec. */
+  spec: unknown;
+  specText: string;
+  trials: PlannedTrial[];
+  request: ExtendRequest;
+}
+
+/** extendSweep on a sweep as stored (its spec parsed again; one that no longer parses is refused, naming the field). */
+export function extendStoredSweep(job: ExtensionJob): SweepExtensionPlan {
+  const parsed = SweepSpec.safeParse(job.spec);
+  if (!parsed.success) throw new SpecError(zodIssues(parsed.error).map((i) => ({ path: i.path, message: `the sweep's stored spec no longer reads: ${i.message}` })));
+  return extendSweep(parsed.data, job.specText, job.trials, job.request);
 }
