@@ -11,7 +11,7 @@ import { Prisma } from './generated/client.ts';
 import { newId } from './ids.ts';
 import { appendRound, currentRound } from './queue-order.ts';
 import { notifySql, type StoreContext, ts } from './store-context.ts';
-import type { SweepStatus, TrialStatus } from './sweeps.ts';
+import { analyzeAfter, type SweepStatus, type TrialStatus } from './sweeps.ts';
 
 /** What a growth decision needs of each stored trial. */
 export interface GrowthTrial {
@@ -120,6 +120,12 @@ export async function growthState(ctx: StoreContext, sweepId: string): Promise<S
  * refused with an error naming the plan, and nothing is written. Sends one `sweep` change.
  */
 export async function appendPlans(ctx: StoreContext, sweepId: string, decide: AppendDecision): Promise<AppendOutcome> {
+  const out = await appendInTransaction(ctx, sweepId, decide);
+  if (out.status === 'appended') await analyzeAfter(ctx, out.trials.length);
+  return out;
+}
+
+function appendInTransaction(ctx: StoreContext, sweepId: string, decide: AppendDecision): Promise<AppendOutcome> {
   return ctx.prisma.$transaction(
     async (tx) => {
       const read = await readState(tx, sweepId, true);

@@ -131,6 +131,23 @@ export function growthTests(h: GrowthHarness): void {
       expect(next.map((t) => of.get(t!.id))).toEqual(['old#2', 'later#3', 'old#3', 'later#4']);
     });
 
+    it('after many trials are added, claims read the queue order\'s index instead of sorting every queued trial', async () => {
+      const store = h.store();
+      const db = h.db();
+      const many = plansOf({ 'model.hidden': Array.from({ length: 250 }, (_, i) => i + 1) }, 4);
+      await h.sweep(many, 'a');
+      const b = await h.sweep(plansOf({ 'model.hidden': [1] }), 'b');
+      await store.appendPlans(b.id, (st) => ({ plans: many.map((p, i) => ({ ...p, seed: p.seed + 10, ordinal: st.nextOrdinal + i })) }));
+      await store.claimMany(['w1', 'w2'], LEASE);
+      const plan = await db.prisma.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(`EXPLAIN SELECT t.id FROM "Trial" t JOIN "Sweep" s ON s.id = t."sweepId"
+        WHERE t.status = 'queued' AND s.status = 'running' AND (t."notBefore" IS NULL OR t."notBefore" <= now())
+          AND (t."parentId" IS NULL OR EXISTS (SELECT 1 FROM "Trial" p WHERE p.id = t."parentId" AND p.status = 'succeeded'))
+        ORDER BY t."queueRound", t."queueSeq" LIMIT 100 FOR UPDATE OF t SKIP LOCKED`);
+      const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toContain('Trial_queued_queueRound_idx');
+      expect(text).not.toMatch(/^\s*->\s+Sort\b/m);
+    });
+
     it('a growing sweep stays running when its last trial ends, until its growth step adds trials or says it needs none', async () => {
       const store = h.store();
       const s = await h.sweep(plansOf({ 'model.hidden': [1] }), 'grows', true);

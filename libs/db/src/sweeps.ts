@@ -69,7 +69,22 @@ export async function createSweep(ctx: StoreContext, input: CreateSweepInput): P
     }),
     ctx.prisma.$queryRaw(notifySql({ kind: 'sweep', id, status: 'running' })),
   ]);
+  await analyzeAfter(ctx, input.plans.length);
   return sweep;
+}
+
+/** Trials added at once from which the table's statistics are refreshed (see analyzeAfter). */
+export const ANALYZE_AFTER_TRIALS = 1000;
+
+/**
+ * Refreshes the planner's statistics of the trial and sweep tables after many trials were added:
+ * without them (PGlite never gathers any by itself; a server's autovacuum comes later) the claim's
+ * planner guesses a handful of queued trials of running sweeps and sorts them all instead of
+ * reading the queue order's index (measured at 20,000 queued on PGlite: 30–50 ms for a claim of
+ * 100 instead of 0.5–5).
+ */
+export async function analyzeAfter(ctx: StoreContext, added: number): Promise<void> {
+  if (added >= ANALYZE_AFTER_TRIALS) await ctx.prisma.$executeRawUnsafe('ANALYZE "Trial", "Sweep"');
 }
 
 export async function listSweeps(ctx: StoreContext, q: { limit?: number; offset?: number } = {}): Promise<{ items: SweepWithCounts[]; total: number }> {
