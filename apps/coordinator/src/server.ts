@@ -1,5 +1,6 @@
 // The coordinator: tRPC over HTTP (with SSE subscriptions) for the dashboard and CLI, a websocket
-// endpoint for workers, and a reaper that requeues trials whose lease expired.
+// endpoint for workers, a reaper that requeues trials whose lease expired, and the growth step of
+// sweeps that grow (growth.ts).
 import http from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import pino, { type Logger } from 'pino';
@@ -17,6 +18,7 @@ import { apiRefusal, batchSizeIssue, readApiBody, singleProcedure } from './api-
 import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionCounts, type SubscriptionLimits } from './subscription-limits.ts';
 import { SpecPool, type SpecPoolOptions } from './spec-pool.ts';
 import { DEFAULT_VALIDATE_LIMITS, specChecksFor, ValidateLimiter, type ValidateLimits } from './validate-limits.ts';
+import { SweepGrowth } from './growth.ts';
 
 export interface CoordinatorOptions {
   port?: number;
@@ -85,7 +87,17 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   log.info({ database: describeTarget(db.target) }, 'database ready');
 
   const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}), ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}), ...(opts.claimLimits ? { claimLimits: opts.claimLimits } : {}) });
-  const unlisten = await db.listen((c) => gateway.onChange(c));
+  const growth = new SweepGrowth({ store, log });
+  const unlisten = await db.listen(
+    (c) => {
+      gateway.onChange(c);
+      growth.onChange(c);
+    },
+    // Changes sent while the feed was down are lost: look at every growing sweep again.
+    { onReconnect: () => void growth.resume() },
+  );
+  // A coordinator (re)started mid-sweep carries on from the database alone.
+  void growth.resume();
 
   const specs = new SpecPool({ log, ...opts.specPool });
   const validations = new ValidateLimiter({ ...DEFAULT_VALIDATE_LIMITS, ...opts.validateLimits });
@@ -207,6 +219,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       if (closed) return;
       closed = true;
       clearInterval(reaper);
+      await growth.close();
       await gateway.close();
       await specs.close();
       server.closeAllConnections();

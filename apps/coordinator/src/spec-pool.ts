@@ -1,5 +1,5 @@
 // Spec checking off the event loop: `sweeps.validate` is open to anyone, and a 10,000-trial spec
-// takes tens of milliseconds to check and expand. Here it runs on worker threads (spec-thread.ts),
+// takes tens of milliseconds to check and expand (and as long to plan an extension of). Here it runs on worker threads (spec-thread.ts),
 // so heartbeats, claims and reads are answered meanwhile; a bounded queue refuses the excess
 // (BUSY) instead of letting the backlog grow, and a job that runs too long costs its thread.
 //
@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { SpecError } from '@lmsweep/protocol';
-import type { PreparedSweep, SpecInput } from '@lmsweep/sweep';
+import type { ExtensionJob, PreparedSweep, SpecInput, SweepExtensionPlan } from '@lmsweep/sweep';
 import { SpecChecksBusyError, type SpecChecks, type SpecValidationAnswer, type ValidateOptions } from '@lmsweep/api';
 import type { SpecJob, SpecJobResult } from './spec-thread.ts';
 
@@ -31,7 +31,7 @@ export interface SpecPoolOptions {
   log?: Logger;
 }
 
-type JobBody = { op: 'prepare'; input: SpecInput } | { op: 'validate'; input: string; files: boolean };
+type JobBody = { op: 'prepare'; input: SpecInput } | { op: 'validate'; input: string; files: boolean } | { op: 'extend'; job: ExtensionJob };
 
 /** `write`: launches and a launcher's checks; `read`: anonymous validations. */
 export type SpecLane = 'write' | 'read';
@@ -40,7 +40,7 @@ interface Pending {
   id: number;
   lane: SpecLane;
   body: JobBody;
-  resolve: (v: PreparedSweep | SpecValidationAnswer) => void;
+  resolve: (v: PreparedSweep | SpecValidationAnswer | SweepExtensionPlan) => void;
   reject: (e: Error) => void;
 }
 
@@ -82,6 +82,10 @@ export class SpecPool implements SpecChecks {
     return this.submit({ op: 'validate', input, files: opts.files }, lane) as Promise<SpecValidationAnswer>;
   }
 
+  extend(job: ExtensionJob): Promise<SweepExtensionPlan> {
+    return this.submit({ op: 'extend', job }, 'write') as Promise<SweepExtensionPlan>;
+  }
+
   /** Jobs running or waiting (for tests and logs). */
   get backlog(): number {
     return this.queues.write.length + this.queues.read.length + [...this.threads].filter((t) => t.job).length;
@@ -113,7 +117,7 @@ export class SpecPool implements SpecChecks {
     this.threads.clear();
   }
 
-  private submit(body: JobBody, lane: SpecLane): Promise<PreparedSweep | SpecValidationAnswer> {
+  private submit(body: JobBody, lane: SpecLane): Promise<PreparedSweep | SpecValidationAnswer | SweepExtensionPlan> {
     if (this.closed) return Promise.reject(new Error('the coordinator is shutting down'));
     // Refused only when it would have to wait and its lane's queue is full.
     const startsNow = this.queues[lane].length === 0 && this.threadFor(lane) !== null;

@@ -56,6 +56,7 @@ export function specChecksFor(pool: SpecChecks, limiter: ValidateLimiter, caller
   if (caller.canWrite) return pool;
   return {
     prepare: (input) => pool.prepare(input),
+    extend: (job) => pool.extend(job),
     validate: (input, opts) => {
       const refused = limiter.take(caller.remote);
       return refused ? Promise.reject(new SpecChecksBusyError(refused)) : pool.validate(input, opts);

@@ -245,8 +245,17 @@ describe('a dashboard with an API token', () => {
     await page.getByTestId('launch').click();
     await page.waitForURL(/\/sweeps\/[^/?#]+$/, { timeout: 15_000 });
     await page.getByRole('heading', { name: /auth-browser/ }).waitFor();
-    // The sweep is running (no worker): a signed-in person may cancel it.
+    // The sweep is running (no worker): a signed-in person may cancel it, and add seeds to it.
     await page.getByTestId('cancel-sweep').waitFor();
+    await page.getByTestId('extend-seeds').fill('2');
+    await page.getByTestId('add-seeds').click();
+    await page.getByTestId('extend-note').filter({ hasText: 'added 2 trials: 2 more seeds for every configuration (1)' }).waitFor({ timeout: 15_000 });
+    await page.getByTestId('sweep-counts').filter({ hasText: '3 trials' }).waitFor({ timeout: 15_000 });
+    await page.getByTestId('extensions').filter({ hasText: 'by dashboard' }).waitFor({ timeout: 15_000 });
+    await page.getByTestId('trial-row').nth(2).waitFor({ timeout: 15_000 }); // the trials table shows the new seeds (a live change)
+    await page.screenshot({ path: path.join(OUT, 'auth-extend.png') });
+    const sweepId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    expect((await coordinator!.store.getSweep(sweepId))!.counts.total).toBe(3);
 
     await page.getByTestId('sign-out').click();
     await page.getByTestId('sign-in-link').waitFor({ timeout: 15_000 });

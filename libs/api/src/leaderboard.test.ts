@@ -38,6 +38,17 @@ describe('rankConfigurations', () => {
     expect(out.find((e) => e.configKey === 'mid')!.validPpl.halfWidth).toBeNull(); // one seed: no interval
   });
 
+  it('marks intervals that miss the sweep\'s target (seeds.ciHalfWidth) as wide; without a target, only a lone seed', () => {
+    // half-widths: 'tight' t(0.975,1)·0.1/√2·√2… ≈ 0.64, 'wide' ≈ 63.5, 'lone' none
+    const rows = [row('tight', 100, 100, 0), row('tight', 100, 100.1, 1), row('wide', 200, 90, 0), row('wide', 200, 100, 1), row('lone', 300, 80, 0)];
+    const withTarget = rankConfigurations(rows, new Map(), 'params', new Map([['s1', 1.5]]));
+    expect(withTarget.map((e) => [e.configKey, e.ciTarget, e.ciTight])).toEqual([['tight', 1.5, true], ['wide', 1.5, false], ['lone', 1.5, false]]);
+    expect(withTarget[0]!.validPpl.halfWidth).toBeCloseTo((12.706204736 * Math.sqrt(0.005)) / Math.SQRT2, 6);
+    const without = rankConfigurations(rows, new Map(), 'params');
+    expect(without.map((e) => [e.ciTarget, e.ciTight])).toEqual([[null, true], [null, true], [null, false]]);
+    expect(leaderboardPage(withTarget, 0, 1).plot.ciTight).toEqual([true, false, false]);
+  });
+
   it('keeps sweeps apart, skips unfinished rows, sorts on request', () => {
     // A row without a perplexity (not reachable through the store, which returns finished trials) is skipped.
     const rows = [row('a', 10, 50, 0, 's1'), row('a', 10, 70, 0, 's2'), { ...row('b', 5, 1, 0), validPpl: null as unknown as number }];

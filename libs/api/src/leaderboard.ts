@@ -59,6 +59,13 @@ export interface LeaderboardEntry {
   flagged: FlaggedSeed[];
   /** 0 for the Pareto front on (params, mean valid perplexity), 1 for the front of the rest, … */
   paretoRank: number;
+  /** The sweep's target half-width of the validation-perplexity interval (seeds.ciHalfWidth), or null when it has none. */
+  ciTarget: number | null;
+  /**
+   * Whether the 95% interval on validation perplexity is tight: within ±ciTarget, or, for a sweep
+   * without a target, known at all (two seeds or more). The CLI and the dashboard mark the others.
+   */
+  ciTight: boolean;
   /** Parameters of the sweep's baseline configuration / this configuration's parameters. */
   compression: number | null;
   isBaseline: boolean;
@@ -72,10 +79,16 @@ function interval(xs: number[]): Interval {
   return { mean: ci.mean, lo: orNull(ci.lo), hi: orNull(ci.hi), halfWidth: orNull(ci.halfWidth) };
 }
 
+/** Whether an interval of this half-width meets a target (none: whether there is an interval). */
+function tight(halfWidth: number | null, target: number | null): boolean {
+  return halfWidth !== null && (target === null || halfWidth <= target);
+}
+
 export function rankConfigurations(
   groups: LeaderboardGroup[],
   baselineKeys: ReadonlyMap<string, string | null>,
   sort: LeaderboardSort = 'pareto',
+  ciTargets: ReadonlyMap<string, number | null> = new Map(),
 ): LeaderboardEntry[] {
   const entries: LeaderboardEntry[] = groups.map((g) => ({
     sweepId: g.sweepId,
@@ -89,9 +102,12 @@ export function rankConfigurations(
     testPpl: interval(g.testPpl),
     flagged: g.flagged,
     paretoRank: 0,
+    ciTarget: ciTargets.get(g.sweepId) ?? null,
+    ciTight: false,
     compression: null,
     isBaseline: baselineKeys.get(g.sweepId) === g.configKey,
   }));
+  for (const e of entries) e.ciTight = tight(e.validPpl.halfWidth, e.ciTarget);
   const ranks = paretoRanks(entries.map((e) => ({ x: e.params, y: e.validPpl.mean })));
   entries.forEach((e, i) => (e.paretoRank = ranks[i]!));
   const baselineParams = new Map<string, number>();
@@ -126,6 +142,7 @@ export interface LeaderboardPlot {
   paretoRank: number[];
   compression: (number | null)[];
   isBaseline: boolean[];
+  ciTight: boolean[];
 }
 
 export function plotColumns(entries: LeaderboardEntry[]): LeaderboardPlot {
@@ -144,6 +161,7 @@ export function plotColumns(entries: LeaderboardEntry[]): LeaderboardPlot {
     paretoRank: entries.map((e) => e.paretoRank),
     compression: entries.map((e) => e.compression),
     isBaseline: entries.map((e) => e.isBaseline),
+    ciTight: entries.map((e) => e.ciTight),
   };
 }
 

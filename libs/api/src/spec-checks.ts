@@ -1,7 +1,7 @@
-// Checking and expanding specs: the CPU-heavy part of `validate` and `create`. The host supplies
-// where it runs (the coordinator: a worker-thread pool, off its event loop); the default runs it
-// in place, without looking at the filesystem.
-import { prepareSweep, validateSpec, type PreparedSweep, type SpecInput, type SpecValidation } from '@lmsweep/sweep';
+// Checking and expanding specs: the CPU-heavy part of `validate`, `create` and `extend`. The host
+// supplies where it runs (the coordinator: a worker-thread pool, off its event loop); the default
+// runs it in place, without looking at the filesystem.
+import { type ExtensionJob, extendStoredSweep, prepareSweep, validateSpec, type PreparedSweep, type SpecInput, type SpecValidation, type SweepExtensionPlan } from '@lmsweep/sweep';
 
 export interface ValidateOptions {
   /**
@@ -21,6 +21,8 @@ export interface SpecChecks {
   prepare(input: SpecInput): Promise<PreparedSweep>;
   /** Checks a spec without launching it. */
   validate(input: string, opts: ValidateOptions): Promise<SpecValidationAnswer>;
+  /** Plans an extension of a stored sweep (libs/sweep extendStoredSweep); rejects with SpecError naming each bad field. */
+  extend(job: ExtensionJob): Promise<SweepExtensionPlan>;
 }
 
 /** The host has as much spec checking queued as it takes: the caller may retry shortly. */
@@ -35,4 +37,5 @@ export class SpecChecksBusyError extends Error {
 export const inlineSpecChecks: SpecChecks = {
   prepare: async (input) => prepareSweep(input),
   validate: async (input) => ({ ...validateSpec(input), datasetsChecked: false }),
+  extend: async (job) => extendStoredSweep(job),
 };

@@ -50,8 +50,8 @@ export function backoffMs(ctx: StoreContext, attempt: number): number {
 }
 
 /**
- * Hands the oldest claimable trial (sweep createdAt, then ordinal; sweep running; notBefore
- * null or past) to `workerId` for `leaseMs`, in one atomic statement (SKIP LOCKED: concurrent
+ * Hands the first claimable trial in queue order (queue-order.ts: the running sweeps take turns;
+ * sweep running; notBefore null or past) to `workerId` for `leaseMs`, in one atomic statement (SKIP LOCKED: concurrent
  * claimers never get the same trial and never wait on each other). A trial with a parent
  * (a compression trial) is claimable once its parent succeeded; it comes with the parent's
  * checkpoint digest, and a trial others depend on with saveCheckpoint. Also sets the worker's
@@ -76,16 +76,16 @@ export async function claimMany(ctx: StoreContext, workerIds: string[], leaseMs:
     WITH req AS (
       SELECT value AS worker, ordinality::int AS n FROM jsonb_array_elements_text(${JSON.stringify(workerIds)}::jsonb) WITH ORDINALITY
     ), locked AS (
-      -- queue order through the partial index on queued trials ("queueSeq": sweeps by creation, then ordinals)
-      SELECT t.id, t."queueSeq" FROM "Trial" t JOIN "Sweep" s ON s.id = t."sweepId"
+      -- queue order through the partial index on queued trials (round-robin over sweeps: queue-order.ts)
+      SELECT t.id, t."queueRound", t."queueSeq" FROM "Trial" t JOIN "Sweep" s ON s.id = t."sweepId"
       WHERE t.status = 'queued' AND s.status = 'running'
         AND (t."notBefore" IS NULL OR t."notBefore" <= ${ts(now)})
         AND (t."parentId" IS NULL OR EXISTS (SELECT 1 FROM "Trial" p WHERE p.id = t."parentId" AND p.status = 'succeeded'))
-      ORDER BY t."queueSeq"
+      ORDER BY t."queueRound", t."queueSeq"
       LIMIT ${workerIds.length}::int
       FOR UPDATE OF t SKIP LOCKED
     ), picked AS (
-      SELECT l.id, req.worker, req.n FROM (SELECT id, row_number() OVER (ORDER BY "queueSeq")::int AS n FROM locked) l JOIN req ON req.n = l.n
+      SELECT l.id, req.worker, req.n FROM (SELECT id, row_number() OVER (ORDER BY "queueRound", "queueSeq")::int AS n FROM locked) l JOIN req ON req.n = l.n
     ), claimed AS (
       UPDATE "Trial" t SET
         status = 'running', attempt = t.attempt + 1, "leaseOwner" = picked.worker,

@@ -5,9 +5,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
-import { baselineConfigOf, controlConfigOf, type MetricPoint, resolveConfig, TrialConfig, type TrialPlan, type TrialResult } from '@lmsweep/protocol';
+import type { MetricPoint, TrialPlan } from '@lmsweep/protocol';
 import { type Change, type Db, openDatabase } from './database.ts';
+import { BASE, compressionPlans, LEASE, plansOf, result, T0, waitFor } from './storage-fixtures.ts';
+import { growthTests } from './storage-suite-growth.ts';
 import { DEFAULT_MIGRATIONS_DIR, readMigrations } from './migrate.ts';
 import { type ClaimedTrial, TrialStore } from './trial-store.ts';
 import { getArtifact, putArtifact } from './testing.ts';
@@ -39,70 +40,6 @@ export function pgliteBackend(): StorageBackend {
     freshUrl: async () => path.join(root, `d${n++}`, 'nested', 'db'),
     teardown: async () => rmSync(root, { recursive: true, force: true }),
   };
-}
-
-const T0 = Date.parse('2030-01-01T00:00:00.000Z');
-const LEASE = 10_000;
-const BASE = 1_000;
-
-const result = (validPpl: number, params = 1000): TrialResult => ({
-  params,
-  paramsByLayer: { all: params },
-  validPpl,
-  testPpl: validPpl * 0.95,
-  steps: 10,
-  tokens: 1000,
-  seconds: 2.5,
-  tokensPerSecond: 400,
-  vocabSize: 100,
-  backend: 'wasm',
-});
-
-// The suite plans its own trials (the store persists plans; planning is the sweep library's).
-const keyOf = (config: TrialConfig) => createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
-const planOf = (ordinal: number, config: TrialConfig, seed: number, maxAttempts: number, parentOrdinal?: number): TrialPlan => ({
-  ordinal,
-  config,
-  configKey: keyOf(config),
-  method: config.method,
-  seed,
-  maxAttempts,
-  ...(parentOrdinal === undefined ? {} : { parentOrdinal }),
-});
-
-/** Dense trials over the product of `grid` (dotted paths, first key slowest), each configuration for `seeds` seeds. */
-function plansOf(grid: Record<string, (number | string | boolean)[]>, seeds = 1, maxAttempts = 3): TrialPlan[] {
-  let points: [string, number | string | boolean][][] = [[]];
-  for (const [key, values] of Object.entries(grid)) points = points.flatMap((p) => values.map((v) => [...p, [key, v] as [string, number | string | boolean]]));
-  const plans: TrialPlan[] = [];
-  for (const point of points) {
-    const raw: Record<string, Record<string, unknown>> = {};
-    for (const [key, v] of point) {
-      const [section, field] = key.split('.') as [string, string];
-      raw[section] = { ...raw[section], [field]: v };
-    }
-    const config = resolveConfig(TrialConfig.parse(raw));
-    for (let seed = 0; seed < seeds; seed++) plans.push(planOf(plans.length, config, seed, maxAttempts));
-  }
-  return plans;
-}
-
-/** One seed of compression trials: their dense baseline first, then (with `control`) its dense + fine-tune control, then one trial per method, all starting from the baseline. */
-function compressionPlans(methods: string[], opts: { control?: boolean; maxAttempts?: number } = {}): TrialPlan[] {
-  const maxAttempts = opts.maxAttempts ?? 3;
-  const configs = methods.map((method) => resolveConfig(TrialConfig.parse({ method })));
-  const plans = [planOf(0, baselineConfigOf(configs[0]!), 0, maxAttempts)];
-  if (opts.control) plans.push(planOf(1, controlConfigOf(configs[0]!), 0, maxAttempts, 0));
-  for (const config of configs) plans.push(planOf(plans.length, config, 0, maxAttempts, 0));
-  return plans;
-}
-
-async function waitFor(cond: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 export function storageSuite(name: string, opts: StorageSuiteOptions): void {
@@ -217,10 +154,13 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect(page.items.map((t) => t.ordinal)).toEqual([4, 3]);
 
         // finish three of sweep a with different perplexities: ppl sorts put unfinished ones last
-        for (const ppl of [120, 80, 100]) {
-          const c = (await store.claim('w1', LEASE))!;
-          expect(await store.complete(c.id, 'w1', c.attempt, result(ppl, ppl * 10))).toBe('ok');
+        // (the sweeps take turns: b's trials claimed between them go back to the queue)
+        const ppls = [120, 80, 100];
+        for (const c of await store.claimMany(['w1', 'w1', 'w1', 'w1', 'w1', 'w1'], LEASE)) {
+          if (c!.sweepId === a.id) expect(await store.complete(c!.id, 'w1', c!.attempt, result(ppls[0]!, ppls.shift()! * 10))).toBe('ok');
+          else expect(await store.release(c!.id, 'w1', c!.attempt, 'not this one')).toBe(true);
         }
+        expect(ppls).toEqual([]);
         const byPpl = await store.listTrials({ sweepId: a.id, sort: 'validPpl', order: 'asc' });
         expect(byPpl.items.map((t) => t.validPpl)).toEqual([80, 100, 120, null, null, null]);
         const byPplDesc = await store.listTrials({ sweepId: a.id, sort: 'testPpl', order: 'desc', limit: 3 });
@@ -399,7 +339,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect((await store.getSweep(s.id))!.status).toBe('failed');
       });
 
-      it('claims the oldest running sweep first, then by ordinal; skips cancelled sweeps and backoff', async () => {
+      it('claims round-robin over the running sweeps (the older first on a tie), each in ordinal order; skips cancelled sweeps and backoff', async () => {
         const a = await sweep(plansOf({ 'model.hidden': [1, 2] }), 'a');
         const b = await sweep(plansOf({ 'model.hidden': [1, 2] }), 'b');
         const c = await sweep(plansOf({ 'model.hidden': [1] }), 'c');
@@ -413,27 +353,34 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect(row.startedAt?.getTime()).toBe(now);
         expect((await db.prisma.worker.findUniqueOrThrow({ where: { id: wid } })).currentTrialId).toBe(first.id);
 
+        // c's first trial takes its turn before a's second
         const second = (await store.claim('w2', LEASE))!;
-        expect([second.sweepId, (await db.prisma.trial.findUniqueOrThrow({ where: { id: second.id } })).ordinal]).toEqual([a.id, 1]);
-        // second fails retryably: it waits out its backoff while c's trial goes first
-        expect(await store.fail(second.id, 'w2', 1, { kind: 'error', error: 'boom', retryable: true })).toBe('requeued');
+        expect(second.sweepId).toBe(c.id);
         const third = (await store.claim('w2', LEASE))!;
-        expect(third.sweepId).toBe(c.id);
+        expect([third.sweepId, (await db.prisma.trial.findUniqueOrThrow({ where: { id: third.id } })).ordinal]).toEqual([a.id, 1]);
+        // third fails retryably: it waits out its backoff, and nothing else is left
+        expect(await store.fail(third.id, 'w2', 1, { kind: 'error', error: 'boom', retryable: true })).toBe('requeued');
         expect(await store.claim('w2', LEASE)).toBeNull();
         tick(BASE);
         const again = (await store.claim('w2', LEASE))!;
-        expect([again.id, again.attempt]).toEqual([second.id, 2]);
+        expect([again.id, again.attempt]).toEqual([third.id, 2]);
         expect(await store.claim('w3', LEASE)).toBeNull();
       });
 
-      it('claims sweeps in the order they were created, each in ordinal order', async () => {
-        const first = await sweep(plansOf({ 'model.hidden': [1, 2] }));
+      it('the running sweeps take turns, whatever their sizes: a small sweep launched after a large one runs beside it', async () => {
+        const first = await sweep(plansOf({ 'model.hidden': [1, 2, 3, 4, 5, 6] }));
         now += 1000;
         const second = await sweep(plansOf({ 'model.hidden': [3, 4] }));
-        const got = await store.claimMany(['w1', 'w2', 'w3', 'w4'], LEASE);
+        const got = await store.claimMany(['w1', 'w2', 'w3', 'w4', 'w5', 'w6'], LEASE);
         const rows = await db.prisma.trial.findMany({ select: { id: true, sweepId: true, ordinal: true } });
         const of = new Map(rows.map((r) => [r.id, `${r.sweepId === first.id ? 'first' : r.sweepId === second.id ? 'second' : '?'}#${r.ordinal}`]));
-        expect(got.map((t) => of.get(t!.id))).toEqual(['first#0', 'first#1', 'second#0', 'second#1']);
+        expect(got.map((t) => of.get(t!.id))).toEqual(['first#0', 'second#0', 'first#1', 'second#1', 'first#2', 'first#3']);
+        // A third sweep launched now starts at the queue's current round, beside the first's queued trials, not before them.
+        const third = await sweep(plansOf({ 'model.hidden': [7, 8] }), 'third');
+        const next = await store.claimMany(['w7', 'w8', 'w9', 'w10'], LEASE);
+        const rows2 = await db.prisma.trial.findMany({ select: { id: true, sweepId: true, ordinal: true } });
+        const of2 = new Map(rows2.map((r) => [r.id, `${r.sweepId === first.id ? 'first' : r.sweepId === third.id ? 'third' : '?'}#${r.ordinal}`]));
+        expect(next.map((t) => of2.get(t!.id))).toEqual(['third#0', 'first#4', 'third#1', 'first#5']);
       });
 
       it('claimMany serves several workers in one statement, in queue order, null past the end', async () => {
@@ -713,12 +660,12 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
 
       it('cancelSweep cancels queued and running trials and names the running ones', async () => {
         const s = await sweep(plansOf({ 'model.hidden': [1, 2, 3, 4] }));
-        const other = await sweep(plansOf({ 'model.hidden': [1] }), 'other');
         await store.upsertWorker({ id: 'w1', name: 'w1', host: 'h', backend: 'wasm', device: 'cpu', version: '1' });
         const done = (await store.claim('w1', LEASE))!;
         await store.complete(done.id, 'w1', 1, result(100));
         const r1 = (await store.claim('w1', LEASE))!;
         const r2 = (await store.claim('w2', LEASE))!;
+        const other = await sweep(plansOf({ 'model.hidden': [1] }), 'other');
         const changes: Change[] = [];
         const unlisten = await db.listen((c) => changes.push(c));
         try {
@@ -882,6 +829,20 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
           [id, false, true],
         ]);
       });
+    });
+
+    growthTests({
+      multiProcess,
+      db: () => db,
+      store: () => store,
+      backend: () => backend,
+      now: () => now,
+      tick,
+      sweep: async (plans, name = 'sw', grows = false) => {
+        const s = await store.createSweep({ name, spec: { name }, specText: `name: ${name}`, plans, grows });
+        tick(1);
+        return s;
+      },
     });
 
     describe('live changes', () => {

@@ -42,7 +42,7 @@ describe('PGlite migrator', () => {
     }
   });
 
-  it('queue order: the migration numbers the trials already there by sweep creation, then ordinal; new ones follow', async () => {
+  it('queue order: the migrations number the trials already there by sweep creation, then ordinal, and give each sweep\'s queued trials its turns', async () => {
     const lite = new PGlite({ dataDir: 'memory://' });
     try {
       const all = readMigrations();
@@ -56,12 +56,22 @@ describe('PGlite migrator', () => {
         INSERT INTO "Trial" (id, "sweepId", ordinal, "configKey", config, method, seed) VALUES
           ('t_l1', 's_late', 1, 'k', '{}', 'dense', 0), ('t_l0', 's_late', 0, 'k', '{}', 'dense', 0),
           ('t_e1', 's_early', 1, 'k', '{}', 'dense', 0), ('t_e0', 's_early', 0, 'k', '{}', 'dense', 0);`);
+      const fair = all.findIndex((m) => m.name === '20261220000000_sweeps_grow');
+      expect(fair).toBeGreaterThan(at);
+      await migratePglite(lite, all.slice(0, fair));
+      await lite.exec(`
+        INSERT INTO "Trial" (id, "sweepId", ordinal, "configKey", config, method, seed) VALUES ('t_e2', 's_early', 2, 'k', '{}', 'dense', 0);
+        INSERT INTO "Trial" (id, "sweepId", ordinal, "configKey", config, method, seed, status) VALUES ('t_e3', 's_early', 3, 'k', '{}', 'dense', 0, 'succeeded');`);
+      const seq = (await lite.query<{ id: string }>(`SELECT id FROM "Trial" ORDER BY "queueSeq"`)).rows;
+      expect(seq.map((r) => r.id)).toEqual(['t_e0', 't_e1', 't_l0', 't_l1', 't_e2', 't_e3']);
       await migratePglite(lite, all);
-      await lite.exec(`INSERT INTO "Trial" (id, "sweepId", ordinal, "configKey", config, method, seed) VALUES ('t_new', 's_early', 2, 'k', '{}', 'dense', 0)`);
-      const rows = (await lite.query<{ id: string }>(`SELECT id FROM "Trial" ORDER BY "queueSeq"`)).rows;
-      expect(rows.map((r) => r.id)).toEqual(['t_e0', 't_e1', 't_l0', 't_l1', 't_new']);
-      const idx = (await lite.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'Trial_queued_queueSeq_idx'`)).rows;
-      expect(idx[0]?.indexdef).toMatch(/WHERE \(status = 'queued'::"TrialStatus"\)/);
+      // Each sweep's queued trials take rounds 0, 1, … in their old order; the others are past their turn.
+      const rounds = (await lite.query<{ id: string; queueRound: number }>(`SELECT id, "queueRound" FROM "Trial" ORDER BY "queueRound", "queueSeq"`)).rows;
+      expect(rounds.map((r) => [r.id, r.queueRound])).toEqual([['t_e0', 0], ['t_l0', 0], ['t_e3', 0], ['t_e1', 1], ['t_l1', 1], ['t_e2', 2]]);
+      const idx = (await lite.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'Trial_queued_queueRound_idx'`)).rows;
+      expect(idx[0]?.indexdef).toMatch(/\("queueRound", "queueSeq"\) WHERE \(status = 'queued'::"TrialStatus"\)/);
+      expect((await lite.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'Trial_queued_queueSeq_idx'`)).rows).toEqual([]);
+      expect((await lite.query(`SELECT grows, extensions FROM "Sweep" WHERE id = 's_early'`)).rows).toEqual([{ grows: false, extensions: [] }]);
     } finally {
       await lite.close();
     }

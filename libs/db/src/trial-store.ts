@@ -2,6 +2,7 @@
 // concern is a file of functions over a shared StoreContext (the database, the clock, the
 // backoff, the logger), which this class holds and passes on:
 // - sweeps.ts: creation, lists, cancellation, the end of a sweep;
+// - append.ts: trials appended to a sweep while it runs, under its lock (growth, extensions);
 // - queue.ts: claims, heartbeats, failures, releases, the reaper (and the queue model: atomic
 //   claims, writes fenced by lease owner and attempt);
 // - results.ts: metrics, completion, flags on impossible seeds;
@@ -17,6 +18,8 @@ import type { DbLogger } from './logger.ts';
 import type { StoreContext } from './store-context.ts';
 import * as sweeps from './sweeps.ts';
 import type { CreateSweepInput, SweepWithCounts } from './sweeps.ts';
+import * as append from './append.ts';
+import type { AppendDecision, AppendOutcome, SweepGrowthState } from './append.ts';
 import * as queue from './queue.ts';
 import type { ClaimedTrial, FailInput, HeartbeatInput } from './queue.ts';
 import * as results from './results.ts';
@@ -29,6 +32,7 @@ import * as workers from './workers.ts';
 import type { WorkerInfo, WorkerInput } from './workers.ts';
 
 export { type CreateSweepInput, type StatusCounts, type SweepStatus, type SweepWithCounts, TRIAL_STATUSES, type TrialStatus } from './sweeps.ts';
+export type { AppendDecision, AppendOutcome, AppendRequest, GrowthTrial, SweepExtension, SweepGrowthState } from './append.ts';
 export type { ClaimedTrial, FailInput, HeartbeatInput } from './queue.ts';
 export { type CompleteInput, type CompleteOutcome, type MetricReport, SUSPECT_PPL_RATIO } from './results.ts';
 export type { Curve, CurvePoint, ListTrialsQuery, TrialSort, TrialWithCurves } from './trials.ts';
@@ -95,6 +99,31 @@ export class TrialStore {
   /** Finishes a running sweep once none of its trials is queued or running; the new status, or null. */
   refreshSweepStatus(sweepId: string): Promise<'succeeded' | 'failed' | null> {
     return sweeps.refreshSweepStatus(this.ctx, sweepId);
+  }
+
+  // ---------------------------------------------------------------- growth (append.ts)
+
+  /**
+   * Locks the sweep, reads its trials, and appends what `decide` plans from that state (or, with
+   * `done` and nothing queued or running, ends a growing sweep); one transaction.
+   */
+  appendPlans(sweepId: string, decide: AppendDecision): Promise<AppendOutcome> {
+    return append.appendPlans(this.ctx, sweepId, decide);
+  }
+
+  /** A sweep's trials as a growth decision sees them, read without its lock (plan from it, then appendPlans checks it is unchanged); null when there is no such sweep. */
+  growthState(sweepId: string): Promise<SweepGrowthState | null> {
+    return append.growthState(this.ctx, sweepId);
+  }
+
+  /** Whether a sweep grows (its trials are planned while it runs); null when there is no such sweep. */
+  sweepGrows(sweepId: string): Promise<boolean | null> {
+    return append.sweepGrows(this.ctx, sweepId);
+  }
+
+  /** Running sweeps that grow, oldest first. */
+  growingSweeps(): Promise<string[]> {
+    return append.growingSweeps(this.ctx);
   }
 
   // ---------------------------------------------------------------- the queue (queue.ts)

@@ -6,3 +6,4 @@ export * from './wire.ts';
 export * from './storable.ts';
 export * from './constants.ts';
 export * from './plan.ts';
+export * from './extend.ts';

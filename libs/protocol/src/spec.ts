@@ -307,10 +307,29 @@ export function controlConfigOf(config: TrialConfig): TrialConfig {
   return resolveConfig({ ...baselineConfigOf(config), method: CONTROL_METHOD, finetune: finetuneOptionsOf(config) });
 }
 
-const GridValue = z.union([z.number(), z.string().max(500), z.boolean()]);
+export const GridValue = z.union([z.number(), z.string().max(500), z.boolean()]);
 export type GridValue = z.infer<typeof GridValue>;
 
 export const MAX_TRIALS_PER_SWEEP = 10_000;
+
+/**
+ * Seeds until the interval is tight: every configuration runs seeds 0..min-1; then, each time a
+ * configuration's seeds have all finished, the coordinator adds one more seed to the
+ * configurations on or near the Pareto front (of parameters × mean validation perplexity: not
+ * beaten, beyond their 95% intervals, by a configuration with at most their parameters) whose 95%
+ * Student-t interval on validation perplexity is wider than ±ciHalfWidth, until they have max.
+ *   seeds: { min: 2, max: 10, ciHalfWidth: 1.5 }
+ */
+export const AdaptiveSeeds = z
+  .object({
+    min: z.number().int().min(2).max(1000).default(2),
+    max: z.number().int().min(2).max(1000).default(10),
+    /** The target: ± this many perplexity points (validation), 95% Student-t. */
+    ciHalfWidth: z.number().positive().max(1e6),
+  })
+  .strict()
+  .refine((s) => s.max >= s.min, { path: ['max'], message: 'max must be at least min' });
+export type AdaptiveSeeds = z.infer<typeof AdaptiveSeeds>;
 
 export const SweepSpec = z
   .object({
@@ -328,8 +347,8 @@ export const SweepSpec = z
     search: SearchOptions.optional(),
     /** The sampled sweep's parameters: dotted trial-config paths to distributions, optionally conditional (`when`). */
     space: SearchSpace.optional(),
-    /** Number of seeds per configuration (seeds 0..n-1), or the list of seeds. */
-    seeds: z.union([posInt(1000), z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1).max(1000)]).default(1),
+    /** Number of seeds per configuration (seeds 0..n-1), the list of seeds, or seeds until the interval is tight (AdaptiveSeeds). */
+    seeds: z.union([posInt(1000), z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1).max(1000), AdaptiveSeeds]).default(1),
     /** The grid point that is the uncompressed reference: compression ratios are taken against it. */
     baseline: z.record(z.string(), GridValue).optional(),
     /** Attempts per trial before it is marked failed (a crash or lost lease counts as one). */

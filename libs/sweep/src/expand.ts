@@ -47,7 +47,7 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   if (gridKeys.length > MAX_GRID_KEYS) throw new SpecError([{ path: 'grid', message: `a grid has at most ${MAX_GRID_KEYS} parameters; this one has ${gridKeys.length}` }]);
   const compressing = [spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && startsFromBaseline(m));
   // Compression trials may add one baseline trial per configuration and seed (and a control).
-  const count = gridSize(spec) * seedList(spec).length * (compressing ? (spec.compress?.control ? 3 : 2) : 1);
+  const count = gridSize(spec) * maxSeeds(spec) * (compressing ? (spec.compress?.control ? 3 : 2) : 1);
   if (count > MAX_TRIALS_PER_SWEEP) {
     throw new SpecError([{ path: 'grid', message: `the sweep would create ${count} trials; at most ${MAX_TRIALS_PER_SWEEP} are allowed` }]);
   }
@@ -113,8 +113,16 @@ function shapeIssues(spec: SweepSpec): FieldIssue[] {
   return out;
 }
 
+/** The seeds every configuration runs from launch (seeds until the interval is tight: 0..min-1). */
 export function seedList(spec: SweepSpec): number[] {
-  return typeof spec.seeds === 'number' ? Array.from({ length: spec.seeds }, (_, i) => i) : [...spec.seeds];
+  if (typeof spec.seeds === 'number') return Array.from({ length: spec.seeds }, (_, i) => i);
+  if (Array.isArray(spec.seeds)) return [...spec.seeds];
+  return Array.from({ length: spec.seeds.min }, (_, i) => i);
+}
+
+/** The most seeds a configuration may get (seeds until the interval is tight: max). */
+export function maxSeeds(spec: SweepSpec): number {
+  return typeof spec.seeds === 'object' && !Array.isArray(spec.seeds) ? spec.seeds.max : seedList(spec).length;
 }
 
 export function gridSize(spec: SweepSpec): number {

@@ -5,3 +5,5 @@ export * from './paths.ts';
 export * from './plan.ts';
 export * from './prepare.ts';
 export * from './sampled-spec.ts';
+export * from './grow.ts';
+export * from './extend.ts';

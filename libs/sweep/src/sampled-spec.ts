@@ -87,7 +87,8 @@ export function checkSampledSpec(spec: SweepSpec, raw: Record<string, unknown>, 
   if (!space) issues.push({ path: 'space', message: 'a search samples a space: add space: { path: distribution, … }' });
   if (!search || !space || issues.length) throw new SpecError(issues);
 
-  const seeds = typeof spec.seeds === 'number' ? spec.seeds : spec.seeds.length;
+  // The most seeds a configuration may get (seeds until the interval is tight: max).
+  const seeds = typeof spec.seeds === 'number' ? spec.seeds : Array.isArray(spec.seeds) ? spec.seeds.length : spec.seeds.max;
   const methods = methodsOf(spec, space);
   const compressing = methods.some((m) => typeof m === 'string' && startsFromBaseline(m));
   const count = search.trials * seeds * (compressing ? (spec.compress?.control ? 3 : 2) : 1);

@@ -47,6 +47,18 @@ describe('terminal leaderboard', () => {
     expect(text).toMatch(/^★? +phm n=4 +\d+\.\dk +\d\.\d\d× +\d+\.\d ± 0\.7 +\d+\.\d ± 1\.2 +3$/m);
   });
 
+  it('marks intervals wider than the sweep\'s target, with a footnote; sweeps without a target are not marked', () => {
+    const rows = [row('dense', configs.dense!, { ciTarget: 1.5, ciTight: true }), row('phm', configs.phm!, { ciTarget: 1.5, ciTight: false, validPpl: { mean: 120, halfWidth: 4.2 } }), row('lowrank', configs.lowrank!, { ciTarget: null, ciTight: false })];
+    for (const wide of [false, true]) {
+      const text = renderLeaderboard(rows, { wide });
+      expect(text).toMatch(/120(\.0)? ± 4\.2~/);
+      expect(text.match(/~/g)).toHaveLength(2); // the row and the footnote
+      expect(lines(text).at(-1)).toBe("~ 1 interval is wider than the sweep's target (±1.5): more seeds would narrow it");
+      if (!wide) for (const l of lines(text)) expect(displayWidth(l), l).toBeLessThanOrEqual(100);
+    }
+    expect(renderLeaderboard(demoRows())).not.toMatch(/~/);
+  });
+
   it('labels name no other method\'s fields', () => {
     const labels = Object.fromEntries(configLabels(demoRows()).map((l) => [l.split(' ')[0], l]));
     const foreign: Record<string, RegExp> = {

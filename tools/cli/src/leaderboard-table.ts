@@ -1,6 +1,7 @@
 // The terminal leaderboard (`lmsweep leaderboard`, the end of `npm start`): one configuration
 // column (@lmsweep/protocol/labels, the dashboard's labels too), then parameters, compression, perplexity ± the 95% interval and
-// the number of seeds, in at most 100 columns. --wide: a column per varying config field.
+// the number of seeds, in at most 100 columns. --wide: a column per varying config field. An
+// interval wider than its sweep's target (seeds.ciHalfWidth) is marked `~`, with a footnote.
 import { fieldCell, fmtNum, fmtParams, table, varyingFields } from './format.ts';
 import { methodLabel } from '@lmsweep/protocol';
 import { configLabels } from '@lmsweep/protocol/labels';
@@ -15,6 +16,10 @@ export interface LeaderboardTableRow {
   seeds: number[];
   paretoRank: number;
   isBaseline: boolean;
+  /** The sweep's target half-width (seeds until the interval is tight), null without one. */
+  ciTarget?: number | null;
+  /** Whether the validation interval meets it. */
+  ciTight?: boolean;
 }
 
 export const LEADERBOARD_WIDTH = 100;
@@ -26,6 +31,16 @@ function compactNum(v: number | null | undefined): string {
 }
 
 const pm = (i: { mean: number; halfWidth: number | null }) => `${compactNum(i.mean)} ± ${i.halfWidth === null ? '?' : compactNum(i.halfWidth)}`;
+/** An interval that misses its sweep's target is marked. */
+const wide = (r: LeaderboardTableRow) => r.ciTarget !== undefined && r.ciTarget !== null && r.ciTight === false;
+const WIDE_MARK = '~';
+/** The footnote under a table with marked rows. */
+function wideNote(rows: readonly LeaderboardTableRow[]): string {
+  const marked = rows.filter(wide);
+  if (!marked.length) return '';
+  const targets = [...new Set(marked.map((r) => r.ciTarget))];
+  return `\n${WIDE_MARK} ${marked.length} interval${marked.length > 1 ? 's are' : ' is'} wider than the sweep's target (±${targets.join(', ±')}): more seeds would narrow ${marked.length > 1 ? 'them' : 'it'}`;
+}
 const ratio = (c: number | null) => (c === null || !Number.isFinite(c) ? '-' : c < 1000 ? `${c.toFixed(2)}×` : `${c.toExponential(1)}×`);
 
 export interface LeaderboardTableOptions {
@@ -43,19 +58,21 @@ export function renderLeaderboard(rows: readonly LeaderboardTableRow[], opts: Le
   const width = opts.width ?? LEADERBOARD_WIDTH;
   const headers = ['', 'configuration', 'params', 'ratio', 'valid ppl ±95%', 'test ppl ±95%', 'n'];
   const labels = configLabels(rows, { prefer: opts.prefer });
-  const cells = rows.map((r, i) => [r.paretoRank === 0 ? '★' : '', labels[i]!, fmtParams(r.params), ratio(r.compression), pm(r.validPpl), pm(r.testPpl), String(r.seeds.length)]);
+  const cells = rows.map((r, i) => [r.paretoRank === 0 ? '★' : '', labels[i]!, fmtParams(r.params), ratio(r.compression), pm(r.validPpl) + (wide(r) ? WIDE_MARK : ''), pm(r.testPpl), String(r.seeds.length)]);
   // The label gets what the number columns leave (two spaces between columns).
   const numberWidths = [0, 2, 3, 4, 5, 6].map((c) => Math.max(headers[c]!.length, ...cells.map((r) => [...r[c]!].length)));
   const labelWidth = Math.max(headers[1]!.length, width - numberWidths.reduce((a, b) => a + b, 0) - 2 * (headers.length - 1));
-  return table(headers, cells, { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right'], maxWidth: [undefined, labelWidth] });
+  return table(headers, cells, { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right'], maxWidth: [undefined, labelWidth] }) + wideNote(rows);
 }
 
 /** Every config field that varies as a column of its own (wide: ~300 columns for the demo). */
 export function renderLeaderboardWide(rows: readonly LeaderboardTableRow[]): string {
   const keys = varyingFields(rows.map((r) => r.config));
   const pmWide = (i: { mean: number; halfWidth: number | null }) => `${fmtNum(i.mean)} ± ${i.halfWidth === null ? '?' : fmtNum(i.halfWidth)}`;
-  return table(
-    ['', 'method', ...keys, 'params', 'ratio', 'valid ppl (95% CI)', 'test ppl (95% CI)', 'seeds'],
-    rows.map((r) => [r.paretoRank === 0 ? '★' : '', methodLabel(r.method) + (r.isBaseline ? ' (baseline)' : ''), ...keys.map((k) => fieldCell(r.config, k)), fmtParams(r.params), r.compression === null ? '-' : `${r.compression.toFixed(2)}×`, pmWide(r.validPpl), pmWide(r.testPpl), r.seeds.length]),
+  return (
+    table(
+      ['', 'method', ...keys, 'params', 'ratio', 'valid ppl (95% CI)', 'test ppl (95% CI)', 'seeds'],
+      rows.map((r) => [r.paretoRank === 0 ? '★' : '', methodLabel(r.method) + (r.isBaseline ? ' (baseline)' : ''), ...keys.map((k) => fieldCell(r.config, k)), fmtParams(r.params), r.compression === null ? '-' : `${r.compression.toFixed(2)}×`, pmWide(r.validPpl) + (wide(r) ? WIDE_MARK : ''), pmWide(r.testPpl), r.seeds.length]),
+    ) + wideNote(rows)
   );
 }

@@ -189,6 +189,11 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
                     <td className="num">{formatRatio(e.compression)}</td>
                     <td className="num" data-testid="valid-ppl" title={ciTitle(e.validPpl)}>
                       {formatPplCI(e.validPpl.mean, e.validPpl.halfWidth)}
+                      {e.ciTarget !== null && !e.ciTight && (
+                        <span className="ci-wide" data-testid="ci-wide" title={`wider than the sweep's target (±${e.ciTarget}): more seeds would narrow it`}>
+                          {' '}~
+                        </span>
+                      )}
                     </td>
                     <td className="num" title={ciTitle(e.testPpl)}>
                       {formatPplCI(e.testPpl.mean, e.testPpl.halfWidth)}

@@ -11,6 +11,7 @@ import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc
 import { SignInLink, useAuth } from './auth';
 import { Empty, ErrorBanner, Loading, Pager, ProgressBar, StackedBar, StatusBadge, TRIAL_STATUSES } from './bits';
 import { Leaderboard } from './Leaderboard';
+import { Extensions, ExtendSweep } from './ExtendSweep';
 
 type Sweep = RouterOutputs['sweeps']['get'];
 type TrialRow = RouterOutputs['trials']['list']['items'][number];
@@ -224,6 +225,8 @@ export function SweepDetail({ id }: { id: string }) {
           {s.finishedAt && <span>finished {formatDateTime(s.finishedAt)}</span>}
           <span>{s.finishedAt ? 'took' : 'running for'} {formatDuration(elapsed)}</span>
         </div>
+        <Extensions sweep={s} />
+        <ExtendSweep sweep={s} onDone={live.refresh} />
         <div className="stacked-wrap"><StackedBar counts={c} total={c.total} wide /></div>
         <div className="counts" data-testid="sweep-counts">
           {TRIAL_STATUSES.map((k) => (

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SweepSpec } from '@lmsweep/protocol';
-import { baselineKey } from '@lmsweep/sweep';
+import { adaptiveSeeds, baselineKey } from '@lmsweep/sweep';
 import { type ApiContext, publicProcedure, router } from '../init.ts';
 import { leaderboardPage, type LeaderboardSort, rankConfigurations } from '../leaderboard.ts';
 
@@ -12,12 +12,14 @@ async function ranked(ctx: ApiContext, sweepId: string | undefined, sort: Leader
   const groups = await ctx.store.leaderboardGroups({ sweepId });
   const sweepIds = [...new Set(groups.map((g) => g.sweepId))];
   const baselines = new Map<string, string | null>();
+  const targets = new Map<string, number | null>();
   for (const id of sweepIds) {
     const sweep = await ctx.store.getSweep(id);
     const parsed = sweep ? SweepSpec.safeParse(sweep.spec) : null;
     baselines.set(id, parsed?.success ? baselineKey(parsed.data) : null);
+    targets.set(id, parsed?.success ? (adaptiveSeeds(parsed.data)?.ciHalfWidth ?? null) : null);
   }
-  return rankConfigurations(groups, baselines, sort);
+  return rankConfigurations(groups, baselines, sort, targets);
 }
 
 export const leaderboardRouter = router({

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
+import { sweepGrows } from '@lmsweep/sweep';
 import { publicProcedure, router, toTrpcError, writeProcedure } from '../init.ts';
 import { inlineSpecChecks } from '../spec-checks.ts';
+import { ExtendInput, extendSweep } from '../extend.ts';
 
 const Id = z.object({ id: z.string().min(1).max(100) });
 
@@ -13,7 +15,7 @@ export const sweepsRouter = router({
       try {
         const { spec, plans } = await (ctx.specs ?? inlineSpecChecks).prepare(input.spec);
         const specText = typeof input.spec === 'string' ? input.spec : JSON.stringify(input.spec, null, 2);
-        const sweep = await ctx.store.createSweep({ name: spec.name, spec, specText, plans });
+        const sweep = await ctx.store.createSweep({ name: spec.name, spec, specText, plans, grows: sweepGrows(spec) });
         return { id: sweep.id, name: sweep.name, trials: plans.length };
       } catch (e) {
         return toTrpcError(e);
@@ -39,6 +41,18 @@ export const sweepsRouter = router({
     const sweep = await ctx.store.getSweep(input.id);
     if (!sweep) throw new TRPCError({ code: 'NOT_FOUND', message: `sweep ${input.id} not found` });
     return sweep;
+  }),
+  /**
+   * Adds to a sweep after launch: more seeds (for every configuration, or those named by
+   * configKey), more values for grid parameters; planned off the event loop, appended under the
+   * sweep's lock, recorded on the sweep. A sweep that had ended runs again.
+   */
+  extend: writeProcedure.input(ExtendInput).mutation(async ({ ctx, input }) => {
+    try {
+      return await extendSweep(ctx, input);
+    } catch (e) {
+      return toTrpcError(e);
+    }
   }),
   cancel: writeProcedure.input(Id).mutation(async ({ ctx, input }) => {
     const sweep = await ctx.store.getSweep(input.id);

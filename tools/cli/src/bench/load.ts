@@ -16,6 +16,7 @@ import { startCoordinator, type Coordinator } from '@lmsweep/coordinator';
 import { apiClient } from '../client.ts';
 import { parseOptions } from '../options.ts';
 import { LOAD_BENCH } from './options.ts';
+import { type ClaimLatency, claimLatency } from './load-claims.ts';
 
 export interface LoadBenchContext {
   json: boolean;
@@ -250,12 +251,15 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
     if (!(n > 0)) throw new Error(`--rates: "${r}" is not a positive number of claims per second`);
     return n;
   }) : [];
+  const { queued, 'queued-sweeps': queuedSweeps } = values;
   const results: LoadResult[] = [];
+  const claims: ClaimLatency[] = [];
   let optuna: OptunaResult | string = 'PostgreSQL not run';
   // The closed loop, then each paced rate (a fresh coordinator and database each).
   const runAll = async (database: string, url: () => Promise<string>) => {
     results.push(await runOnce(database, await url(), workers, trials, inProcess));
     for (const rate of rates) results.push(await runOnce(database, await url(), workers, trials, inProcess, rate, pacedSeconds));
+    if (queued > 0) claims.push(...(await claimLatency(database, await url(), queued, queuedSweeps)));
   };
   await runAll('pglite', async () => 'memory://');
   if (!values['no-postgres']) {
@@ -279,6 +283,7 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
   const ratio = typeof optuna === 'object' && pgRow ? pgRow.completionsPerSecond / optuna.trialsPerSecond : null;
   if (ctx.json) {
     for (const r of results) ctx.out(JSON.stringify({ bench: 'load', ...r }));
+    for (const c of claims) ctx.out(JSON.stringify({ bench: 'load', kind: 'claim', ...c }));
     ctx.out(JSON.stringify({ bench: 'load', reference: 'optuna', ...(typeof optuna === 'object' ? optuna : { error: optuna }), ratio }));
     return;
   }
@@ -299,6 +304,22 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
   const widths = cols.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) ctx.out(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
   if (rates.length) ctx.out(`offered: "closed" = back to back until the queue is empty (throughput; its latency is queueing); N/s = paced for ${pacedSeconds} s, trials of workers/N s each (latency at that load).`);
+  if (claims.length) {
+    ctx.out('');
+    const claimCols: [keyof ClaimLatency, string][] = [
+      ['database', 'database'],
+      ['queued', 'queued'],
+      ['sweeps', 'sweeps'],
+      ['batch', 'workers per claim'],
+      ['runs', 'statements'],
+      ['p50Ms', 'claimMany p50 ms'],
+      ['p90Ms', 'p90 ms'],
+    ];
+    const claimRows = [claimCols.map(([, h]) => h), ...claims.map((c) => claimCols.map(([k]) => String(c[k])))];
+    const claimWidths = claimCols.map((_, i) => Math.max(...claimRows.map((r) => r[i]!.length)));
+    for (const r of claimRows) ctx.out(r.map((cell, i) => (i === 0 ? cell.padEnd(claimWidths[i]!) : cell.padStart(claimWidths[i]!))).join('  '));
+    ctx.out('claimMany: the claim statement alone, straight to the store (no websocket, no group commit), at that many queued trials.');
+  }
   ctx.out(inProcess ? '* one process: the coordinator and the simulated workers together (--in-process).' : '* the coordinator\'s process; the simulated workers run in a child process of their own.');
   if (typeof optuna === 'object') {
     ctx.out(

@@ -39,6 +39,8 @@ export const LOAD_BENCH = {
     trials: { type: 'integer', value: 'M', min: 1, default: 5_000, description: 'trials queued (back to back for throughput)' },
     rates: { type: 'string', value: 'R1,R2', pattern: /^\s*\d*\.?\d+\s*(,\s*\d*\.?\d+\s*)*$/, expected: 'positive claims per second, comma-separated', description: 'also paced runs at these offered claim rates, for claim latency at that load' },
     seconds: { type: 'integer', value: 'S', min: 1, default: 20, description: 'length of each paced run' },
+    queued: { type: 'integer', value: 'N', min: 0, default: 20_000, description: 'then the claim statement alone (claimMany for 1 and for 100 workers) at N queued trials (0: skip)' },
+    'queued-sweeps': { type: 'integer', value: 'S', min: 1, default: 20, description: 'how many sweeps those N trials are spread over' },
     'no-postgres': { type: 'boolean', description: 'PGlite only' },
     'in-process': { type: 'boolean', description: 'simulated workers in the coordinator\'s process (default: a child process)' },
     json,

@@ -5,6 +5,7 @@ import { cancelCommand } from './cancel.ts';
 import { compressCommand } from './compress.ts';
 import { coordinatorCommand } from './coordinator.ts';
 import { demoCommand } from './demo.ts';
+import { extendCommand } from './extend.ts';
 import { launchCommand } from './launch.ts';
 import { leaderboardCommand } from './leaderboard.ts';
 import { sweepsCommand } from './sweeps.ts';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   workerCommand,
   launchCommand,
   sweepsCommand,
+  extendCommand,
   cancelCommand,
   trialsCommand,
   leaderboardCommand,

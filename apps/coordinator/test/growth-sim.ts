@@ -1,0 +1,76 @@
+// The simulated sweep of the growth tests: configurations by hidden size with fixed parameters and
+// perplexities per seed (so which get more seeds is known), and a worker that reports them.
+import { expect } from 'vitest';
+import type { TrialResult } from '@lmsweep/protocol';
+import type { TrialStore } from '@lmsweep/db';
+import { ProtocolClient } from './ws-client.ts';
+import { sleep } from './helpers.ts';
+
+// hidden size → parameters, and validation perplexity by seed.
+export const PARAMS: Record<number, number> = { 8: 1000, 16: 2000, 24: 3000, 32: 4000 };
+export const PPL: Record<number, number[]> = {
+  8: [150, 152, 151, 151, 151], // tight (±1.30 < 1.5) after 4 seeds
+  16: [120, 140, 130, 125, 135], // on the front, wide until max (5)
+  24: [200, 200.2, 201, 201, 201], // tight after 2 (±1.27)
+  32: [300, 310, 305, 305, 305], // wide, but beaten beyond both intervals by 24: not near the front
+};
+export const EXPECTED_SEEDS = { 8: 4, 16: 5, 24: 2, 32: 2 };
+export const SPEC = {
+  name: 'tight',
+  dataset: { name: 'ptb', vocabSize: 300 },
+  model: { embedding: 8, hidden: 8, layers: 1 },
+  grid: { 'model.hidden': [8, 16, 24, 32] },
+  seeds: { min: 2, max: 5, ciHalfWidth: 1.5 },
+};
+
+export const resultFor = (hidden: number, seed: number): TrialResult => ({
+  params: PARAMS[hidden]!,
+  paramsByLayer: { all: PARAMS[hidden]! },
+  validPpl: PPL[hidden]![seed]!,
+  testPpl: PPL[hidden]![seed]! + 1,
+  steps: 1,
+  tokens: 10,
+  seconds: 0.01,
+  tokensPerSecond: 1000,
+  vocabSize: 300,
+  backend: 'test',
+});
+
+/** One simulated worker: claims and completes (perplexity from the tables) until `stop()` is true or `max` trials are done. */
+export async function work(url: string, stop: () => Promise<boolean>, max = Infinity, name = 'sim'): Promise<number> {
+  const w = await ProtocolClient.connect(url);
+  await w.hello(name);
+  let done = 0;
+  try {
+    while (done < max && !(await stop())) {
+      const r = await w.request({ type: 'claim' });
+      if (r.type !== 'assign') {
+        await sleep(50);
+        continue;
+      }
+      const hidden = (r.trial.config as { model: { hidden: number } }).model.hidden;
+      const ack = await w.request({ type: 'complete', trialId: r.trial.id, attempt: r.trial.attempt, result: resultFor(hidden, r.trial.seed) });
+      expect(ack).toMatchObject({ type: 'ack', duplicate: false });
+      done++;
+    }
+  } finally {
+    w.close();
+  }
+  return done;
+}
+
+export const seedsByHidden = (items: { config: unknown; seed: number; status: string }[]) => {
+  const out: Record<number, number[]> = {};
+  for (const t of items) (out[(t.config as { model: { hidden: number } }).model.hidden] ??= []).push(t.seed);
+  for (const k of Object.keys(out)) out[Number(k)]!.sort((a, b) => a - b);
+  return out;
+};
+
+export const expectFinal = async (store: TrialStore, sweepId: string) => {
+  const { items } = await store.listTrials({ sweepId, limit: 100 });
+  expect(items.every((t) => t.status === 'succeeded')).toBe(true);
+  const seeds = seedsByHidden(items);
+  expect(Object.fromEntries(Object.entries(seeds).map(([k, v]) => [k, v.length]))).toEqual(EXPECTED_SEEDS);
+  for (const v of Object.values(seeds)) expect(v).toEqual(v.map((_, i) => i)); // seeds 0, 1, … and no seed twice
+  return items;
+};

@@ -1,0 +1,117 @@
+'use client';
+// The sweep page's small control for growing a sweep (sweeps.extend): more seeds for every
+// configuration, more values for one grid parameter. Writes go through the dashboard's sign-in,
+// like cancelling; the sweep's extensions so far are listed under it.
+import { useState } from 'react';
+import { formatDateTime } from '../lib/format';
+import { gridKeys } from '@lmsweep/protocol/labels';
+import { gridValues } from '../lib/grid-values';
+import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
+import { SignInLink, useAuth } from './auth';
+
+type Sweep = RouterOutputs['sweeps']['get'];
+
+interface Extension {
+  at: string;
+  by: string;
+  trials: number;
+  request: { seeds?: number; configs?: string[]; grid?: Record<string, unknown[]> };
+}
+
+/** What an extension asked for, in a few words. */
+function describeExtension(x: Extension): string {
+  const parts: string[] = [];
+  for (const [k, vs] of Object.entries(x.request.grid ?? {})) parts.push(`${k} += ${vs.map((v) => JSON.stringify(v)).join(', ')}`);
+  if (x.request.seeds) parts.push(`${x.request.seeds} more seed${x.request.seeds > 1 ? 's' : ''}${x.request.configs ? ` for ${x.request.configs.length} configuration${x.request.configs.length > 1 ? 's' : ''}` : ''}`);
+  return `${parts.join('; ') || 'extended'} (${x.trials} trials)`;
+}
+
+export function Extensions({ sweep }: { sweep: Sweep }) {
+  const list = (Array.isArray(sweep.extensions) ? sweep.extensions : []) as unknown as Extension[];
+  if (!list.length) return null;
+  return (
+    <ul className="extensions muted small" data-testid="extensions">
+      {list.map((x, i) => (
+        <li key={i}>
+          extended {formatDateTime(x.at)} by {x.by}: {describeExtension(x)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function ExtendSweep({ sweep, onDone }: { sweep: Sweep; onDone: () => void }) {
+  const auth = useAuth();
+  const keys = gridKeys(sweep.spec);
+  const [seeds, setSeeds] = useState('1');
+  const [key, setKey] = useState(keys[0] ?? '');
+  const [values, setValues] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
+  if (!auth.canWrite) {
+    return (
+      <SignInLink className="btn btn-small" testId="sign-in-to-extend">
+        Sign in to add seeds or values
+      </SignInLink>
+    );
+  }
+  const run = async (input: { seeds?: number; grid?: Record<string, ReturnType<typeof gridValues>> }) => {
+    setBusy(true);
+    setNote(null);
+    try {
+      const r = await trpc().sweeps.extend.mutate({ id: sweep.id, by: 'dashboard', ...input });
+      setNote({ ok: true, text: `added ${r.summary}` });
+      setValues('');
+      onDone();
+    } catch (e) {
+      setNote({ ok: false, text: describeError(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const k = Number(seeds);
+  const seedsOk = Number.isInteger(k) && k >= 1 && k <= 1000;
+  const parsed = gridValues(values);
+  return (
+    <div className="extend" data-testid="extend-sweep">
+      <form
+        className="field-inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (seedsOk) void run({ seeds: k });
+        }}
+      >
+        <input type="number" min={1} max={1000} value={seeds} onChange={(e) => setSeeds(e.target.value)} aria-label="seeds to add per configuration" data-testid="extend-seeds" style={{ width: '5em' }} />
+        <button type="submit" className="btn btn-small" disabled={busy || !seedsOk} data-testid="add-seeds">
+          Add seeds
+        </button>
+      </form>
+      {keys.length > 0 && (
+        <form
+          className="field-inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (key && parsed.length) void run({ grid: { [key]: parsed } });
+          }}
+        >
+          <select value={key} onChange={(e) => setKey(e.target.value)} aria-label="grid parameter" data-testid="extend-key">
+            {keys.map((g) => (
+              <option key={g} value={g}>
+                {g}
+              </option>
+            ))}
+          </select>
+          <input value={values} onChange={(e) => setValues(e.target.value)} placeholder="e.g. 96, 128" aria-label="values to add" data-testid="extend-values" style={{ width: '10em' }} />
+          <button type="submit" className="btn btn-small" disabled={busy || !key || !parsed.length} data-testid="add-values">
+            Add values
+          </button>
+        </form>
+      )}
+      {note && (
+        <span className={`small ${note.ok ? 'muted' : 'warn'}`} data-testid="extend-note" role={note.ok ? 'status' : 'alert'}>
+          {note.text}
+        </span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,138 @@
+// The growth decision: what a running sweep adds next, from its spec and its stored trials'
+// states and results alone (no I/O, no clock, no randomness). The coordinator calls it under the
+// sweep's lock after results commit (and when it starts) and appends what it returns; a sweep
+// that grows ends when it returns nothing and nothing is queued or running. Today one thing
+// grows a sweep: seeds until the interval is tight (spec.seeds { min, max, ciHalfWidth }). A
+// sampler plugs in here: its suggestions become plans the same way (planConfiguration).
+import { meanCI95 } from '@lmsweep/algorithms';
+import type { AdaptiveSeeds, SweepSpec, TrialPlan } from '@lmsweep/protocol';
+import { configFor, configKey } from './config.ts';
+import { gridPoints } from './expand.ts';
+import { PlanIndex, planConfiguration } from './plan.ts';
+
+/** What the decision reads of a stored trial. */
+export interface TrialState {
+  ordinal: number;
+  configKey: string;
+  seed: number;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  params: number | null;
+  validPpl: number | null;
+  /** Its result looks impossible next to its configuration's other seeds: not counted. */
+  flagged: boolean;
+}
+
+/** One configuration as the decision judges it. */
+export interface ConfigurationState {
+  configKey: string;
+  /** Its trials, whatever their state. */
+  trials: number;
+  /** Trials queued or running. */
+  active: number;
+  /** The highest seed it has (−1: none). */
+  lastSeed: number;
+  params: number | null;
+  /** Validation perplexities of its succeeded, unflagged seeds. */
+  values: number[];
+  mean: number;
+  /** The 95% Student-t half-width; null with fewer than two values. */
+  halfWidth: number | null;
+  /** Not beaten beyond both intervals by a configuration with at most its parameters (see nearFront). */
+  nearFront: boolean;
+}
+
+export interface GrowthDecision {
+  /** The trials to append (ordinals after the stored ones). */
+  plans: TrialPlan[];
+  /** The configurations given one more seed, and why: their interval then. */
+  seeded: { configKey: string; seed: number; seeds: number; halfWidth: number | null }[];
+}
+
+/** The spec's seeds-until-tight settings, or null for a fixed list of seeds. */
+export function adaptiveSeeds(spec: SweepSpec): AdaptiveSeeds | null {
+  return typeof spec.seeds === 'object' && !Array.isArray(spec.seeds) ? spec.seeds : null;
+}
+
+/** Whether a sweep of this spec plans trials while it runs (the store then leaves its end to the growth step). */
+export function sweepGrows(spec: SweepSpec): boolean {
+  return adaptiveSeeds(spec) !== null;
+}
+
+/** Each configuration of the sweep that has a trial, judged: counts, its interval, and whether it is near the front. */
+export function configurationStates(trials: readonly TrialState[]): ConfigurationState[] {
+  const by = new Map<string, ConfigurationState>();
+  for (const t of trials) {
+    let c = by.get(t.configKey);
+    if (!c) {
+      c = { configKey: t.configKey, trials: 0, active: 0, lastSeed: -1, params: null, values: [], mean: NaN, halfWidth: null, nearFront: false };
+      by.set(t.configKey, c);
+    }
+    c.trials++;
+    if (t.status === 'queued' || t.status === 'running') c.active++;
+    c.lastSeed = Math.max(c.lastSeed, t.seed);
+    if (t.status === 'succeeded' && !t.flagged && t.params !== null && t.validPpl !== null && Number.isFinite(t.validPpl)) {
+      c.params ??= t.params;
+      c.values.push(t.validPpl);
+    }
+  }
+  const all = [...by.values()];
+  for (const c of all) {
+    const ci = meanCI95(c.values);
+    c.mean = ci.mean;
+    c.halfWidth = Number.isFinite(ci.halfWidth) ? ci.halfWidth : null;
+  }
+  markNearFront(all);
+  return all;
+}
+
+/**
+ * How near the Pareto front (parameters × mean validation perplexity, both lower is better) a
+ * configuration must be to get seeds: it is near unless another configuration with at most its
+ * parameters is better beyond both 95% intervals (that one's upper end below this one's lower
+ * end). The front itself is near; so is every configuration whose interval overlaps the front's
+ * at its size or smaller, which more seeds could still put on it. One seed has no interval (it
+ * reaches from −∞ to +∞ here): it beats no one and is beaten by no one.
+ */
+function markNearFront(configs: ConfigurationState[]): void {
+  const judged = configs.filter((c) => c.values.length > 0 && c.params !== null);
+  for (const c of judged) {
+    const lo = c.halfWidth === null ? -Infinity : c.mean - c.halfWidth;
+    c.nearFront = !judged.some((d) => d !== c && d.params! <= c.params! && (d.halfWidth === null ? Infinity : d.mean + d.halfWidth) < lo);
+  }
+}
+
+/**
+ * What to append to a sweep of `spec` holding `trials`: for seeds until the interval is tight,
+ * one more seed (after its highest) for each grid configuration whose seeds have all finished
+ * (none queued or running), that has a succeeded seed, fewer than `max` trials, an interval
+ * wider than ±ciHalfWidth (or a single value), and is near the front (markNearFront) — with the
+ * baseline (and control) each new seed needs. Nothing for a sweep that does not grow.
+ */
+export function planGrowth(spec: SweepSpec, trials: readonly TrialState[]): GrowthDecision {
+  const seeds = adaptiveSeeds(spec);
+  if (!seeds) return { plans: [], seeded: [] };
+  const states = new Map(configurationStates(trials).map((c) => [c.configKey, c]));
+  const planned = new PlanIndex(trials);
+  const plans: TrialPlan[] = [];
+  const seeded: GrowthDecision['seeded'] = [];
+  const seen = new Set<string>();
+  for (const point of gridPoints(spec)) {
+    const key = configKey(configFor(spec, point));
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const c = states.get(key);
+    if (!c || c.active > 0 || c.trials >= seeds.max || c.values.length === 0 || !c.nearFront) continue;
+    if (c.halfWidth !== null && c.halfWidth <= seeds.ciHalfWidth) continue;
+    const seed = c.lastSeed + 1;
+    const added = planConfiguration(spec, point, [seed], planned);
+    planned.add(added);
+    plans.push(...added);
+    if (added.length) seeded.push({ configKey: key, seed, seeds: c.values.length, halfWidth: c.halfWidth });
+  }
+  return { plans, seeded };
+}
+
+/** Whether a configuration's interval meets the target: a half-width at most ciHalfWidth (a single seed has none). */
+export function intervalTight(halfWidth: number | null, ciHalfWidth: number): boolean {
+  return halfWidth !== null && halfWidth <= ciHalfWidth;
+}
