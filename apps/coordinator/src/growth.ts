@@ -1,4 +1,4 @@
-// The growth step of sweeps that grow (seeds until the interval is tight; later a sampler): after
+// The growth step of sweeps that grow (seeds until the interval is tight, a sampled search): after
 // a trial of such a sweep ends (a result committed, a final failure; seen as a database change,
 // so a result committed through another coordinator counts too), and for every running growing
 // sweep when the coordinator starts or its change feed reconnects, it locks the sweep, asks the
@@ -6,9 +6,10 @@
 // to add, and appends it — or, when nothing more is needed and nothing is queued or running, ends
 // the sweep. Everything it needs is in the database, so a coordinator restarted mid-sweep carries
 // on where the last one stopped, and several coordinators on one PostgreSQL take turns on the
-// sweep's lock: each decision sees what the others appended.
+// sweep's lock: each decision sees what the others appended. A sweep that runs again (an
+// extension: e.g. more configurations for its search) gets a step too.
 import type { Logger } from 'pino';
-import { SweepSpec } from '@lmsweep/protocol';
+import { readSearchState, SweepSpec } from '@lmsweep/protocol';
 import { planGrowth } from '@lmsweep/sweep';
 import type { Change, TrialStore } from '@lmsweep/db';
 
@@ -41,11 +42,11 @@ export class SweepGrowth {
     }
   }
 
-  /** A database change: a trial of a sweep that grows has ended. */
+  /** A database change: a trial of a sweep that grows has ended, or such a sweep runs (again: extended). */
   onChange(c: Change): void {
-    if (c.kind !== 'trial' || !c.sweepId || (c.status !== 'succeeded' && c.status !== 'failed')) return;
-    if (this.grows.get(c.sweepId) === false) return;
-    this.poke(c.sweepId);
+    const sweepId = c.kind === 'trial' && (c.status === 'succeeded' || c.status === 'failed') ? c.sweepId : c.kind === 'sweep' && c.status === 'running' ? c.id : undefined;
+    if (!sweepId || this.grows.get(sweepId) === false) return;
+    this.poke(sweepId);
   }
 
   /** Waits for the steps under way; no new ones start. */
@@ -85,7 +86,7 @@ export class SweepGrowth {
         this.grows.set(sweepId, grows);
       }
       if (!grows) return;
-      let seeded: ReturnType<typeof planGrowth>['seeded'] = [];
+      let decision: ReturnType<typeof planGrowth> | undefined;
       const out = await store.appendPlans(sweepId, (state) => {
         if (state.sweep.status !== 'running') return null;
         const spec = SweepSpec.safeParse(state.sweep.spec);
@@ -93,11 +94,14 @@ export class SweepGrowth {
           log.error({ sweepId, issues: spec.error.issues.slice(0, 3) }, 'growth: the sweep\'s stored spec does not read; it is left as it is');
           return null;
         }
-        const d = planGrowth(spec.data, state.trials);
-        seeded = d.seeded;
-        return { plans: d.plans, done: d.plans.length === 0 };
+        const d = planGrowth(spec.data, state.trials, state.sweep.search);
+        decision = d;
+        const searchChanged = d.search !== undefined && (d.chosen!.length > 0 || d.rejected! > 0 || d.search.exhausted !== readSearchState(state.sweep.search).exhausted);
+        return { plans: d.plans, done: d.plans.length === 0, ...(searchChanged ? { search: d.search } : {}) };
       });
-      if (out.status === 'appended') log.info({ sweepId, trials: out.trials.length, seeded }, 'growth: trials appended');
+      const d = decision as ReturnType<typeof planGrowth> | undefined;
+      const chosen = d?.chosen?.length ? { chosen: d.chosen.length, rejected: d.rejected } : {};
+      if (out.status === 'appended') log.info({ sweepId, trials: out.trials.length, seeded: d?.seeded, ...chosen }, 'growth: trials appended');
       else if (out.status === 'unchanged' && out.sweepStatus !== 'running') log.info({ sweepId, status: out.sweepStatus }, 'growth: the sweep needs no more trials');
     } catch (e) {
       log.error({ err: e, sweepId }, 'growth step failed');

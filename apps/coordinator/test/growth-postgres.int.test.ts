@@ -9,7 +9,7 @@ import { planGrowth } from '@lmsweep/sweep';
 import { startPostgres, type TestPostgres } from '@lmsweep/db/testing';
 import { startCoordinator, type Coordinator } from '../src/server.ts';
 import { apiClient } from '../../../tools/cli/src/client.ts';
-import { SPEC, seedsByHidden, work } from './growth-sim.ts';
+import { expectSearchFinal, SAMPLED, SPEC, searchResult, seedsByHidden, work } from './growth-sim.ts';
 
 let pg: TestPostgres;
 const open: Coordinator[] = [];
@@ -56,6 +56,19 @@ describe('two coordinators, one PostgreSQL', () => {
     expect(planGrowth(SweepSpec.parse(state.sweep.spec), state.trials).plans).toEqual([]);
     expect(logs.filter((l) => /growth step failed|appendPlans/.test(l))).toEqual([]);
     expect(logs.some((l) => l.includes('growth: trials appended'))).toBe(true);
+  });
+
+  it('a sampled search: growth steps on both, exactly `trials` configurations, none twice, each with its seeds once', async () => {
+    const [a, b] = await pair();
+    const sweep = await apiClient(b.url).sweeps.create.mutate({ spec: SAMPLED });
+    const running = async () => (await a.store.getSweep(sweep.id))!.status === 'running';
+    const done = await Promise.all([a, b, a, b].map((c, i) => work(c.url, async () => !(await running()), Infinity, `s${i}`, searchResult)));
+    expect((await a.store.getSweep(sweep.id))!.status).toBe('succeeded');
+    const { items, search } = await expectSearchFinal(a.store, sweep.id, 14);
+    expect(done.reduce((x, y) => x + y, 0)).toBe(items.length);
+    expect(items.every((t) => t.attempt === 1)).toBe(true);
+    expect(new Set(search.points.map((p) => JSON.stringify(p.point))).size).toBe(14);
+    expect(logs.filter((l) => /growth step failed|appendPlans/.test(l))).toEqual([]);
   });
 
   it('extensions sent through both coordinators at once both apply, once each', async () => {

@@ -36,8 +36,29 @@ export const resultFor = (hidden: number, seed: number): TrialResult => ({
   backend: 'test',
 });
 
-/** One simulated worker: claims and completes (perplexity from the tables) until `stop()` is true or `max` trials are done. */
-export async function work(url: string, stop: () => Promise<boolean>, max = Infinity, name = 'sim'): Promise<number> {
+/** A sampled sweep over the learning rate and hidden size (its simulated perplexity: searchResult). */
+export const SAMPLED = {
+  name: 'search',
+  dataset: { name: 'ptb', vocabSize: 300 },
+  model: { embedding: 8, hidden: 8, layers: 1 },
+  search: { sampler: 'tpe', trials: 14, parallel: 3, seed: 5 },
+  space: { 'training.lr': { log_uniform: [0.0001, 0.1] }, 'model.hidden': { int: [8, 64], step: 8 } },
+  seeds: 2,
+};
+
+type SimConfig = { training: { lr: number }; model: { hidden: number } };
+
+/** Best at lr 0.01 and the smallest hidden size; seeds 0.2 apart. */
+export const searchResult = (config: unknown, seed: number): TrialResult => {
+  const c = config as SimConfig;
+  const ppl = 100 + 40 * (Math.log10(c.training.lr) + 2) ** 2 + c.model.hidden / 8 + 0.2 * seed;
+  return { ...resultFor(8, 0), params: c.model.hidden * 100, paramsByLayer: { all: c.model.hidden * 100 }, validPpl: ppl, testPpl: ppl + 1 };
+};
+
+const tableResult = (config: unknown, seed: number) => resultFor((config as SimConfig).model.hidden, seed);
+
+/** One simulated worker: claims and completes (perplexity from the tables, or `result`) until `stop()` is true or `max` trials are done. */
+export async function work(url: string, stop: () => Promise<boolean>, max = Infinity, name = 'sim', result: (config: unknown, seed: number) => TrialResult = tableResult): Promise<number> {
   const w = await ProtocolClient.connect(url);
   await w.hello(name);
   let done = 0;
@@ -48,8 +69,7 @@ export async function work(url: string, stop: () => Promise<boolean>, max = Infi
         await sleep(50);
         continue;
       }
-      const hidden = (r.trial.config as { model: { hidden: number } }).model.hidden;
-      const ack = await w.request({ type: 'complete', trialId: r.trial.id, attempt: r.trial.attempt, result: resultFor(hidden, r.trial.seed) });
+      const ack = await w.request({ type: 'complete', trialId: r.trial.id, attempt: r.trial.attempt, result: result(r.trial.config, r.trial.seed) });
       expect(ack).toMatchObject({ type: 'ack', duplicate: false });
       done++;
     }
@@ -64,6 +84,20 @@ export const seedsByHidden = (items: { config: unknown; seed: number; status: st
   for (const t of items) (out[(t.config as { model: { hidden: number } }).model.hidden] ??= []).push(t.seed);
   for (const k of Object.keys(out)) out[Number(k)]!.sort((a, b) => a - b);
   return out;
+};
+
+/** A finished sampled sweep: `configs` configurations, each with seeds 0 and 1 succeeded once, and the search state naming each once. */
+export const expectSearchFinal = async (store: TrialStore, sweepId: string, configs: number) => {
+  const { items } = await store.listTrials({ sweepId, limit: 500 });
+  expect(items.every((t) => t.status === 'succeeded')).toBe(true);
+  const byKey = new Map<string, number[]>();
+  for (const t of items) byKey.set(t.configKey, [...(byKey.get(t.configKey) ?? []), t.seed].sort());
+  expect(byKey.size).toBe(configs);
+  for (const seeds of byKey.values()) expect(seeds).toEqual([0, 1]);
+  const sweep = (await store.getSweep(sweepId))!;
+  const points = (sweep.search as { points: { key: string }[] }).points;
+  expect(points.map((p) => p.key).sort()).toEqual([...byKey.keys()].sort());
+  return { items, search: sweep.search as { points: { key: string; point: Record<string, number> }[]; rejected: number } };
 };
 
 export const expectFinal = async (store: TrialStore, sweepId: string) => {

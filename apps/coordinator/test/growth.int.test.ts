@@ -104,7 +104,7 @@ describe('sweeps.extend', () => {
     expect(items.map((t) => [t.ordinal, (t.config as { model: { hidden: number } }).model.hidden, t.seed])).toEqual([[0, 8, 0], [1, 16, 0], [2, 24, 0], [3, 8, 1], [4, 16, 1], [5, 24, 1]]);
 
     const bad = async (input: Record<string, unknown>) => refusal(api.sweeps.extend.mutate({ id: sweep.id, ...input } as never));
-    expect(await bad({ trials: 10 })).toMatchObject({ lmsweepCode: 'INVALID_SPEC', fieldIssues: [{ path: 'trials', message: expect.stringContaining('sampled sweeps are not run yet') }] });
+    expect(await bad({ trials: 10 })).toMatchObject({ lmsweepCode: 'INVALID_SPEC', fieldIssues: [{ path: 'trials', message: expect.stringContaining('this sweep is a grid') }] });
     expect(await bad({ grid: { 'model.hidden': [16] } })).toMatchObject({ lmsweepCode: 'INVALID_SPEC', fieldIssues: [{ path: 'grid.model.hidden', message: '16 is already in the grid (8, 16, 24)' }] });
     expect(await bad({ seeds: 0 })).toMatchObject({ lmsweepCode: 'INVALID_INPUT', fieldIssues: [{ path: 'seeds' }] });
     expect(await bad({ seeds: 1, colour: 'red' })).toMatchObject({ lmsweepCode: 'INVALID_INPUT' });

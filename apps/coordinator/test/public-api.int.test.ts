@@ -86,12 +86,17 @@ describe('prototype segments in spec paths (issue 12.1)', () => {
 });
 
 describe('sampled specs (issue 13: search: and space:)', () => {
-  it('examples/search.yaml validates to its one refusal, naming search, and is not launched; a space key through a prototype is refused naming it', async () => {
+  it('examples/search.yaml validates and launches with its first configurations (not anonymously); a space key through a prototype is refused naming it', async () => {
     const text = readFileSync(path.join(REPO_ROOT, 'examples/search.yaml'), 'utf8');
-    expect(await anonymous().sweeps.validate.query({ spec: text })).toMatchObject({ ok: false, trials: 0, issues: [{ path: 'search', message: expect.stringContaining('cannot run sampled sweeps') }] });
+    const v = await anonymous().sweeps.validate.query({ spec: text });
+    expect(v).toMatchObject({ ok: true, issues: [] });
+    expect(v.trials).toBeGreaterThanOrEqual(4 * 3); // 4 configurations × 3 seeds, and their baselines
     const before = (await anonymous().sweeps.list.query()).items.length;
-    expect(await refusal(trusted().sweeps.create.mutate({ spec: text }))).toMatchObject({ lmsweepCode: 'INVALID_SPEC', fieldIssues: [{ path: 'search' }] });
-    expect((await anonymous().sweeps.list.query()).items.length).toBe(before);
+    expect(await refusal(anonymous().sweeps.create.mutate({ spec: text }))).toMatchObject({ lmsweepCode: 'UNAUTHORIZED' });
+    const created = await trusted().sweeps.create.mutate({ spec: text });
+    expect(created.trials).toBe(v.trials);
+    expect((await anonymous().sweeps.list.query()).items.length).toBe(before + 1);
+    await trusted().sweeps.cancel.mutate({ id: created.id });
     const before2 = prototypeData();
     const polluting = '{"name":"p","search":{"trials":3},"space":{"__proto__":{"int":[1,2]},"method":["dense"],"model.hidden":{"int":[8,16],"when":{"__proto__":"x","method":"dense"}}}}';
     expect(await anonymous().sweeps.validate.query({ spec: polluting })).toMatchObject({ ok: false, issues: [{ path: 'space.__proto__' }, { path: 'space.model.hidden.when.__proto__' }] });

@@ -1,4 +1,4 @@
-// sweeps.extend: more seeds or grid values for a sweep that exists. Planned from the sweep as it is
+// sweeps.extend: more seeds, grid values or sampled configurations for a sweep that exists. Planned from the sweep as it is
 // (on the host's spec threads: the plan can be thousands of trials), then appended under the
 // sweep's lock only if the sweep has not changed since (another extension, or the coordinator's
 // growth step, appended first): else planned again from what it holds now.
@@ -34,10 +34,10 @@ export async function extendSweep(ctx: ApiContext, input: ExtendInput): Promise<
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const before = await ctx.store.growthState(id);
     if (!before) throw new NotFoundError('sweep', id);
-    const plan = await specs.extend({ spec: before.sweep.spec, specText: before.sweep.specText, trials: before.trials.map(({ ordinal, configKey, seed }) => ({ ordinal, configKey, seed })), request });
+    const plan = await specs.extend({ spec: before.sweep.spec, specText: before.sweep.specText, trials: before.trials.map(({ ordinal, configKey, seed }) => ({ ordinal, configKey, seed })), request, search: before.sweep.search });
     let stale = false;
     const out = await ctx.store.appendPlans(id, (now) => {
-      stale = now.nextOrdinal !== before.nextOrdinal || now.trials.length !== before.trials.length || now.sweep.specText !== before.sweep.specText || JSON.stringify(now.sweep.spec) !== JSON.stringify(before.sweep.spec);
+      stale = now.nextOrdinal !== before.nextOrdinal || now.trials.length !== before.trials.length || now.sweep.specText !== before.sweep.specText || JSON.stringify(now.sweep.spec) !== JSON.stringify(before.sweep.spec) || JSON.stringify(now.sweep.search) !== JSON.stringify(before.sweep.search);
       if (stale) return null;
       return { plans: plan.plans, spec: plan.spec, specText: plan.specText, extension: { by: by ?? 'api', request } };
     });

@@ -23,11 +23,12 @@ export interface GrowthTrial {
   validPpl: number | null;
   /** Its result looks impossible next to its configuration's other seeds (Trial.flag): not counted. */
   flagged: boolean;
+  finishedAt: Date | null;
 }
 
 /** A sweep as a growth decision sees it, read under its lock. */
 export interface SweepGrowthState {
-  sweep: { id: string; name: string; status: SweepStatus; spec: unknown; specText: string; grows: boolean; createdAt: Date };
+  sweep: { id: string; name: string; status: SweepStatus; spec: unknown; specText: string; grows: boolean; createdAt: Date; search: unknown };
   /** Every trial of the sweep, in ordinal order. */
   trials: GrowthTrial[];
   /** The ordinal the first appended trial gets: one past the highest stored. */
@@ -52,8 +53,10 @@ export interface AppendRequest {
   /** The spec as it reads with these trials (e.g. a grid with more values); absent: unchanged. */
   spec?: unknown;
   specText?: string;
-  /** Record the append on the sweep (an explicit extension), with the time. */
+  /** Record the append on the sweep (an explicit extension), with the time. With no plans, the spec change alone is recorded and the sweep runs again (e.g. a search given more configurations: its growth step samples them). */
   extension?: { by: string; request: unknown };
+  /** A sampled sweep's search state after this decision (Sweep.search); written with or without plans. */
+  search?: unknown;
   /**
    * The decision needs nothing more: a growing sweep with no trial queued or running ends here
    * (succeeded, or failed when none succeeded and one failed). Growing sweeps end no other way.
@@ -95,10 +98,10 @@ function planIssue(state: SweepGrowthState, plans: TrialPlan[]): string | null {
 /** A sweep's growth state (with each trial's queue round), read on `sql`; locking the sweep's row with `lock`. Null: no such sweep. */
 async function readState(sql: Pick<Prisma.TransactionClient, '$queryRaw'>, sweepId: string, lock: boolean): Promise<{ state: SweepGrowthState; lastRound: number | null } | null> {
   const [sweep] = await sql.$queryRaw<SweepGrowthState['sweep'][]>`
-    SELECT id, name, status::text AS status, spec, "specText", grows, "createdAt" FROM "Sweep" WHERE id = ${sweepId} ${lock ? Prisma.sql`FOR UPDATE` : Prisma.empty}`;
+    SELECT id, name, status::text AS status, spec, "specText", grows, "createdAt", search FROM "Sweep" WHERE id = ${sweepId} ${lock ? Prisma.sql`FOR UPDATE` : Prisma.empty}`;
   if (!sweep) return null;
   const rows = await sql.$queryRaw<(GrowthTrial & { queueRound: number })[]>`
-    SELECT ordinal, "configKey", seed, status::text AS status, params, "validPpl", flag IS NOT NULL AS flagged, "queueRound"
+    SELECT ordinal, "configKey", seed, status::text AS status, params, "validPpl", flag IS NOT NULL AS flagged, "finishedAt", "queueRound"
     FROM "Trial" WHERE "sweepId" = ${sweepId} ORDER BY ordinal`;
   const trials = rows.map(({ queueRound: _, ...t }) => t);
   const lastRound = rows.length ? Math.max(...rows.map((r) => r.queueRound)) : null;
@@ -134,8 +137,16 @@ function appendInTransaction(ctx: StoreContext, sweepId: string, decide: AppendD
       const { sweep, trials } = state;
       const req = await decide(state);
       const now = ctx.now();
-      if (!req || req.plans.length === 0) {
-        if (!req?.done || !sweep.grows || sweep.status !== 'running' || trials.some((t) => t.status === 'queued' || t.status === 'running')) return { status: 'unchanged', sweepStatus: sweep.status } as const;
+      if (!req) return { status: 'unchanged', sweepStatus: sweep.status } as const;
+      const searchSql = req.search === undefined ? Prisma.sql`search` : Prisma.sql`${JSON.stringify(req.search)}::jsonb`;
+      if (req.plans.length === 0 && req.extension) {
+        // A spec change alone (more configurations for a search): recorded, and the sweep runs again.
+        await updateSweep(tx, sweepId, req, now, searchSql);
+        return { status: 'appended', trials: [], sweepStatus: 'running', reopened: sweep.status !== 'running' } as const;
+      }
+      if (req.plans.length === 0) {
+        if (req.search !== undefined) await tx.$executeRaw`UPDATE "Sweep" SET search = ${searchSql} WHERE id = ${sweepId}`;
+        if (!req.done || !sweep.grows || sweep.status !== 'running' || trials.some((t) => t.status === 'queued' || t.status === 'running')) return { status: 'unchanged', sweepStatus: sweep.status } as const;
         const status = !trials.some((t) => t.status === 'succeeded') && trials.some((t) => t.status === 'failed') ? 'failed' : 'succeeded';
         await tx.$executeRaw`UPDATE "Sweep" SET status = ${status}::"SweepStatus", "finishedAt" = ${ts(now)} WHERE id = ${sweepId}`;
         await tx.$queryRaw(notifySql({ kind: 'sweep', id: sweepId, status }));
@@ -167,18 +178,23 @@ function appendInTransaction(ctx: StoreContext, sweepId: string, decide: AppendD
           createdAt: now,
         })),
       });
-      const record: SweepExtension | null = req.extension ? { at: now.toISOString(), by: req.extension.by, request: req.extension.request, trials: req.plans.length } : null;
-      await tx.$executeRaw`
-        UPDATE "Sweep" SET status = 'running', "finishedAt" = NULL,
-          spec = ${req.spec === undefined ? Prisma.sql`spec` : Prisma.sql`${JSON.stringify(req.spec)}::jsonb`},
-          "specText" = ${req.specText === undefined ? Prisma.sql`"specText"` : Prisma.sql`${req.specText}`},
-          extensions = ${record ? Prisma.sql`extensions || jsonb_build_array(${JSON.stringify(record)}::jsonb)` : Prisma.sql`extensions`}
-        WHERE id = ${sweepId}`;
-      await tx.$queryRaw(notifySql({ kind: 'sweep', id: sweepId, status: 'running' }));
+      await updateSweep(tx, sweepId, req, now, searchSql);
       return { status: 'appended', trials: req.plans.map((p) => ({ id: ids.get(p.ordinal)!, ordinal: p.ordinal })), sweepStatus: 'running', reopened: sweep.status !== 'running' } as const;
     },
     { maxWait: 20_000, timeout: 60_000 },
   );
+}
+
+/** After an append: the sweep runs (again), with its spec, text, extension record and search state as asked; one `sweep` change. */
+async function updateSweep(tx: Prisma.TransactionClient, sweepId: string, req: AppendRequest, now: Date, searchSql: Prisma.Sql): Promise<void> {
+  const record: SweepExtension | null = req.extension ? { at: now.toISOString(), by: req.extension.by, request: req.extension.request, trials: req.plans.length } : null;
+  await tx.$executeRaw`
+    UPDATE "Sweep" SET status = 'running', "finishedAt" = NULL, search = ${searchSql},
+      spec = ${req.spec === undefined ? Prisma.sql`spec` : Prisma.sql`${JSON.stringify(req.spec)}::jsonb`},
+      "specText" = ${req.specText === undefined ? Prisma.sql`"specText"` : Prisma.sql`${req.specText}`},
+      extensions = ${record ? Prisma.sql`extensions || jsonb_build_array(${JSON.stringify(record)}::jsonb)` : Prisma.sql`extensions`}
+    WHERE id = ${sweepId}`;
+  await tx.$queryRaw(notifySql({ kind: 'sweep', id: sweepId, status: 'running' }));
 }
 
 /** Running sweeps that grow (the coordinator's growth step looks at each when it starts). */

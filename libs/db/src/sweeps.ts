@@ -28,6 +28,8 @@ export interface CreateSweepInput {
    * (appendPlans with `done`) ends it, not its last trial finishing (refreshSweepStatus).
    */
   grows?: boolean;
+  /** A sampled sweep's search state after its first choices (Sweep.search). */
+  search?: unknown;
 }
 
 function emptyCounts(): StatusCounts {
@@ -50,7 +52,7 @@ export async function createSweep(ctx: StoreContext, input: CreateSweepInput): P
   const round = await currentRound(ctx.prisma);
   const [sweep] = await ctx.prisma.$transaction([
     ctx.prisma.sweep.create({
-      data: { id, name: input.name, spec: input.spec as Prisma.InputJsonValue, specText: input.specText, grows: input.grows ?? false, createdAt: now },
+      data: { id, name: input.name, spec: input.spec as Prisma.InputJsonValue, specText: input.specText, grows: input.grows ?? false, ...(input.search === undefined ? {} : { search: input.search as Prisma.InputJsonValue }), createdAt: now },
     }),
     ctx.prisma.trial.createMany({
       data: input.plans.map((p, i) => ({

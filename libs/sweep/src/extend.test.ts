@@ -97,7 +97,7 @@ describe('extendSweep', () => {
 
   it('refuses what it cannot do, naming the field', () => {
     const s = stored(launched);
-    expect(issuesOf(() => extendSweep(spec, TEXT, s, { trials: 5 }))).toEqual([{ path: 'trials', message: expect.stringContaining('sampled sweeps are not run yet') }]);
+    expect(issuesOf(() => extendSweep(spec, TEXT, s, { trials: 5 }))).toEqual([{ path: 'trials', message: expect.stringContaining('this sweep is a grid') }]);
     expect(issuesOf(() => extendSweep(spec, TEXT, s, {}))).toEqual([{ path: '', message: expect.stringContaining('nothing to add') }]);
     expect(issuesOf(() => extendSweep(spec, TEXT, s, { configs: ['abc'] }))).toEqual([{ path: 'configs', message: expect.stringContaining('give seeds too') }]);
     expect(issuesOf(() => extendSweep(spec, TEXT, s, { seeds: 1, configs: ['nope'] }))).toEqual([{ path: 'configs', message: expect.stringMatching(/^"nope" is not a configuration of this sweep's grid/) }]);

@@ -1,14 +1,16 @@
 // The growth decision: what a running sweep adds next, from its spec and its stored trials'
 // states and results alone (no I/O, no clock, no randomness). The coordinator calls it under the
 // sweep's lock after results commit (and when it starts) and appends what it returns; a sweep
-// that grows ends when it returns nothing and nothing is queued or running. Today one thing
-// grows a sweep: seeds until the interval is tight (spec.seeds { min, max, ciHalfWidth }). A
-// sampler plugs in here: its suggestions become plans the same way (planConfiguration).
+// that grows ends when it returns nothing and nothing is queued or running. Two things grow a
+// sweep: seeds until the interval is tight (spec.seeds { min, max, ciHalfWidth }), and a sampler
+// (spec.search: search-growth.ts), whose choices become plans the same way (planConfiguration).
 import { meanCI95 } from '@lmsweep/algorithms';
-import type { AdaptiveSeeds, SweepSpec, TrialPlan } from '@lmsweep/protocol';
+import { type AdaptiveSeeds, type GridValue, readSearchState, type SearchPoint, type SearchState, type SweepSpec, type TrialPlan } from '@lmsweep/protocol';
 import { configFor, configKey } from './config.ts';
 import { gridPoints } from './expand.ts';
 import { PlanIndex, planConfiguration } from './plan.ts';
+import { isSampledSpec } from './sampled-spec.ts';
+import { planSearch } from './search-growth.ts';
 
 /** What the decision reads of a stored trial. */
 export interface TrialState {
@@ -46,6 +48,11 @@ export interface GrowthDecision {
   plans: TrialPlan[];
   /** The configurations given one more seed, and why: their interval then. */
   seeded: { configKey: string; seed: number; seeds: number; halfWidth: number | null }[];
+  /** A sampled sweep's search state after this decision (store it with the plans); absent for a grid. */
+  search?: SearchState;
+  /** The configurations the sampler chose, and the points it drew and could not queue. */
+  chosen?: SearchPoint[];
+  rejected?: number;
 }
 
 /** The spec's seeds-until-tight settings, or null for a fixed list of seeds. */
@@ -55,7 +62,21 @@ export function adaptiveSeeds(spec: SweepSpec): AdaptiveSeeds | null {
 
 /** Whether a sweep of this spec plans trials while it runs (the store then leaves its end to the growth step). */
 export function sweepGrows(spec: SweepSpec): boolean {
-  return adaptiveSeeds(spec) !== null;
+  return adaptiveSeeds(spec) !== null || isSampledSpec(spec);
+}
+
+/** The sweep's configurations, each at its point (dotted path → value): the grid's, or those a sampler chose (in its state). */
+function configurationPoints(spec: SweepSpec, search: SearchState | undefined): Map<string, Record<string, GridValue>> {
+  const points = new Map<string, Record<string, GridValue>>();
+  if (search) {
+    for (const p of search.points) if (!points.has(p.key)) points.set(p.key, p.point);
+    return points;
+  }
+  for (const point of gridPoints(spec)) {
+    const key = configKey(configFor(spec, point));
+    if (!points.has(key)) points.set(key, point);
+  }
+  return points;
 }
 
 /** Each configuration of the sweep that has a trial, judged: counts, its interval, and whether it is near the front. */
@@ -102,34 +123,38 @@ function markNearFront(configs: ConfigurationState[]): void {
 }
 
 /**
- * What to append to a sweep of `spec` holding `trials`: for seeds until the interval is tight,
- * one more seed (after its highest) for each grid configuration whose seeds have all finished
- * (none queued or running), that has a succeeded seed, fewer than `max` trials, an interval
- * wider than ±ciHalfWidth (or a single value), and is near the front (markNearFront) — with the
- * baseline (and control) each new seed needs. Nothing for a sweep that does not grow.
+ * What to append to a sweep of `spec` holding `trials` (and, for a sampled sweep, its stored
+ * search state): for seeds until the interval is tight, one more seed (after its highest) for
+ * each configuration whose seeds have all finished (none queued or running), that has a
+ * succeeded seed, fewer than `max` trials, an interval wider than ±ciHalfWidth (or a single
+ * value), and is near the front (markNearFront) — with the baseline (and control) each new seed
+ * needs; then, for a sampled sweep, the sampler's new configurations (planSearch). Nothing for a
+ * sweep that does not grow.
  */
-export function planGrowth(spec: SweepSpec, trials: readonly TrialState[]): GrowthDecision {
+export function planGrowth(spec: SweepSpec, trials: readonly TrialState[], storedSearch?: unknown): GrowthDecision {
   const seeds = adaptiveSeeds(spec);
-  if (!seeds) return { plans: [], seeded: [] };
+  const sampled = isSampledSpec(spec);
+  if (!seeds && !sampled) return { plans: [], seeded: [] };
+  const search = sampled ? readSearchState(storedSearch) : undefined;
   const states = new Map(configurationStates(trials).map((c) => [c.configKey, c]));
   const planned = new PlanIndex(trials);
   const plans: TrialPlan[] = [];
   const seeded: GrowthDecision['seeded'] = [];
-  const seen = new Set<string>();
-  for (const point of gridPoints(spec)) {
-    const key = configKey(configFor(spec, point));
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const c = states.get(key);
-    if (!c || c.active > 0 || c.trials >= seeds.max || c.values.length === 0 || !c.nearFront) continue;
-    if (c.halfWidth !== null && c.halfWidth <= seeds.ciHalfWidth) continue;
-    const seed = c.lastSeed + 1;
-    const added = planConfiguration(spec, point, [seed], planned);
-    planned.add(added);
-    plans.push(...added);
-    if (added.length) seeded.push({ configKey: key, seed, seeds: c.values.length, halfWidth: c.halfWidth });
+  if (seeds) {
+    for (const [key, point] of configurationPoints(spec, search)) {
+      const c = states.get(key);
+      if (!c || c.active > 0 || c.trials >= seeds.max || c.values.length === 0 || !c.nearFront) continue;
+      if (c.halfWidth !== null && c.halfWidth <= seeds.ciHalfWidth) continue;
+      const seed = c.lastSeed + 1;
+      const added = planConfiguration(spec, point, [seed], planned);
+      planned.add(added);
+      plans.push(...added);
+      if (added.length) seeded.push({ configKey: key, seed, seeds: c.values.length, halfWidth: c.halfWidth });
+    }
   }
-  return { plans, seeded };
+  if (!search) return { plans, seeded };
+  const step = planSearch(spec, states, search, planned);
+  return { plans: [...plans, ...step.plans], seeded, search: step.state, chosen: step.chosen, rejected: step.rejected };
 }
 
 /** Whether a configuration's interval meets the target: a half-width at most ciHalfWidth (a single seed has none). */

@@ -7,3 +7,4 @@ export * from './prepare.ts';
 export * from './sampled-spec.ts';
 export * from './grow.ts';
 export * from './extend.ts';
+export * from './search-growth.ts';

@@ -1,7 +1,9 @@
 // A spec checked for launch in one call: parsed, checked by the host's extra checks (its
-// datasets), expanded. What the coordinator runs off its event loop for `validate` and `create`.
-import { type FieldIssue, SpecError, type SweepSpec, type TrialPlan } from '@lmsweep/protocol';
+// datasets), expanded (a grid) or its first configurations sampled (a search). What the
+// coordinator runs off its event loop for `validate` and `create`.
+import { type FieldIssue, SpecError, type SearchState, type SweepSpec, type TrialPlan } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from './expand.ts';
+import { planGrowth } from './grow.ts';
 import { isSampledSpec } from './sampled-spec.ts';
 
 /** A spec as the API receives it: YAML/JSON text or an already parsed object. */
@@ -9,7 +11,10 @@ export type SpecInput = string | Record<string, unknown>;
 
 export interface PreparedSweep {
   spec: SweepSpec;
+  /** The trials queued at launch: the whole grid, or a search's first configurations (search.parallel of them). */
   plans: TrialPlan[];
+  /** A sampled sweep's search state after its first choices (stored on the sweep). */
+  search?: SearchState;
 }
 
 /** What `validate` answers: the issues, or how many trials the sweep would queue. */
@@ -22,13 +27,15 @@ export interface SpecValidation {
 /** Extra checks a host makes (e.g. that each dataset exists where its workers look). */
 export type ExtraSpecCheck = (spec: SweepSpec) => FieldIssue[];
 
-/** Parses, checks and expands a spec; throws SpecError naming each bad field. */
+/** Parses, checks and expands a spec (a search: samples its first configurations); throws SpecError naming each bad field. */
 export function prepareSweep(input: SpecInput, extra?: ExtraSpecCheck): PreparedSweep {
   const spec = parseSweepSpec(input);
-  if (isSampledSpec(spec)) throw new SpecError([{ path: 'search', message: 'the spec is valid, but this coordinator cannot run sampled sweeps (search:) yet; use grid:' }]);
   const issues = extra?.(spec) ?? [];
   if (issues.length) throw new SpecError(issues);
-  return { spec, plans: expandSweep(spec) };
+  if (!isSampledSpec(spec)) return { spec, plans: expandSweep(spec) };
+  const first = planGrowth(spec, []);
+  if (!first.plans.length) throw new SpecError([{ path: 'space', message: `no feasible point found: ${first.search?.reasons.map((r) => `${r.path} (${r.count}×, e.g. ${r.example})`).join('; ') || 'the sampler gave none'}` }]);
+  return { spec, plans: first.plans, search: first.search! };
 }
 
 /** prepareSweep's verdict without the plans: a refusal is an answer, not an error. */

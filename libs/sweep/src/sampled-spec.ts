@@ -74,6 +74,16 @@ function methodsOf(spec: SweepSpec, space: SearchSpaceSpec | undefined): unknown
   return Array.isArray(m) ? m : 'values' in m ? m.values : [];
 }
 
+/** The most seeds a configuration may get (seeds until the interval is tight: max). */
+const maxSeedsOf = (spec: SweepSpec) => (typeof spec.seeds === 'number' ? spec.seeds : Array.isArray(spec.seeds) ? spec.seeds.length : spec.seeds.max);
+
+const compressing = (spec: SweepSpec) => methodsOf(spec, spec.space).some((m) => typeof m === 'string' && startsFromBaseline(m));
+
+/** The most trials a sampled sweep can create: each configuration at its most seeds, with a baseline (and control) per seed where a method starts from one. */
+export function searchTrialBound(spec: SweepSpec): number {
+  return (spec.search?.trials ?? 0) * maxSeedsOf(spec) * (compressing(spec) ? (spec.compress?.control ? 3 : 2) : 1);
+}
+
 /**
  * Checks a parsed sampled spec against its raw form and the trial config; returns it, or throws
  * SpecError naming each bad field. `checkOverride` is the grid's check of one path and value.
@@ -87,12 +97,9 @@ export function checkSampledSpec(spec: SweepSpec, raw: Record<string, unknown>, 
   if (!space) issues.push({ path: 'space', message: 'a search samples a space: add space: { path: distribution, … }' });
   if (!search || !space || issues.length) throw new SpecError(issues);
 
-  // The most seeds a configuration may get (seeds until the interval is tight: max).
-  const seeds = typeof spec.seeds === 'number' ? spec.seeds : Array.isArray(spec.seeds) ? spec.seeds.length : spec.seeds.max;
   const methods = methodsOf(spec, space);
-  const compressing = methods.some((m) => typeof m === 'string' && startsFromBaseline(m));
-  const count = search.trials * seeds * (compressing ? (spec.compress?.control ? 3 : 2) : 1);
-  if (count > MAX_TRIALS_PER_SWEEP) issues.push({ path: 'search.trials', message: `the sweep would create up to ${count} trials (${search.trials} configurations × ${seeds} seeds${compressing ? ', with baselines' : ''}); at most ${MAX_TRIALS_PER_SWEEP} are allowed` });
+  const count = searchTrialBound(spec);
+  if (count > MAX_TRIALS_PER_SWEEP) issues.push({ path: 'search.trials', message: `the sweep would create up to ${count} trials (${search.trials} configurations × ${maxSeedsOf(spec)} seeds${compressing(spec) ? ', with baselines' : ''}); at most ${MAX_TRIALS_PER_SWEEP} are allowed` });
 
   for (const [key, p] of Object.entries(space)) {
     const bad = pathIssue(key);

@@ -57,7 +57,7 @@ describe('lmsweep extend', () => {
 
     // refusals: the API's name the field (exit 1), the command line's the flag (exit 2)
     const sampled = await cli(['extend', sweep.id, '--trials', '5'], env);
-    expect([sampled.code, sampled.stderr]).toEqual([1, expect.stringContaining('trials: sampled sweeps are not run yet')]);
+    expect([sampled.code, sampled.stderr]).toEqual([1, expect.stringContaining('trials: this sweep is a grid')]);
     const dup = await cli(['extend', sweep.id, '--grid', 'model.hidden=16'], env);
     expect([dup.code, dup.stderr]).toEqual([1, expect.stringContaining('grid.model.hidden: 16 is already in the grid (8, 16, 24, 32)')]);
     const unknown = await cli(['extend', sweep.id, '--seeds', '1', '--config', 'nokey'], env);

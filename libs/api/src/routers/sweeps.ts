@@ -8,14 +8,14 @@ import { ExtendInput, extendSweep } from '../extend.ts';
 const Id = z.object({ id: z.string().min(1).max(100) });
 
 export const sweepsRouter = router({
-  /** Validates a spec (YAML/JSON text or an object), expands it into trials and queues them. */
+  /** Validates a spec (YAML/JSON text or an object), expands it into trials (a search: samples its first configurations) and queues them. */
   create: writeProcedure
     .input(z.object({ spec: z.union([z.string().min(1).max(200_000), z.record(z.string(), z.unknown())]) }))
     .mutation(async ({ ctx, input }) => {
       try {
-        const { spec, plans } = await (ctx.specs ?? inlineSpecChecks).prepare(input.spec);
+        const { spec, plans, search } = await (ctx.specs ?? inlineSpecChecks).prepare(input.spec);
         const specText = typeof input.spec === 'string' ? input.spec : JSON.stringify(input.spec, null, 2);
-        const sweep = await ctx.store.createSweep({ name: spec.name, spec, specText, plans, grows: sweepGrows(spec) });
+        const sweep = await ctx.store.createSweep({ name: spec.name, spec, specText, plans, grows: sweepGrows(spec), search });
         return { id: sweep.id, name: sweep.name, trials: plans.length };
       } catch (e) {
         return toTrpcError(e);
