@@ -55,6 +55,14 @@ describe('a sampled sweep', () => {
     const lb = await api.leaderboard.list.query({ sweepId: sweep.id, sort: 'validPpl' });
     expect(lb).toHaveLength(14);
     expect(lb[0]!.validPpl.mean).toBeCloseTo(Math.min(...means), 9);
+    // The search as the sweep page shows it.
+    const view = (await api.sweeps.search.query({ id: sweep.id }))!;
+    expect(view).toMatchObject({ sampler: 'tpe', budget: 14, chosen: 14, finished: 14, inFlight: 0, parallel: 3, exhausted: null });
+    expect(view.best!.validPpl).toBeCloseTo(Math.min(...means), 9);
+    expect(view.trace).toHaveLength(14);
+    expect(view.trace.at(-1)!.best).toBeCloseTo(Math.min(...means), 9);
+    for (let i = 1; i < 14; i++) expect(view.trace[i]!.hypervolume!).toBeGreaterThanOrEqual(view.trace[i - 1]!.hypervolume!);
+    expect(await api.sweeps.search.query({ id: (await api.sweeps.create.mutate({ spec: { name: 'g', dataset: SAMPLED.dataset, grid: { 'model.hidden': [8] } } })).id })).toBeNull();
   });
 
   it('a coordinator stopped mid-search and restarted on the same directory carries on to exactly the budget; extend --trials runs it again', async () => {

@@ -8,3 +8,4 @@ export * from './sampled-spec.ts';
 export * from './grow.ts';
 export * from './extend.ts';
 export * from './search-growth.ts';
+export * from './search-progress.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
-import { sweepGrows } from '@lmsweep/sweep';
+import { searchProgress, sweepGrows } from '@lmsweep/sweep';
+import { SweepSpec } from '@lmsweep/protocol';
 import { publicProcedure, router, toTrpcError, writeProcedure } from '../init.ts';
 import { inlineSpecChecks } from '../spec-checks.ts';
 import { ExtendInput, extendSweep } from '../extend.ts';
@@ -43,8 +44,19 @@ export const sweepsRouter = router({
     return sweep;
   }),
   /**
+   * A sampled sweep's search: sampler, budget, configurations in flight, points rejected (by
+   * field), the best so far, and after each finished configuration the best perplexity and the
+   * front's hypervolume. Null for a grid sweep.
+   */
+  search: publicProcedure.input(Id).query(async ({ ctx, input }) => {
+    const state = await ctx.store.growthState(input.id);
+    if (!state) throw new TRPCError({ code: 'NOT_FOUND', message: `sweep ${input.id} not found` });
+    const spec = SweepSpec.safeParse(state.sweep.spec);
+    return spec.success ? searchProgress(spec.data, state.trials, state.sweep.search) : null;
+  }),
+  /**
    * Adds to a sweep after launch: more seeds (for every configuration, or those named by
-   * configKey), more values for grid parameters; planned off the event loop, appended under the
+   * configKey), more values for grid parameters, more configurations for a search; planned off the event loop, appended under the
    * sweep's lock, recorded on the sweep. A sweep that had ended runs again.
    */
   extend: writeProcedure.input(ExtendInput).mutation(async ({ ctx, input }) => {
