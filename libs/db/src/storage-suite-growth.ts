@@ -179,6 +179,34 @@ export function growthTests(h: GrowthHarness): void {
       expect(await store.appendPlans(c.id, () => ({ plans: [], done: true }))).toEqual({ status: 'unchanged', sweepStatus: 'cancelled' });
     });
 
+    it('a search state is stored at creation, read under the lock, and written with the trials or alone; a spec change alone reopens an ended sweep', async () => {
+      const store = h.store();
+      const first = { points: [{ key: 'k1', point: { 'model.hidden': 1 } }], rejected: 0, reasons: [] };
+      const s = await store.createSweep({ name: 'search', spec: { name: 'search' }, specText: 'name: search', plans: plansOf({ 'model.hidden': [1] }), grows: true, search: first });
+      expect((await store.growthState(s.id))!.sweep.search).toEqual(first);
+      const second = { ...first, points: [...first.points, { key: 'k2', point: { 'model.hidden': 2 } }] };
+      const out = await store.appendPlans(s.id, (st) => {
+        expect(st.sweep.search).toEqual(first);
+        return { plans: [planOf(st.nextOrdinal, dense(2), 0, 3)], search: second };
+      });
+      expect(out).toMatchObject({ status: 'appended', trials: [{ ordinal: 1 }] });
+      expect((await store.getSweep(s.id))!.search).toEqual(second);
+      // Rejections alone: the state is written, nothing else changes.
+      const third = { ...second, rejected: 4, reasons: [{ path: 'model.phm.n', count: 4, example: 'does not divide' }] };
+      expect(await store.appendPlans(s.id, () => ({ plans: [], search: third }))).toEqual({ status: 'unchanged', sweepStatus: 'running' });
+      expect((await store.getSweep(s.id))!.search).toEqual(third);
+      await drain(store);
+      expect(await store.appendPlans(s.id, () => ({ plans: [], done: true }))).toEqual({ status: 'unchanged', sweepStatus: 'succeeded' });
+      // A larger budget, no trials yet: the spec and the record change, and the sweep runs again for its growth step.
+      const ext = await store.appendPlans(s.id, () => ({ plans: [], spec: { name: 'search', more: true }, specText: 'name: search # more', extension: { by: 'tester', request: { trials: 2 } } }));
+      expect(ext).toEqual({ status: 'appended', trials: [], sweepStatus: 'running', reopened: true });
+      const sw = (await store.getSweep(s.id))!;
+      expect([sw.status, sw.finishedAt, sw.spec, sw.search]).toEqual(['running', null, { name: 'search', more: true }, third]);
+      expect(sw.extensions).toEqual([{ at: expect.any(String), by: 'tester', request: { trials: 2 }, trials: 0 }]);
+      // A grid sweep has none.
+      expect((await store.growthState((await h.sweep(plansOf({ 'model.hidden': [5] }), 'grid')).id))!.sweep.search).toBeNull();
+    });
+
     it('cancelSweep and refreshSweepStatus wait for an append under way, and see its trials', async () => {
       const store = h.store();
       const extra = h.multiProcess ? await openDatabase({ url: h.backend().url, migrate: false, poolMax: 2 }) : null;

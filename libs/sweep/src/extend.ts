@@ -166,7 +166,7 @@ export function extendSweep(spec: SweepSpec, specText: string, trials: readonly 
   if (plans.length === 0 && req.trials === undefined) refuse(req.grid ? 'grid' : 'seeds', 'adds no trial: the sweep already has every configuration and seed this asks for');
   const total = trials.length + plans.length;
   if (total > MAX_TRIALS_PER_SWEEP) refuse(req.seeds !== undefined ? 'seeds' : 'grid', `the sweep would hold ${total} trials (${plans.length} more); at most ${MAX_TRIALS_PER_SWEEP} are allowed`);
-  return { spec: next, specText: editedText(specText, next, { grid: gridKeys, seeds: req.seeds !== undefined && !req.configs, trials: req.trials !== undefined }), plans, summary: `${plans.length} trials: ${summary.join('; ')}` };
+  return { spec: next, specText: editedText(specText, next, { grid: gridKeys, seeds: req.seeds !== undefined && !req.configs, trials: req.trials !== undefined }), plans, summary: plans.length ? `${plans.length} trials: ${summary.join('; ')}` : summary.join('; ') };
 }
 
 /** What the coordinator hands its spec threads for an extension: the sweep as stored, and the request. */

@@ -58,6 +58,14 @@ describe('lmsweep extend', () => {
     // refusals: the API's name the field (exit 1), the command line's the flag (exit 2)
     const sampled = await cli(['extend', sweep.id, '--trials', '5'], env);
     expect([sampled.code, sampled.stderr]).toEqual([1, expect.stringContaining('trials: this sweep is a grid')]);
+    // A sampled sweep takes more configurations (its growth step samples them), and no grid values.
+    const search = await api.sweeps.create.mutate({ spec: { name: 'cli-search', dataset: { name: 'ptb', vocabSize: 300 }, search: { sampler: 'random', trials: 3, parallel: 1 }, space: { 'model.hidden': { int: [8, 64], step: 8 } }, seeds: 1 } });
+    const more = await cli(['extend', search.id, '--trials', '2'], env);
+    expect(more).toMatchObject({ code: 0, stdout: `${search.id}: added 2 more configurations for the search (5 in all; sampled as slots free, 1 at once)\n` });
+    expect(((await api.sweeps.get.query({ id: search.id })).spec as { search: { trials: number } }).search.trials).toBe(5);
+    const noGrid = await cli(['extend', search.id, '--grid', 'model.hidden=72'], env);
+    expect([noGrid.code, noGrid.stderr]).toEqual([1, expect.stringContaining('grid: this sweep is a sampled search')]);
+    await api.sweeps.cancel.mutate({ id: search.id });
     const dup = await cli(['extend', sweep.id, '--grid', 'model.hidden=16'], env);
     expect([dup.code, dup.stderr]).toEqual([1, expect.stringContaining('grid.model.hidden: 16 is already in the grid (8, 16, 24, 32)')]);
     const unknown = await cli(['extend', sweep.id, '--seeds', '1', '--config', 'nokey'], env);

@@ -31,11 +31,11 @@ function whoAmI(): string {
 
 export const extendCommand = defineCommand({
   name: 'extend',
-  summary: 'add seeds or grid values to a sweep, running or ended (existing trials are kept)',
+  summary: 'add seeds, grid values or sampled configurations to a sweep, running or ended (existing trials are kept)',
   description:
-    'Adds trials to a sweep after launch: --seeds K more seeds for every configuration (or only those named by --config, as `lmsweep leaderboard --json` gives their configKey), ' +
-    '--grid PATH=V1,V2 more values for a grid parameter (its new points run for the sweep\'s seeds). The sweep\'s spec is updated to read as what was run, the extension is recorded on the sweep, ' +
-    'and a sweep that had ended runs again. --trials N (more configurations of a sampled sweep) is refused until sampled sweeps run.',
+    'Adds to a sweep after launch: --seeds K more seeds for every configuration (or only those named by --config, as `lmsweep leaderboard --json` gives their configKey), ' +
+    '--grid PATH=V1,V2 more values for a grid parameter (its new points run for the sweep\'s seeds), ' +
+    '--trials N more configurations for a sampled sweep (its sampler chooses them as slots free). The sweep\'s spec is updated to read as what was run, the extension is recorded on the sweep, and a sweep that had ended runs again.',
   args: [{ name: 'SWEEP_ID', description: 'the sweep (lmsweep sweeps lists them)', required: true }],
   options: {
     ...apiOptions,
