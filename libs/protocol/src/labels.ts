@@ -154,3 +154,11 @@ export function gridKeys(spec: unknown): string[] {
   const g = (spec as { grid?: unknown }).grid;
   return g !== null && typeof g === 'object' && !Array.isArray(g) ? Object.keys(g) : [];
 }
+
+/** The parameters a stored spec varies, in its order: its grid's keys, or a sampled sweep's space's. */
+export function variedKeys(spec: unknown): string[] {
+  const grid = gridKeys(spec);
+  if (grid.length || spec === null || typeof spec !== 'object' || !Object.hasOwn(spec, 'space')) return grid;
+  const s = (spec as { space?: unknown }).space;
+  return s !== null && typeof s === 'object' && !Array.isArray(s) ? Object.keys(s) : [];
+}

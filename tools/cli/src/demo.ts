@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_COORDINATOR_PORT, DEFAULT_DASHBOARD_PORT, gridKeys } from '@lmsweep/protocol';
+import { DEFAULT_COORDINATOR_PORT, DEFAULT_DASHBOARD_PORT, variedKeys } from '@lmsweep/protocol';
 import { startCoordinator } from '@lmsweep/coordinator';
 import { apiClient } from './client.ts';
 import { renderLeaderboard } from './leaderboard-table.ts';
@@ -73,7 +73,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       const s = await api.sweeps.get.query({ id: sweep.id });
       if (s.status !== 'running') {
         o.out(`\nsweep ${s.status}. Leaderboard (configurations over seeds; ★ = Pareto front on parameters × validation perplexity):\n`);
-        o.out(renderLeaderboard(await api.leaderboard.list.query({ sweepId: sweep.id, sort: 'pareto' }), { prefer: gridKeys(s.spec) }));
+        o.out(renderLeaderboard(await api.leaderboard.list.query({ sweepId: sweep.id, sort: 'pareto' }), { prefer: variedKeys(s.spec) }));
         break;
       }
       if (worker.exitCode !== null) throw new Error(`the local worker exited with code ${worker.exitCode}`);

@@ -1,7 +1,7 @@
 // lmsweep leaderboard: configurations ranked (Pareto fronts on parameters × validation perplexity).
 import type { inferRouterInputs } from '@trpc/server';
 import type { AppRouter } from '@lmsweep/api';
-import { gridKeys } from '@lmsweep/protocol/labels';
+import { variedKeys } from '@lmsweep/protocol/labels';
 import { defineCommand } from '../command.ts';
 import { renderLeaderboard } from '../leaderboard-table.ts';
 import { apiOptions, jsonOption } from './shared.ts';
@@ -31,7 +31,7 @@ export const leaderboardCommand = defineCommand({
       return 0;
     }
     // One sweep's labels name its grid keys, as the dashboard's do.
-    const prefer = values.sweep ? gridKeys((await api.sweeps.get.query({ id: values.sweep })).spec) : [];
+    const prefer = values.sweep ? variedKeys((await api.sweeps.get.query({ id: values.sweep })).spec) : [];
     out(renderLeaderboard(rows, { wide: values.wide, prefer }));
     return 0;
   },
