@@ -128,6 +128,7 @@ describe('a sampled sweep in the browser', () => {
     expect(await page.getByTestId('trials-table').locator('th').allTextContents()).toEqual(expect.arrayContaining(['lr', 'hidden']));
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(OUT, 'dashboard-search-tpe.png'), fullPage: true });
+    await panel.screenshot({ path: path.join(OUT, 'dashboard-search-tpe-panel.png') });
     await page.getByTestId('search-best-link').click();
     expect(new URL(page.url()).hash).toBe(`#lb-${view.best!.configKey}`);
 
@@ -184,6 +185,7 @@ describe('a sampled sweep in the browser', () => {
     expect(await reasons.first().innerText()).toMatch(new RegExp(`^model\\.phm\\.n\\s+${view.reasons[0]!.count}\\s+.*divide`));
     expect(await page.getByTestId('search-rejected').innerText()).toMatch(new RegExp(`^${view.rejected} points? rejected`));
     await page.screenshot({ path: path.join(OUT, 'dashboard-search-motpe.png'), fullPage: true });
+    await page.getByTestId('search-panel').screenshot({ path: path.join(OUT, 'dashboard-search-motpe-panel.png') });
     expect(pageErrors).toEqual([]);
     await page.close();
   });
