@@ -1,10 +1,12 @@
 'use client';
 // The sweep page's small control for growing a sweep (sweeps.extend): more seeds for every
-// configuration, more values for one grid parameter. Writes go through the dashboard's sign-in,
+// configuration, and more values for one grid parameter — or, for a sampled sweep, more
+// configurations for its search. Writes go through the dashboard's sign-in,
 // like cancelling; the sweep's extensions so far are listed under it.
 import { useState } from 'react';
 import { formatDateTime } from '../lib/format';
 import { gridKeys } from '@lmsweep/protocol/labels';
+import { isSampled } from '../lib/config';
 import { gridValues } from '../lib/grid-values';
 import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
 import { SignInLink, useAuth } from './auth';
@@ -15,15 +17,17 @@ interface Extension {
   at: string;
   by: string;
   trials: number;
-  request: { seeds?: number; configs?: string[]; grid?: Record<string, unknown[]> };
+  request: { seeds?: number; configs?: string[]; grid?: Record<string, unknown[]>; trials?: number };
 }
 
 /** What an extension asked for, in a few words. */
 function describeExtension(x: Extension): string {
   const parts: string[] = [];
   for (const [k, vs] of Object.entries(x.request.grid ?? {})) parts.push(`${k} += ${vs.map((v) => JSON.stringify(v)).join(', ')}`);
+  if (x.request.trials) parts.push(`${x.request.trials} more configuration${x.request.trials > 1 ? 's' : ''} for the search`);
   if (x.request.seeds) parts.push(`${x.request.seeds} more seed${x.request.seeds > 1 ? 's' : ''}${x.request.configs ? ` for ${x.request.configs.length} configuration${x.request.configs.length > 1 ? 's' : ''}` : ''}`);
-  return `${parts.join('; ') || 'extended'} (${x.trials} trials)`;
+  // (more configurations for a search add no trials at once: the growth step samples them)
+  return x.request.trials && !x.trials ? parts.join('; ') : `${parts.join('; ') || 'extended'} (${x.trials} trials)`;
 }
 
 export function Extensions({ sweep }: { sweep: Sweep }) {
@@ -42,8 +46,10 @@ export function Extensions({ sweep }: { sweep: Sweep }) {
 
 export function ExtendSweep({ sweep, onDone }: { sweep: Sweep; onDone: () => void }) {
   const auth = useAuth();
-  const keys = gridKeys(sweep.spec);
+  const sampled = isSampled(sweep.spec);
+  const keys = sampled ? [] : gridKeys(sweep.spec);
   const [seeds, setSeeds] = useState('1');
+  const [trials, setTrials] = useState('4');
   const [key, setKey] = useState(keys[0] ?? '');
   const [values, setValues] = useState('');
   const [busy, setBusy] = useState(false);
@@ -51,16 +57,17 @@ export function ExtendSweep({ sweep, onDone }: { sweep: Sweep; onDone: () => voi
   if (!auth.canWrite) {
     return (
       <SignInLink className="btn btn-small" testId="sign-in-to-extend">
-        Sign in to add seeds or values
+        {sampled ? 'Sign in to add configurations or seeds' : 'Sign in to add seeds or values'}
       </SignInLink>
     );
   }
-  const run = async (input: { seeds?: number; grid?: Record<string, ReturnType<typeof gridValues>> }) => {
+  const run = async (input: { seeds?: number; trials?: number; grid?: Record<string, ReturnType<typeof gridValues>> }) => {
     setBusy(true);
     setNote(null);
     try {
       const r = await trpc().sweeps.extend.mutate({ id: sweep.id, by: 'dashboard', ...input });
-      setNote({ ok: true, text: `added ${r.summary}` });
+      // (the summary counts trials added now: none for a search's configurations, sampled later)
+      setNote({ ok: true, text: `added ${r.trials === 0 && input.trials ? r.summary.replace(/^0 trials: /, '') : r.summary}` });
       setValues('');
       onDone();
     } catch (e) {
@@ -72,8 +79,24 @@ export function ExtendSweep({ sweep, onDone }: { sweep: Sweep; onDone: () => voi
   const k = Number(seeds);
   const seedsOk = Number.isInteger(k) && k >= 1 && k <= 1000;
   const parsed = gridValues(values);
+  const n = Number(trials);
+  const trialsOk = Number.isInteger(n) && n >= 1 && n <= 10_000;
   return (
     <div className="extend" data-testid="extend-sweep">
+      {sampled && (
+        <form
+          className="field-inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (trialsOk) void run({ trials: n });
+          }}
+        >
+          <input type="number" min={1} max={10_000} value={trials} onChange={(e) => setTrials(e.target.value)} aria-label="configurations to add to the search" data-testid="extend-trials" style={{ width: '5em' }} />
+          <button type="submit" className="btn btn-small" disabled={busy || !trialsOk} data-testid="add-configs">
+            Add configurations
+          </button>
+        </form>
+      )}
       <form
         className="field-inline"
         onSubmit={(e) => {

@@ -2,7 +2,8 @@
 // Configurations ranked by perplexity per parameter count: a table and a Pareto scatter.
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
-import { configLabels, gridKeys } from '@lmsweep/protocol/labels';
+import { configLabels } from '@lmsweep/protocol/labels';
+import { sweptKeys } from '../lib/config';
 import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatPpl, formatPplCI, formatRatio, shortId } from '../lib/format';
 import { useLive, type Change } from '../lib/live';
@@ -69,6 +70,9 @@ function FlaggedSeeds({ flagged }: { flagged: Entry['flagged'] }) {
   );
 }
 
+/** The DOM id of a configuration's row in one sweep's leaderboard (the search panel links to it). */
+export const leaderboardRowId = (configKey: string) => `lb-${configKey}`;
+
 export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?: string; spec?: unknown; showSweep?: boolean }) {
   const [sort, setSort] = useState<LeaderboardSort>('pareto');
   const [offset, setOffset] = useState(0);
@@ -88,7 +92,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
   // configuration has finished; the baseline gets a tag instead of " (baseline)".
   const labels = useMemo(() => {
     const m = new Map<string, string>();
-    const ls = configLabels(entries, { prefer: gridKeys(spec), baselineSuffix: false });
+    const ls = configLabels(entries, { prefer: sweptKeys(spec), baselineSuffix: false });
     entries.forEach((e, i) => m.set(`${e.sweepId}/${e.configKey}`, ls[i]!));
     return m;
   }, [entries, spec]);
@@ -169,7 +173,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
               </thead>
               <tbody>
                 {entries.map((e, i) => (
-                  <tr key={`${e.sweepId}/${e.configKey}`} data-testid="leaderboard-row" className={e.paretoRank === 0 ? 'front' : undefined}>
+                  <tr key={`${e.sweepId}/${e.configKey}`} id={sweepId ? leaderboardRowId(e.configKey) : undefined} data-testid="leaderboard-row" className={e.paretoRank === 0 ? 'front' : undefined}>
                     <td className="num muted">{(page?.offset ?? 0) + i + 1}</td>
                     <td className="config">
                       <span className="swatch round" style={{ background: methodColor(e.method) }} aria-hidden="true" />{' '}

@@ -2,9 +2,9 @@
 // One sweep: status and counts, its trials (live), and its leaderboard.
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
-import { gridKeys, shortNames } from '@lmsweep/protocol/labels';
+import { shortNames } from '@lmsweep/protocol/labels';
 import { methodLabel } from '@lmsweep/protocol/methods';
-import { getPath } from '../lib/config';
+import { getPath, isSampled, sweptKeys } from '../lib/config';
 import { formatCount, formatDateTime, formatDuration, formatPpl, formatValue, secondsBetween } from '../lib/format';
 import { useLive, useNow, type Change } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
@@ -12,6 +12,7 @@ import { SignInLink, useAuth } from './auth';
 import { Empty, ErrorBanner, Loading, Pager, ProgressBar, StackedBar, StatusBadge, TRIAL_STATUSES } from './bits';
 import { Leaderboard } from './Leaderboard';
 import { Extensions, ExtendSweep } from './ExtendSweep';
+import { SearchPanel } from './SearchPanel';
 
 type Sweep = RouterOutputs['sweeps']['get'];
 type TrialRow = RouterOutputs['trials']['list']['items'][number];
@@ -75,8 +76,8 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
     (signal) => trpc().trials.list.query({ sweepId: id, status: status || undefined, sort: 'ordinal', order: 'asc', limit: PAGE, offset }, { signal }),
     { relevant: (c: Change) => (c.kind === 'trial' || c.kind === 'sweep') && (c.sweepId === id || c.id === id) },
   );
-  // The grid's parameters beside the method (which has its own column, whether swept or not).
-  const keys = gridKeys(sweep.spec).filter((k) => k !== 'method');
+  // The grid's (or sampled space's) parameters beside the method (which has its own column, whether swept or not).
+  const keys = sweptKeys(sweep.spec).filter((k) => k !== 'method');
   const names = shortNames(keys);
   const items: TrialRow[] = live.data?.items ?? [];
   const total = live.data?.total ?? 0;
@@ -242,6 +243,7 @@ export function SweepDetail({ id }: { id: string }) {
           <pre className="json">{s.specText}</pre>
         </details>
       </section>
+      {isSampled(s.spec) && <SearchPanel sweepId={s.id} />}
       <TrialsTable sweep={s} />
       <section className="card" aria-labelledby="lb-title">
         <div className="card-head">

@@ -1,7 +1,7 @@
 'use client';
 // Hand-drawn SVG charts: a line chart (training curves) and the leaderboard's Pareto scatter.
 // Each SVG is drawn at the pixel width of its container (measured), so text keeps its size.
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatPpl, formatPplCI, formatRatio, formatTick } from '../lib/format';
 import { placeLabels, type PlacedLabel } from '../lib/label-layout';
@@ -23,20 +23,23 @@ function textWidth(s: string): number {
   return Math.ceil(measureCtx.measureText(s).width) + 1;
 }
 
-/** The content width of a container, following resizes. */
-function useWidth(initial = 720): [React.RefObject<HTMLDivElement | null>, number] {
-  const ref = useRef<HTMLDivElement | null>(null);
+/**
+ * The content width of a container, following resizes. A callback ref: the chart swaps its
+ * container (an empty note, then the figure) when its first points arrive, and the new one is
+ * the one measured.
+ */
+function useWidth(initial = 720): [(el: HTMLElement | null) => void, number] {
+  const [el, setEl] = useState<HTMLElement | null>(null);
   const [w, setW] = useState(initial);
   useEffect(() => {
-    const el = ref.current;
     if (!el) return;
     const measure = () => setW(Math.max(320, Math.floor(el.clientWidth)));
     measure();
     const ro = new ResizeObserver(measure);
     ro.observe(el);
     return () => ro.disconnect();
-  }, []);
-  return [ref, w];
+  }, [el]);
+  return [setEl, w];
 }
 
 function Plot({ width: W, height, label, children }: { width: number; height: number; label: string; children: ReactNode }) {
@@ -91,10 +94,12 @@ export interface Series {
   label: string;
   color: string;
   points: { x: number; y: number }[];
+  /** Points only, no line through them (e.g. every trial beside a best-so-far line). */
+  dots?: boolean;
 }
 
 /** Lines over a shared x axis; non-finite y values break the line. */
-export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, title }: { series: Series[]; xLabel: string; yLabel: string; yLog?: boolean; height?: number; title: string }) {
+export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, title, testId }: { series: Series[]; xLabel: string; yLabel: string; yLog?: boolean; height?: number; title: string; testId?: string }) {
   const [ref, W] = useWidth();
   const pts = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!yLog || p.y > 0));
   if (pts.length === 0) {
@@ -114,7 +119,7 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
   const yStep = yLog ? 1 : (y.ticks[1] ?? 1) - (y.ticks[0] ?? 0);
   const yFmt = (v: number) => (yLog ? (v >= 1e4 ? formatTick(v) : String(+v.toPrecision(3))) : tickText(v, yStep));
   return (
-    <figure className="chart" ref={ref}>
+    <figure className="chart" ref={ref} data-testid={testId}>
       <Plot width={W} height={height} label={title}>
         <Axes x={x} y={y} w={W} h={height} xLabel={xLabel} yLabel={yLabel} xFormat={(v) => tickText(v, xStep)} yFormat={yFmt} />
         {series.map((s) => {
@@ -132,9 +137,8 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
           const finite = s.points.filter((p) => Number.isFinite(p.y) && (!yLog || p.y > 0));
           return (
             <g key={s.label}>
-              {segs.map((d, i) => (
-                <path key={i} d={d} fill="none" stroke={s.color} strokeWidth={1.8} strokeLinejoin="round" />
-              ))}
+              {!s.dots &&
+                segs.map((d, i) => <path key={i} d={d} fill="none" stroke={s.color} strokeWidth={1.8} strokeLinejoin="round" />)}
               {finite.length <= 400 &&
                 finite.map((p, i) => (
                   <circle key={i} cx={x(p.x)} cy={y(p.y)} r={finite.length <= 40 ? 2.6 : 1.6} fill={s.color}>
@@ -149,7 +153,7 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
         <figcaption className="legend">
           {series.map((s) => (
             <span key={s.label} className="legend-item">
-              <span className="swatch" style={{ background: s.color }} />
+              <span className={s.dots ? 'swatch round' : 'swatch'} style={{ background: s.color }} />
               {s.label}
             </span>
           ))}

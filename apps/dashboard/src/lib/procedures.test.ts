@@ -4,6 +4,7 @@ import { kindOf, procedureCalls, writes } from './procedures';
 describe('procedure kinds', () => {
   it('reads are queries and subscriptions; launches and cancels write; unknown names count as writes', () => {
     expect(kindOf('sweeps.validate')).toBe('query');
+    expect(kindOf('sweeps.search')).toBe('query');
     expect(kindOf('live.changes')).toBe('subscription');
     expect(kindOf('sweeps.create')).toBe('mutation');
     expect(kindOf('sweeps.cancel')).toBe('mutation');
