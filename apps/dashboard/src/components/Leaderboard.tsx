@@ -2,8 +2,7 @@
 // Configurations ranked by perplexity per parameter count: a table and a Pareto scatter.
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
-import { configLabels } from '@lmsweep/protocol/labels';
-import { sweptKeys } from '../lib/config';
+import { configLabels, variedKeys } from '@lmsweep/protocol/labels';
 import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatPpl, formatPplCI, formatRatio, shortId } from '../lib/format';
 import { useLive, type Change } from '../lib/live';
@@ -92,7 +91,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
   // configuration has finished; the baseline gets a tag instead of " (baseline)".
   const labels = useMemo(() => {
     const m = new Map<string, string>();
-    const ls = configLabels(entries, { prefer: sweptKeys(spec), baselineSuffix: false });
+    const ls = configLabels(entries, { prefer: variedKeys(spec), baselineSuffix: false });
     entries.forEach((e, i) => m.set(`${e.sweepId}/${e.configKey}`, ls[i]!));
     return m;
   }, [entries, spec]);

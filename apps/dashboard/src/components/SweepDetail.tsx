@@ -2,9 +2,9 @@
 // One sweep: status and counts, its trials (live), and its leaderboard.
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
-import { shortNames } from '@lmsweep/protocol/labels';
+import { shortNames, variedKeys } from '@lmsweep/protocol/labels';
 import { methodLabel } from '@lmsweep/protocol/methods';
-import { getPath, isSampled, sweptKeys } from '../lib/config';
+import { getPath, isSampled } from '../lib/config';
 import { formatCount, formatDateTime, formatDuration, formatPpl, formatValue, secondsBetween } from '../lib/format';
 import { useLive, useNow, type Change } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
@@ -77,7 +77,7 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
     { relevant: (c: Change) => (c.kind === 'trial' || c.kind === 'sweep') && (c.sweepId === id || c.id === id) },
   );
   // The grid's (or sampled space's) parameters beside the method (which has its own column, whether swept or not).
-  const keys = sweptKeys(sweep.spec).filter((k) => k !== 'method');
+  const keys = variedKeys(sweep.spec).filter((k) => k !== 'method');
   const names = shortNames(keys);
   const items: TrialRow[] = live.data?.items ?? [];
   const total = live.data?.total ?? 0;

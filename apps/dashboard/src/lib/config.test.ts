@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { describe, expect, it } from 'vitest';
-import { configLabels, gridKeys, labelFields } from '@lmsweep/protocol/labels';
+import { configLabels, gridKeys, labelFields, variedKeys } from '@lmsweep/protocol/labels';
 import { methodLabel } from '@lmsweep/protocol/methods';
-import { getPath, isSampled, sweptKeys } from './config';
+import { getPath, isSampled } from './config';
 
 describe('configuration labels on the dashboard', () => {
   it('the demo sweep: one label per configuration, every one naming its method first and no field of another', () => {
@@ -34,12 +34,12 @@ describe('the parameters a sweep varies', () => {
   it("a grid's, a search's space (examples/search.yaml), and never a key through a prototype", () => {
     const root = path.resolve(import.meta.dirname, '../../../..');
     const search = parseSweepSpec(fs.readFileSync(path.join(root, 'examples/search.yaml'), 'utf8'));
-    expect(sweptKeys(search)).toEqual(['method', 'compress.rate', 'model.phm.n', 'model.hidden', 'training.lr']);
+    expect(variedKeys(search)).toEqual(['method', 'compress.rate', 'model.phm.n', 'model.hidden', 'training.lr']);
     expect(isSampled(search)).toBe(true);
     const grid = parseSweepSpec(fs.readFileSync(path.join(root, 'examples/demo.yaml'), 'utf8'));
-    expect(sweptKeys(grid)).toEqual(['method']);
+    expect(variedKeys(grid)).toEqual(['method']);
     expect(isSampled(grid)).toBe(false);
-    expect(sweptKeys(JSON.parse('{"__proto__": {"grid": {"x": [1]}}}'))).toEqual([]);
+    expect(variedKeys(JSON.parse('{"__proto__": {"grid": {"x": [1]}}}'))).toEqual([]);
     expect(isSampled(null)).toBe(false);
   });
 });

@@ -11,15 +11,6 @@ export function getPath(v: unknown, path: string): unknown {
   return node;
 }
 
-/** The parameters a sweep varies: its grid's, then its sampled space's (a search). */
-export function sweptKeys(spec: unknown): string[] {
-  const keys = (field: string) => {
-    const g = getPath(spec, field);
-    return g !== null && typeof g === 'object' && !Array.isArray(g) ? Object.keys(g) : [];
-  };
-  return [...new Set([...keys('grid'), ...keys('space')])];
-}
-
 /** Whether the sweep samples its configurations (its spec has `search`). */
 export function isSampled(spec: unknown): boolean {
   const s = getPath(spec, 'search');
