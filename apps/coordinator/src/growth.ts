@@ -9,7 +9,7 @@
 // sweep's lock: each decision sees what the others appended. A sweep that runs again (an
 // extension: e.g. more configurations for its search) gets a step too.
 import type { Logger } from 'pino';
-import { readSearchState, SweepSpec } from '@lmsweep/protocol';
+import { SweepSpec } from '@lmsweep/protocol';
 import { planGrowth } from '@lmsweep/sweep';
 import type { Change, TrialStore } from '@lmsweep/db';
 
@@ -96,8 +96,7 @@ export class SweepGrowth {
         }
         const d = planGrowth(spec.data, state.trials, state.sweep.search);
         decision = d;
-        const searchChanged = d.search !== undefined && (d.chosen!.length > 0 || d.rejected! > 0 || d.search.exhausted !== readSearchState(state.sweep.search).exhausted);
-        return { plans: d.plans, done: d.plans.length === 0, ...(searchChanged ? { search: d.search } : {}) };
+        return { plans: d.plans, done: d.plans.length === 0, ...(d.searchChanged ? { search: d.search } : {}) };
       });
       const d = decision as ReturnType<typeof planGrowth> | undefined;
       const chosen = d?.chosen?.length ? { chosen: d.chosen.length, rejected: d.rejected } : {};

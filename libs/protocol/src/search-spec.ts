@@ -127,6 +127,8 @@ export const SearchOptions = z
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
     /** Minimized: [validPpl], or [params, validPpl] (the Pareto front of parameters against perplexity). */
     objectives: z.array(z.enum(['params', 'validPpl'])).default(['validPpl']),
+    /** Two objectives: the hypervolume's reference point [params, validPpl], fixed so sweeps compare; absent: past the worst finished so far. */
+    reference: z.tuple([z.number().positive().max(1e15), z.number().positive().max(1e15)]).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -12,4 +12,6 @@ export interface History {
   finished: readonly Observation[];
   /** Points suggested and not finished yet. */
   running: readonly Point[];
+  /** Points drawn before this one, kept or not (Sobol's index); absent: finished + running. */
+  drawn?: number;
 }

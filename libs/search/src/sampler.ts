@@ -20,7 +20,7 @@ const SOBOL_STREAM = 0x50b01;
 
 /**
  * The next point. random: every active parameter uniform on its (log) scale; sobol: point number
- * finished + running of the scrambled sequence (one dimension per parameter, categorical ones
+ * `drawn` (default finished + running) of the scrambled sequence (one dimension per parameter, categorical ones
  * by equal shares); tpe and motpe: suggestTpe (finished values are one or two objectives).
  */
 export function suggest(space: Space, settings: SamplerSettings, history: History, rng: Rng): Point {
@@ -28,7 +28,7 @@ export function suggest(space: Space, settings: SamplerSettings, history: Histor
     case 'random':
       return pointFromUnits(space, () => rng.next());
     case 'sobol': {
-      const u = new Sobol(space.params.length, hashInts(settings.seed, SOBOL_STREAM)).point(history.finished.length + history.running.length);
+      const u = new Sobol(space.params.length, hashInts(settings.seed, SOBOL_STREAM)).point(history.drawn ?? history.finished.length + history.running.length);
       return pointFromUnits(space, (i) => u[i]!);
     }
     case 'tpe':

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { SpecError, type TrialPlan } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from './expand.ts';
 import { extendSweep } from './extend.ts';
+import { prepareSweep } from './prepare.ts';
 
 const TEXT = `# a comment that stays
 name: ext
@@ -112,4 +113,22 @@ describe('extendSweep', () => {
     const big = parseSweepSpec({ ...spec, grid: { 'training.lr': Array.from({ length: 1000 }, (_, i) => (i + 1) / 1000) }, seeds: 5 });
     expect(issuesOf(() => extendSweep(big, '', stored(expandSweep(big)), { seeds: 6 }))).toEqual([{ path: 'seeds', message: 'the sweep would hold 11000 trials (6000 more); at most 10000 are allowed' }]);
   });
+
+  it('a sampled sweep: more configurations raise its budget (no plans: its growth step samples them), its chosen configurations get the seeds, and the bound holds', () => {
+    const text = `name: s\ndataset: { name: ptb, vocabSize: 300 }\nsearch: { sampler: random, trials: 3, parallel: 3 } # budget\nspace: { model.hidden: { int: [8, 64], step: 8 } }\nseeds: 2\n`;
+    const sspec = parseSweepSpec(text);
+    const first = prepareSweep(sspec);
+    const x = extendSweep(sspec, text, stored(first.plans), { trials: 4 }, first.search);
+    expect([x.plans, x.spec.search!.trials, x.summary]).toEqual([[], 7, '4 more configurations for the search (7 in all; sampled as slots free, 3 at once)']);
+    expect(x.specText).toContain('trials: 7');
+    expect(x.specText).toContain('# budget');
+    const more = extendSweep(sspec, text, stored(first.plans), { seeds: 1 }, first.search);
+    expect(more.plans.map((p) => [p.configKey, p.seed])).toEqual(first.search!.points.map((p) => [p.key, 2]));
+    expect(more.spec.seeds).toBe(3);
+    expect(issuesOf(() => extendSweep(sspec, text, stored(first.plans), { grid: { 'model.hidden': [72] } }, first.search))).toEqual([{ path: 'grid', message: expect.stringContaining('sampled search') }]);
+    const big = parseSweepSpec({ ...parse(text), search: { sampler: 'random', trials: 5000, parallel: 3 } });
+    expect(issuesOf(() => extendSweep(big, text, stored(first.plans), { seeds: 1 }, first.search))).toEqual([{ path: 'seeds', message: expect.stringContaining('could create up to 15000 trials') }]);
+    expect(issuesOf(() => extendSweep(big, text, stored(first.plans), { trials: 1 }, first.search))).toEqual([{ path: 'trials', message: expect.stringContaining('could create up to 10002 trials') }]);
+  });
 });
+

@@ -160,6 +160,8 @@ export function extendSweep(spec: SweepSpec, specText: string, trials: readonly 
       add(planConfiguration(next, points.get(key)!, Array.from({ length: k }, (_, i) => from + i), planned));
     }
     if (!req.configs) next = { ...next, seeds: moreSeeds(next.seeds, k) };
+    // A search's later configurations get the spec's seeds too: its bound must still hold.
+    if (sampled && !req.configs && searchTrialBound(next) > MAX_TRIALS_PER_SWEEP) refuse('seeds', `with ${k} more seed${k > 1 ? 's' : ''} the search could create up to ${searchTrialBound(next)} trials; at most ${MAX_TRIALS_PER_SWEEP} are allowed`);
     summary.push(`${k} more seed${k > 1 ? 's' : ''} for ${req.configs ? `${targets.length} configuration${targets.length > 1 ? 's' : ''}` : `every configuration (${targets.length})`}`);
   }
   if (req.trials !== undefined) summary.unshift(`${req.trials} more configuration${req.trials > 1 ? 's' : ''} for the search (${next.search!.trials} in all; sampled as slots free, ${next.search!.parallel} at once)`);

@@ -129,4 +129,18 @@ describe('planGrowth: seeds until the interval is tight', () => {
       { numRuns: 200 },
     );
   });
+
+  it('property: nearFront is "no other configuration with at most its parameters has its whole interval below this one\'s" (checked against the pairwise definition)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ params: fc.integer({ min: 1, max: 5 }), values: fc.array(fc.double({ min: 50, max: 60, noNaN: true }), { minLength: 1, maxLength: 3 }) }), { maxLength: 12 }), (configs) => {
+        const trials: TrialState[] = configs.flatMap((c, i) => c.values.map((v, seed) => ({ ordinal: i * 10 + seed, configKey: `k${i}`, seed, status: 'succeeded' as const, params: c.params * 100, validPpl: v, flagged: false })));
+        const states = configurationStates(trials);
+        const up = (c: (typeof states)[number]) => (c.halfWidth === null ? Infinity : c.mean + c.halfWidth);
+        const lo = (c: (typeof states)[number]) => (c.halfWidth === null ? -Infinity : c.mean - c.halfWidth);
+        for (const c of states) expect(c.nearFront).toBe(!states.some((d) => d !== c && d.params! <= c.params! && up(d) < lo(c)));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
+

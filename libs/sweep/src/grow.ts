@@ -10,7 +10,7 @@ import { configFor, configKey } from './config.ts';
 import { gridPoints } from './expand.ts';
 import { PlanIndex, planConfiguration } from './plan.ts';
 import { isSampledSpec } from './sampled-spec.ts';
-import { planSearch } from './search-growth.ts';
+import { planSearch, type TimedTrial } from './search-growth.ts';
 
 /** What the decision reads of a stored trial. */
 export interface TrialState {
@@ -53,6 +53,8 @@ export interface GrowthDecision {
   /** The configurations the sampler chose, and the points it drew and could not queue. */
   chosen?: SearchPoint[];
   rejected?: number;
+  /** Whether `search` differs from the stored state (then store it). */
+  searchChanged?: boolean;
 }
 
 /** The spec's seeds-until-tight settings, or null for a fixed list of seeds. */
@@ -115,10 +117,28 @@ export function configurationStates(trials: readonly TrialState[]): Configuratio
  * reaches from −∞ to +∞ here): it beats no one and is beaten by no one.
  */
 function markNearFront(configs: ConfigurationState[]): void {
-  const judged = configs.filter((c) => c.values.length > 0 && c.params !== null);
-  for (const c of judged) {
-    const lo = c.halfWidth === null ? -Infinity : c.mean - c.halfWidth;
-    c.nearFront = !judged.some((d) => d !== c && d.params! <= c.params! && (d.halfWidth === null ? Infinity : d.mean + d.halfWidth) < lo);
+  const judged = configs.filter((c) => c.values.length > 0 && c.params !== null).sort((x, y) => x.params! - y.params!);
+  const upper = (c: ConfigurationState) => (c.halfWidth === null ? Infinity : c.mean + c.halfWidth);
+  // In order of size: the least upper end among the smaller ones, and within a size the two least
+  // (a configuration is not compared with itself). O(n log n).
+  let smaller = Infinity;
+  for (let i = 0; i < judged.length; ) {
+    let j = i;
+    let least = Infinity;
+    let second = Infinity;
+    for (; j < judged.length && judged[j]!.params === judged[i]!.params; j++) {
+      const u = upper(judged[j]!);
+      if (u < least) [least, second] = [u, least];
+      else if (u < second) second = u;
+    }
+    for (let k = i; k < j; k++) {
+      const c = judged[k]!;
+      const lo = c.halfWidth === null ? -Infinity : c.mean - c.halfWidth;
+      const others = Math.min(smaller, upper(c) === least ? second : least);
+      c.nearFront = !(others < lo);
+    }
+    smaller = Math.min(smaller, least);
+    i = j;
   }
 }
 
@@ -131,7 +151,7 @@ function markNearFront(configs: ConfigurationState[]): void {
  * needs; then, for a sampled sweep, the sampler's new configurations (planSearch). Nothing for a
  * sweep that does not grow.
  */
-export function planGrowth(spec: SweepSpec, trials: readonly TrialState[], storedSearch?: unknown): GrowthDecision {
+export function planGrowth(spec: SweepSpec, trials: readonly TimedTrial[], storedSearch?: unknown): GrowthDecision {
   const seeds = adaptiveSeeds(spec);
   const sampled = isSampledSpec(spec);
   if (!seeds && !sampled) return { plans: [], seeded: [] };
@@ -153,8 +173,8 @@ export function planGrowth(spec: SweepSpec, trials: readonly TrialState[], store
     }
   }
   if (!search) return { plans, seeded };
-  const step = planSearch(spec, states, search, planned);
-  return { plans: [...plans, ...step.plans], seeded, search: step.state, chosen: step.chosen, rejected: step.rejected };
+  const step = planSearch(spec, trials, states, search, planned, plans);
+  return { plans: [...plans, ...step.plans], seeded, search: step.state, chosen: step.chosen, rejected: step.rejected, searchChanged: step.changed };
 }
 
 /** Whether a configuration's interval meets the target: a half-width at most ciHalfWidth (a single seed has none). */

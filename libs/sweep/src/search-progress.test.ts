@@ -14,6 +14,9 @@ const spec = parseSweepSpec({
 
 const search: SearchState = {
   points: ['a', 'b', 'c', 'd'].map((key, i) => ({ key, point: { 'model.hidden': 8 * (i + 1) } })),
+  finished: [],
+  seen: 0,
+  draws: 7,
   rejected: 3,
   reasons: [{ path: 'configKey', count: 3, example: 'configuration a was chosen before' }],
 };

@@ -3,10 +3,10 @@
 // configuration (in the order they finished) the best validation perplexity and the hypervolume
 // of the front of parameters against perplexity — the number samplers are compared by. Pure: the
 // sweep's spec, stored trials and search state in.
-import { hypervolume2d, type Pair, referencePoint } from '@lmsweep/search';
+import { type Pair, referencePoint } from '@lmsweep/search';
 import { readSearchState, type SearchState, type SweepSpec } from '@lmsweep/protocol';
-import { seedList } from './expand.ts';
-import { configurationStates, type TrialState } from './grow.ts';
+import { configurationStates } from './grow.ts';
+import { newlyFinished, type TimedTrial } from './search-growth.ts';
 
 export interface SearchTracePoint {
   /** Configurations finished, this one included. */
@@ -36,55 +36,87 @@ export interface SearchProgress {
   exhausted: string | null;
   /** The finished configuration with the lowest mean validation perplexity. */
   best: { configKey: string; point: Record<string, string | number | boolean>; validPpl: number; params: number | null; seeds: number } | null;
-  /** One point per finished configuration, in the order they finished. */
+  /** One point per finished configuration, in the order they finished (thinned to MAX_TRACE). */
   trace: SearchTracePoint[];
-  /** The hypervolume's reference point: past the worst finished parameters and perplexity by a tenth of their spread. */
+  /** The hypervolume's reference point: search.reference, or past the worst finished parameters and perplexity by a tenth of their spread. */
   reference: [number, number] | null;
 }
 
-/** A trial state with the time it ended (the trace's order). */
-export type TimedTrialState = TrialState & { finishedAt: Date | null };
+/** A trial state with the time it ended (the order configurations finish in). */
+export type TimedTrialState = TimedTrial;
+
+/** Most points of the trace a view carries (a longer search is thinned evenly, its last point kept). */
+export const MAX_TRACE = 1000;
+
+/** The front of (parameters, perplexity) pairs, sorted by parameters, each better in perplexity than the one before: insert, and its hypervolume. */
+class Front {
+  private readonly xs: number[] = [];
+  private readonly ys: number[] = [];
+
+  /** Adds a point; false when a point of the front dominates it (nothing changes). */
+  add(x: number, y: number): boolean {
+    let lo = 0;
+    let hi = this.xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.xs[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    // The last point with at most x parameters has the least perplexity among them.
+    if (lo > 0 && this.ys[lo - 1]! <= y) return false;
+    let start = lo;
+    while (start > 0 && this.xs[start - 1] === x) start--;
+    let end = start;
+    while (end < this.xs.length && this.ys[end]! >= y) end++;
+    this.xs.splice(start, end - start, x);
+    this.ys.splice(start, end - start, y);
+    return true;
+  }
+
+  hypervolume(ref: readonly [number, number]): number {
+    let area = 0;
+    let top = ref[1];
+    for (let i = 0; i < this.xs.length; i++) {
+      const x = this.xs[i]!;
+      const y = this.ys[i]!;
+      if (x >= ref[0]) break;
+      if (y >= top) continue;
+      area += (ref[0] - x) * (top - y);
+      top = y;
+    }
+    return area;
+  }
+}
 
 /**
- * The search's progress. A configuration has finished once as many of its trials ended as the
- * spec's first seeds (as the sampler counts it); the trace orders them by the time that
- * happened (ties: the order they were chosen) and uses each one's mean as it is now.
+ * The search's progress. Configurations count as finished in the order the growth step recorded
+ * (state.finished), then any it has not recorded yet, as the sampler counts them; the trace uses
+ * each one's mean as it is now. The hypervolume's reference is search.reference, or past the
+ * worst finished configuration in each objective by a tenth of their spread (it moves as
+ * configurations finish: fix search.reference to compare sweeps).
  */
 export function searchProgress(spec: SweepSpec, trials: readonly TimedTrialState[], storedSearch: unknown): SearchProgress | null {
   const search = spec.search;
   if (!search || !spec.space) return null;
   const state = readSearchState(storedSearch);
   const states = new Map(configurationStates(trials).map((c) => [c.configKey, c]));
-  const firstSeeds = seedList(spec).length;
-  const ends = new Map<string, number[]>();
-  for (const t of trials) if (t.finishedAt && t.status !== 'queued' && t.status !== 'running') ends.set(t.configKey, [...(ends.get(t.configKey) ?? []), t.finishedAt.getTime()]);
-  const done: { key: string; at: number; order: number; ppl: number | null; params: number | null }[] = [];
-  let inFlight = 0;
-  state.points.forEach((p, order) => {
-    const c = states.get(p.key);
-    if (c && c.active > 0) inFlight++;
-    const times = (ends.get(p.key) ?? []).sort((a, b) => a - b);
-    const need = Math.min(firstSeeds, c?.trials ?? 0);
-    if (!c || need === 0 || times.length < need) return;
-    const ppl = c.values.length ? c.mean : null;
-    done.push({ key: p.key, at: times[need - 1]!, order, ppl, params: ppl === null ? null : c.params });
+  const orderOf = new Map(state.points.map((p, i) => [p.key, i]));
+  const keys = [...state.finished, ...newlyFinished(spec, trials, states, state)].filter((k) => orderOf.has(k));
+  const inFlight = state.points.filter((p) => (states.get(p.key)?.active ?? 0) > 0).length;
+  const done = keys.map((key) => {
+    const c = states.get(key);
+    const ppl = c && c.values.length ? c.mean : null;
+    return { key, order: orderOf.get(key)!, ppl, params: ppl === null ? null : (c!.params ?? null) };
   });
-  done.sort((a, b) => a.at - b.at || a.order - b.order);
   const pairs: Pair[] = done.filter((d) => d.ppl !== null && d.params !== null).map((d) => [d.params!, d.ppl!]);
-  const reference = pairs.length ? (referencePoint(pairs) as [number, number]) : null;
+  const reference: [number, number] | null = search.reference ? [search.reference[0], search.reference[1]] : pairs.length ? (referencePoint(pairs) as [number, number]) : null;
   const trace: SearchTracePoint[] = [];
-  const front: Pair[] = [];
+  const front = new Front();
   let best: number | null = null;
   let hv = 0;
   for (const [i, d] of done.entries()) {
     if (d.ppl !== null) best = best === null ? d.ppl : Math.min(best, d.ppl);
-    if (reference && d.ppl !== null && d.params !== null && !front.some(([x, y]) => x <= d.params! && y <= d.ppl!)) {
-      // The front stays small: recomputing its hypervolume per new member is cheap.
-      const kept = front.filter(([x, y]) => !(d.params! <= x && d.ppl! <= y));
-      kept.push([d.params, d.ppl]);
-      front.splice(0, front.length, ...kept);
-      hv = hypervolume2d(front, reference);
-    }
+    if (reference && d.ppl !== null && d.params !== null && front.add(d.params, d.ppl)) hv = front.hypervolume(reference);
     trace.push({ finished: i + 1, configKey: d.key, validPpl: d.ppl, params: d.params, best, hypervolume: reference ? hv : null });
   }
   const top = done.filter((d) => d.ppl !== null).sort((a, b) => a.ppl! - b.ppl! || a.order - b.order)[0];
@@ -99,9 +131,18 @@ export function searchProgress(spec: SweepSpec, trials: readonly TimedTrialState
     parallel: search.parallel,
     rejected: state.rejected,
     reasons: state.reasons,
-    exhausted: state.exhausted ?? null,
+    exhausted: state.exhausted?.message ?? null,
     best: top ? { configKey: top.key, point: state.points[top.order]!.point, validPpl: top.ppl!, params: top.params, seeds: states.get(top.key)!.values.length } : null,
-    trace,
+    trace: thin(trace),
     reference,
   };
+}
+
+/** At most MAX_TRACE points, evenly spaced, the last one kept. */
+function thin(trace: SearchTracePoint[]): SearchTracePoint[] {
+  if (trace.length <= MAX_TRACE) return trace;
+  const step = trace.length / MAX_TRACE;
+  const out = Array.from({ length: MAX_TRACE - 1 }, (_, i) => trace[Math.floor(i * step)]!);
+  out.push(trace[trace.length - 1]!);
+  return out;
 }
