@@ -7,9 +7,12 @@
 // thread count, runs the same floating-point operations in the same order: so every metric point
 // and the final perplexities are compared bit for bit (toEqual), and the final checkpoints byte
 // for byte.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { type MetricPoint, TrialConfig, type TrialResult } from '@lmsweep/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +200,27 @@ for (const [label, backend, native, available] of TEST_BACKENDS.filter(([, b]) =
     });
   });
 }
+
+describe('pause here, resume in another process', () => {
+  it('dense Adam with dropout: the other process continues the curve bit for bit', async () => {
+    await selectBackend('wasm');
+    const config = tiny({ training: { batchSize: 4, unroll: 8, optimizer: 'adam', lr: 0.01 }, budget: { maxSteps: 30, evalEvery: 10, evalTokens: 120 } });
+    const base = { config, seed: 7, corpus: grammar };
+    const straight = await run(base);
+    const pausedPoints: MetricPoint[] = [];
+    let bytes: Uint8Array | undefined;
+    const r = await runTrial({ ...base, onMetrics: (ps) => void pausedPoints.push(...ps), pause: { at: (step) => step === 17, onCheckpoint: async (b) => void (bytes = b) } });
+    expect(isPaused(r) && r.step).toBe(17);
+    const [configFile, ckptFile] = [path.join(tmp, 'config.json'), path.join(tmp, 'paused.safetensors')];
+    writeFileSync(configFile, JSON.stringify(config));
+    writeFileSync(ckptFile, bytes!);
+    const srcDir = path.dirname(fileURLToPath(import.meta.url));
+    const tsx = path.resolve(srcDir, '../../../node_modules/.bin/tsx');
+    const { stdout } = await promisify(execFile)(tsx, [path.join(srcDir, 'resume-child.fixture.ts'), tmp, configFile, '7', ckptFile], { maxBuffer: 64 << 20 });
+    const child = JSON.parse(stdout.trim().split('\n').at(-1)!) as { points: MetricPoint[]; result: TrialResult; checkpoint: string };
+    expectSameTrial({ points: [...pausedPoints, ...child.points], result: child.result, checkpoint: new Uint8Array(Buffer.from(child.checkpoint, 'base64')), pauses: [] }, straight);
+  }, 60_000);
+});
 
 describe('pause and resume on cpu', () => {
   it('dense SGD, a few steps', async () => {
