@@ -3,7 +3,9 @@
 // of 8), then the tensors' raw little-endian bytes. Header entries
 // `name: {dtype, shape, data_offsets: [begin, end]}` (offsets into the data section) and an
 // optional `"__metadata__": {string: string}`. F32 and I32 only. Bytes only: reading and
-// writing files is the caller's business.
+// writing files is the caller's business. A finished trial's checkpoint holds its weights and
+// CheckpointInfo metadata (compress-model.ts); a paused trial's resume checkpoint extends it with
+// `resume/…` tensors and a `format` key (resume.ts).
 
 /** One named tensor: row-major data, data.length = Π shape. */
 export interface TensorData {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { compress, type Factorized, RateError, weightedError } from '@lmsweep/algorithms';
 import { type CompressedMatrixReport, compressedMatrices, type CompressionMethodName, type CompressOptions, type ModelConfig } from '@lmsweep/protocol';
 import type { Checkpoint, TensorData } from './checkpoint.ts';
+import { checkpointFormat, isResumeCheckpoint } from './resume.ts';
 
 /** Checkpoint metadata keys every trial's checkpoint carries. */
 export interface CheckpointInfo {
@@ -26,9 +27,24 @@ export function checkpointMetadata(info: CheckpointInfo): Record<string, string>
   return Object.fromEntries(Object.entries(info).map(([k, v]) => [k, String(v)]));
 }
 
-/** The metadata of a baseline checkpoint, checked against this trial's vocabulary. */
+/**
+ * The metadata of a baseline checkpoint, checked against this trial's vocabulary. A paused
+ * trial's resume checkpoint is refused: its weights are a half-trained model's, not the result
+ * its trial reports, and compressing or fine-tuning them would compare against the wrong model.
+ */
 export function readCheckpointInfo(ckpt: Checkpoint, vocab: readonly string[]): CheckpointInfo {
   const m = ckpt.metadata;
+  if (isResumeCheckpoint(ckpt)) {
+    let step = '?';
+    try {
+      const t = JSON.parse(m['trainer'] ?? '{}') as { step?: number; totalSteps?: number };
+      step = `${t.step} of ${t.totalSteps}`;
+    } catch {
+      // keep '?'
+    }
+    throw new Error(`the baseline checkpoint is a paused trial's resume checkpoint (${checkpointFormat(m)}, step ${step}), not a finished trial's: start from the baseline's final checkpoint`);
+  }
+  if (checkpointFormat(m) !== undefined) throw new Error(`the baseline checkpoint has format "${checkpointFormat(m)}", which this version does not read`);
   const num = (k: string) => {
     const v = Number(m[k]);
     if (m[k] === undefined || !Number.isFinite(v)) throw new Error(`checkpoint metadata: ${k} is ${m[k] === undefined ? 'missing' : `"${m[k]}", not a number`}`);

@@ -10,3 +10,4 @@ export { choosePhmPathFromTimes, FACTORED_MAX_BATCH_BY_ENGINE, PHM_AUTO_MARGIN, 
 export * from './low-rank-dense.ts';
 export * from './factorized.ts';
 export * from './checkpoint.ts';
+export { canonicalJson, checkpointFormat, isResumeCheckpoint, RESUME_FORMAT, ResumeCheckpointError } from './resume.ts';

@@ -259,6 +259,11 @@ export class LstmLm {
     return v.name.slice(this.prefix.length + 1);
   }
 
+  /** Every variable's name without the instance prefix, in `variables` order (for state kept per variable: optimizer slots). */
+  variableKeys(): string[] {
+    return this.variables.map((v) => this.keyOf(v));
+  }
+
   /** The names exportWeights writes. */
   private weightNames(): string[] {
     const maps = (layer: string) => [`${layer}/wordBlock`, `${layer}/wordRow`];

@@ -1,12 +1,13 @@
 // Training and evaluation of one trial: truncated BPTT on the train stream, perplexity on valid/test.
 import * as tf from '@tensorflow/tfjs-core';
-import { baselineConfigOf, type CompressionReport, finetuneOptionsOf, FinetuneOptions, isCompressionMethod, type MetricPoint, resolveConfig, startsFromBaseline, type TrialConfig, type TrialResult } from '@lmsweep/protocol';
+import { baselineConfigOf, finetuneOptionsOf, FinetuneOptions, isCompressionMethod, type MetricPoint, resolveConfig, startsFromBaseline, type TrialConfig, type TrialResult } from '@lmsweep/protocol';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 import { checkpointMetadata, compressCheckpointMatrices, readCheckpointInfo, trainFrequencies, vocabDigest } from './compress-model.ts';
 import { currentBackend, selectBackend, type BackendPreference } from './backend.ts';
 import { EOS, LmBatches, type Corpus } from './corpus.ts';
 import { disposeState, LstmLm, lstmLmParamCount, type LstmState } from './lstm-lm.ts';
-import { createRng, type Rng } from './random.ts';
+import { createRng, type Rng, rngFromState } from './random.ts';
+import { canonicalJson, corpusDigest, decodeResumeCheckpoint, encodeResumeCheckpoint, type ResumeIdentity, ResumeCheckpointError, type ResumeState, resumeSlots, type StoredCompression, type TrainerState } from './resume.ts';
 import { native } from './native.ts';
 import { fillTensor, heapAccess, view } from './wasm-heap.ts';
 
@@ -74,7 +75,55 @@ export interface RunTrialOptions {
   baseline?: { trialId: string; checkpoint: Uint8Array };
   /** Called with the trained model's checkpoint (encodeCheckpoint bytes) after the final evaluation; awaited. */
   onCheckpoint?: (checkpoint: Uint8Array) => Promise<void>;
+  /**
+   * Continue a paused trial from its resume checkpoint (PauseOptions.onCheckpoint's bytes) instead
+   * of starting it: weights, optimizer state, the dropout stream, the LSTM state and data position,
+   * the step counter (and so the learning-rate schedule) and the metric bookkeeping (the
+   * fine-tuning's best point) are restored, and training continues at the next step. The config,
+   * seed and corpus must be the paused trial's (ResumeCheckpointError otherwise). A resumed
+   * compression trial needs no `baseline`: its compressed model is in the checkpoint.
+   */
+  resume?: { checkpoint: Uint8Array };
 }
+
+/** What PauseOptions.at sees after a step. */
+export interface PausePoint {
+  /** Per-token mean NLL of the step just done. */
+  trainLoss: number;
+  /** The last validation point (the fine-tuning's step-0 one counts), if any was measured yet. */
+  lastValid?: { step: number; validPpl: number };
+}
+
+/** Stopping a trial at a step boundary with its whole training state kept (resume checkpoints, resume.ts). */
+export interface PauseOptions {
+  /**
+   * Asked after every step before the last (after that step's validation, if it has one):
+   * true pauses the trial there. `step` counts the steps done.
+   */
+  at: (step: number, point: PausePoint) => boolean;
+  /** Receives the resume checkpoint (RunTrialOptions.resume takes it back); awaited before runTrial returns. */
+  onCheckpoint: (checkpoint: Uint8Array, paused: TrialPaused) => Promise<void>;
+}
+
+/** runTrial's answer when PauseOptions.at paused the trial: where it stands. */
+export interface TrialPaused {
+  paused: true;
+  /** Steps done; the resumed run continues with the next. */
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  /** The last train_loss point reported, or the last step's loss when none was yet. */
+  trainLoss: number;
+  lastValid?: { step: number; validPpl: number };
+  /** Fine-tuning: its best validation point so far. */
+  best?: { step: number; validPpl: number };
+  /** Wall seconds so far (earlier runs of this trial included), and training tokens per second of training time. */
+  seconds: number;
+  tokensPerSecond: number;
+  backend: string;
+}
+
+export const isPaused = (r: TrialResult | TrialPaused): r is TrialPaused => 'paused' in r && r.paused === true;
 
 export interface TrainingPlan {
   /** Windows of batchSize × unroll tokens in one pass over the train stream. */
@@ -137,8 +186,16 @@ export function learningRate(training: TrialConfig['training'], epoch: number): 
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+interface AdamState {
+  t: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
 interface Optimizer {
   apply(grads: tf.NamedTensorMap, scale: number, lr: number): void;
+  /** Adam's step count and moments (fresh arrays, in the variables' order); undefined for SGD, which keeps none. */
+  state(): AdamState | undefined;
   dispose(): void;
 }
 
@@ -165,20 +222,22 @@ function sgd(vars: tf.Variable[]): Optimizer {
         }
       });
     },
+    state: () => undefined,
     dispose() {},
   };
 }
 
-function adam(vars: tf.Variable[], beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Optimizer {
-  const zeros = (v: tf.Variable) => {
-    const z = tf.zerosLike(v);
-    const slot = tf.variable(z, false);
+/** Adam over vars, from zero moments or from `init` (a saved state). */
+function adam(vars: tf.Variable[], init?: AdamState, beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Optimizer {
+  const slot = (v: tf.Variable, data: Float32Array | undefined) => {
+    const z = data ? tf.tensor(data, v.shape, 'float32') : tf.zerosLike(v);
+    const x = tf.variable(z, false);
     z.dispose();
-    return slot;
+    return x;
   };
-  const m = vars.map(zeros);
-  const s = vars.map(zeros);
-  let t = 0;
+  const m = vars.map((v, i) => slot(v, init?.m[i]));
+  const s = vars.map((v, i) => slot(v, init?.v[i]));
+  let t = init?.t ?? 0;
   return {
     apply(grads, scale, lr) {
       t++;
@@ -216,6 +275,7 @@ function adam(vars: tf.Variable[], beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Opti
         });
       });
     },
+    state: () => ({ t, m: m.map((x) => Float32Array.from(x.dataSync() as Float32Array)), v: s.map((x) => Float32Array.from(x.dataSync() as Float32Array)) }),
     dispose() {
       for (const x of [...m, ...s]) x.dispose();
     },
@@ -346,8 +406,17 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
  * Yields to the event loop every step. Throws DivergedError on a NaN/Inf loss, gradient norm or perplexity,
  * AbortedError when `signal` fires; either way every tensor it made is disposed.
  * `seconds` is wall time including evaluation; `tokensPerSecond` counts training time only.
+ *
+ * With `pause`, the trial may stop after any step before the last (PauseOptions.at): its resume
+ * checkpoint goes to pause.onCheckpoint and runTrial returns a TrialPaused. Another call with
+ * `resume` (same config, seed and corpus; fresh objects, any process) continues it: with the same
+ * backend and thread count the metric points of the two runs together are those of the trial run
+ * straight through, bit for bit (the PHM 'auto' path is chosen per process by timing: pin
+ * model.phm.path for that across workers).
  */
-export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
+export function runTrial(opts: RunTrialOptions & { pause: PauseOptions }): Promise<TrialResult | TrialPaused>;
+export function runTrial(opts: RunTrialOptions & { pause?: undefined }): Promise<TrialResult>;
+export async function runTrial(opts: RunTrialOptions & { pause?: PauseOptions }): Promise<TrialResult | TrialPaused> {
   const { seed, corpus, signal } = opts;
   const config = resolveConfig(opts.config);
   const started = performance.now();
@@ -360,7 +429,7 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
   if (eosId < 0) throw new Error(`the corpus vocabulary has no ${EOS}`);
   const compressing = isCompressionMethod(config.method);
   const fromBaseline = startsFromBaseline(config.method);
-  if (fromBaseline && !opts.baseline) throw new Error(`method ${config.method} ${compressing ? 'compresses' : 'fine-tunes'} a trained model: it needs its baseline trial's checkpoint (runTrial's baseline option)`);
+  if (fromBaseline && !opts.baseline && !opts.resume) throw new Error(`method ${config.method} ${compressing ? 'compresses' : 'fine-tunes'} a trained model: it needs its baseline trial's checkpoint (runTrial's baseline option)`);
   // A compression trial's (or the control's) training loop is its fine-tuning.
   const loopConfig = fromBaseline ? finetuneConfig(config, corpus.train.length) : config;
   const { batchSize: B, unroll: T, optimizer: optName, clip } = loopConfig.training;
@@ -385,6 +454,30 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
   /** Tokens still to evaluate after `step`: the periodic validation runs and the final valid + test. */
   const evalTokensLeft = (step: number) => periodicLeft(step) * evalSplit(corpus.valid).length + evalSplit(corpus.valid).length + evalSplit(corpus.test).length;
 
+  // What a resume checkpoint belongs to (only computed when pausing or resuming: it hashes the corpus).
+  const identity = (): ResumeIdentity => ({
+    config: canonicalJson(config),
+    seed,
+    vocab,
+    vocabSha256: vocabDigest(corpus.vocab),
+    corpusSha256: corpusDigest(corpus),
+    batchSize: B,
+    hidden: modelConfig.hidden,
+    layers: modelConfig.layers,
+  });
+  const resumed: ResumeState | undefined = opts.resume ? decodeResumeCheckpoint(opts.resume.checkpoint, identity()) : undefined;
+  const saved: TrainerState | undefined = resumed?.trainer;
+  if (saved) {
+    if (saved.totalSteps !== totalSteps || saved.stepsPerEpoch !== stepsPerEpoch || saved.optimizer !== optName) {
+      throw new ResumeCheckpointError(`resume checkpoint: it plans ${saved.totalSteps} steps of ${saved.stepsPerEpoch} an epoch with ${saved.optimizer}, this trial ${totalSteps} of ${stepsPerEpoch} with ${optName}`);
+    }
+    if (fromBaseline && (!saved.before || !saved.best)) throw new ResumeCheckpointError('resume checkpoint: trainer.before and trainer.best are missing: a fine-tuning trial keeps its best validation point');
+    if (opts.baseline && saved.baselineTrialId !== undefined && opts.baseline.trialId !== saved.baselineTrialId) {
+      throw new ResumeCheckpointError(`resume checkpoint: it fine-tunes baseline trial ${saved.baselineTrialId}, not ${opts.baseline.trialId}`);
+    }
+  }
+  const baselineTrialId = saved?.baselineTrialId ?? opts.baseline?.trialId;
+
   const pending: MetricPoint[] = [];
   const flush = async () => {
     if (pending.length === 0 || !opts.onMetrics) return void pending.splice(0);
@@ -395,10 +488,16 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
   let model: LstmLm | undefined;
   let optimizer: Optimizer | undefined;
   let state: LstmState | undefined;
-  let compression: Omit<CompressionReport, 'validPplBefore' | 'testPplBefore' | 'finetuneSteps'> | undefined;
-  let factorizedParams: { embedding?: number; softmax?: number } | undefined;
+  let compression: StoredCompression | undefined = saved?.compression;
+  let factorizedParams: { embedding?: number; softmax?: number } | undefined = saved?.factorizedParams;
   try {
-    if (fromBaseline) {
+    if (resumed) {
+      try {
+        model = LstmLm.fromWeights(vocab, modelConfig, resumed.weights);
+      } catch (e) {
+        throw new ResumeCheckpointError(`resume checkpoint: ${(e as Error).message}`);
+      }
+    } else if (fromBaseline) {
       // Start from the baseline's weights, with the target matrices compressed (the control: as they are).
       const ckpt = decodeCheckpoint(opts.baseline!.checkpoint);
       const info = readCheckpointInfo(ckpt, corpus.vocab);
@@ -424,8 +523,20 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
       model = new LstmLm(vocab, modelConfig, seed);
     }
     const m = model;
-    optimizer = optName === 'adam' ? adam(m.variables) : sgd(m.variables);
-    const dropoutRng: Rng = createRng(seed, 1);
+    const keys = m.variableKeys();
+    const sizes = m.variables.map((v) => v.size);
+    if (resumed) {
+      if (optName === 'adam') {
+        const a = resumed.adam!;
+        optimizer = adam(m.variables, { t: saved!.adamStep!, m: resumeSlots(a.m, keys, sizes, 'the Adam first moment'), v: resumeSlots(a.v, keys, sizes, 'the Adam second moment') });
+      } else optimizer = sgd(m.variables);
+      state = {
+        h: resumed.lstm.h.map((d) => tf.tensor2d(d, [B, modelConfig.hidden])),
+        c: resumed.lstm.c.map((d) => tf.tensor2d(d, [B, modelConfig.hidden])),
+      };
+    } else optimizer = optName === 'adam' ? adam(m.variables) : sgd(m.variables);
+    const dropoutRng: Rng = resumed ? rngFromState(resumed.dropoutRng) : createRng(seed, 1);
+    let lastValid = saved?.lastValid;
     const evaluate = async (split: Int32Array, step: number, name: string) => {
       const ppl = (await evaluatePerplexity(m, evalSplit(split), { eosId, batchSize: opts.evalBatchSize, signal, step })).perplexity;
       if (!Number.isFinite(ppl)) {
@@ -433,13 +544,16 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
         await flush().catch(() => undefined);
         throw new DivergedError(step, ppl, name === 'valid_ppl' ? 'validation perplexity' : 'test perplexity');
       }
+      if (name === 'valid_ppl') lastValid = { step, validPpl: ppl };
       return ppl;
     };
 
-    let before: { validPpl: number; testPpl: number } | undefined;
+    let before: { validPpl: number; testPpl: number } | undefined = saved?.before;
     /** Fine-tuning's best validation point so far; weights: its copy, null while it is the model as it stands. */
-    let best: { step: number; validPpl: number; weights: Float32Array[] | null } | undefined;
-    if (fromBaseline) {
+    let best: { step: number; validPpl: number; weights: Float32Array[] | null } | undefined = saved?.best
+      ? { ...saved.best, weights: resumed!.bestWeights ? resumeSlots(resumed!.bestWeights, keys, sizes, 'the best point\'s weight') : null }
+      : undefined;
+    if (fromBaseline && !resumed) {
       before = { validPpl: await evaluate(corpus.valid, 0, 'valid_ppl'), testPpl: await evaluate(corpus.test, 0, 'test_ppl') };
       point(0, 'valid_ppl', before.validPpl);
       point(0, 'test_ppl', before.testPpl);
@@ -451,12 +565,13 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
       if (best && validPpl < best.validPpl) best = { step, validPpl, weights: null };
     };
 
-    let trainSeconds = 0;
-    let intervalLoss = 0;
-    let intervalSteps = 0;
-    let lastLoss = NaN;
-    let lastIntervalLoss: number | undefined;
-    for (let s = 0; s < totalSteps; s++) {
+    let trainSeconds = saved?.trainSeconds ?? 0;
+    let intervalLoss = saved?.intervalLoss ?? 0;
+    let intervalSteps = saved?.intervalSteps ?? 0;
+    let lastLoss = saved?.lastLoss ?? NaN;
+    let lastIntervalLoss: number | undefined = saved?.lastIntervalLoss;
+    const elapsed = () => (saved?.elapsedSeconds ?? 0) + (performance.now() - started) / 1000;
+    for (let s = saved?.step ?? 0; s < totalSteps; s++) {
       if (signal?.aborted) throw new AbortedError(s, signal.reason);
       // The best point's weights are about to change under the optimizer: keep a copy.
       if (best && best.weights === null) best.weights = weightsSnapshot(m);
@@ -517,6 +632,53 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
         consider(step, v);
       }
       if (pending.length > 0) await flush();
+      if (opts.pause && step < totalSteps && opts.pause.at(step, { trainLoss: loss, ...(lastValid ? { lastValid } : {}) })) {
+        const adamState = optimizer.state();
+        const trainer: TrainerState = {
+          step,
+          totalSteps,
+          stepsPerEpoch,
+          optimizer: optName,
+          ...(adamState ? { adamStep: adamState.t } : {}),
+          trainSeconds,
+          elapsedSeconds: elapsed(),
+          intervalLoss,
+          intervalSteps,
+          lastLoss,
+          ...(lastIntervalLoss !== undefined ? { lastIntervalLoss } : {}),
+          ...(lastValid ? { lastValid } : {}),
+          ...(before ? { before } : {}),
+          ...(best ? { best: { step: best.step, validPpl: best.validPpl } } : {}),
+          ...(baselineTrialId !== undefined ? { baselineTrialId } : {}),
+          ...(compression ? { compression } : {}),
+          ...(factorizedParams ? { factorizedParams } : {}),
+        };
+        const byKey = (arrays: Float32Array[]) => Object.fromEntries(keys.map((k, i) => [k, arrays[i]!]));
+        const now: ResumeState = {
+          trainer,
+          weights: m.exportWeights(),
+          ...(adamState ? { adam: { m: byKey(adamState.m), v: byKey(adamState.v) } } : {}),
+          ...(best?.weights ? { bestWeights: byKey(best.weights) } : {}),
+          lstm: { h: state!.h.map((t) => Float32Array.from(t.dataSync() as Float32Array)), c: state!.c.map((t) => Float32Array.from(t.dataSync() as Float32Array)) },
+          dropoutRng: dropoutRng.state(),
+        };
+        const device = currentBackend()?.device;
+        const bytes = encodeResumeCheckpoint(now, identity(), { backend: backendName, ...(device ? { device } : {}) });
+        const paused: TrialPaused = {
+          paused: true,
+          step,
+          totalSteps,
+          epoch: step / stepsPerEpoch,
+          trainLoss: lastIntervalLoss ?? lastLoss,
+          ...(lastValid ? { lastValid } : {}),
+          ...(best ? { best: { step: best.step, validPpl: best.validPpl } } : {}),
+          seconds: elapsed(),
+          tokensPerSecond: (step * tokensPerStep) / Math.max(trainSeconds, 1e-9),
+          backend: backendName,
+        };
+        await opts.pause.onCheckpoint(bytes, paused);
+        return paused;
+      }
       await yieldToEventLoop();
     }
     disposeState(state);
@@ -555,7 +717,7 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
       const meta = checkpointMetadata({ vocab, vocabSha256: vocabDigest(corpus.vocab), validPpl, testPpl, params: count.total, seed, config: JSON.stringify(config) });
       await opts.onCheckpoint(encodeCheckpoint(m.exportWeights(), meta));
     }
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = elapsed();
     return {
       params: count.total,
       paramsByLayer: count.byLayer,
@@ -570,7 +732,7 @@ export async function runTrial(opts: RunTrialOptions): Promise<TrialResult> {
       backend: backendName,
       ...(compression && before ? { compression: { ...compression, validPplBefore: before.validPpl, testPplBefore: before.testPpl, finetuneSteps: totalSteps } } : {}),
       ...(before && last && best
-        ? { finetune: { baselineTrialId: opts.baseline!.trialId, steps: totalSteps, lr: loopConfig.training.lr, validPplBefore: before.validPpl, testPplBefore: before.testPpl, validPplLast: last.validPpl, testPplLast: last.testPpl, bestStep: best.step } }
+        ? { finetune: { baselineTrialId: baselineTrialId!, steps: totalSteps, lr: loopConfig.training.lr, validPplBefore: before.validPpl, testPplBefore: before.testPpl, validPplLast: last.validPpl, testPplLast: last.testPpl, bestStep: best.step } }
         : {}),
     };
   } finally {
