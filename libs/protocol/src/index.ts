@@ -2,6 +2,7 @@ export * from './methods.ts';
 export * from './labels.ts';
 export * from './spec.ts';
 export * from './search-spec.ts';
+export * from './pruner-spec.ts';
 export * from './search-state.ts';
 export * from './wire.ts';
 export * from './storable.ts';

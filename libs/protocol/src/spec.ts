@@ -1,7 +1,11 @@
 // The sweep spec and the trial config: what a user writes, what a worker runs.
 import { z } from 'zod';
 import { CONTROL_METHOD } from './methods.ts';
+import { PrunerOptions } from './pruner-spec.ts';
 import { SearchOptions, SearchSpace } from './search-spec.ts';
+import type { FieldIssue } from './spec-error.ts';
+
+export { type FieldIssue, SpecError } from './spec-error.ts';
 
 /**
  * Compression methods for a trained model's embedding and softmax matrices (GroupReduce, Chen et
@@ -347,6 +351,8 @@ export const SweepSpec = z
     search: SearchOptions.optional(),
     /** The sampled sweep's parameters: dotted trial-config paths to distributions, optionally conditional (`when`). */
     space: SearchSpace.optional(),
+    /** Stop the losers early (median, asha) or pause them and resume the winners (asha with promotion); absent: none (pruner-spec.ts). */
+    pruner: PrunerOptions.optional(),
     /** Number of seeds per configuration (seeds 0..n-1), the list of seeds, or seeds until the interval is tight (AdaptiveSeeds). */
     seeds: z.union([posInt(1000), z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1).max(1000), AdaptiveSeeds]).default(1),
     /** The grid point that is the uncompressed reference: compression ratios are taken against it. */
@@ -358,20 +364,6 @@ export const SweepSpec = z
 export type SweepSpecInput = z.input<typeof SweepSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 
-/** A problem with a spec or input, named by its dotted path. */
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-export class SpecError extends Error {
-  readonly issues: FieldIssue[];
-  constructor(issues: FieldIssue[]) {
-    super(issues.map((i) => `${i.path || '(spec)'}: ${i.message}`).join('; '));
-    this.name = 'SpecError';
-    this.issues = issues;
-  }
-}
 
 export function zodIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((i) => ({

@@ -3,6 +3,7 @@ export * from './hypervolume.ts';
 export * from './normal.ts';
 export * from './parzen.ts';
 export * from './problems.ts';
+export * from './prune.ts';
 export * from './regret.ts';
 export * from './rng.ts';
 export * from './sampler.ts';

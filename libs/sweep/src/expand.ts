@@ -4,6 +4,7 @@ import {
   type FieldIssue,
   type GridValue,
   MAX_TRIALS_PER_SWEEP,
+  prunerIssues,
   isCompressionMethod,
   SpecError,
   startsFromBaseline,
@@ -40,6 +41,8 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   const parsed = SweepSpec.safeParse(raw);
   if (!parsed.success) throw new SpecError(zodIssues(parsed.error));
   const spec = parsed.data;
+  const pruning = prunerIssues(spec);
+  if (pruning.length) throw new SpecError(pruning);
   if (isSampledSpec(spec)) return checkSampledSpec(spec, raw as Record<string, unknown>, checkOverride);
   const issues: FieldIssue[] = [];
   // The size is known before any work: refuse an oversized sweep before checking its values.

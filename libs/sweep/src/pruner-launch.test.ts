@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { SpecError } from '@lmsweep/protocol';
+import { expandSweep, parseSweepSpec } from './expand.ts';
+import { prepareSweep, validateSpec } from './prepare.ts';
+
+function issuesOf(run: () => unknown) {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SpecError);
+    return (e as SpecError).issues;
+  }
+  throw new Error('spec was accepted');
+}
+
+const grid = { name: 'g', dataset: { name: 'ptb', vocabSize: 300 }, model: { embedding: 8, hidden: 8, layers: 1 }, budget: { maxSteps: 3000, evalEvery: 100 }, grid: { 'model.hidden': [8, 16] }, seeds: 2 };
+const sampled = { name: 's', dataset: { name: 'ptb', vocabSize: 300 }, budget: { maxSteps: 3000, evalEvery: 100 }, search: { trials: 5 }, space: { 'model.hidden': { int: [8, 32] } } };
+const asha = { type: 'asha', metric: 'validPpl', minSteps: 300, reduction: 3, promotion: true };
+
+describe('pruner at launch (issue 14: the coordinator cannot prune yet)', () => {
+  it('a valid pruner parses, and launch refuses it naming pruner, for grid and sampled sweeps alike', () => {
+    for (const spec of [grid, sampled]) {
+      for (const pruner of [asha, { type: 'median', warmupTrials: 5 }]) {
+        expect(parseSweepSpec({ ...spec, pruner }).pruner).toMatchObject({ type: pruner.type });
+        const refusal = [{ path: 'pruner', message: `the spec is valid, but this coordinator cannot prune yet (pruner.type: ${pruner.type}); use pruner: { type: none } or leave pruner out` }];
+        expect(issuesOf(() => prepareSweep({ ...spec, pruner }))).toEqual(refusal);
+        expect(validateSpec({ ...spec, pruner })).toEqual({ ok: false, issues: refusal, trials: 0 });
+      }
+    }
+  });
+
+  it('pruner: { type: none } launches as if it were absent', () => {
+    const plain = prepareSweep(grid);
+    const none = prepareSweep({ ...grid, pruner: { type: 'none' } });
+    expect(none.plans).toEqual(plain.plans);
+    expect(none.plans).toEqual(expandSweep(parseSweepSpec(grid)));
+    expect(none.spec.pruner).toEqual({ type: 'none' });
+    expect(prepareSweep({ ...sampled, pruner: {} }).plans).toHaveLength(4);
+  });
+
+  it('a bad pruner is refused naming its field before the launch refusal, in YAML as in objects', () => {
+    expect(issuesOf(() => prepareSweep({ ...grid, budget: { maxSteps: 3000 }, pruner: asha }))).toEqual([
+      { path: 'budget.evalEvery', message: 'a pruner (pruner.type: asha) judges the values reported every budget.evalEvery steps: set budget.evalEvery' },
+    ]);
+    expect(issuesOf(() => prepareSweep({ ...sampled, budget: {}, pruner: { type: 'median' } }))[0]!.path).toBe('budget.evalEvery');
+    expect(issuesOf(() => prepareSweep({ ...grid, pruner: { ...asha, minSteps: 250 } }))[0]!.path).toBe('pruner.minSteps');
+    expect(issuesOf(() => prepareSweep({ ...grid, grid: { 'budget.evalEvery': [50, 100] }, pruner: asha }))[0]!.path).toBe('grid.budget.evalEvery');
+    const yaml = `name: y
+budget: { maxSteps: 3000, evalEvery: 100 }
+pruner:
+  type: asha
+  metric: validPpl
+  minSteps: 300
+  reduction: 1
+`;
+    expect(issuesOf(() => prepareSweep(yaml))[0]!.path).toBe('pruner.reduction');
+    expect(issuesOf(() => prepareSweep(yaml.replace('reduction: 1', 'reduction: 3')))[0]).toMatchObject({ path: 'pruner', message: expect.stringContaining('cannot prune yet') });
+  });
+});
