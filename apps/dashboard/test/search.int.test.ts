@@ -84,6 +84,19 @@ afterAll(async () => {
 });
 
 describe('a sampled sweep in the browser', () => {
+  it('the editor says what a search will run: its sampler, budget and parallel, and the trials queued at launch', { timeout: 60_000 }, async () => {
+    const page = await newPage();
+    await page.goto(`${dashboard!.url}/`);
+    const editor = page.getByLabel(/sweep spec/i);
+    await editor.waitFor();
+    await editor.fill(fs.readFileSync(path.join(REPO_ROOT, 'examples/search.yaml'), 'utf8'));
+    const status = page.getByTestId('trial-count').filter({ hasText: 'a tpe search of 30 configurations, 4 at a time' });
+    await status.waitFor({ timeout: 20_000 });
+    expect(await status.textContent()).toMatch(/; \d+ trials queued at launch$/);
+    await page.screenshot({ path: path.join(OUT, 'dashboard-search-editor.png') });
+    await page.close();
+  });
+
   it('shows its search live: sampler, budget 12/12, the best configuration as the API has it, the best-perplexity chart; "Add configurations" runs it again', { timeout: 240_000 }, async () => {
     const sweep = await api.sweeps.create.mutate({ spec: TPE });
     const page = await newPage();

@@ -21,7 +21,10 @@ export interface PreparedSweep {
 export interface SpecValidation {
   ok: boolean;
   issues: FieldIssue[];
+  /** Trials queued at launch (a search: its first configurations'). */
   trials: number;
+  /** A sampled sweep: its sampler, budget of configurations and how many run at once. */
+  search?: { sampler: string; configurations: number; parallel: number };
 }
 
 /** Extra checks a host makes (e.g. that each dataset exists where its workers look). */
@@ -42,7 +45,9 @@ export function prepareSweep(input: SpecInput, extra?: ExtraSpecCheck): Prepared
 /** prepareSweep's verdict without the plans: a refusal is an answer, not an error. */
 export function validateSpec(input: SpecInput, extra?: ExtraSpecCheck): SpecValidation {
   try {
-    return { ok: true, issues: [], trials: prepareSweep(input, extra).plans.length };
+    const { spec, plans } = prepareSweep(input, extra);
+    const s = spec.search;
+    return { ok: true, issues: [], trials: plans.length, ...(s ? { search: { sampler: s.sampler, configurations: s.trials, parallel: s.parallel } } : {}) };
   } catch (e) {
     if (e instanceof SpecError) return { ok: false, issues: e.issues, trials: 0 };
     throw e;

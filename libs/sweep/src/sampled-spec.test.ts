@@ -27,7 +27,7 @@ describe('sampled specs (search: and space:)', () => {
     expect(parseSweepSpec(JSON.parse(JSON.stringify(spec)))).toEqual(spec);
     const launched = prepareSweep(text);
     expect(launched.search!.points).toHaveLength(4);
-    expect(validateSpec(text)).toEqual({ ok: true, issues: [], trials: launched.plans.length });
+    expect(validateSpec(text)).toEqual({ ok: true, issues: [], trials: launched.plans.length, search: { sampler: 'tpe', configurations: 30, parallel: 4 } });
   });
 
   it('grid specs parse as before', () => {

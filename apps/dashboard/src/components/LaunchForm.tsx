@@ -21,7 +21,7 @@ baseline: { model.hidden: 128 }
 type Validation =
   | { state: 'idle' }
   | { state: 'checking' }
-  | { state: 'done'; text: string; ok: boolean; issues: FieldIssue[]; trials: number }
+  | { state: 'done'; text: string; ok: boolean; issues: FieldIssue[]; trials: number; search?: { sampler: string; configurations: number; parallel: number } }
   | { state: 'error'; message: string };
 
 function Issues({ issues, title }: { issues: FieldIssue[]; title: string }) {
@@ -61,7 +61,7 @@ export function LaunchForm() {
       trpc()
         .sweeps.validate.query({ spec: text }, { signal: ac.signal })
         .then((r) => {
-          if (seq.current === mine) setValidation({ state: 'done', text, ok: r.ok, issues: r.issues, trials: r.trials });
+          if (seq.current === mine) setValidation({ state: 'done', text, ok: r.ok, issues: r.issues, trials: r.trials, ...(r.search ? { search: r.search } : {}) });
         })
         .catch((e: unknown) => {
           if (seq.current !== mine || ac.signal.aborted) return;
@@ -150,7 +150,9 @@ export function LaunchForm() {
             <span className="muted">Checking…</span>
           ) : validation.state === 'done' && validation.ok ? (
             <span className="ok" data-testid="trial-count">
-              ✓ Valid: {validation.trials} trial{validation.trials === 1 ? '' : 's'} will be queued
+              ✓ Valid: {validation.search
+                ? `a ${validation.search.sampler} search of ${validation.search.configurations} configurations, ${validation.search.parallel} at a time; ${validation.trials} trial${validation.trials === 1 ? '' : 's'} queued at launch`
+                : `${validation.trials} trial${validation.trials === 1 ? '' : 's'} will be queued`}
             </span>
           ) : validation.state === 'error' ? (
             <span className="warn">Could not validate: {validation.message}</span>
