@@ -1,6 +1,8 @@
 // The worker agent: connect, claim, train, heartbeat, report. It never touches the database.
 // Results wait in an outbox until the coordinator acknowledges them, so a coordinator restart
 // or a dropped connection loses nothing; the coordinator's fencing makes resends harmless.
+// Training runs in a child process of the agent's (training-process.ts): this event loop keeps
+// the socket, heartbeats, cancels and checkpoint transfers on time whatever a step costs.
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
@@ -18,9 +20,10 @@ import {
   WORKER_PATH,
   type WorkerMessage,
 } from '@lmsweep/protocol';
-import { AbortedError, DivergedError, datasetSearchDirs, loadCorpus, resolveDataset, runTrial, selectBackend, TrialConfigError } from '@lmsweep/nn';
+import { AbortedError, DivergedError, TrialConfigError } from '@lmsweep/nn';
 import { progressLine, type ProgressLine } from './progress.ts';
 import { downloadArtifact, LeaseLostError, TransferRefusedError, uploadArtifact } from './artifacts.ts';
+import { TrainingSide } from './training-process.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -92,10 +95,15 @@ export function workerUrl(coordinatorUrl: string): string {
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
-  const agent = new Agent(opts, await selectBackend(opts.backend ?? 'auto', { ...(opts.wasmThreads ? { wasmThreads: opts.wasmThreads } : {}), ...(opts.native !== undefined ? { native: opts.native } : {}) }));
+  const log = (opts.log ?? pino({ level: process.env.LMSWEEP_LOG_LEVEL ?? 'warn' }, pino.destination(2))).child({ worker: opts.name ?? defaultName() });
+  // The training process selects the backend: an explicit choice that cannot load fails here, as before.
+  const { side, backend } = await TrainingSide.start({ backend: opts.backend ?? 'auto', wasmThreads: opts.wasmThreads, native: opts.native, log });
+  const agent = new Agent(opts, log, backend, side);
   agent.done = agent.run();
   return agent;
 }
+
+const defaultName = () => `${os.hostname()}-${process.pid}`;
 
 class Agent implements WorkerHandle {
   readonly name: string;
@@ -119,10 +127,12 @@ class Agent implements WorkerHandle {
 
   constructor(
     private readonly opts: WorkerOptions,
+    log: Logger,
     readonly backend: { backend: string; device: string },
+    private readonly training: TrainingSide,
   ) {
-    this.name = opts.name ?? `${os.hostname()}-${process.pid}`;
-    this.log = (opts.log ?? pino({ level: process.env.LMSWEEP_LOG_LEVEL ?? 'warn' }, pino.destination(2))).child({ worker: this.name });
+    this.name = opts.name ?? defaultName();
+    this.log = log;
     this.bar = opts.quiet ? null : progressLine();
   }
 
@@ -367,6 +377,7 @@ class Agent implements WorkerHandle {
         this.trialsDone++;
       }
     } finally {
+      await this.training.close();
       await this.flushOutbox(5_000);
       this.ws?.close(1000, 'worker stopping');
       this.ws = null;
@@ -398,8 +409,6 @@ class Agent implements WorkerHandle {
         return;
       }
       const config = parsed.data;
-      const dir = resolveDataset(config.dataset.name, datasetSearchDirs());
-      const corpus = await loadCorpus(dir, { vocabSize: config.dataset.vocabSize });
       const transfer = {
         coordinatorUrl: this.opts.coordinatorUrl,
         token: this.opts.token,
@@ -407,22 +416,20 @@ class Agent implements WorkerHandle {
         ...this.opts.transfer,
         onRetry: (error: string, delayMs: number) => log.warn({ error, retryMs: delayMs }, 'checkpoint transfer failed; retrying'),
       };
-      let baseline: { trialId: string; checkpoint: Uint8Array } | undefined;
+      let baseline: { trialId: string; sha256: string; checkpoint: Uint8Array } | undefined;
       if (trial.parent) {
         const { trialId, sha256 } = trial.parent;
         const cached = this.cachedCheckpoint;
         const data = cached && cached.trialId === trialId && cached.sha256 === sha256 ? cached.data : await downloadArtifact(trialId, trial.parent, transfer);
         this.cachedCheckpoint = { trialId, sha256, data };
-        baseline = { trialId, checkpoint: data };
+        baseline = { trialId, sha256, checkpoint: data };
       }
       beat(); // refresh the lease right before training
-      log.info({ dataset: dir, vocab: corpus.vocab.length }, 'trial started');
-      const result = await runTrial({
+      const result = await this.training.run({
         config,
         seed: trial.seed,
-        corpus,
         signal: abort.signal,
-        backend: this.backend.backend,
+        onStarted: ({ dataset, vocab }) => log.info({ dataset, vocab, trainingPid: this.training.pid() }, 'trial started'),
         onProgress: (p) => {
           progress = p.progress;
           eta = p.etaSeconds;
