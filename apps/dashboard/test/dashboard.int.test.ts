@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser.ts';
+import { launchChromium, openPage } from './browser.ts';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../../coordinator/src/server.ts';
@@ -32,11 +32,7 @@ let dashboard: RunningDashboard | undefined;
 let browser: Browser | undefined;
 const pageErrors: string[] = [];
 
-async function newPage(): Promise<Page> {
-  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
+const newPage = (): Promise<Page> => openPage(browser!, pageErrors);
 
 // `npm test` builds the dashboard before vitest starts (pretest); this covers running the file alone.
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser.ts';
+import { launchChromium, openPage } from './browser.ts';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { putArtifact } from '@lmsweep/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,11 +79,7 @@ async function finishedSweep(c: Coordinator, specText: string): Promise<string> 
   return sweep.id;
 }
 
-async function newPage(): Promise<Page> {
-  const page = await browser!.newPage({ viewport: VIEWPORT });
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
+const newPage = (): Promise<Page> => openPage(browser!, pageErrors, VIEWPORT);
 
 interface Box {
   x: number;

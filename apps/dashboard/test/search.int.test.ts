@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { TrialResult } from '@lmsweep/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './browser.ts';
+import { launchChromium, openPage } from './browser.ts';
 import { startCoordinator } from '../../coordinator/src/server.ts';
-import { searchResult, work } from '../../coordinator/test/growth-sim.ts';
+import { SAMPLED, searchResult, work } from '../../coordinator/test/growth-sim.ts';
 import { apiClient, type ApiClient } from '../../../tools/cli/src/client.ts';
 import { ensureDashboardBuilt, startDashboard, type RunningDashboard } from '../build.ts';
 import { formatCount } from '../src/lib/format.ts';
@@ -20,14 +20,7 @@ import { formatCount } from '../src/lib/format.ts';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const OUT = path.join(REPO_ROOT, 'test-output');
 
-const TPE = {
-  name: 'browser-search-tpe',
-  dataset: { name: 'ptb', vocabSize: 300 },
-  model: { embedding: 8, hidden: 8, layers: 1 },
-  search: { sampler: 'tpe', trials: 12, parallel: 3, seed: 5 },
-  space: { 'training.lr': { log_uniform: [0.0001, 0.1] }, 'model.hidden': { int: [8, 64], step: 8 } },
-  seeds: 2,
-};
+const TPE = { ...SAMPLED, name: 'browser-search-tpe', search: { ...SAMPLED.search, trials: 12 } };
 
 // PHM with n from {2, 3, 4}: 3 never divides the embedding (8), so the sampler's 3s are rejected.
 const MOTPE = {
@@ -54,11 +47,7 @@ let dashboard: RunningDashboard | undefined;
 let browser: Browser | undefined;
 const pageErrors: string[] = [];
 
-async function newPage(): Promise<Page> {
-  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
+const newPage = (): Promise<Page> => openPage(browser!, pageErrors);
 
 /** Two simulated workers until the sweep ends (or `max` trials each). */
 async function runSweep(id: string, result: (config: unknown, seed: number) => TrialResult, max = Infinity): Promise<void> {

@@ -19,26 +19,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend.ts';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 import { type Corpus, datasetSearchDirs, loadCorpus, resolveDataset } from './corpus.ts';
-import { createRng } from './random.ts';
 import { canonicalJson, isResumeCheckpoint, RESUME_FORMAT, ResumeCheckpointError } from './resume.ts';
-import { TEST_BACKENDS } from './testing.ts';
+import { TEST_BACKENDS, writeGrammarCorpus } from './testing.ts';
 import { isPaused, runTrial, type RunTrialOptions, type TrialPaused, trainingPlan } from './train.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'lmsweep-resume-'));
 let grammar: Corpus;
 let ptb: Corpus;
 
-function sentences(n: number, seed: number): string {
-  const rng = createRng(seed);
-  const pick = (xs: string[]) => xs[Math.floor(rng.next() * xs.length)]!;
-  return Array.from({ length: n }, () => `${pick(['the', 'a'])} ${pick(['cat', 'dog', 'bird'])} ${pick(['sat', 'ran', 'slept'])} ${pick(['on', 'under'])} the ${pick(['mat', 'tree', 'house'])}\n`).join('');
-}
-
 beforeAll(async () => {
   await selectBackend('wasm');
-  writeFileSync(path.join(tmp, 'g.train.txt'), sentences(400, 1));
-  writeFileSync(path.join(tmp, 'g.valid.txt'), sentences(40, 2));
-  writeFileSync(path.join(tmp, 'g.test.txt'), sentences(40, 3));
+  writeGrammarCorpus(tmp);
   grammar = await loadCorpus(tmp);
   ptb = await loadCorpus(resolveDataset('ptb', datasetSearchDirs()), { vocabSize: 360 });
 });

@@ -1,7 +1,24 @@
 // Helpers for this library's tests (not exported from the package entry).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe } from 'vitest';
 import { nativeKernelsBuilt } from './native.ts';
+import { createRng } from './random.ts';
+
+/** "the cat sat on the mat": sentences of 6 words from a tiny grammar (108 of them), ≈0.67 nats per token. */
+function sentences(n: number, seed: number): string {
+  const rng = createRng(seed);
+  const pick = (xs: string[]) => xs[Math.floor(rng.next() * xs.length)]!;
+  return Array.from({ length: n }, () => `${pick(['the', 'a'])} ${pick(['cat', 'dog', 'bird'])} ${pick(['sat', 'ran', 'slept'])} ${pick(['on', 'under'])} the ${pick(['mat', 'tree', 'house'])}\n`).join('');
+}
+
+/** Writes the grammar's corpus into `dir` (g.train.txt: 400 sentences; g.valid.txt, g.test.txt: 40 each), for loadCorpus(dir). */
+export function writeGrammarCorpus(dir: string): void {
+  writeFileSync(path.join(dir, 'g.train.txt'), sentences(400, 1));
+  writeFileSync(path.join(dir, 'g.valid.txt'), sentences(40, 2));
+  writeFileSync(path.join(dir, 'g.test.txt'), sentences(40, 3));
+}
 
 /**
  * The CPU paths a numerics test runs on, as [label, backend, native kernels, available]: wasm with

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,24 +9,15 @@ import { selectBackend } from './backend.ts';
 import { type Corpus, datasetSearchDirs, loadCorpus, resolveDataset } from './corpus.ts';
 import { LstmLm, lstmLmParamCount } from './lstm-lm.ts';
 import { nativeKernelsBuilt, nativeKernelsStatus } from './native.ts';
-import { createRng } from './random.ts';
+import { writeGrammarCorpus } from './testing.ts';
 import { AbortedError, DivergedError, evaluatePerplexity, learningRate, runTrial, trainingPlan } from './train.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'lmsweep-train-'));
 let grammar: Corpus;
 
-/** "the cat sat on the mat": 108 sentences of 6 words, ≈0.67 nats per token. */
-function sentences(n: number, seed: number): string {
-  const rng = createRng(seed);
-  const pick = (xs: string[]) => xs[Math.floor(rng.next() * xs.length)]!;
-  return Array.from({ length: n }, () => `${pick(['the', 'a'])} ${pick(['cat', 'dog', 'bird'])} ${pick(['sat', 'ran', 'slept'])} ${pick(['on', 'under'])} the ${pick(['mat', 'tree', 'house'])}\n`).join('');
-}
-
 beforeAll(async () => {
   await selectBackend('wasm');
-  writeFileSync(path.join(tmp, 'g.train.txt'), sentences(400, 1));
-  writeFileSync(path.join(tmp, 'g.valid.txt'), sentences(40, 2));
-  writeFileSync(path.join(tmp, 'g.test.txt'), sentences(40, 3));
+  writeGrammarCorpus(tmp);
   grammar = await loadCorpus(tmp);
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

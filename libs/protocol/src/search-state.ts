@@ -42,5 +42,5 @@ export const MAX_REASONS = 16;
 /** A stored search state read back (a sweep without one, or one that no longer reads, starts empty). */
 export function readSearchState(stored: unknown): SearchState {
   const r = SearchState.safeParse(stored);
-  return r.success ? r.data : { points: [], finished: [], seen: 0, draws: 0, rejected: 0, reasons: [] };
+  return r.success ? r.data : SearchState.parse({ points: [], rejected: 0, reasons: [] });
 }

@@ -79,9 +79,14 @@ const maxSeedsOf = (spec: SweepSpec) => (typeof spec.seeds === 'number' ? spec.s
 
 const compressing = (spec: SweepSpec) => methodsOf(spec, spec.space).some((m) => typeof m === 'string' && startsFromBaseline(m));
 
-/** The most trials a sampled sweep can create: each configuration at its most seeds, with a baseline (and control) per seed where a method starts from one. */
+/** Trials one seed of a sampled configuration can add: itself, with a baseline (and control) where a method of the space starts from one. */
+export function trialsPerSeed(spec: SweepSpec): number {
+  return compressing(spec) ? (spec.compress?.control ? 3 : 2) : 1;
+}
+
+/** The most trials a sampled sweep can create: each configuration at its most seeds, trialsPerSeed each. */
 export function searchTrialBound(spec: SweepSpec): number {
-  return (spec.search?.trials ?? 0) * maxSeedsOf(spec) * (compressing(spec) ? (spec.compress?.control ? 3 : 2) : 1);
+  return (spec.search?.trials ?? 0) * maxSeedsOf(spec) * trialsPerSeed(spec);
 }
 
 /**

@@ -11,6 +11,7 @@ import { seedList } from './expand.ts';
 import { pointIssues } from './feasibility.ts';
 import type { ConfigurationState, TrialState } from './grow.ts';
 import { type PlanIndex, planConfiguration } from './plan.ts';
+import { trialsPerSeed } from './sampled-spec.ts';
 
 /** Draws for one configuration before the search gives up on finding a new feasible point. */
 export const MAX_DRAWS = 64;
@@ -93,11 +94,6 @@ function withReason(state: SearchState, issue: FieldIssue): SearchState {
   return { ...state, rejected: state.rejected + 1, reasons };
 }
 
-/** Trials a configuration of the spec adds at most (its first seeds, with a baseline and control each). */
-function trialsPerConfiguration(spec: SweepSpec): number {
-  return seedList(spec).length * (spec.compress?.control ? 3 : 2);
-}
-
 /**
  * Chooses configurations for a sampled sweep of `spec` while slots are free (fewer than
  * search.parallel configurations with a trial queued or running, or given one earlier in this
@@ -133,7 +129,7 @@ export function planSearch(spec: SweepSpec, trials: readonly TimedTrial[], state
     const keys = new Set(state.points.map((p) => p.key));
     const seeds = seedList(spec);
     while (inFlight < search.parallel && state.points.length < search.trials) {
-      if (trials.length + earlier.length + plans.length + trialsPerConfiguration(spec) > MAX_TRIALS_PER_SWEEP) {
+      if (trials.length + earlier.length + plans.length + seeds.length * trialsPerSeed(spec) > MAX_TRIALS_PER_SWEEP) {
         state.exhausted = { message: `the sweep holds ${trials.length + earlier.length + plans.length} trials; another configuration could pass the ${MAX_TRIALS_PER_SWEEP} a sweep may hold`, finished: state.finished.length, budget: search.trials };
         break;
       }

@@ -44,6 +44,26 @@ export function Extensions({ sweep }: { sweep: Sweep }) {
   );
 }
 
+/** A whole number from 1 to `max` and its button. */
+function CountForm(p: { value: string; onChange: (v: string) => void; max: number; busy: boolean; label: string; inputId: string; buttonId: string; button: string; onSubmit: (n: number) => void }) {
+  const n = Number(p.value);
+  const ok = Number.isInteger(n) && n >= 1 && n <= p.max;
+  return (
+    <form
+      className="field-inline"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (ok) p.onSubmit(n);
+      }}
+    >
+      <input type="number" min={1} max={p.max} value={p.value} onChange={(e) => p.onChange(e.target.value)} aria-label={p.label} data-testid={p.inputId} style={{ width: '5em' }} />
+      <button type="submit" className="btn btn-small" disabled={p.busy || !ok} data-testid={p.buttonId}>
+        {p.button}
+      </button>
+    </form>
+  );
+}
+
 export function ExtendSweep({ sweep, onDone }: { sweep: Sweep; onDone: () => void }) {
   const auth = useAuth();
   const sampled = isSampled(sweep.spec);
@@ -66,8 +86,7 @@ export function ExtendSweep({ sweep, onDone }: { sweep: Sweep; onDone: () => voi
     setNote(null);
     try {
       const r = await trpc().sweeps.extend.mutate({ id: sweep.id, by: 'dashboard', ...input });
-      // (the summary counts trials added now: none for a search's configurations, sampled later)
-      setNote({ ok: true, text: `added ${r.trials === 0 && input.trials ? r.summary.replace(/^0 trials: /, '') : r.summary}` });
+      setNote({ ok: true, text: `added ${r.summary}` });
       setValues('');
       onDone();
     } catch (e) {
@@ -76,39 +95,11 @@ export function ExtendSweep({ sweep, onDone }: { sweep: Sweep; onDone: () => voi
       setBusy(false);
     }
   };
-  const k = Number(seeds);
-  const seedsOk = Number.isInteger(k) && k >= 1 && k <= 1000;
   const parsed = gridValues(values);
-  const n = Number(trials);
-  const trialsOk = Number.isInteger(n) && n >= 1 && n <= 10_000;
   return (
     <div className="extend" data-testid="extend-sweep">
-      {sampled && (
-        <form
-          className="field-inline"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (trialsOk) void run({ trials: n });
-          }}
-        >
-          <input type="number" min={1} max={10_000} value={trials} onChange={(e) => setTrials(e.target.value)} aria-label="configurations to add to the search" data-testid="extend-trials" style={{ width: '5em' }} />
-          <button type="submit" className="btn btn-small" disabled={busy || !trialsOk} data-testid="add-configs">
-            Add configurations
-          </button>
-        </form>
-      )}
-      <form
-        className="field-inline"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (seedsOk) void run({ seeds: k });
-        }}
-      >
-        <input type="number" min={1} max={1000} value={seeds} onChange={(e) => setSeeds(e.target.value)} aria-label="seeds to add per configuration" data-testid="extend-seeds" style={{ width: '5em' }} />
-        <button type="submit" className="btn btn-small" disabled={busy || !seedsOk} data-testid="add-seeds">
-          Add seeds
-        </button>
-      </form>
+      {sampled && <CountForm value={trials} onChange={setTrials} max={10_000} busy={busy} label="configurations to add to the search" inputId="extend-trials" buttonId="add-configs" button="Add configurations" onSubmit={(n) => void run({ trials: n })} />}
+      <CountForm value={seeds} onChange={setSeeds} max={1000} busy={busy} label="seeds to add per configuration" inputId="extend-seeds" buttonId="add-seeds" button="Add seeds" onSubmit={(n) => void run({ seeds: n })} />
       {keys.length > 0 && (
         <form
           className="field-inline"
