@@ -416,6 +416,9 @@ export class WorkerGateway {
         log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt, kind: msg.kind, outcome: r }, 'trial failed');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId });
       }
+      case 'paused':
+        // Pruned sweeps are refused at launch until the coordinator judges their trials (issue 14).
+        return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', trialId: msg.trialId, message: `trial ${msg.trialId} was not told to pause` });
       case 'release': {
         const ok = await store.release(msg.trialId, workerId, msg.attempt, msg.reason);
         // Releasing what is not yours (another worker's trial, an old attempt) changes nothing: say so.

@@ -125,6 +125,35 @@ export function artifactPath(trialId: string, name = 'checkpoint'): string {
  */
 export const MAX_ARTIFACT_BYTES = 512 * 1024 * 1024;
 
+/** The artifact a trial pausing in `attempt` stores its resume checkpoint under (PUT artifactPath(trialId, name) before `paused`). */
+export function resumeArtifactName(attempt: number): string {
+  return `resume-${attempt}`;
+}
+
+/** How long a worker waits for the verdict on a judged validation point before it trains on without one. */
+export const VERDICT_WAIT_MS = 30_000;
+
+/**
+ * The coordinator's verdict on a judged trial's validation point at `step` (libs/search's prune
+ * decision). continue: train on. stop: the trial is pruned (already recorded: its lease is over;
+ * the worker drops it and sends nothing more). pause: store the resume checkpoint taken right
+ * after `step` (PUT artifactPath(trialId, resumeArtifactName(attempt))), then send `paused`.
+ */
+export const PruneVerdict = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('continue'), step: int4 }),
+  z.object({
+    action: z.enum(['stop', 'pause']),
+    step: int4,
+    /** The ASHA rung judged at; null for the median pruner and a configuration stopped through another seed. */
+    rung: z.number().int().min(0).nullable(),
+    /** The configuration's value judged (NaN/±Infinity for a diverged one). */
+    value: anyNumber,
+    threshold: finite.nullable(),
+    reason: z.string().max(2000),
+  }),
+]);
+export type PruneVerdict = z.infer<typeof PruneVerdict>;
+
 // ---- worker -> coordinator ----
 export const HelloMsg = z.object({
   type: z.literal('hello'),
@@ -169,10 +198,25 @@ export const FailMsg = z.object({
   /** Whether another attempt may succeed (a diverged run with the same seed will not). */
   retryable: z.boolean(),
 });
+/**
+ * The trial paused at `step` as its verdict said: its resume checkpoint is stored (artifact
+ * resumeArtifactName(attempt)). The trial waits, its lease over, until it is promoted or its rung closes.
+ */
+export const PausedMsg = z.object({
+  type: z.literal('paused'),
+  msgId,
+  trialId: id,
+  attempt,
+  step: int4,
+  /** The resume checkpoint's digest, as uploaded. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Wall seconds of the trial so far, earlier runs of it included. */
+  seconds: finite.min(0),
+});
 /** The worker gives a trial back unfinished (SIGINT): it is requeued without counting an attempt against it. */
 export const ReleaseMsg = z.object({ type: z.literal('release'), msgId, trialId: id, attempt, reason: text(0, 1000) });
 
-export const WorkerMessage = z.discriminatedUnion('type', [HelloMsg, ClaimMsg, HeartbeatMsg, MetricMsg, CompleteMsg, FailMsg, ReleaseMsg]);
+export const WorkerMessage = z.discriminatedUnion('type', [HelloMsg, ClaimMsg, HeartbeatMsg, MetricMsg, CompleteMsg, FailMsg, ReleaseMsg, PausedMsg]);
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
 export type HelloMsg = z.infer<typeof HelloMsg>;
 export type HeartbeatMsg = z.infer<typeof HeartbeatMsg>;
@@ -180,6 +224,7 @@ export type MetricMsg = z.infer<typeof MetricMsg>;
 export type CompleteMsg = z.infer<typeof CompleteMsg>;
 export type FailMsg = z.infer<typeof FailMsg>;
 export type ReleaseMsg = z.infer<typeof ReleaseMsg>;
+export type PausedMsg = z.infer<typeof PausedMsg>;
 
 // ---- coordinator -> worker ----
 export const ErrorCode = z.enum(['BAD_MESSAGE', 'UNAUTHORIZED', 'NOT_HELLO', 'LEASE_LOST', 'NOT_FOUND', 'INTERNAL']);
@@ -199,6 +244,17 @@ export const AssignedTrial = z.object({
   parent: z.object({ trialId: id, sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0) }).optional(),
   /** Other trials start from this one: upload its checkpoint (PUT artifactPath) before `complete`. */
   saveCheckpoint: z.boolean().optional(),
+  /**
+   * A pruned sweep's trial: the coordinator judges its validation points (valid_ppl). The answer
+   * (ack) to each metric message holding one carries a verdict; the worker waits for it before
+   * training past that step (or goes on when none comes within VERDICT_WAIT_MS).
+   */
+  judged: z.boolean().optional(),
+  /**
+   * A paused trial promoted: continue from its resume checkpoint (GET artifactPath(id, name), check
+   * its sha256) after `step`, instead of starting it. Its metric points from here on are steps after `step`.
+   */
+  resume: z.object({ name: text(1, 200), step: int4, sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0) }).optional(),
 });
 export type AssignedTrial = z.infer<typeof AssignedTrial>;
 
@@ -214,7 +270,13 @@ export const WelcomeMsg = z.object({
 });
 export const AssignMsg = z.object({ type: z.literal('assign'), replyTo, trial: AssignedTrial });
 export const IdleMsg = z.object({ type: z.literal('idle'), replyTo, retryMs: z.number().int().min(0) });
-export const AckMsg = z.object({ type: z.literal('ack'), replyTo, duplicate: z.boolean().optional() });
+export const AckMsg = z.object({
+  type: z.literal('ack'),
+  replyTo,
+  duplicate: z.boolean().optional(),
+  /** On a judged trial's metric message holding a validation point: the verdict on it (the last such point's). */
+  verdict: PruneVerdict.optional(),
+});
 export const ErrorMsg = z.object({ type: z.literal('error'), replyTo: replyTo.optional(), code: ErrorCode, message: z.string(), trialId: id.optional() });
 /** Stop this trial now (sweep cancelled, or the lease is no longer yours). */
 export const CancelMsg = z.object({ type: z.literal('cancel'), trialId: id, attempt, reason: z.string() });
