@@ -16,6 +16,7 @@ import {
   IDLE_RETRY_MS,
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
+  resumeArtifactName,
   WorkerMessage,
   zodIssues,
 } from '@lmsweep/protocol';
@@ -24,12 +25,15 @@ import { tokenMatches } from './auth.ts';
 import { AddressCounts, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { ClaimLimiter, type ClaimLimits, DEFAULT_CLAIM_LIMITS, HeldTrials } from './claim-limits.ts';
 import { GroupBatchError, GroupCommit, GroupItemError } from './group-commit.ts';
+import type { SweepPruning } from './pruning.ts';
 
 interface Connection {
   ws: WebSocket;
   workerId: string | null;
   /** Trials this connection holds a lease on: trialId → attempt. */
   trials: Map<string, number>;
+  /** Those of them a pruner judges (AssignedTrial.judged). */
+  judged: Set<string>;
   /** Messages are handled one at a time, in order. */
   chain: Promise<void>;
   lastSeenWrite: number;
@@ -61,6 +65,8 @@ export interface GatewayOptions {
   limits?: Partial<ConnectionLimits>;
   /** Claim rate per worker and per address (DEFAULT_CLAIM_LIMITS for what is not given). */
   claimLimits?: Partial<ClaimLimits>;
+  /** Pruned sweeps' verdicts and pauses (without it, a judged report is only stored). */
+  pruning?: SweepPruning;
 }
 
 /** Close code for a refused worker token (4000–4999 are the application's). */
@@ -184,7 +190,7 @@ export class WorkerGateway {
 
   private onConnection(ws: WebSocket, req?: IncomingMessage): void {
     const remote = req?.socket.remoteAddress ?? null;
-    const conn: Connection = { ws, workerId: null, trials: new Map(), chain: Promise.resolve(), lastSeenWrite: 0, remote, pending: true, helloTimer: null, alive: true, spoke: false, closing: false, backlog: 0, backlogBytes: 0, paused: false };
+    const conn: Connection = { ws, workerId: null, trials: new Map(), judged: new Set(), chain: Promise.resolve(), lastSeenWrite: 0, remote, pending: true, helloTimer: null, alive: true, spoke: false, closing: false, backlog: 0, backlogBytes: 0, paused: false };
     this.conns.add(conn);
     this.addresses.opened(remote);
     conn.helloTimer = setTimeout(() => {
@@ -250,6 +256,13 @@ export class WorkerGateway {
         conn.chain.finally(() => this.opts.store.workerDisconnected(conn.workerId!).catch(() => {}));
       }
     });
+  }
+
+  /** The connection no longer holds the trial (it ended, paused or was pruned). */
+  private forget(conn: Connection, trialId: string): void {
+    conn.trials.delete(trialId);
+    conn.judged.delete(trialId);
+    this.held.drop(trialId);
   }
 
   private send(conn: Connection, msg: CoordinatorMessage): void {
@@ -348,6 +361,7 @@ export class WorkerGateway {
     if (!workerId) return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'NOT_HELLO', message: 'say hello first' });
     const lost = (trialId: string) => {
       conn.trials.delete(trialId);
+      conn.judged.delete(trialId);
       this.held.drop(trialId);
       this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'LEASE_LOST', trialId, message: `the lease on trial ${trialId} is no longer yours` });
     };
@@ -376,7 +390,8 @@ export class WorkerGateway {
           return idle(IDLE_RETRY_MS);
         }
         conn.trials.set(trial.id, trial.attempt);
-        log.info({ workerId, trialId: trial.id, sweepId: trial.sweepId, attempt: trial.attempt }, 'trial claimed');
+        if (trial.judged) conn.judged.add(trial.id);
+        log.info({ workerId, trialId: trial.id, sweepId: trial.sweepId, attempt: trial.attempt, ...(trial.resume ? { resumeAfter: trial.resume.step } : {}) }, 'trial claimed');
         return this.send(conn, { type: 'assign', replyTo: msg.msgId, trial });
       }
       case 'heartbeat': {
@@ -388,7 +403,14 @@ export class WorkerGateway {
       }
       case 'metric': {
         const ok = await this.metrics.submit({ trialId: msg.trialId, workerId, attempt: msg.attempt, points: msg.points });
-        return ok ? this.send(conn, { type: 'ack', replyTo: msg.msgId }) : lost(msg.trialId);
+        if (!ok) return lost(msg.trialId);
+        // A judged trial waits for the verdict on its last validation point, stored just now.
+        const point = msg.judge && this.opts.pruning ? msg.points.findLast((p) => p.name === 'valid_ppl') : undefined;
+        if (!point) return this.send(conn, { type: 'ack', replyTo: msg.msgId });
+        const verdict = await this.opts.pruning!.judge({ trialId: msg.trialId, workerId, attempt: msg.attempt, step: point.step, value: point.value });
+        if (verdict === 'lost') return lost(msg.trialId);
+        if (verdict.action === 'stop') this.forget(conn, msg.trialId);
+        return this.send(conn, { type: 'ack', replyTo: msg.msgId, verdict });
       }
       case 'complete': {
         const r = await this.results.submit({ trialId: msg.trialId, workerId, attempt: msg.attempt, result: msg.result });
@@ -416,9 +438,18 @@ export class WorkerGateway {
         log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt, kind: msg.kind, outcome: r }, 'trial failed');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId });
       }
-      case 'paused':
-        // Pruned sweeps are refused at launch until the coordinator judges their trials (issue 14).
-        return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', trialId: msg.trialId, message: `trial ${msg.trialId} was not told to pause` });
+      case 'paused': {
+        const r = this.opts.pruning ? await this.opts.pruning.paused({ trialId: msg.trialId, workerId, attempt: msg.attempt, step: msg.step, sha256: msg.sha256, seconds: msg.seconds }) : 'lost';
+        if (r === 'lost') return lost(msg.trialId);
+        if (r === 'missing') {
+          const error = `trial ${msg.trialId} paused without its resume checkpoint stored (PUT ${artifactPath(msg.trialId, resumeArtifactName(msg.attempt))} with sha256 ${msg.sha256})`;
+          log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt }, 'pause refused: no resume checkpoint');
+          return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', trialId: msg.trialId, message: error });
+        }
+        this.forget(conn, msg.trialId);
+        log.info({ workerId, trialId: msg.trialId, attempt: msg.attempt, step: msg.step, duplicate: r === 'duplicate' }, 'trial paused');
+        return this.send(conn, { type: 'ack', replyTo: msg.msgId, duplicate: r === 'duplicate' });
+      }
       case 'release': {
         const ok = await store.release(msg.trialId, workerId, msg.attempt, msg.reason);
         // Releasing what is not yours (another worker's trial, an old attempt) changes nothing: say so.

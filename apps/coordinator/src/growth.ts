@@ -44,7 +44,7 @@ export class SweepGrowth {
 
   /** A database change: a trial of a sweep that grows has ended, or such a sweep runs (again: extended). */
   onChange(c: Change): void {
-    const sweepId = c.kind === 'trial' && (c.status === 'succeeded' || c.status === 'failed') ? c.sweepId : c.kind === 'sweep' && c.status === 'running' ? c.id : undefined;
+    const sweepId = c.kind === 'trial' && (c.status === 'succeeded' || c.status === 'failed' || c.status === 'pruned') ? c.sweepId : c.kind === 'sweep' && c.status === 'running' ? c.id : undefined;
     if (!sweepId || this.grows.get(sweepId) === false) return;
     this.poke(sweepId);
   }

@@ -1,6 +1,6 @@
 // The coordinator: tRPC over HTTP (with SSE subscriptions) for the dashboard and CLI, a websocket
 // endpoint for workers, a reaper that requeues trials whose lease expired, and the growth step of
-// sweeps that grow (growth.ts).
+// sweeps that grow (growth.ts), and the verdicts, pauses and promotions of pruned sweeps (pruning.ts).
 import http from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import pino, { type Logger } from 'pino';
@@ -19,6 +19,7 @@ import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionCounts, type SubscriptionLimit
 import { SpecPool, type SpecPoolOptions } from './spec-pool.ts';
 import { DEFAULT_VALIDATE_LIMITS, specChecksFor, ValidateLimiter, type ValidateLimits } from './validate-limits.ts';
 import { SweepGrowth } from './growth.ts';
+import { SweepPruning } from './pruning.ts';
 
 export interface CoordinatorOptions {
   port?: number;
@@ -86,18 +87,21 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   const store = new TrialStore(db, opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {});
   log.info({ database: describeTarget(db.target) }, 'database ready');
 
-  const gateway = new WorkerGateway({ store, leaseMs, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}), ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}), ...(opts.claimLimits ? { claimLimits: opts.claimLimits } : {}) });
+  const pruning = new SweepPruning({ store, log });
+  const gateway = new WorkerGateway({ store, leaseMs, log, pruning, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}), ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}), ...(opts.claimLimits ? { claimLimits: opts.claimLimits } : {}) });
   const growth = new SweepGrowth({ store, log });
   const unlisten = await db.listen(
     (c) => {
       gateway.onChange(c);
       growth.onChange(c);
+      pruning.onChange(c);
     },
-    // Changes sent while the feed was down are lost: look at every growing sweep again.
-    { onReconnect: () => void growth.resume() },
+    // Changes sent while the feed was down are lost: look at every growing or pruned sweep again.
+    { onReconnect: () => void Promise.all([growth.resume(), pruning.resume()]) },
   );
   // A coordinator (re)started mid-sweep carries on from the database alone.
   void growth.resume();
+  void pruning.resume();
 
   const specs = new SpecPool({ log, ...opts.specPool });
   const validations = new ValidateLimiter({ ...DEFAULT_VALIDATE_LIMITS, ...opts.validateLimits });
@@ -220,6 +224,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       closed = true;
       clearInterval(reaper);
       await growth.close();
+      await pruning.close();
       await gateway.close();
       await specs.close();
       server.closeAllConnections();

@@ -146,7 +146,7 @@ function appendInTransaction(ctx: StoreContext, sweepId: string, decide: AppendD
       }
       if (req.plans.length === 0) {
         if (req.search !== undefined) await tx.$executeRaw`UPDATE "Sweep" SET search = ${searchSql} WHERE id = ${sweepId}`;
-        if (!req.done || !sweep.grows || sweep.status !== 'running' || trials.some((t) => t.status === 'queued' || t.status === 'running')) return { status: 'unchanged', sweepStatus: sweep.status } as const;
+        if (!req.done || !sweep.grows || sweep.status !== 'running' || trials.some((t) => t.status === 'queued' || t.status === 'running' || t.status === 'paused')) return { status: 'unchanged', sweepStatus: sweep.status } as const;
         const status = !trials.some((t) => t.status === 'succeeded') && trials.some((t) => t.status === 'failed') ? 'failed' : 'succeeded';
         await tx.$executeRaw`UPDATE "Sweep" SET status = ${status}::"SweepStatus", "finishedAt" = ${ts(now)} WHERE id = ${sweepId}`;
         await tx.$queryRaw(notifySql({ kind: 'sweep', id: sweepId, status }));

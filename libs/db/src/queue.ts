@@ -71,7 +71,18 @@ export async function claimMany(ctx: StoreContext, workerIds: string[], leaseMs:
   if (workerIds.length === 0) return [];
   const now = ctx.now();
   const expires = new Date(now.getTime() + leaseMs);
-  type Row = Omit<ClaimedTrial, 'parent' | 'saveCheckpoint'> & { n: number; parentId: string | null; parentSha256: string | null; parentBytes: number | null; saveCheckpoint: boolean };
+  type Row = Omit<ClaimedTrial, 'parent' | 'saveCheckpoint' | 'judged' | 'resume'> & {
+    n: number;
+    parentId: string | null;
+    parentSha256: string | null;
+    parentBytes: number | null;
+    saveCheckpoint: boolean;
+    judged: boolean;
+    resumeName: string | null;
+    resumeStep: number | null;
+    resumeSha256: string | null;
+    resumeBytes: number | null;
+  };
   const rows = await ctx.prisma.$queryRaw<Row[]>`
     WITH req AS (
       SELECT value AS worker, ordinality::int AS n FROM jsonb_array_elements_text(${JSON.stringify(workerIds)}::jsonb) WITH ORDINALITY
@@ -90,23 +101,31 @@ export async function claimMany(ctx: StoreContext, workerIds: string[], leaseMs:
       UPDATE "Trial" t SET
         status = 'running', attempt = t.attempt + 1, "leaseOwner" = picked.worker,
         "leaseExpiresAt" = ${ts(expires)}, "startedAt" = ${ts(now)}, "finishedAt" = NULL,
-        "notBefore" = NULL, progress = 0
+        "notBefore" = NULL, progress = 0, verdict = NULL
       FROM picked WHERE t.id = picked.id AND t.status = 'queued'
-      RETURNING t.id, t."sweepId", t.attempt, t.seed, t.method, t.config, t."parentId", t."leaseOwner", picked.n
+      RETURNING t.id, t."sweepId", t.attempt, t.seed, t.method, t.config, t."parentId", t."leaseOwner", t.segments, picked.n
     ), w AS (
       UPDATE "Worker" SET "currentTrialId" = claimed.id, progress = 0, "lastHeartbeat" = ${ts(now)}, connected = true
       FROM claimed WHERE "Worker".id = claimed."leaseOwner"
     )
     SELECT c.n, c.id, c."sweepId", c.attempt, c.seed, c.method, c.config, c."parentId", a.sha256 AS "parentSha256", a.size AS "parentBytes",
-      EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = c.id) AS "saveCheckpoint"
+      EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = c.id) AS "saveCheckpoint",
+      -- a pruned sweep's trial is judged, unless compression trials start from it (never pruned)
+      (coalesce(s.spec->'pruner'->>'type', 'none') <> 'none' AND NOT EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = c.id)) AS judged,
+      r.name AS "resumeName", (c.segments->-1->>'through')::int AS "resumeStep", r.sha256 AS "resumeSha256", r.size AS "resumeBytes"
     FROM claimed c
+    JOIN "Sweep" s ON s.id = c."sweepId"
     LEFT JOIN "Artifact" a ON a."trialId" = c."parentId" AND a.name = 'checkpoint'
+    -- a promoted trial resumes from the checkpoint of its last pause
+    LEFT JOIN "Artifact" r ON r."trialId" = c.id AND jsonb_array_length(c.segments) > 0 AND r.name = 'resume-' || (c.segments->-1->>'attempt')
     CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'c', Prisma.sql`'running'`)})) x`;
   const out: (ClaimedTrial | null)[] = workerIds.map(() => null);
   for (const r of rows) {
     const t: ClaimedTrial = { id: r.id, sweepId: r.sweepId, attempt: r.attempt, seed: r.seed, method: r.method, config: r.config };
     if (r.parentId && r.parentSha256) t.parent = { trialId: r.parentId, sha256: r.parentSha256, bytes: r.parentBytes! };
     if (r.saveCheckpoint) t.saveCheckpoint = true;
+    if (r.judged) t.judged = true;
+    if (r.resumeName && r.resumeSha256 && r.resumeStep !== null) t.resume = { name: r.resumeName, step: r.resumeStep, sha256: r.resumeSha256, bytes: r.resumeBytes! };
     out[r.n - 1] = t;
   }
   return out;

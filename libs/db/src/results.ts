@@ -86,7 +86,7 @@ export async function completeMany(ctx: StoreContext, items: CompleteInput[]): P
         status = 'succeeded', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, "notBefore" = NULL,
         progress = 1, error = NULL,
         params = (req.result->>'params')::int, "validPpl" = (req.result->>'validPpl')::float8, "testPpl" = (req.result->>'testPpl')::float8,
-        seconds = (req.result->>'seconds')::float8, result = req.result
+        seconds = (req.result->>'seconds')::float8, steps = (req.result->>'steps')::int, result = req.result, verdict = NULL
       FROM req
       WHERE tr.id = req."trialId" AND tr."leaseOwner" = req.worker AND tr.attempt = req.attempt AND tr.status = 'running'
         AND (NOT EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = tr.id)

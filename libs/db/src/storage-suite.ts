@@ -9,6 +9,7 @@ import type { MetricPoint, TrialPlan } from '@lmsweep/protocol';
 import { type Change, type Db, openDatabase } from './database.ts';
 import { BASE, compressionPlans, LEASE, plansOf, result, T0, waitFor } from './storage-fixtures.ts';
 import { growthTests } from './storage-suite-growth.ts';
+import { pruningTests } from './storage-suite-pruning.ts';
 import { DEFAULT_MIGRATIONS_DIR, readMigrations } from './migrate.ts';
 import { type ClaimedTrial, TrialStore } from './trial-store.ts';
 import { getArtifact, putArtifact } from './testing.ts';
@@ -171,7 +172,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         const sweeps = await store.listSweeps({ limit: 10, offset: 0 });
         expect(sweeps.total).toBe(2);
         expect(sweeps.items.map((s) => s.name)).toEqual(['b', 'a']); // newest first
-        expect(sweeps.items[1]!.counts).toEqual({ queued: 3, running: 0, succeeded: 3, failed: 0, cancelled: 0, total: 6 });
+        expect(sweeps.items[1]!.counts).toEqual({ queued: 3, running: 0, paused: 0, succeeded: 3, pruned: 0, failed: 0, cancelled: 0, total: 6 });
         expect((await store.listSweeps({ limit: 1, offset: 1 })).items.map((s) => s.name)).toEqual(['a']);
         const got = await store.getSweep(b.id);
         expect(got?.counts.queued).toBe(4);
@@ -831,19 +832,21 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
       });
     });
 
-    growthTests({
+    const harness = {
       multiProcess,
       db: () => db,
       store: () => store,
       backend: () => backend,
       now: () => now,
       tick,
-      sweep: async (plans, name = 'sw', grows = false) => {
+      sweep: async (plans: TrialPlan[], name = 'sw', grows = false) => {
         const s = await store.createSweep({ name, spec: { name }, specText: `name: ${name}`, plans, grows });
         tick(1);
         return s;
       },
-    });
+    };
+    growthTests(harness);
+    pruningTests(harness);
 
     describe('live changes', () => {
       it('listen() delivers a change after each write, through the database', async () => {

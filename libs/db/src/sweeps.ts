@@ -8,9 +8,11 @@ import { newId } from './ids.ts';
 import { changeJson, MAX_PAGE, notifySql, type StoreContext, ts } from './store-context.ts';
 import { currentRound } from './queue-order.ts';
 
-export type TrialStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type TrialStatus = 'queued' | 'running' | 'paused' | 'succeeded' | 'pruned' | 'failed' | 'cancelled';
 export type SweepStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
-export const TRIAL_STATUSES: readonly TrialStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+export const TRIAL_STATUSES: readonly TrialStatus[] = ['queued', 'running', 'paused', 'succeeded', 'pruned', 'failed', 'cancelled'];
+/** Statuses a trial may still leave: a sweep with one of them has work left (a paused trial may be promoted). */
+export const UNFINISHED_STATUSES: readonly TrialStatus[] = ['queued', 'running', 'paused'];
 
 export type StatusCounts = Record<TrialStatus, number> & { total: number };
 export type SweepWithCounts = Sweep & { counts: StatusCounts };
@@ -33,7 +35,7 @@ export interface CreateSweepInput {
 }
 
 function emptyCounts(): StatusCounts {
-  return { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, total: 0 };
+  return { queued: 0, running: 0, paused: 0, succeeded: 0, pruned: 0, failed: 0, cancelled: 0, total: 0 };
 }
 
 /**
@@ -123,7 +125,7 @@ async function countsBySweep(ctx: StoreContext, ids: string[]): Promise<Map<stri
 }
 
 /**
- * Cancels a running sweep: its queued and running trials become cancelled (one statement, row
+ * Cancels a running sweep: its queued, running and paused trials become cancelled (one statement, row
  * locks). Returns the trials that were running, so the coordinator can tell their workers to
  * stop; each of those also gets a `trial` change with status cancelled, the sweep a `sweep` change
  * (queued trials get none: one refetch covers them). The sweep's row is locked first (as
@@ -140,7 +142,7 @@ export async function cancelSweep(ctx: StoreContext, sweepId: string): Promise<{
         RETURNING id
       ), locked AS (
         SELECT id, "sweepId", attempt, "leaseOwner", status FROM "Trial"
-        WHERE "sweepId" = ${sweepId} AND status IN ('queued', 'running')
+        WHERE "sweepId" = ${sweepId} AND status IN ('queued', 'running', 'paused')
         FOR UPDATE
       ), u AS (
         UPDATE "Trial" t SET status = 'cancelled', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, "notBefore" = NULL
@@ -182,7 +184,7 @@ export async function failOrphans(ctx: StoreContext, sweepId: string): Promise<v
 }
 
 /**
- * Finishes a running sweep once none of its trials is queued or running: failed when no trial
+ * Finishes a running sweep once none of its trials is queued, running or paused: failed when no trial
  * succeeded and at least one failed, else succeeded. Returns the new status, or null when
  * nothing changed (still running, already finished, or no such sweep). complete/fail/reapExpired
  * call it themselves. A sweep that grows is left running (its growth step ends it: appendPlans);
@@ -200,7 +202,7 @@ export async function refreshSweepStatus(ctx: StoreContext, sweepId: string): Pr
           THEN 'failed' ELSE 'succeeded' END::"SweepStatus",
         "finishedAt" = ${ts(ctx.now())}
       WHERE s.id = ${sweepId} AND s.status = 'running' AND NOT s.grows
-        AND NOT EXISTS (SELECT 1 FROM "Trial" x WHERE x."sweepId" = s.id AND x.status IN ('queued', 'running'))
+        AND NOT EXISTS (SELECT 1 FROM "Trial" x WHERE x."sweepId" = s.id AND x.status IN ('queued', 'running', 'paused'))
       RETURNING s.id, s.status::text AS status
     )
     SELECT d.id, d.status FROM done d

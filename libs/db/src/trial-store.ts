@@ -9,6 +9,7 @@
 // - trials.ts: trial lists and one trial with its curves;
 // - leaderboard-sql.ts: succeeded trials grouped by configuration;
 // - workers.ts: registration, liveness, the worker list;
+// - prune-store.ts: a pruned sweep's verdicts, pauses, promotions and closures, under its lock;
 // - artifact-store.ts: checkpoints in chunks (`artifacts`).
 import { DEFAULT_LEASE_MS, type MetricPoint, type TrialResult } from '@lmsweep/protocol';
 import type { PrismaClient, Sweep, Trial } from './generated/client.ts';
@@ -29,15 +30,18 @@ import type { ListTrialsQuery, TrialWithCurves } from './trials.ts';
 import * as leaderboard from './leaderboard-sql.ts';
 import type { LeaderboardGroup } from './leaderboard-sql.ts';
 import * as workers from './workers.ts';
+import * as prune from './prune-store.ts';
+import type { JudgeInput, PauseInput, PauseOutcome, PruneJudge } from './prune-store.ts';
 import type { WorkerInfo, WorkerInput } from './workers.ts';
 
-export { type CreateSweepInput, type StatusCounts, type SweepStatus, type SweepWithCounts, TRIAL_STATUSES, type TrialStatus } from './sweeps.ts';
+export { type CreateSweepInput, type StatusCounts, type SweepStatus, type SweepWithCounts, TRIAL_STATUSES, type TrialStatus, UNFINISHED_STATUSES } from './sweeps.ts';
 export type { AppendDecision, AppendOutcome, AppendRequest, GrowthTrial, SweepExtension, SweepGrowthState } from './append.ts';
 export type { ClaimedTrial, FailInput, HeartbeatInput } from './queue.ts';
 export { type CompleteInput, type CompleteOutcome, type MetricReport, SUSPECT_PPL_RATIO } from './results.ts';
 export type { Curve, CurvePoint, ListTrialsQuery, TrialSort, TrialWithCurves } from './trials.ts';
 export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow } from './leaderboard-sql.ts';
 export type { WorkerInfo, WorkerInput, WorkerTrial } from './workers.ts';
+export type { JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneOutcome, PruneTrial, PruneView } from './prune-store.ts';
 
 export interface TrialStoreOptions {
   /** The clock for every timestamp the store writes or compares (tests move it instead of sleeping). */
@@ -193,6 +197,28 @@ export class TrialStore {
   /** Flags (or clears the flag of) the seeds of these trials' configurations too far below every other seed; returns the trials whose flag changed. */
   flagImpossible(trialIds: string[]): Promise<{ id: string; flag: string | null }[]> {
     return results.flagImpossible(this.ctx, trialIds);
+  }
+
+  // ---------------------------------------------------------------- pruning (prune-store.ts)
+
+  /** Judges a running trial's validation point under its sweep's lock (fenced by lease and attempt); the verdict, and what it promoted or closed; 'lost' when the lease is not this worker's. */
+  judgeReport(report: JudgeInput, judge: PruneJudge): ReturnType<typeof prune.judgeReport> {
+    return prune.judgeReport(this.ctx, report, judge);
+  }
+
+  /** The trial paused as told, its resume checkpoint stored: paused, then promotions and closures as `judge` decides. */
+  pauseTrial(p: PauseInput, judge: PruneJudge): Promise<{ outcome: PauseOutcome; promoted: string[]; closed: string[] }> {
+    return prune.pauseTrial(this.ctx, p, judge);
+  }
+
+  /** Promotes or closes a sweep's paused trials as `judge` decides (after a trial ended); null: no such sweep. */
+  pruneStep(sweepId: string, judge: PruneJudge): Promise<{ promoted: string[]; closed: string[] } | null> {
+    return prune.pruneStep(this.ctx, sweepId, judge);
+  }
+
+  /** Running sweeps with a paused trial. */
+  sweepsWithPaused(): Promise<string[]> {
+    return prune.sweepsWithPaused(this.ctx);
   }
 
   // ---------------------------------------------------------------- trial reads (trials.ts)

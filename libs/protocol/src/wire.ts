@@ -185,6 +185,11 @@ export const MetricMsg = z.object({
   trialId: id,
   attempt,
   points: z.array(MetricPoint).min(1).max(2000),
+  /**
+   * A judged trial waits for the verdict on this message's last valid_ppl point (one before its
+   * last step): the coordinator judges it and answers with the verdict. Absent: stored, not judged.
+   */
+  judge: z.boolean().optional(),
 });
 export const CompleteMsg = z.object({ type: z.literal('complete'), msgId, trialId: id, attempt, result: TrialResult });
 export const FailMsg = z.object({
@@ -245,9 +250,10 @@ export const AssignedTrial = z.object({
   /** Other trials start from this one: upload its checkpoint (PUT artifactPath) before `complete`. */
   saveCheckpoint: z.boolean().optional(),
   /**
-   * A pruned sweep's trial: the coordinator judges its validation points (valid_ppl). The answer
-   * (ack) to each metric message holding one carries a verdict; the worker waits for it before
-   * training past that step (or goes on when none comes within VERDICT_WAIT_MS).
+   * A pruned sweep's trial: the coordinator judges its validation points (valid_ppl) before its
+   * last step. The worker sends each in a metric message with `judge`, whose answer (ack) carries
+   * the verdict, and waits for it before training past that step (or goes on when none comes
+   * within VERDICT_WAIT_MS).
    */
   judged: z.boolean().optional(),
   /**

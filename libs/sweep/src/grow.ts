@@ -17,7 +17,7 @@ export interface TrialState {
   ordinal: number;
   configKey: string;
   seed: number;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  status: 'queued' | 'running' | 'paused' | 'succeeded' | 'pruned' | 'failed' | 'cancelled';
   params: number | null;
   validPpl: number | null;
   /** Its result looks impossible next to its configuration's other seeds: not counted. */
@@ -29,13 +29,15 @@ export interface ConfigurationState {
   configKey: string;
   /** Its trials, whatever their state. */
   trials: number;
-  /** Trials queued or running. */
+  /** Trials queued or running (a paused one waits without a slot). */
   active: number;
   /** The highest seed it has (−1: none). */
   lastSeed: number;
   params: number | null;
   /** Validation perplexities of its succeeded, unflagged seeds. */
   values: number[];
+  /** Its seeds' last validation perplexities where they stopped early (pruned, or paused at a rung). */
+  stopped: number[];
   mean: number;
   /** The 95% Student-t half-width; null with fewer than two values. */
   halfWidth: number | null;
@@ -87,7 +89,7 @@ export function configurationStates(trials: readonly TrialState[]): Configuratio
   for (const t of trials) {
     let c = by.get(t.configKey);
     if (!c) {
-      c = { configKey: t.configKey, trials: 0, active: 0, lastSeed: -1, params: null, values: [], mean: NaN, halfWidth: null, nearFront: false };
+      c = { configKey: t.configKey, trials: 0, active: 0, lastSeed: -1, params: null, values: [], stopped: [], mean: NaN, halfWidth: null, nearFront: false };
       by.set(t.configKey, c);
     }
     c.trials++;
@@ -97,6 +99,7 @@ export function configurationStates(trials: readonly TrialState[]): Configuratio
       c.params ??= t.params;
       c.values.push(t.validPpl);
     }
+    if ((t.status === 'pruned' || t.status === 'paused') && t.validPpl !== null) c.stopped.push(t.validPpl);
   }
   const all = [...by.values()];
   for (const c of all) {

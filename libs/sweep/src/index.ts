@@ -9,3 +9,4 @@ export * from './grow.ts';
 export * from './extend.ts';
 export * from './search-growth.ts';
 export * from './search-progress.ts';
+export * from './prune-plan.ts';

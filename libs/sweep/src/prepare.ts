@@ -33,7 +33,6 @@ export type ExtraSpecCheck = (spec: SweepSpec) => FieldIssue[];
 /** Parses, checks and expands a spec (a search: samples its first configurations); throws SpecError naming each bad field. */
 export function prepareSweep(input: SpecInput, extra?: ExtraSpecCheck): PreparedSweep {
   const spec = parseSweepSpec(input);
-  if (spec.pruner && spec.pruner.type !== 'none') throw new SpecError([{ path: 'pruner', message: `the spec is valid, but this coordinator cannot prune yet (pruner.type: ${spec.pruner.type}); use pruner: { type: none } or leave pruner out` }]);
   const issues = extra?.(spec) ?? [];
   if (issues.length) throw new SpecError(issues);
   if (!isSampledSpec(spec)) return { spec, plans: expandSweep(spec) };

@@ -42,9 +42,14 @@ export function hasFinished(c: ConfigurationState | undefined, firstSeeds: numbe
   return c !== undefined && c.trials > c.active && c.trials - c.active >= Math.min(firstSeeds, c.trials);
 }
 
-/** A finished configuration's objective values: the mean over its succeeded seeds (NaN: none succeeded). */
+/**
+ * A finished configuration's objective values: the mean over its succeeded seeds; with none, and
+ * seeds stopped early by the pruner, the mean of their last values (an observation at their rung,
+ * worse than a finished run's as a rung comes before the end; NaN: neither).
+ */
 function objectiveValues(spec: SweepSpec, c: ConfigurationState | undefined): number[] {
-  const ppl = c && c.values.length ? c.mean : NaN;
+  const early = c && c.stopped.length ? c.stopped.reduce((a, b) => a + b, 0) / c.stopped.length : NaN;
+  const ppl = c && c.values.length ? c.mean : early;
   return spec.search!.objectives.map((o) => (o === 'validPpl' ? ppl : c && c.values.length && c.params !== null ? c.params : NaN));
 }
 

@@ -1,0 +1,123 @@
+// Pruned sweeps on the coordinator: the verdict on a judged validation point, given in the answer
+// to the metric message that carried it; a paused trial's pause; and after a trial of a pruned
+// sweep ends (a result, a final failure, a prune: seen as a database change, so one committed
+// through another coordinator counts too), the promotions and closures of its paused trials.
+// Every decision is libs/sweep planPrune over the sweep as stored, under the sweep's lock
+// (libs/db prune-store), so several coordinators on one PostgreSQL judge one report at a time.
+import type { Logger } from 'pino';
+import { prunerSettings, type PrunerSettings, type PruneVerdict, SweepSpec } from '@lmsweep/protocol';
+import { planPrune, pruneOpen } from '@lmsweep/sweep';
+import type { Change, PauseInput, PauseOutcome, PruneJudge, PruneView, TrialStore } from '@lmsweep/db';
+
+export interface PruningOptions {
+  store: TrialStore;
+  log: Logger;
+}
+
+/** Sweeps remembered with their pruner (it never changes); forgotten past this many. */
+const MAX_REMEMBERED = 10_000;
+
+interface SweepPruner {
+  settings: PrunerSettings;
+  spec: SweepSpec;
+}
+
+export class SweepPruning {
+  private readonly pruners = new Map<string, SweepPruner | null>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly opts: PruningOptions) {}
+
+  /** The sweep's pruner from its spec (null: none, or a spec that does not read), as a decision reads it. */
+  private pruner(spec: unknown, sweepId: string): SweepPruner | null {
+    if (this.pruners.has(sweepId)) return this.pruners.get(sweepId)!;
+    let out: SweepPruner | null = null;
+    const parsed = SweepSpec.safeParse(spec);
+    if (parsed.success) {
+      try {
+        const settings = prunerSettings(parsed.data);
+        out = settings.type === 'none' ? null : { settings, spec: parsed.data };
+      } catch (e) {
+        this.opts.log.error({ sweepId, err: (e as Error).message }, 'pruning: the sweep\'s pruner does not read; its trials go on unjudged');
+      }
+    } else this.opts.log.error({ sweepId }, 'pruning: the sweep\'s stored spec does not read; its trials go on unjudged');
+    if (this.pruners.size >= MAX_REMEMBERED) this.pruners.clear();
+    this.pruners.set(sweepId, out);
+    return out;
+  }
+
+  private judgeFor(report?: { trialId: string; step: number; value: number }): PruneJudge {
+    return (view: PruneView) => {
+      const p = this.pruner(view.sweep.spec, view.sweep.id);
+      if (!p) return report ? { verdict: { action: 'continue', step: report.step } } : {};
+      return planPrune(view.trials, p.settings, pruneOpen(p.spec, view.sweep.search), report);
+    };
+  }
+
+  /** The verdict on a judged trial's validation point; 'lost' when the lease is not this worker's. */
+  async judge(r: { trialId: string; workerId: string; attempt: number; step: number; value: number }): Promise<PruneVerdict | 'lost'> {
+    const out = await this.opts.store.judgeReport(r, this.judgeFor(r));
+    if (out === 'lost') return 'lost';
+    const { verdict } = out;
+    if (verdict.action !== 'continue') this.opts.log.info({ trialId: r.trialId, attempt: r.attempt, step: r.step, action: verdict.action }, verdict.reason);
+    this.logMoves(out);
+    return verdict;
+  }
+
+  /** A worker says its trial paused as told. */
+  async paused(p: PauseInput): Promise<PauseOutcome> {
+    const out = await this.opts.store.pauseTrial(p, this.judgeFor());
+    this.logMoves(out);
+    return out.outcome;
+  }
+
+  private logMoves(out: { promoted: string[]; closed: string[] }): void {
+    if (out.promoted.length) this.opts.log.info({ trials: out.promoted }, 'pruning: paused trials promoted (queued to resume)');
+    if (out.closed.length) this.opts.log.info({ trials: out.closed }, 'pruning: paused trials closed (pruned at their rung)');
+  }
+
+  /** Looks at every running sweep with a paused trial (at start, and after missed changes). */
+  async resume(): Promise<void> {
+    try {
+      for (const id of await this.opts.store.sweepsWithPaused()) this.poke(id);
+    } catch (e) {
+      this.opts.log.error({ err: e }, 'pruning: listing the sweeps with paused trials failed');
+    }
+  }
+
+  /** A database change: a trial ended, or a sweep runs again (a search given more budget reopens its rungs). */
+  onChange(c: Change): void {
+    const ended = c.kind === 'trial' && (c.status === 'succeeded' || c.status === 'failed' || c.status === 'pruned' || c.status === 'cancelled');
+    const sweepId = ended ? c.sweepId : c.kind === 'sweep' && c.status === 'running' ? c.id : undefined;
+    if (!sweepId || this.pruners.get(sweepId) === null) return;
+    this.poke(sweepId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.again.clear();
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  private poke(sweepId: string): void {
+    if (this.closed) return;
+    if (this.running.has(sweepId)) {
+      this.again.add(sweepId);
+      return;
+    }
+    const run = (async () => {
+      do {
+        this.again.delete(sweepId);
+        try {
+          const out = await this.opts.store.pruneStep(sweepId, this.judgeFor());
+          if (out) this.logMoves(out);
+        } catch (e) {
+          this.opts.log.error({ err: e, sweepId }, 'pruning step failed');
+        }
+      } while (this.again.has(sweepId) && !this.closed);
+    })().finally(() => this.running.delete(sweepId));
+    this.running.set(sweepId, run);
+  }
+}

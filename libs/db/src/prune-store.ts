@@ -1,0 +1,251 @@
+// Pruning in the store: a judged trial's validation point decided under its sweep's lock, a trial
+// pausing at its rung, paused trials promoted (queued again to resume) or closed (pruned).
+//
+// Every decision runs in one transaction that locks the sweep's row first (as appendPlans and
+// cancelSweep do), so reports of one sweep are judged one at a time across coordinators, each
+// against every value stored before it. What to decide is the caller's (the coordinator's
+// libs/search decide/promotions): the store reads the sweep as a PruneView, hands it over, and
+// writes the outcome, fenced like every other write of a trial by (lease owner, attempt).
+//
+// A paused trial keeps its curve in segments: the attempt it paused in and the step it paused at
+// ([{ attempt, through }], one per pause). The attempt that resumes it reports the steps after the
+// last `through`; a dead attempt in between is in no segment, so its points never mix in.
+import type { PruneVerdict } from '@lmsweep/protocol';
+import { Prisma } from './generated/client.ts';
+import { CHANGES_CHANNEL } from './database.ts';
+import { changeJson, type StoreContext, ts } from './store-context.ts';
+import type { TrialStatus } from './sweeps.ts';
+import { refreshSweepStatus } from './sweeps.ts';
+
+/** A trial of a pruned sweep as a decision sees it. */
+export interface PruneTrial {
+  id: string;
+  configKey: string;
+  seed: number;
+  status: TrialStatus;
+  /** Its baseline, for a trial that starts from one (its steps are fine-tuning steps). */
+  parentId: string | null;
+  /** Compression trials start from its checkpoint: never stopped or paused. */
+  hasChildren: boolean;
+  /** Running, told to pause and not yet paused: it waits at its rung as a paused one does. */
+  pausing: boolean;
+  /** Training tokens per optimizer step (batch × unroll): rungs counted in tokens. */
+  tokensPerStep: number;
+  /** Its validation points (valid_ppl) along its curve (segments and current attempt), in step order. */
+  points: { step: number; value: number }[];
+}
+
+export interface PruneView {
+  sweep: { id: string; spec: unknown; grows: boolean; search: unknown };
+  trials: PruneTrial[];
+}
+
+/** What a decision writes. */
+export interface PruneOutcome {
+  /** The verdict on the report (judgeReport only). */
+  verdict?: PruneVerdict;
+  /** Paused trials to queue again (they resume from their checkpoint), with why. */
+  promote?: { trialId: string; reason: string }[];
+  /** Paused trials whose rung closed without them: pruned, with the verdict saying why. */
+  close?: { trialId: string; verdict: PruneVerdict & { action: 'stop' } }[];
+}
+
+export type PruneJudge = (view: PruneView) => PruneOutcome;
+
+export interface JudgeInput {
+  trialId: string;
+  workerId: string;
+  attempt: number;
+  /** The validation point judged. */
+  step: number;
+  value: number;
+}
+
+export interface PauseInput {
+  trialId: string;
+  workerId: string;
+  attempt: number;
+  step: number;
+  /** The stored resume checkpoint's digest (resumeArtifactName(attempt)). */
+  sha256: string;
+  seconds: number;
+}
+
+/** 'duplicate': this attempt already paused it there (a resent message); 'missing': its resume checkpoint is not stored (or differs). */
+export type PauseOutcome = 'ok' | 'duplicate' | 'lost' | 'missing';
+
+type Tx = Prisma.TransactionClient;
+
+const TX = { maxWait: 20_000, timeout: 60_000 };
+
+async function readView(tx: Tx, sweepId: string): Promise<PruneView | null> {
+  const [sweep] = await tx.$queryRaw<PruneView['sweep'][]>`SELECT id, spec, grows, search FROM "Sweep" WHERE id = ${sweepId} FOR UPDATE`;
+  if (!sweep) return null;
+  const rows = await tx.$queryRaw<Omit<PruneTrial, 'points'>[]>`
+    SELECT t.id, t."configKey", t.seed, t.status::text AS status, t."parentId",
+      EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = t.id) AS "hasChildren",
+      (t.status = 'running' AND t.verdict->>'action' = 'pause') AS pausing,
+      coalesce((t.config->'training'->>'batchSize')::int, 20) * coalesce((t.config->'training'->>'unroll')::int, 20) AS "tokensPerStep"
+    FROM "Trial" t WHERE t."sweepId" = ${sweepId} ORDER BY t.ordinal`;
+  // The points of each trial's curve: its segments' attempts up to where each paused, and its
+  // current attempt's (not a queued trial's: that attempt is over and the next resumes before it).
+  const points = await tx.$queryRaw<{ trialId: string; step: number; value: number }[]>`
+    SELECT m."trialId", m.step, m.value FROM "TrialMetric" m JOIN "Trial" t ON t.id = m."trialId"
+    WHERE t."sweepId" = ${sweepId} AND m.name = 'valid_ppl'
+      AND ((m.attempt = t.attempt AND t.status <> 'queued')
+        OR EXISTS (SELECT 1 FROM jsonb_array_elements(t.segments) s WHERE (s->>'attempt')::int = m.attempt AND m.step <= (s->>'through')::int))
+    ORDER BY m."trialId", m.step`;
+  const byTrial = new Map<string, { step: number; value: number }[]>();
+  for (const p of points) {
+    const list = byTrial.get(p.trialId) ?? [];
+    // A step reported by two attempts (a segment's and a resumed one's re-evaluation): the later wins.
+    if (list.length && list[list.length - 1]!.step === p.step) list[list.length - 1] = { step: p.step, value: p.value };
+    else list.push({ step: p.step, value: p.value });
+    byTrial.set(p.trialId, list);
+  }
+  return { sweep, trials: rows.map((r) => ({ ...r, points: byTrial.get(r.id) ?? [] })) };
+}
+
+/** Writes promotions and closures of paused trials; returns the ids changed. */
+async function writeOutcome(ctx: StoreContext, tx: Tx, sweepId: string, out: PruneOutcome): Promise<{ promoted: string[]; closed: string[] }> {
+  const now = ctx.now();
+  const promoted: string[] = [];
+  const closed: string[] = [];
+  if (out.promote?.length) {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      WITH p AS (
+        UPDATE "Trial" SET status = 'queued', promotions = promotions + 1, "maxAttempts" = GREATEST("maxAttempts", attempt + 1), "notBefore" = NULL, verdict = NULL
+        WHERE "sweepId" = ${sweepId} AND status = 'paused' AND id IN (SELECT jsonb_array_elements_text(${JSON.stringify(out.promote.map((p) => p.trialId))}::jsonb))
+        RETURNING id, "sweepId"
+      )
+      SELECT p.id FROM p CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'p', Prisma.sql`'queued'`)})) n`;
+    promoted.push(...rows.map((r) => r.id));
+    for (const p of out.promote) if (promoted.includes(p.trialId)) ctx.log?.('info', `trial ${p.trialId} ${p.reason}`, { trialId: p.trialId });
+  }
+  for (const c of out.close ?? []) {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      WITH c AS (
+        UPDATE "Trial" SET status = 'pruned', "finishedAt" = ${ts(now)}, verdict = ${JSON.stringify(c.verdict)}::jsonb, error = NULL
+        WHERE "sweepId" = ${sweepId} AND id = ${c.trialId} AND status = 'paused'
+        RETURNING id, "sweepId"
+      )
+      SELECT c.id FROM c CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 'c', Prisma.sql`'pruned'`)})) n`;
+    closed.push(...rows.map((r) => r.id));
+  }
+  return { promoted, closed };
+}
+
+/**
+ * Judges a validation point of a running trial: under the sweep's lock, fenced by the trial's
+ * lease and attempt, `judge` decides from the sweep as stored (the point itself is stored first,
+ * by addMetrics). stop: the trial is pruned now (its lease ends: its steps, rung, last value and
+ * verdict kept). pause: the verdict is recorded and the trial runs on until its worker has stored
+ * the resume checkpoint and says `paused`. continue: its rung, if it reached one, is recorded.
+ * Promotions and closures the decision brings are written in the same transaction. A report
+ * judged before (a resent message) gets the verdict recorded then. 'lost': not this worker's
+ * lease (nothing judged).
+ */
+export async function judgeReport(ctx: StoreContext, report: JudgeInput, judge: PruneJudge): Promise<{ verdict: PruneVerdict; promoted: string[]; closed: string[] } | 'lost'> {
+  const result = await ctx.prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ sweepId: string }[]>`SELECT "sweepId" FROM "Trial" WHERE id = ${report.trialId}`;
+    if (!row) return 'lost' as const;
+    const view = await readView(tx, row.sweepId);
+    const [t] = await tx.$queryRaw<{ verdict: PruneVerdict | null }[]>`
+      SELECT verdict FROM "Trial" WHERE id = ${report.trialId} AND "leaseOwner" = ${report.workerId} AND attempt = ${report.attempt}::int AND status = 'running' FOR UPDATE`;
+    if (!view || !t) return 'lost' as const;
+    if (t.verdict && t.verdict.step === report.step) return { verdict: t.verdict, promoted: [], closed: [], sweepId: row.sweepId, pruned: false };
+    const out = judge(view);
+    const verdict = out.verdict ?? { action: 'continue' as const, step: report.step };
+    const now = ctx.now();
+    if (verdict.action === 'stop') {
+      await tx.$queryRaw`
+        WITH t AS (
+          UPDATE "Trial" SET status = 'pruned', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, progress = NULL, error = NULL,
+            steps = ${report.step}::int, rung = coalesce(${verdict.rung}::int, rung), "validPpl" = ${String(report.value)}::float8,
+            seconds = EXTRACT(EPOCH FROM (${ts(now)} - "startedAt")) + coalesce(seconds, 0), verdict = ${JSON.stringify(verdict)}::jsonb
+          WHERE id = ${report.trialId} RETURNING id, "sweepId", "leaseOwner"
+        ), w AS (
+          UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)} FROM t WHERE "Worker".id = t."leaseOwner" AND "Worker"."currentTrialId" = t.id
+        )
+        SELECT t.id FROM t CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'pruned'`)})) n`;
+    } else if (verdict.action === 'pause') {
+      await tx.$executeRaw`UPDATE "Trial" SET verdict = ${JSON.stringify(verdict)}::jsonb, rung = coalesce(${verdict.rung}::int, rung) WHERE id = ${report.trialId}`;
+    } else {
+      const rung = (verdict as { rung?: number }).rung;
+      if (rung !== undefined) await tx.$executeRaw`UPDATE "Trial" SET rung = GREATEST(coalesce(rung, -1), ${rung}::int) WHERE id = ${report.trialId}`;
+    }
+    const { promoted, closed } = await writeOutcome(ctx, tx, row.sweepId, out);
+    return { verdict, promoted, closed, sweepId: row.sweepId, pruned: verdict.action === 'stop' };
+  }, TX);
+  if (result === 'lost') return 'lost';
+  if (result.pruned || result.closed.length) await refreshSweepStatus(ctx, result.sweepId);
+  return { verdict: result.verdict, promoted: result.promoted, closed: result.closed };
+}
+
+/**
+ * The trial paused where its verdict said: with its resume checkpoint of this attempt stored
+ * (the digest matching), it becomes paused (its lease over, the segment recorded, its steps and
+ * seconds kept) and resume checkpoints of its earlier pauses are deleted. Then `judge` may
+ * promote or close paused trials (this one included), in the same transaction.
+ */
+export async function pauseTrial(ctx: StoreContext, p: PauseInput, judge: PruneJudge): Promise<{ outcome: PauseOutcome; promoted: string[]; closed: string[] }> {
+  const name = `resume-${p.attempt}`;
+  const result = await ctx.prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ sweepId: string; status: string; leaseOwner: string | null; attempt: number; verdict: PruneVerdict | null; segments: { attempt: number; through: number }[] }[]>`
+      SELECT "sweepId", status::text AS status, "leaseOwner", attempt, verdict, segments FROM "Trial" WHERE id = ${p.trialId}`;
+    if (!row) return { outcome: 'lost' as const };
+    const view = await readView(tx, row.sweepId);
+    const mine = row.leaseOwner === p.workerId && row.attempt === p.attempt;
+    const last = row.segments[row.segments.length - 1];
+    if (mine && row.status !== 'running') return { outcome: last && last.attempt === p.attempt && last.through === p.step ? ('duplicate' as const) : ('lost' as const) };
+    if (!mine || !view || row.verdict?.action !== 'pause' || row.verdict.step !== p.step) return { outcome: 'lost' as const };
+    const [a] = await tx.$queryRaw<{ sha256: string; attempt: number }[]>`SELECT sha256, attempt FROM "Artifact" WHERE "trialId" = ${p.trialId} AND name = ${name}`;
+    if (!a || a.sha256 !== p.sha256 || a.attempt !== p.attempt) return { outcome: 'missing' as const };
+    const now = ctx.now();
+    await tx.$queryRaw`
+      WITH t AS (
+        UPDATE "Trial" SET status = 'paused', "leaseExpiresAt" = NULL, progress = NULL, steps = ${p.step}::int, seconds = ${p.seconds}::float8, "finishedAt" = ${ts(now)},
+          "validPpl" = (SELECT m.value FROM "TrialMetric" m WHERE m."trialId" = ${p.trialId} AND m.attempt = ${p.attempt}::int AND m.name = 'valid_ppl' AND m.step = ${p.step}::int),
+          segments = segments || jsonb_build_array(jsonb_build_object('attempt', ${p.attempt}::int, 'through', ${p.step}::int))
+        WHERE id = ${p.trialId} RETURNING id, "sweepId", "leaseOwner"
+      ), w AS (
+        UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)} FROM t WHERE "Worker".id = t."leaseOwner" AND "Worker"."currentTrialId" = t.id
+      )
+      SELECT t.id FROM t CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'paused'`)})) n`;
+    await tx.$executeRaw`DELETE FROM "Artifact" WHERE "trialId" = ${p.trialId} AND name LIKE 'resume-%' AND name <> ${name}`;
+    // The decision sees the trial paused.
+    const seen: PruneView = { ...view, trials: view.trials.map((t) => (t.id === p.trialId ? { ...t, status: 'paused', pausing: false } : t)) };
+    const { promoted, closed } = await writeOutcome(ctx, tx, row.sweepId, judge(seen));
+    return { outcome: 'ok' as const, promoted, closed, sweepId: row.sweepId };
+  }, TX);
+  if (result.outcome !== 'ok') return { outcome: result.outcome, promoted: [], closed: [] };
+  if (result.closed.length) await refreshSweepStatus(ctx, result.sweepId);
+  return { outcome: 'ok', promoted: result.promoted, closed: result.closed };
+}
+
+/**
+ * Promotes or closes paused trials of a sweep as `judge` decides from it (after a trial ended, or
+ * a search ran out of budget: rungs close), under the sweep's lock; then finishes the sweep if
+ * nothing is left to run. Null: no such sweep.
+ */
+export async function pruneStep(ctx: StoreContext, sweepId: string, judge: PruneJudge): Promise<{ promoted: string[]; closed: string[] } | null> {
+  // Most trial ends are of sweeps with nothing paused: those cost one indexed lookup, no lock.
+  const [any] = await ctx.prisma.$queryRaw<{ n: number }[]>`SELECT 1 AS n FROM "Trial" WHERE "sweepId" = ${sweepId} AND status = 'paused' LIMIT 1`;
+  if (!any) return { promoted: [], closed: [] };
+  const result = await ctx.prisma.$transaction(async (tx) => {
+    const view = await readView(tx, sweepId);
+    if (!view) return null;
+    if (!view.trials.some((t) => t.status === 'paused')) return { promoted: [], closed: [] };
+    return writeOutcome(ctx, tx, sweepId, judge(view));
+  }, TX);
+  if (result && result.closed.length) await refreshSweepStatus(ctx, sweepId);
+  return result;
+}
+
+/** Sweeps that are running with a paused trial (the coordinator looks at each when it starts). */
+export async function sweepsWithPaused(ctx: StoreContext): Promise<string[]> {
+  const rows = await ctx.prisma.$queryRaw<{ id: string }[]>`
+    SELECT s.id FROM "Sweep" s WHERE s.status = 'running' AND EXISTS (SELECT 1 FROM "Trial" t WHERE t."sweepId" = s.id AND t.status = 'paused') ORDER BY s."createdAt"`;
+  return rows.map((r) => r.id);
+}
+
