@@ -3,8 +3,11 @@
 // or a dropped connection loses nothing; the coordinator's fencing makes resends harmless.
 // Training runs in a child process of the agent's (training-process.ts): this event loop keeps
 // the socket, heartbeats, cancels and checkpoint transfers on time whatever a step costs.
+// A judged trial (a pruned sweep's) waits at each validation point for the coordinator's verdict,
+// which comes on the ack to the metric message holding the point: train on, pause (store the
+// resume checkpoint, say `paused`) or stop (pruned: the coordinator recorded it, nothing more is sent).
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import pino, { type Logger } from 'pino';
 import {
@@ -15,15 +18,19 @@ import {
   MAX_MESSAGE_BYTES,
   type MetricPoint,
   PROTOCOL_VERSION,
+  type PruneVerdict,
+  resumeArtifactName,
   TrialConfig,
+  VERDICT_WAIT_MS,
   VERSION,
   WORKER_PATH,
   type WorkerMessage,
 } from '@lmsweep/protocol';
-import { AbortedError, DivergedError, TrialConfigError } from '@lmsweep/nn';
+import { AbortedError, DivergedError, isPaused, TrialConfigError } from '@lmsweep/nn';
 import { progressLine, type ProgressLine } from './progress.ts';
 import { downloadArtifact, LeaseLostError, TransferRefusedError, uploadArtifact } from './artifacts.ts';
-import { TrainingSide } from './training-process.ts';
+import { isStopped, TrainingSide } from './training-process.ts';
+import { VerdictBook } from './verdicts.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -52,6 +59,8 @@ export interface WorkerOptions {
    * is noticed in two intervals, not when TCP gives up minutes later. Default 15 s.
    */
   keepaliveMs?: number;
+  /** How long a judged trial waits for the verdict on a validation point before it trains on (default VERDICT_WAIT_MS; tests shorten it). */
+  verdictWaitMs?: number;
   /** Checkpoint transfers: tries before the attempt fails, and the backoff between them (artifacts.ts defaults). */
   transfer?: { tries?: number; retryMs?: { first: number; max: number } };
 }
@@ -118,10 +127,17 @@ class Agent implements WorkerHandle {
   /** Messages awaiting an ack, in send order; resent after every reconnect. */
   private readonly outbox = new Map<string, WorkerMessage>();
   private readonly waiting = new Map<string, { resolve: (m: Reply) => void; reject: (e: Error) => void }>();
-  private current: { trial: AssignedTrial; abort: AbortController } | null = null;
+  /**
+   * Metric messages of a judged trial holding a validation point, by msgId: their ack carries the
+   * verdict. Unlike `waiting`, kept across reconnects (the outbox resends under the same msgId).
+   */
+  private readonly verdictRoutes = new Map<string, VerdictBook>();
+  /** The trial in progress; verdicts: a judged one's; prunedAt: the step a stop verdict came for outside a wait. */
+  private current: { trial: AssignedTrial; abort: AbortController; verdicts?: VerdictBook; prunedAt?: number } | null = null;
   private readonly bar: ProgressLine | null;
   private trialsDone = 0;
   private fatal: Error | null = null;
+  private readonly verdictWaitMs: number;
   /** The last checkpoint downloaded: compression trials of one baseline come one after another. */
   private cachedCheckpoint: { trialId: string; sha256: string; data: Uint8Array } | null = null;
 
@@ -133,6 +149,7 @@ class Agent implements WorkerHandle {
   ) {
     this.name = opts.name ?? defaultName();
     this.log = log;
+    this.verdictWaitMs = opts.verdictWaitMs ?? VERDICT_WAIT_MS;
     this.bar = opts.quiet ? null : progressLine();
   }
 
@@ -297,6 +314,11 @@ class Agent implements WorkerHandle {
     if ('replyTo' in msg && msg.replyTo) {
       // An ack or a refusal settles an outbox entry either way: a refused report will never be accepted.
       this.outbox.delete(msg.replyTo);
+      const book = this.verdictRoutes.get(msg.replyTo);
+      if (book) {
+        this.verdictRoutes.delete(msg.replyTo);
+        if (msg.type === 'ack' && msg.verdict) this.onVerdict(book, msg.verdict);
+      }
       const w = this.waiting.get(msg.replyTo);
       if (w) {
         this.waiting.delete(msg.replyTo);
@@ -305,11 +327,33 @@ class Agent implements WorkerHandle {
     }
   }
 
-  /** Sends a message that must arrive (metrics, results): kept until acknowledged. */
-  private deliver(m: Outgoing): void {
+  /**
+   * A verdict on the running trial's validation point. One that answers the training process's
+   * question takes effect through it; a stop outside that (before the question, or after its wait
+   * gave up) ends the trial now, the coordinator having recorded it pruned; a late pause cannot
+   * be honoured (that step is trained past) and is logged.
+   */
+  private onVerdict(book: VerdictBook, v: PruneVerdict): void {
+    const cur = this.current;
+    if (!cur || cur.verdicts !== book) return; // that trial is over
+    const filed = book.file(v);
+    if (filed === 'answered') return;
+    const fields = { trialId: cur.trial.id, attempt: cur.trial.attempt, step: v.step };
+    if (v.action === 'stop') {
+      this.log.info({ ...fields, filed, ...(v.reason ? { reason: v.reason } : {}) }, `pruned at step ${v.step}`);
+      cur.prunedAt = v.step;
+      cur.abort.abort('pruned');
+    } else if (v.action === 'pause' && filed === 'late') {
+      this.log.warn({ ...fields, waitMs: this.verdictWaitMs }, `a pause verdict on step ${v.step} came after its wait gave up; training on`);
+    }
+  }
+
+  /** Sends a message that must arrive (metrics, results): kept until acknowledged. Returns its msgId. */
+  private deliver(m: Outgoing): string {
     const msg = { ...m, msgId: this.nextId() } as WorkerMessage;
     this.outbox.set(msg.msgId, msg);
     if (this.connected()) this.ws!.send(encodeMessage(msg));
+    return msg.msgId;
   }
 
   /** Sends a message that may be lost (heartbeats). */
@@ -387,7 +431,9 @@ class Agent implements WorkerHandle {
 
   private async runTrial(trial: AssignedTrial): Promise<void> {
     const abort = new AbortController();
-    this.current = { trial, abort };
+    const verdicts = trial.judged ? new VerdictBook() : undefined;
+    const current: NonNullable<Agent['current']> = { trial, abort, ...(verdicts ? { verdicts } : {}) };
+    this.current = current;
     // A stop that came while the claim was in flight (the trial assigned, not yet started)
     // must release this trial too, not let it run to the end.
     const onStop = () => abort.abort('stop');
@@ -416,16 +462,28 @@ class Agent implements WorkerHandle {
         ...this.opts.transfer,
         onRetry: (error: string, delayMs: number) => log.warn({ error, retryMs: delayMs }, 'checkpoint transfer failed; retrying'),
       };
+      const worker = () => {
+        const id = this.id ?? this.lastId;
+        return id && this.key ? { id, key: this.key } : null;
+      };
       let baseline: { trialId: string; sha256: string; checkpoint: Uint8Array } | undefined;
-      if (trial.parent) {
+      let resume: { checkpoint: Uint8Array } | undefined;
+      if (trial.resume) {
+        // A promoted trial continues from its resume checkpoint, which holds its compressed model: no baseline needed.
+        const { name, step, sha256, bytes } = trial.resume;
+        resume = { checkpoint: await downloadArtifact(trial.id, { sha256, bytes }, transfer, name) };
+        log.info({ step, artifact: name, bytes }, `resuming after step ${step}`);
+      } else if (trial.parent) {
         const { trialId, sha256 } = trial.parent;
         const cached = this.cachedCheckpoint;
         const data = cached && cached.trialId === trialId && cached.sha256 === sha256 ? cached.data : await downloadArtifact(trialId, trial.parent, transfer);
         this.cachedCheckpoint = { trialId, sha256, data };
         baseline = { trialId, sha256, checkpoint: data };
       }
+      /** The digest of the resume checkpoint stored, for `paused`. */
+      let resumeSha256: string | undefined;
       beat(); // refresh the lease right before training
-      const result = await this.training.run({
+      const outcome = await this.training.run({
         config,
         seed: trial.seed,
         signal: abort.signal,
@@ -439,21 +497,59 @@ class Agent implements WorkerHandle {
           this.bar?.update({ label, fraction: p.progress, detail: `step ${p.step}/${p.totalSteps} loss ${p.trainLoss.toFixed(3)} ${Math.round(p.tokensPerSecond)} tok/s`, etaSeconds: p.etaSeconds });
         },
         onMetrics: (points: MetricPoint[]) => {
-          for (let i = 0; i < points.length; i += 1000) this.deliver({ type: 'metric', ...base, points: points.slice(i, i + 1000) });
+          for (let i = 0; i < points.length; i += 1000) {
+            const chunk = points.slice(i, i + 1000);
+            const msgId = this.deliver({ type: 'metric', ...base, points: chunk });
+            if (verdicts && chunk.some((p) => p.name === 'valid_ppl')) this.verdictRoutes.set(msgId, verdicts);
+          }
         },
         ...(baseline ? { baseline } : {}),
+        ...(resume ? { resume } : {}),
         // Other trials start from this one: its checkpoint is stored before it may complete.
-        ...(trial.saveCheckpoint ? { onCheckpoint: (data: Uint8Array) => uploadArtifact(trial, () => { const id = this.id ?? this.lastId; return id && this.key ? { id, key: this.key } : null; }, data, transfer) } : {}),
+        ...(trial.saveCheckpoint ? { onCheckpoint: (data: Uint8Array) => uploadArtifact(trial, worker, data, transfer) } : {}),
+        ...(verdicts
+          ? {
+              judge: async (step: number) => {
+                const v = await verdicts.wait(step, this.verdictWaitMs, abort.signal);
+                if (!v) {
+                  // A cancel or a lost lease ends the run through the signal; otherwise no verdict is no reason to stop.
+                  if (!abort.signal.aborted) log.warn({ step, waitMs: this.verdictWaitMs }, `no verdict on step ${step} in time; training on`);
+                  return 'continue' as const;
+                }
+                if (v.action !== 'continue') log.info({ step, rung: v.rung, value: v.value, threshold: v.threshold, reason: v.reason }, `verdict on step ${step}: ${v.action}`);
+                return v.action;
+              },
+              onResumeCheckpoint: async (data: Uint8Array) => {
+                await uploadArtifact(trial, worker, data, transfer, resumeArtifactName(trial.attempt));
+                resumeSha256 = createHash('sha256').update(data).digest('hex');
+              },
+            }
+          : {}),
       });
+      if (isStopped(outcome)) {
+        // The coordinator recorded it pruned with the verdict: nothing more to say about it.
+        this.bar?.done(`${label} pruned at step ${outcome.step}`);
+        log.info({ step: outcome.step }, `pruned at step ${outcome.step}`);
+        return;
+      }
+      if (isPaused(outcome)) {
+        this.bar?.done(`${label} paused at step ${outcome.step}/${outcome.totalSteps}`);
+        log.info({ step: outcome.step, seconds: outcome.seconds }, `paused at step ${outcome.step}`);
+        this.deliver({ type: 'paused', ...base, step: outcome.step, sha256: resumeSha256!, seconds: outcome.seconds });
+        return;
+      }
+      const result = outcome;
       this.bar?.done(`${label} done: valid ppl ${result.validPpl.toFixed(1)}, test ppl ${result.testPpl.toFixed(1)}, ${result.params} params`);
       this.deliver({ type: 'complete', ...base, result });
     } catch (e) {
-      this.bar?.done();
+      // Pruned outside a wait for its verdict: onVerdict logged it and stopped the run.
+      const pruned = abort.signal.reason === 'pruned';
+      this.bar?.done(pruned ? `${label} pruned at step ${current.prunedAt}` : undefined);
       if (e instanceof LeaseLostError) {
         log.warn({ err: e.message }, 'lease lost while storing the checkpoint; dropping the trial');
       } else if (e instanceof AbortedError || abort.signal.aborted) {
         const why = String(abort.signal.reason ?? 'stop');
-        log.info({ why }, 'trial stopped');
+        if (!pruned) log.info({ why }, 'trial stopped');
         if (why === 'stop') this.deliver({ type: 'release', ...base, reason: 'worker stopping' });
       } else if (e instanceof TransferRefusedError) {
         log.error({ err: e.message }, 'checkpoint transfer refused');
@@ -473,6 +569,7 @@ class Agent implements WorkerHandle {
     } finally {
       clearInterval(timer);
       this.stopper.signal.removeEventListener('abort', onStop);
+      for (const [msgId, book] of this.verdictRoutes) if (book === verdicts) this.verdictRoutes.delete(msgId);
       this.current = null;
     }
   }

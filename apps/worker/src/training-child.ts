@@ -3,8 +3,11 @@
 // one trial at a time as the agent asks, streaming progress, metric points, the trained
 // checkpoint and the result (or the error) back. It never touches the network: the agent keeps
 // the socket, the heartbeats and the transfers, on an event loop no training step blocks.
-import { type MetricPoint, type TrialResult } from '@lmsweep/protocol';
-import { datasetSearchDirs, loadCorpus, resolveDataset, runTrial, selectBackend } from '@lmsweep/nn';
+// A judged run waits after each validation point for the agent's verdict on it (the
+// coordinator's, which judges the point the agent forwarded): continue, pause (the resume
+// checkpoint goes to the agent, the run ends paused) or stop (the run ends there).
+import { type MetricPoint, type PruneVerdict } from '@lmsweep/protocol';
+import { AbortedError, datasetSearchDirs, isPaused, loadCorpus, type PauseOptions, resolveDataset, runTrial, type RunTrialOptions, selectBackend } from '@lmsweep/nn';
 import { encodeError, type FromTraining, type ToTraining } from './training-wire.ts';
 
 /** Progress messages at most this often (the last step's always): a tiny model steps in microseconds. */
@@ -23,8 +26,10 @@ const send = (m: FromTraining) => {
 let backend: string | undefined;
 /** The baseline checkpoint the last run was given: compression trials of one baseline come one after another. */
 let cachedBaseline: { trialId: string; sha256: string; checkpoint: Uint8Array } | undefined;
-/** The run in progress: its abort, and its wait for the agent to store the checkpoint. */
-let current: { run: number; abort: AbortController; stored?: (ok: boolean) => void } | undefined;
+/** The run in progress: its abort, its wait for the agent to store a checkpoint or to give a verdict, and the step a stop verdict ended it at. */
+let current:
+  | { run: number; abort: AbortController; stored?: (ok: boolean) => void; judging?: { step: number; answer: (a: PruneVerdict['action']) => void }; stoppedAt?: number }
+  | undefined;
 
 /** A view of exactly its bytes: a view into a larger buffer would be cloned with the whole buffer. */
 const exact = (b: Uint8Array) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice());
@@ -55,8 +60,15 @@ async function run(m: Extract<ToTraining, { type: 'run' }>): Promise<void> {
       baseline = { trialId, checkpoint: cachedBaseline.checkpoint };
     }
     send({ type: 'started', run: m.run, dataset: dir, vocab: corpus.vocab.length });
+    /** Sends a checkpoint to the agent and waits until it is stored (rejects when it could not be, or the run is stopped). */
+    const handOver = (msg: Extract<FromTraining, { type: 'checkpoint' | 'resume-checkpoint' }>) =>
+      new Promise<void>((resolve, reject) => {
+        if (abort.signal.aborted) return reject(new Error('aborted'));
+        me.stored = (ok) => (ok ? resolve() : reject(new Error('the agent could not store the checkpoint')));
+        send(msg);
+      });
     let lastProgress = 0;
-    const result: TrialResult = await runTrial({
+    const opts: RunTrialOptions = {
       config,
       seed: m.seed,
       corpus,
@@ -70,20 +82,34 @@ async function run(m: Extract<ToTraining, { type: 'run' }>): Promise<void> {
       },
       onMetrics: (points: MetricPoint[]) => send({ type: 'metrics', run: m.run, points }),
       ...(baseline ? { baseline } : {}),
-      ...(m.saveCheckpoint
-        ? {
-            onCheckpoint: (data: Uint8Array) =>
-              new Promise<void>((resolve, reject) => {
-                if (abort.signal.aborted) return reject(new Error('aborted'));
-                me.stored = (ok) => (ok ? resolve() : reject(new Error('the agent could not store the checkpoint')));
-                send({ type: 'checkpoint', run: m.run, data: exact(data) });
-              }),
-          }
-        : {}),
-    });
-    send({ type: 'result', run: m.run, result });
+      ...(m.resume ? { resume: m.resume } : {}),
+      ...(m.saveCheckpoint ? { onCheckpoint: (data: Uint8Array) => handOver({ type: 'checkpoint', run: m.run, data: exact(data) }) } : {}),
+    };
+    const judge = (step: number) =>
+      new Promise<PruneVerdict['action']>((resolve) => {
+        if (abort.signal.aborted) return resolve('continue'); // the run ends at its next step anyway
+        me.judging = { step, answer: (a) => ((me.judging = undefined), resolve(a)) };
+        send({ type: 'judge', run: m.run, step });
+      });
+    const pause: PauseOptions = {
+      at: async (step, point) => {
+        // Only a step that measured valid_ppl is judged; runTrial sent its points before asking.
+        if (point.lastValid?.step !== step) return false;
+        const action = await judge(step);
+        if (action === 'stop') {
+          // runTrial ends at the next step boundary, with nothing more measured.
+          me.stoppedAt = step;
+          abort.abort('stopped by its verdict');
+        }
+        return action === 'pause';
+      },
+      onCheckpoint: (data, paused) => handOver({ type: 'resume-checkpoint', run: m.run, data: exact(data), paused }),
+    };
+    const outcome = m.judged ? await runTrial({ ...opts, pause }) : await runTrial(opts);
+    send(isPaused(outcome) ? { type: 'paused', run: m.run, paused: outcome } : { type: 'result', run: m.run, result: outcome });
   } catch (e) {
-    send({ type: 'failed', run: m.run, error: encodeError(e) });
+    if (e instanceof AbortedError && me.stoppedAt !== undefined) send({ type: 'stopped', run: m.run, step: me.stoppedAt });
+    else send({ type: 'failed', run: m.run, error: encodeError(e) });
   } finally {
     if (current === me) current = undefined;
   }
@@ -101,7 +127,11 @@ process.on('message', (m: ToTraining) => {
       if (current?.run === m.run) {
         current.abort.abort(m.reason);
         current.stored?.(false);
+        current.judging?.answer('continue');
       }
+      break;
+    case 'verdict':
+      if (current?.run === m.run && current.judging?.step === m.step) current.judging.answer(m.action);
       break;
     case 'stored':
       if (current?.run === m.run) current.stored?.(m.ok);

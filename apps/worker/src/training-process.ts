@@ -9,8 +9,8 @@
 // of memory between processes), tens of milliseconds for PTB-small's 19 MB.
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
-import type { MetricPoint, TrialConfig, TrialResult } from '@lmsweep/protocol';
-import { AbortedError, type TrialProgress } from '@lmsweep/nn';
+import type { MetricPoint, PruneVerdict, TrialConfig, TrialResult } from '@lmsweep/protocol';
+import { AbortedError, type TrialPaused, type TrialProgress } from '@lmsweep/nn';
 import type { BackendChoice } from './agent.ts';
 import { decodeError, type FromTraining, type ToTraining } from './training-wire.ts';
 
@@ -42,7 +42,28 @@ export interface TrainingJob {
   onMetrics?: (points: MetricPoint[]) => void;
   /** The trained model's checkpoint, stored before the result: a rejection fails the run with that error. */
   onCheckpoint?: (data: Uint8Array) => Promise<void>;
+  /**
+   * Makes the run judged: after each step that measured valid_ppl (onMetrics had its points
+   * first) training waits for this answer. continue trains on; pause ends the run paused there
+   * (onResumeCheckpoint first); stop ends it there with a TrialStopped. A rejection counts as continue.
+   */
+  judge?: (step: number) => Promise<PruneVerdict['action']>;
+  /** A paused run's resume checkpoint, stored before run() resolves with the TrialPaused: a rejection (or its absence) fails the run. */
+  onResumeCheckpoint?: (data: Uint8Array, paused: TrialPaused) => Promise<void>;
+  /** Continue a paused trial from its resume checkpoint (runTrial's resume: same config and seed). */
+  resume?: { checkpoint: Uint8Array };
 }
+
+/** A judged run that its verdict stopped right after `step`: nothing was measured after it. */
+export interface TrialStopped {
+  stopped: true;
+  step: number;
+}
+
+/** How a run ended, short of an error: trained to the end, paused by a verdict, or stopped by one. */
+export type TrainingOutcome = TrialResult | TrialPaused | TrialStopped;
+
+export const isStopped = (o: TrainingOutcome): o is TrialStopped => 'stopped' in o && o.stopped === true;
 
 interface Child {
   proc: ChildProcess;
@@ -127,12 +148,13 @@ export class TrainingSide {
 
   /**
    * Trains one trial in the training process (a fresh one if the last died). Resolves with its
-   * result; rejects with the error it failed with there (AbortedError, DivergedError,
+   * result, or for a judged run (job.judge) with the TrialPaused or TrialStopped its verdict
+   * made of it (isPaused, isStopped); rejects with the error it failed with there (AbortedError, DivergedError,
    * TrialConfigError, …), the onCheckpoint's, TrainingProcessDiedError, or AbortedError at once
    * when `signal` fires: the process stops at its next step boundary, or is killed after
    * ABORT_GRACE_MS, before the next run starts.
    */
-  async run(job: TrainingJob): Promise<TrialResult> {
+  async run(job: TrainingJob): Promise<TrainingOutcome> {
     if (this.closing) throw new Error('the training side is closed');
     // The previous run may still be stopping there.
     await this.child?.idle;
@@ -151,7 +173,7 @@ export class TrainingSide {
     const run = ++this.runs;
     let endedHere!: () => void;
     c.idle = new Promise<void>((r) => (endedHere = r));
-    return new Promise<TrialResult>((resolve, reject) => {
+    return new Promise<TrainingOutcome>((resolve, reject) => {
       let settled = false;
       let lastStep = 0;
       let killTimer: NodeJS.Timeout | undefined;
@@ -198,8 +220,10 @@ export class TrainingSide {
               if (!settled) job.onMetrics?.(m.points);
               break;
             case 'checkpoint':
-              if (settled || !job.onCheckpoint) return send({ type: 'stored', run, ok: false });
-              job.onCheckpoint(m.data).then(
+            case 'resume-checkpoint': {
+              const store = m.type === 'checkpoint' ? job.onCheckpoint?.bind(job, m.data) : job.onResumeCheckpoint?.bind(job, m.data, m.paused);
+              if (settled || !store) return send({ type: 'stored', run, ok: false });
+              store().then(
                 () => send({ type: 'stored', run, ok: true }),
                 (e: unknown) => {
                   send({ type: 'stored', run, ok: false });
@@ -207,9 +231,27 @@ export class TrainingSide {
                 },
               );
               break;
+            }
+            case 'judge': {
+              const { step } = m;
+              const answer = (action: PruneVerdict['action']) => {
+                if (!settled) send({ type: 'verdict', run, step, action });
+              };
+              if (!job.judge) answer('continue');
+              else job.judge(step).then(answer, () => answer('continue'));
+              break;
+            }
             case 'result':
               ended();
               settle(() => resolve(m.result));
+              break;
+            case 'paused':
+              ended();
+              settle(() => resolve(m.paused));
+              break;
+            case 'stopped':
+              ended();
+              settle(() => resolve({ stopped: true, step: m.step }));
               break;
             case 'failed':
               ended();
@@ -221,7 +263,16 @@ export class TrainingSide {
       job.signal.addEventListener('abort', onAbort, { once: true });
       const b = job.baseline;
       const sameBaseline = b && c.baseline && c.baseline.trialId === b.trialId && c.baseline.sha256 === b.sha256;
-      send({ type: 'run', run, config: job.config, seed: job.seed, saveCheckpoint: Boolean(job.onCheckpoint), ...(b ? { baseline: { trialId: b.trialId, sha256: b.sha256, ...(sameBaseline ? {} : { checkpoint: b.checkpoint }) } } : {}) });
+      send({
+        type: 'run',
+        run,
+        config: job.config,
+        seed: job.seed,
+        saveCheckpoint: Boolean(job.onCheckpoint),
+        ...(job.judge ? { judged: true } : {}),
+        ...(job.resume ? { resume: job.resume } : {}),
+        ...(b ? { baseline: { trialId: b.trialId, sha256: b.sha256, ...(sameBaseline ? {} : { checkpoint: b.checkpoint }) } } : {}),
+      });
       if (b) c.baseline = { trialId: b.trialId, sha256: b.sha256 };
     });
   }

@@ -2,8 +2,8 @@
 // over Node's IPC channel with the 'advanced' (structured clone) serialization: byte arrays travel
 // as bytes, and a diverged NaN or Infinity stays one. Errors cross as data and are rebuilt as the
 // classes agent.ts tells apart (aborted, diverged, a config that cannot run, anything else).
-import type { MetricPoint, TrialConfig, TrialResult } from '@lmsweep/protocol';
-import { AbortedError, DivergedError, type TrialProgress, TrialConfigError } from '@lmsweep/nn';
+import type { MetricPoint, PruneVerdict, TrialConfig, TrialResult } from '@lmsweep/protocol';
+import { AbortedError, DivergedError, type TrialPaused, type TrialProgress, TrialConfigError } from '@lmsweep/nn';
 import type { BackendChoice } from './agent.ts';
 
 /** The agent's side: what to train and the answers to the child's questions. */
@@ -19,9 +19,16 @@ export type ToTraining =
       baseline?: { trialId: string; sha256: string; checkpoint?: Uint8Array };
       /** Send the trained model's checkpoint (and wait for `stored`) before the result. */
       saveCheckpoint: boolean;
+      /** After each step that measured valid_ppl (its points sent first), ask `judge` and wait for the `verdict`. */
+      judged?: boolean;
+      /** Continue a paused trial from its resume checkpoint. */
+      resume?: { checkpoint: Uint8Array };
     }
   | { type: 'abort'; run: number; reason: string }
-  | { type: 'stored'; run: number; ok: boolean };
+  /** Answers `checkpoint` and `resume-checkpoint`. */
+  | { type: 'stored'; run: number; ok: boolean }
+  /** Answers `judge`: continue trains on; pause sends the resume checkpoint, then `paused`; stop ends the run with `stopped`. */
+  | { type: 'verdict'; run: number; step: number; action: PruneVerdict['action'] };
 
 export type FromTraining =
   | { type: 'ready'; backend: string; device: string }
@@ -30,7 +37,13 @@ export type FromTraining =
   | { type: 'progress'; run: number; progress: TrialProgress }
   | { type: 'metrics'; run: number; points: MetricPoint[] }
   | { type: 'checkpoint'; run: number; data: Uint8Array }
+  | { type: 'judge'; run: number; step: number }
+  /** The paused run's resume checkpoint: wait for `stored` before `paused`. */
+  | { type: 'resume-checkpoint'; run: number; data: Uint8Array; paused: TrialPaused }
   | { type: 'result'; run: number; result: TrialResult }
+  | { type: 'paused'; run: number; paused: TrialPaused }
+  /** A stop verdict ended the run right after `step`. */
+  | { type: 'stopped'; run: number; step: number }
   | { type: 'failed'; run: number; error: WireError }
   | { type: 'log'; level: 'info' | 'warn'; msg: string; fields?: Record<string, unknown> };
 

@@ -213,6 +213,44 @@ describe('pause here, resume in another process', () => {
   }, 60_000);
 });
 
+describe('a pause decided elsewhere', () => {
+  it('an asynchronous at: the run waits for its answer, the step\'s valid_ppl point was reported before it was asked, and the pause resumes as the straight run', async () => {
+    await selectBackend('wasm');
+    const config = tiny({ training: { batchSize: 4, unroll: 8, optimizer: 'adam', lr: 0.01 }, budget: { maxSteps: 20, evalEvery: 5, evalTokens: 60 } });
+    const base = { config, seed: 5, corpus: grammar };
+    const straight = await run(base);
+    const points: MetricPoint[] = [];
+    let progressed = 0;
+    const asked: { step: number; reported: boolean; progressedWhenAnswered: number }[] = [];
+    let bytes: Uint8Array | undefined;
+    const r = await runTrial({
+      ...base,
+      onMetrics: (ps) => void points.push(...ps),
+      onProgress: (p) => void (progressed = p.step),
+      pause: {
+        at: async (step, p) => {
+          if (p.lastValid?.step !== step) return false;
+          const reported = points.some((q) => q.name === 'valid_ppl' && q.step === step && q.value === p.lastValid!.validPpl);
+          await new Promise((resolve) => setTimeout(resolve, 20)); // the verdict on its way
+          asked.push({ step, reported, progressedWhenAnswered: progressed });
+          return step === 10;
+        },
+        onCheckpoint: async (b) => void (bytes = b),
+      },
+    });
+    expect(isPaused(r) && r.step).toBe(10);
+    // No step ran while an answer was on its way.
+    expect(asked).toEqual([
+      { step: 5, reported: true, progressedWhenAnswered: 5 },
+      { step: 10, reported: true, progressedWhenAnswered: 10 },
+    ]);
+    const rest: MetricPoint[] = [];
+    let checkpoint: Uint8Array | undefined;
+    const result = await runTrial({ ...base, resume: { checkpoint: bytes! }, onMetrics: (ps) => void rest.push(...ps), onCheckpoint: async (c) => void (checkpoint = c) });
+    expectSameTrial({ points: [...points, ...rest], result, checkpoint: checkpoint!, pauses: [] }, straight);
+  });
+});
+
 describe('pause and resume on cpu', () => {
   it('dense SGD, a few steps', async () => {
     await selectBackend('cpu');

@@ -97,10 +97,12 @@ export interface PausePoint {
 /** Stopping a trial at a step boundary with its whole training state kept (resume checkpoints, resume.ts). */
 export interface PauseOptions {
   /**
-   * Asked after every step before the last (after that step's validation, if it has one):
-   * true pauses the trial there. `step` counts the steps done.
+   * Asked after every step before the last (after that step's validation, if it has one, and
+   * after its metric points went to onMetrics, so a judge elsewhere can see them): true pauses
+   * the trial there. `step` counts the steps done. A promise is awaited: the trial waits for
+   * the answer (a coordinator's verdict) before it trains on.
    */
-  at: (step: number, point: PausePoint) => boolean;
+  at: (step: number, point: PausePoint) => boolean | Promise<boolean>;
   /** Receives the resume checkpoint (RunTrialOptions.resume takes it back); awaited before runTrial returns. */
   onCheckpoint: (checkpoint: Uint8Array, paused: TrialPaused) => Promise<void>;
 }
@@ -632,7 +634,7 @@ export async function runTrial(opts: RunTrialOptions & { pause?: PauseOptions })
         consider(step, v);
       }
       if (pending.length > 0) await flush();
-      if (opts.pause && step < totalSteps && opts.pause.at(step, { trainLoss: loss, ...(lastValid ? { lastValid } : {}) })) {
+      if (opts.pause && step < totalSteps && (await opts.pause.at(step, { trainLoss: loss, ...(lastValid ? { lastValid } : {}) }))) {
         const adamState = optimizer.state();
         const trainer: TrainerState = {
           step,
