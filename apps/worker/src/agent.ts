@@ -480,6 +480,8 @@ class Agent implements WorkerHandle {
         this.cachedCheckpoint = { trialId, sha256, data };
         baseline = { trialId, sha256, checkpoint: data };
       }
+      /** The trial's steps, from its progress: the point after the last is not judged. */
+      let totalSteps: number | undefined;
       /** The digest of the resume checkpoint stored, for `paused`. */
       let resumeSha256: string | undefined;
       beat(); // refresh the lease right before training
@@ -489,6 +491,7 @@ class Agent implements WorkerHandle {
         signal: abort.signal,
         onStarted: ({ dataset, vocab }) => log.info({ dataset, vocab, trainingPid: this.training.pid() }, 'trial started'),
         onProgress: (p) => {
+          totalSteps = p.totalSteps;
           progress = p.progress;
           eta = p.etaSeconds;
           // Progress rides on heartbeats; send one early when the last is a while ago, so short
@@ -499,8 +502,11 @@ class Agent implements WorkerHandle {
         onMetrics: (points: MetricPoint[]) => {
           for (let i = 0; i < points.length; i += 1000) {
             const chunk = points.slice(i, i + 1000);
-            const msgId = this.deliver({ type: 'metric', ...base, points: chunk });
-            if (verdicts && chunk.some((p) => p.name === 'valid_ppl')) this.verdictRoutes.set(msgId, verdicts);
+            // The training process asks about a validation point after a step before the last: that one is judged.
+            const last = verdicts ? chunk.findLast((p) => p.name === 'valid_ppl') : undefined;
+            const judge = last !== undefined && last.step > 0 && (totalSteps === undefined || last.step < totalSteps);
+            const msgId = this.deliver({ type: 'metric', ...base, points: chunk, ...(judge ? { judge: true } : {}) });
+            if (judge) this.verdictRoutes.set(msgId, verdicts!);
           }
         },
         ...(baseline ? { baseline } : {}),
