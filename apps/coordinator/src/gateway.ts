@@ -32,8 +32,8 @@ interface Connection {
   workerId: string | null;
   /** Trials this connection holds a lease on: trialId → attempt. */
   trials: Map<string, number>;
-  /** Those of them a pruner judges (AssignedTrial.judged). */
-  judged: Set<string>;
+  /** Those of them a pruner judges (AssignedTrial.judged): trialId → sweepId (saves the store a lookup per verdict). */
+  judged: Map<string, string>;
   /** Messages are handled one at a time, in order. */
   chain: Promise<void>;
   lastSeenWrite: number;
@@ -190,7 +190,7 @@ export class WorkerGateway {
 
   private onConnection(ws: WebSocket, req?: IncomingMessage): void {
     const remote = req?.socket.remoteAddress ?? null;
-    const conn: Connection = { ws, workerId: null, trials: new Map(), judged: new Set(), chain: Promise.resolve(), lastSeenWrite: 0, remote, pending: true, helloTimer: null, alive: true, spoke: false, closing: false, backlog: 0, backlogBytes: 0, paused: false };
+    const conn: Connection = { ws, workerId: null, trials: new Map(), judged: new Map(), chain: Promise.resolve(), lastSeenWrite: 0, remote, pending: true, helloTimer: null, alive: true, spoke: false, closing: false, backlog: 0, backlogBytes: 0, paused: false };
     this.conns.add(conn);
     this.addresses.opened(remote);
     conn.helloTimer = setTimeout(() => {
@@ -390,7 +390,7 @@ export class WorkerGateway {
           return idle(IDLE_RETRY_MS);
         }
         conn.trials.set(trial.id, trial.attempt);
-        if (trial.judged) conn.judged.add(trial.id);
+        if (trial.judged) conn.judged.set(trial.id, trial.sweepId);
         log.info({ workerId, trialId: trial.id, sweepId: trial.sweepId, attempt: trial.attempt, ...(trial.resume ? { resumeAfter: trial.resume.step } : {}) }, 'trial claimed');
         return this.send(conn, { type: 'assign', replyTo: msg.msgId, trial });
       }
@@ -407,7 +407,8 @@ export class WorkerGateway {
         // A judged trial waits for the verdict on its last validation point, stored just now.
         const point = msg.judge && this.opts.pruning ? msg.points.findLast((p) => p.name === 'valid_ppl') : undefined;
         if (!point) return this.send(conn, { type: 'ack', replyTo: msg.msgId });
-        const verdict = await this.opts.pruning!.judge({ trialId: msg.trialId, workerId, attempt: msg.attempt, step: point.step, value: point.value });
+        const sweepId = conn.judged.get(msg.trialId);
+        const verdict = await this.opts.pruning!.judge({ trialId: msg.trialId, ...(sweepId ? { sweepId } : {}), workerId, attempt: msg.attempt, step: point.step, value: point.value });
         if (verdict === 'lost') return lost(msg.trialId);
         if (verdict.action === 'stop') this.forget(conn, msg.trialId);
         return this.send(conn, { type: 'ack', replyTo: msg.msgId, verdict });
@@ -439,7 +440,8 @@ export class WorkerGateway {
         return this.send(conn, { type: 'ack', replyTo: msg.msgId });
       }
       case 'paused': {
-        const r = this.opts.pruning ? await this.opts.pruning.paused({ trialId: msg.trialId, workerId, attempt: msg.attempt, step: msg.step, sha256: msg.sha256, seconds: msg.seconds }) : 'lost';
+        const sweepId = conn.judged.get(msg.trialId);
+        const r = this.opts.pruning ? await this.opts.pruning.paused({ trialId: msg.trialId, ...(sweepId ? { sweepId } : {}), workerId, attempt: msg.attempt, step: msg.step, sha256: msg.sha256, seconds: msg.seconds }) : 'lost';
         if (r === 'lost') return lost(msg.trialId);
         if (r === 'missing') {
           const error = `trial ${msg.trialId} paused without its resume checkpoint stored (PUT ${artifactPath(msg.trialId, resumeArtifactName(msg.attempt))} with sha256 ${msg.sha256})`;

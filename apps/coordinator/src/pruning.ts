@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { prunerSettings, type PrunerSettings, type PruneVerdict, SweepSpec } from '@lmsweep/protocol';
 import { planPrune, pruneOpen } from '@lmsweep/sweep';
-import type { Change, PauseInput, PauseOutcome, PruneJudge, PruneView, TrialStore } from '@lmsweep/db';
+import type { Change, JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneView, TrialStore } from '@lmsweep/db';
 
 export interface PruningOptions {
   store: TrialStore;
@@ -57,7 +57,7 @@ export class SweepPruning {
   }
 
   /** The verdict on a judged trial's validation point; 'lost' when the lease is not this worker's. */
-  async judge(r: { trialId: string; workerId: string; attempt: number; step: number; value: number }): Promise<PruneVerdict | 'lost'> {
+  async judge(r: JudgeInput): Promise<PruneVerdict | 'lost'> {
     const out = await this.opts.store.judgeReport(r, this.judgeFor(r));
     if (out === 'lost') return 'lost';
     const { verdict } = out;

@@ -160,7 +160,7 @@ describe('a pruned sweep', () => {
     for (const t of items.filter((x) => x.status === 'pruned')) {
       expect(t.steps).toBeGreaterThan(0);
       expect(t.steps).toBeLessThan(MAX);
-      expect((t.verdict as PruneVerdict).reason).toMatch(/^pruned at step|paused at step/);
+      expect((t.verdict as { reason: string }).reason).toMatch(/^pruned at step|paused at step/);
     }
     // It trained a fraction of what the full grid would (18 trials × 900 steps).
     expect(log.steps).toBeLessThan(0.5 * 18 * MAX);

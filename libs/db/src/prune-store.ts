@@ -54,6 +54,8 @@ export type PruneJudge = (view: PruneView) => PruneOutcome;
 
 export interface JudgeInput {
   trialId: string;
+  /** Its sweep, when the caller knows it (saves a lookup). */
+  sweepId?: string;
   workerId: string;
   attempt: number;
   /** The validation point judged. */
@@ -63,6 +65,7 @@ export interface JudgeInput {
 
 export interface PauseInput {
   trialId: string;
+  sweepId?: string;
   workerId: string;
   attempt: number;
   step: number;
@@ -78,32 +81,59 @@ type Tx = Prisma.TransactionClient;
 
 const TX = { maxWait: 20_000, timeout: 60_000 };
 
-async function readView(tx: Tx, sweepId: string): Promise<PruneView | null> {
+/** A trial as readView reads it: what a decision sees, and what fences the reporter's write. */
+interface StoredTrial extends PruneTrial {
+  leaseOwner: string | null;
+  attempt: number;
+  verdict: PruneVerdict | null;
+  segments: { attempt: number; through: number }[];
+}
+
+type Row = [string, string, number, TrialStatus, string | null, boolean, boolean, number, [number, number][] | null, string | null, number, PruneVerdict | null, { attempt: number; through: number }[]];
+
+/**
+ * Locks the sweep's row (its own statement: the next one then reads what the holder before
+ * committed), then reads its trials with their curves in one statement, as one JSON text (a
+ * decision comes with every judged report: one row of text parses far faster than thousands of
+ * rows through the driver; measured on PGlite at 300 trials, 7 ms against 23). A trial's curve is
+ * its segments' attempts up to where each paused, then its current attempt's (not a queued
+ * trial's: that attempt is over, and the next resumes before it); a step two attempts reported
+ * (none should) counts once.
+ */
+async function readView(tx: Tx, sweepId: string): Promise<{ sweep: PruneView['sweep']; trials: StoredTrial[] } | null> {
   const [sweep] = await tx.$queryRaw<PruneView['sweep'][]>`SELECT id, spec, grows, search FROM "Sweep" WHERE id = ${sweepId} FOR UPDATE`;
   if (!sweep) return null;
-  const rows = await tx.$queryRaw<Omit<PruneTrial, 'points'>[]>`
-    SELECT t.id, t."configKey", t.seed, t.status::text AS status, t."parentId",
-      EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = t.id) AS "hasChildren",
-      (t.status = 'running' AND t.verdict->>'action' = 'pause') AS pausing,
-      coalesce((t.config->'training'->>'batchSize')::int, 20) * coalesce((t.config->'training'->>'unroll')::int, 20) AS "tokensPerStep"
-    FROM "Trial" t WHERE t."sweepId" = ${sweepId} ORDER BY t.ordinal`;
-  // The points of each trial's curve: its segments' attempts up to where each paused, and its
-  // current attempt's (not a queued trial's: that attempt is over and the next resumes before it).
-  const points = await tx.$queryRaw<{ trialId: string; step: number; value: number }[]>`
-    SELECT m."trialId", m.step, m.value FROM "TrialMetric" m JOIN "Trial" t ON t.id = m."trialId"
-    WHERE t."sweepId" = ${sweepId} AND m.name = 'valid_ppl'
-      AND ((m.attempt = t.attempt AND t.status <> 'queued')
-        OR EXISTS (SELECT 1 FROM jsonb_array_elements(t.segments) s WHERE (s->>'attempt')::int = m.attempt AND m.step <= (s->>'through')::int))
-    ORDER BY m."trialId", m.step`;
-  const byTrial = new Map<string, { step: number; value: number }[]>();
-  for (const p of points) {
-    const list = byTrial.get(p.trialId) ?? [];
-    // A step reported by two attempts (a segment's and a resumed one's re-evaluation): the later wins.
-    if (list.length && list[list.length - 1]!.step === p.step) list[list.length - 1] = { step: p.step, value: p.value };
-    else list.push({ step: p.step, value: p.value });
-    byTrial.set(p.trialId, list);
-  }
-  return { sweep, trials: rows.map((r) => ({ ...r, points: byTrial.get(r.id) ?? [] })) };
+  const [{ v }] = (await tx.$queryRaw<{ v: string | null }[]>`
+    SELECT json_agg(json_build_array(t.id, t."configKey", t.seed, t.status, t."parentId",
+      EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = t.id),
+      (t.status = 'running' AND t.verdict->>'action' = 'pause'),
+      coalesce((t.config->'training'->>'batchSize')::int, 20) * coalesce((t.config->'training'->>'unroll')::int, 20),
+      (SELECT json_agg(json_build_array(p.step, p.value) ORDER BY p.step) FROM (
+        SELECT DISTINCT ON (m.step) m.step, m.value FROM "TrialMetric" m
+        WHERE m."trialId" = t.id AND m.name = 'valid_ppl'
+          AND ((m.attempt = t.attempt AND t.status <> 'queued')
+            OR EXISTS (SELECT 1 FROM jsonb_array_elements(t.segments) s WHERE (s->>'attempt')::int = m.attempt AND m.step <= (s->>'through')::int))
+        ORDER BY m.step, m.attempt DESC) p),
+      t."leaseOwner", t.attempt, t.verdict, t.segments) ORDER BY t.ordinal)::text AS v
+    FROM "Trial" t WHERE t."sweepId" = ${sweepId}`) as [{ v: string | null }];
+  const rows = (v ? JSON.parse(v) : []) as Row[];
+  const trials = rows.map(([id, configKey, seed, status, parentId, hasChildren, pausing, tokensPerStep, points, leaseOwner, attempt, verdict, segments]): StoredTrial => ({
+    id,
+    configKey,
+    seed,
+    status,
+    parentId,
+    hasChildren,
+    pausing,
+    tokensPerStep,
+    // JSON has no NaN: a diverged value comes back null, and ranks as the worst (NaN) does.
+    points: (points ?? []).map(([step, value]) => ({ step, value: value ?? Number.NaN })),
+    leaseOwner,
+    attempt,
+    verdict,
+    segments,
+  }));
+  return { sweep, trials };
 }
 
 /** Writes promotions and closures of paused trials; returns the ids changed. */
@@ -147,35 +177,36 @@ async function writeOutcome(ctx: StoreContext, tx: Tx, sweepId: string, out: Pru
  */
 export async function judgeReport(ctx: StoreContext, report: JudgeInput, judge: PruneJudge): Promise<{ verdict: PruneVerdict; promoted: string[]; closed: string[] } | 'lost'> {
   const result = await ctx.prisma.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<{ sweepId: string }[]>`SELECT "sweepId" FROM "Trial" WHERE id = ${report.trialId}`;
-    if (!row) return 'lost' as const;
-    const view = await readView(tx, row.sweepId);
-    const [t] = await tx.$queryRaw<{ verdict: PruneVerdict | null }[]>`
-      SELECT verdict FROM "Trial" WHERE id = ${report.trialId} AND "leaseOwner" = ${report.workerId} AND attempt = ${report.attempt}::int AND status = 'running' FOR UPDATE`;
-    if (!view || !t) return 'lost' as const;
-    if (t.verdict && t.verdict.step === report.step) return { verdict: t.verdict, promoted: [], closed: [], sweepId: row.sweepId, pruned: false };
+    const sweepId = report.sweepId ?? (await tx.$queryRaw<{ sweepId: string }[]>`SELECT "sweepId" FROM "Trial" WHERE id = ${report.trialId}`)[0]?.sweepId;
+    const view = sweepId ? await readView(tx, sweepId) : null;
+    const t = view?.trials.find((x) => x.id === report.trialId);
+    if (!view || !t || t.status !== 'running' || t.leaseOwner !== report.workerId || t.attempt !== report.attempt) return 'lost' as const;
+    if (t.verdict && t.verdict.step === report.step) return { verdict: t.verdict, promoted: [], closed: [], sweepId: view.sweep.id, pruned: false };
     const out = judge(view);
     const verdict = out.verdict ?? { action: 'continue' as const, step: report.step };
     const now = ctx.now();
+    // The sweep's lock keeps other decisions out, not the reaper or a cancel: the write is fenced again.
+    const fence = Prisma.sql`"leaseOwner" = ${report.workerId} AND attempt = ${report.attempt}::int AND status = 'running'`;
     if (verdict.action === 'stop') {
-      await tx.$queryRaw`
+      const done = await tx.$queryRaw<{ id: string }[]>`
         WITH t AS (
           UPDATE "Trial" SET status = 'pruned', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, progress = NULL, error = NULL,
             steps = ${report.step}::int, rung = coalesce(${verdict.rung}::int, rung), "validPpl" = ${String(report.value)}::float8,
             seconds = EXTRACT(EPOCH FROM (${ts(now)} - "startedAt")) + coalesce(seconds, 0), verdict = ${JSON.stringify(verdict)}::jsonb
-          WHERE id = ${report.trialId} RETURNING id, "sweepId", "leaseOwner"
+          WHERE id = ${report.trialId} AND ${fence} RETURNING id, "sweepId", "leaseOwner"
         ), w AS (
           UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)} FROM t WHERE "Worker".id = t."leaseOwner" AND "Worker"."currentTrialId" = t.id
         )
         SELECT t.id FROM t CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'pruned'`)})) n`;
+      if (!done.length) return 'lost' as const;
     } else if (verdict.action === 'pause') {
-      await tx.$executeRaw`UPDATE "Trial" SET verdict = ${JSON.stringify(verdict)}::jsonb, rung = coalesce(${verdict.rung}::int, rung) WHERE id = ${report.trialId}`;
+      if (!(await tx.$executeRaw`UPDATE "Trial" SET verdict = ${JSON.stringify(verdict)}::jsonb, rung = coalesce(${verdict.rung}::int, rung) WHERE id = ${report.trialId} AND ${fence}`)) return 'lost' as const;
     } else {
       const rung = (verdict as { rung?: number }).rung;
       if (rung !== undefined) await tx.$executeRaw`UPDATE "Trial" SET rung = GREATEST(coalesce(rung, -1), ${rung}::int) WHERE id = ${report.trialId}`;
     }
-    const { promoted, closed } = await writeOutcome(ctx, tx, row.sweepId, out);
-    return { verdict, promoted, closed, sweepId: row.sweepId, pruned: verdict.action === 'stop' };
+    const { promoted, closed } = await writeOutcome(ctx, tx, view.sweep.id, out);
+    return { verdict, promoted, closed, sweepId: view.sweep.id, pruned: verdict.action === 'stop' };
   }, TX);
   if (result === 'lost') return 'lost';
   if (result.pruned || result.closed.length) await refreshSweepStatus(ctx, result.sweepId);
@@ -191,32 +222,35 @@ export async function judgeReport(ctx: StoreContext, report: JudgeInput, judge: 
 export async function pauseTrial(ctx: StoreContext, p: PauseInput, judge: PruneJudge): Promise<{ outcome: PauseOutcome; promoted: string[]; closed: string[] }> {
   const name = `resume-${p.attempt}`;
   const result = await ctx.prisma.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<{ sweepId: string; status: string; leaseOwner: string | null; attempt: number; verdict: PruneVerdict | null; segments: { attempt: number; through: number }[] }[]>`
-      SELECT "sweepId", status::text AS status, "leaseOwner", attempt, verdict, segments FROM "Trial" WHERE id = ${p.trialId}`;
-    if (!row) return { outcome: 'lost' as const };
-    const view = await readView(tx, row.sweepId);
+    const sweepId = p.sweepId ?? (await tx.$queryRaw<{ sweepId: string }[]>`SELECT "sweepId" FROM "Trial" WHERE id = ${p.trialId}`)[0]?.sweepId;
+    const view = sweepId ? await readView(tx, sweepId) : null;
+    const row = view?.trials.find((x) => x.id === p.trialId);
+    if (!view || !row) return { outcome: 'lost' as const };
     const mine = row.leaseOwner === p.workerId && row.attempt === p.attempt;
     const last = row.segments[row.segments.length - 1];
     if (mine && row.status !== 'running') return { outcome: last && last.attempt === p.attempt && last.through === p.step ? ('duplicate' as const) : ('lost' as const) };
-    if (!mine || !view || row.verdict?.action !== 'pause' || row.verdict.step !== p.step) return { outcome: 'lost' as const };
+    if (!mine || row.verdict?.action !== 'pause' || row.verdict.step !== p.step) return { outcome: 'lost' as const };
     const [a] = await tx.$queryRaw<{ sha256: string; attempt: number }[]>`SELECT sha256, attempt FROM "Artifact" WHERE "trialId" = ${p.trialId} AND name = ${name}`;
     if (!a || a.sha256 !== p.sha256 || a.attempt !== p.attempt) return { outcome: 'missing' as const };
     const now = ctx.now();
-    await tx.$queryRaw`
+    const paused = await tx.$queryRaw<{ id: string }[]>`
       WITH t AS (
         UPDATE "Trial" SET status = 'paused', "leaseExpiresAt" = NULL, progress = NULL, steps = ${p.step}::int, seconds = ${p.seconds}::float8, "finishedAt" = ${ts(now)},
           "validPpl" = (SELECT m.value FROM "TrialMetric" m WHERE m."trialId" = ${p.trialId} AND m.attempt = ${p.attempt}::int AND m.name = 'valid_ppl' AND m.step = ${p.step}::int),
           segments = segments || jsonb_build_array(jsonb_build_object('attempt', ${p.attempt}::int, 'through', ${p.step}::int))
-        WHERE id = ${p.trialId} RETURNING id, "sweepId", "leaseOwner"
+        WHERE id = ${p.trialId} AND "leaseOwner" = ${p.workerId} AND attempt = ${p.attempt}::int AND status = 'running'
+        RETURNING id, "sweepId", "leaseOwner"
       ), w AS (
         UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)} FROM t WHERE "Worker".id = t."leaseOwner" AND "Worker"."currentTrialId" = t.id
       )
       SELECT t.id FROM t CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'paused'`)})) n`;
+    // Reaped or cancelled since the view was read (their writes do not wait for the sweep's lock).
+    if (!paused.length) return { outcome: 'lost' as const };
     await tx.$executeRaw`DELETE FROM "Artifact" WHERE "trialId" = ${p.trialId} AND name LIKE 'resume-%' AND name <> ${name}`;
     // The decision sees the trial paused.
     const seen: PruneView = { ...view, trials: view.trials.map((t) => (t.id === p.trialId ? { ...t, status: 'paused', pausing: false } : t)) };
-    const { promoted, closed } = await writeOutcome(ctx, tx, row.sweepId, judge(seen));
-    return { outcome: 'ok' as const, promoted, closed, sweepId: row.sweepId };
+    const { promoted, closed } = await writeOutcome(ctx, tx, view.sweep.id, judge(seen));
+    return { outcome: 'ok' as const, promoted, closed, sweepId: view.sweep.id };
   }, TX);
   if (result.outcome !== 'ok') return { outcome: result.outcome, promoted: [], closed: [] };
   if (result.closed.length) await refreshSweepStatus(ctx, result.sweepId);

@@ -51,7 +51,7 @@ export function pruningTests(h: GrowthHarness): void {
       expect(out).toMatchObject({ verdict: stop(300), promoted: [], closed: [] });
       expect(seen!.trials.map((x) => [x.id, x.status, x.points])).toEqual([[t.id, 'running', [{ step: 300, value: 210 }]]]);
       const r = await row(t.id);
-      expect([r.status, r.steps, r.rung, r.validPpl, r.leaseExpiresAt, (r.verdict as PruneVerdict).reason]).toEqual(['pruned', 300, 0, 210, null, 'scripted']);
+      expect([r.status, r.steps, r.rung, r.validPpl, r.leaseExpiresAt, (r.verdict as { reason: string }).reason]).toEqual(['pruned', 300, 0, 210, null, 'scripted']);
       expect((await store.getSweep(s.id))!.status).toBe('succeeded');
       expect(await store.complete(t.id, 'w', t.attempt, result(100))).toBe('lost');
       expect(await store.heartbeat(t.id, 'w', t.attempt, 0.5, LEASE)).toBe(false);
