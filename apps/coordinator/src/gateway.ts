@@ -147,7 +147,7 @@ export class WorkerGateway {
     for (const conn of this.conns) {
       const attempt = conn.trials.get(c.id);
       if (attempt !== undefined) {
-        conn.trials.delete(c.id);
+        this.forget(conn, c.id);
         this.send(conn, { type: 'cancel', trialId: c.id, attempt, reason: 'sweep cancelled' });
       }
     }
@@ -360,9 +360,7 @@ export class WorkerGateway {
     const workerId = conn.workerId;
     if (!workerId) return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'NOT_HELLO', message: 'say hello first' });
     const lost = (trialId: string) => {
-      conn.trials.delete(trialId);
-      conn.judged.delete(trialId);
-      this.held.drop(trialId);
+      this.forget(conn, trialId);
       this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'LEASE_LOST', trialId, message: `the lease on trial ${trialId} is no longer yours` });
     };
     switch (msg.type) {
@@ -420,13 +418,11 @@ export class WorkerGateway {
           // Other trials start from this one's checkpoint, and it sent none: this attempt failed.
           const error = `trial ${msg.trialId} completed without uploading its checkpoint (PUT ${artifactPath(msg.trialId)}), which other trials start from`;
           await store.fail(msg.trialId, workerId, msg.attempt, { kind: 'error', error, retryable: true });
-          conn.trials.delete(msg.trialId);
-          this.held.drop(msg.trialId);
+          this.forget(conn, msg.trialId);
           log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt }, 'trial completed without its checkpoint');
           return this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', trialId: msg.trialId, message: error });
         }
-        conn.trials.delete(msg.trialId);
-        this.held.drop(msg.trialId);
+        this.forget(conn, msg.trialId);
         if (r === 'ok') this.claimLimiter.succeeded(workerId, conn.remote);
         log.info({ workerId, trialId: msg.trialId, attempt: msg.attempt, validPpl: msg.result.validPpl, duplicate: r === 'duplicate' }, 'trial completed');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId, duplicate: r === 'duplicate' });
@@ -434,8 +430,7 @@ export class WorkerGateway {
       case 'fail': {
         const r = await store.fail(msg.trialId, workerId, msg.attempt, { kind: msg.kind, error: msg.error, retryable: msg.retryable });
         if (r === 'lost') return lost(msg.trialId);
-        conn.trials.delete(msg.trialId);
-        this.held.drop(msg.trialId);
+        this.forget(conn, msg.trialId);
         log.warn({ workerId, trialId: msg.trialId, attempt: msg.attempt, kind: msg.kind, outcome: r }, 'trial failed');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId });
       }
@@ -456,8 +451,7 @@ export class WorkerGateway {
         const ok = await store.release(msg.trialId, workerId, msg.attempt, msg.reason);
         // Releasing what is not yours (another worker's trial, an old attempt) changes nothing: say so.
         if (!ok) return lost(msg.trialId);
-        conn.trials.delete(msg.trialId);
-        this.held.drop(msg.trialId);
+        this.forget(conn, msg.trialId);
         log.info({ workerId, trialId: msg.trialId, reason: msg.reason }, 'trial released');
         return this.send(conn, { type: 'ack', replyTo: msg.msgId });
       }

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { SweepSpec } from '@lmsweep/protocol';
 import { planGrowth } from '@lmsweep/sweep';
 import type { Change, TrialStore } from '@lmsweep/db';
+import { SweepSteps } from './sweep-steps.ts';
 
 export interface SweepGrowthOptions {
   store: TrialStore;
@@ -23,10 +24,7 @@ const MAX_REMEMBERED = 10_000;
 
 export class SweepGrowth {
   private readonly grows = new Map<string, boolean>();
-  /** Steps under way, by sweep; a sweep poked meanwhile gets one more step after. */
-  private readonly running = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
-  private closed = false;
+  private readonly steps = new SweepSteps((sweepId) => this.step(sweepId));
 
   constructor(private readonly opts: SweepGrowthOptions) {}
 
@@ -35,7 +33,7 @@ export class SweepGrowth {
     try {
       for (const id of await this.opts.store.growingSweeps()) {
         this.grows.set(id, true);
-        this.poke(id);
+        this.steps.poke(id);
       }
     } catch (e) {
       this.opts.log.error({ err: e }, 'growth: listing the growing sweeps failed');
@@ -46,34 +44,17 @@ export class SweepGrowth {
   onChange(c: Change): void {
     const sweepId = c.kind === 'trial' && (c.status === 'succeeded' || c.status === 'failed' || c.status === 'pruned') ? c.sweepId : c.kind === 'sweep' && c.status === 'running' ? c.id : undefined;
     if (!sweepId || this.grows.get(sweepId) === false) return;
-    this.poke(sweepId);
+    this.steps.poke(sweepId);
   }
 
   /** Waits for the steps under way; no new ones start. */
-  async close(): Promise<void> {
-    this.closed = true;
-    this.again.clear();
-    await Promise.allSettled([...this.running.values()]);
+  close(): Promise<void> {
+    return this.steps.close();
   }
 
   /** Steps under way (for tests). */
   get busy(): number {
-    return this.running.size;
-  }
-
-  private poke(sweepId: string): void {
-    if (this.closed) return;
-    if (this.running.has(sweepId)) {
-      this.again.add(sweepId);
-      return;
-    }
-    const run = (async () => {
-      do {
-        this.again.delete(sweepId);
-        await this.step(sweepId);
-      } while (this.again.has(sweepId) && !this.closed);
-    })().finally(() => this.running.delete(sweepId));
-    this.running.set(sweepId, run);
+    return this.steps.busy;
   }
 
   private async step(sweepId: string): Promise<void> {

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { prunerSettings, type PrunerSettings, type PruneVerdict, SweepSpec } from '@lmsweep/protocol';
 import { planPrune, pruneOpen } from '@lmsweep/sweep';
+import { SweepSteps } from './sweep-steps.ts';
 import type { Change, JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneView, TrialStore } from '@lmsweep/db';
 
 export interface PruningOptions {
@@ -24,9 +25,7 @@ interface SweepPruner {
 
 export class SweepPruning {
   private readonly pruners = new Map<string, SweepPruner | null>();
-  private readonly running = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
-  private closed = false;
+  private readonly steps = new SweepSteps((sweepId) => this.step(sweepId));
 
   constructor(private readonly opts: PruningOptions) {}
 
@@ -81,7 +80,7 @@ export class SweepPruning {
   /** Looks at every running sweep with a paused trial (at start, and after missed changes). */
   async resume(): Promise<void> {
     try {
-      for (const id of await this.opts.store.sweepsWithPaused()) this.poke(id);
+      for (const id of await this.opts.store.sweepsWithPaused()) this.steps.poke(id);
     } catch (e) {
       this.opts.log.error({ err: e }, 'pruning: listing the sweeps with paused trials failed');
     }
@@ -92,32 +91,19 @@ export class SweepPruning {
     const ended = c.kind === 'trial' && (c.status === 'succeeded' || c.status === 'failed' || c.status === 'pruned' || c.status === 'cancelled');
     const sweepId = ended ? c.sweepId : c.kind === 'sweep' && c.status === 'running' ? c.id : undefined;
     if (!sweepId || this.pruners.get(sweepId) === null) return;
-    this.poke(sweepId);
+    this.steps.poke(sweepId);
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.again.clear();
-    await Promise.allSettled([...this.running.values()]);
+  close(): Promise<void> {
+    return this.steps.close();
   }
 
-  private poke(sweepId: string): void {
-    if (this.closed) return;
-    if (this.running.has(sweepId)) {
-      this.again.add(sweepId);
-      return;
+  private async step(sweepId: string): Promise<void> {
+    try {
+      const out = await this.opts.store.pruneStep(sweepId, this.judgeFor());
+      if (out) this.logMoves(out);
+    } catch (e) {
+      this.opts.log.error({ err: e, sweepId }, 'pruning step failed');
     }
-    const run = (async () => {
-      do {
-        this.again.delete(sweepId);
-        try {
-          const out = await this.opts.store.pruneStep(sweepId, this.judgeFor());
-          if (out) this.logMoves(out);
-        } catch (e) {
-          this.opts.log.error({ err: e, sweepId }, 'pruning step failed');
-        }
-      } while (this.again.has(sweepId) && !this.closed);
-    })().finally(() => this.running.delete(sweepId));
-    this.running.set(sweepId, run);
   }
 }

@@ -11,8 +11,6 @@ import { currentRound } from './queue-order.ts';
 export type TrialStatus = 'queued' | 'running' | 'paused' | 'succeeded' | 'pruned' | 'failed' | 'cancelled';
 export type SweepStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const TRIAL_STATUSES: readonly TrialStatus[] = ['queued', 'running', 'paused', 'succeeded', 'pruned', 'failed', 'cancelled'];
-/** Statuses a trial may still leave: a sweep with one of them has work left (a paused trial may be promoted). */
-export const UNFINISHED_STATUSES: readonly TrialStatus[] = ['queued', 'running', 'paused'];
 
 export type StatusCounts = Record<TrialStatus, number> & { total: number };
 export type SweepWithCounts = Sweep & { counts: StatusCounts };

@@ -34,7 +34,7 @@ import * as prune from './prune-store.ts';
 import type { JudgeInput, PauseInput, PauseOutcome, PruneJudge } from './prune-store.ts';
 import type { WorkerInfo, WorkerInput } from './workers.ts';
 
-export { type CreateSweepInput, type StatusCounts, type SweepStatus, type SweepWithCounts, TRIAL_STATUSES, type TrialStatus, UNFINISHED_STATUSES } from './sweeps.ts';
+export { type CreateSweepInput, type StatusCounts, type SweepStatus, type SweepWithCounts, TRIAL_STATUSES, type TrialStatus } from './sweeps.ts';
 export type { AppendDecision, AppendOutcome, AppendRequest, GrowthTrial, SweepExtension, SweepGrowthState } from './append.ts';
 export type { ClaimedTrial, FailInput, HeartbeatInput } from './queue.ts';
 export { type CompleteInput, type CompleteOutcome, type MetricReport, SUSPECT_PPL_RATIO } from './results.ts';
