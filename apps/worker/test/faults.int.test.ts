@@ -1,6 +1,7 @@
 // Faults injected for real against a real coordinator and the real agent: a worker process killed
-// with SIGKILL mid-trial, trials that throw or diverge (with retries), a sweep cancelled under a
-// running trial. Nothing is lost, nothing is counted twice.
+// with SIGKILL mid-trial (of a plain sweep, and of a pruned one while it trains a promoted trial),
+// trials that throw or diverge (with retries), a sweep cancelled under a running trial. Nothing is
+// lost, nothing is counted twice.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -75,6 +76,68 @@ describe('faults', () => {
     for (const cv of t.curves) expect(new Set(cv.points.map((p) => p.step)).size).toBe(cv.points.length);
     await survivor.stop();
   });
+
+  it('a pruned sweep (ASHA with promotion) whose worker is killed with SIGKILL while it trains a resumed trial: the trial resumes again from its stored checkpoint elsewhere, nothing lost or doubled', async () => {
+    const spec = `name: pruned-sigkill\n${TINY.replace('unroll: 5', 'unroll: 5, optimizer: adam')}\nbudget: { maxSteps: 270, evalEvery: 10, evalTokens: 400 }\nmaxAttempts: 3\ngrid: { training.lr: [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1] }\npruner: { type: asha, minSteps: 10, reduction: 3, promotion: true }`;
+    const sweep = await launch(c.store, spec);
+    const victim = spawn(process.execPath, [BIN, 'worker', '--coordinator', c.url, '--backend', 'wasm', '--threads', '1', '--name', 'pruned-victim', '--quiet'], { stdio: 'ignore', env: { ...process.env, LMSWEEP_LOG_LEVEL: 'silent' } });
+    children.push(victim);
+    // Wait until the victim trains a promoted trial past the rung it resumed from.
+    let trialId = '';
+    let deadAttempt = 0;
+    let resumedFrom = 0;
+    await until('the victim to train a promoted trial past its rung', async () => {
+      for (const t of await running(sweep.id)) {
+        if (t.promotions === 0) continue;
+        const full = (await c.store.getTrial(t.id))!;
+        const through = (full.segments as { through: number }[]).at(-1)!.through;
+        const steps = full.curves.find((cv) => cv.attempt === t.attempt && cv.name === 'train_loss')?.points.map((p) => p.step) ?? [];
+        if (steps.some((s) => s > through)) {
+          [trialId, deadAttempt, resumedFrom] = [t.id, t.attempt, through];
+          return true;
+        }
+      }
+      return false;
+    }, 120_000, 20);
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('exit', r));
+    await until('the lease to be reaped', async () => (await c.store.getTrial(trialId))?.status === 'queued', 10_000, 50);
+    const survivor = await startWorker({ coordinatorUrl: c.url, backend: 'wasm', quiet: true, name: 'pruned-survivor' });
+    workers.push(survivor);
+    await until('the pruned sweep to finish', async () => (await c.store.getSweep(sweep.id))?.status !== 'running', 180_000);
+    expect((await c.store.getSweep(sweep.id))!.status).toBe('succeeded');
+    const { items } = await c.store.listTrials({ sweepId: sweep.id, limit: 100 });
+    expect(items).toHaveLength(6);
+    expect(items.every((t) => t.status === 'succeeded' || t.status === 'pruned')).toBe(true);
+    expect(items.filter((t) => t.status === 'succeeded').length).toBeGreaterThanOrEqual(1);
+    const t = (await c.store.getTrial(trialId))!;
+    expect(t.attempt).toBeGreaterThan(deadAttempt);
+    // The attempt after the kill started from the checkpoint stored at the last pause, not from step 0.
+    const segments = t.segments as { attempt: number; through: number }[];
+    expect(segments.find((s) => s.attempt === deadAttempt)).toBeUndefined(); // the killed attempt paused nowhere
+    const next = deadAttempt + 1;
+    const after = t.curves.find((cv) => cv.attempt === next && cv.name === 'train_loss')!.points.map((p) => p.step);
+    // (train_loss is logged every 10 steps here: the first point after the rung is the next multiple of 10, not step 1.)
+    expect(after[0]).toBe(resumedFrom + 10);
+    // Every trial's curve, stitched from its attempts, has each step once and in order; a finished one reaches the budget.
+    for (const row of items) {
+      const full = (await c.store.getTrial(row.id))!;
+      const segs = full.segments as { attempt: number; through: number }[];
+      const of = (a: number) => full.curves.find((cv) => cv.attempt === a && cv.name === 'valid_ppl')?.points.map((p) => p.step) ?? [];
+      const steps: number[] = [];
+      let from = -1;
+      for (const s of segs) {
+        steps.push(...of(s.attempt).filter((x) => x > from && x <= s.through));
+        from = s.through;
+      }
+      if (full.status === 'succeeded') steps.push(...of(full.attempt).filter((x) => x > from));
+      expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
+      if (full.status === 'succeeded') expect(steps.at(-1)).toBe(270);
+      else expect(full.steps).toBe(steps.at(-1));
+      for (const cv of full.curves) expect(new Set(cv.points.map((p) => p.step)).size).toBe(cv.points.length);
+    }
+    await survivor.stop();
+  }, 300_000);
 
   it('a trial that throws is retried with backoff up to maxAttempts, then failed with the reason; one that diverges fails at once; the worker survives', async () => {
     // Passes the launch check (train/valid/test files are there) but cannot be read on the worker.
