@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SpecError } from '@lmsweep/protocol';
+import { prunerSettings, SpecError } from '@lmsweep/protocol';
+import { rungsOf } from '@lmsweep/search';
 import { expandSweep, parseSweepSpec } from './expand.ts';
 import { prepareSweep, validateSpec } from './prepare.ts';
 
@@ -27,6 +30,14 @@ describe('pruner at launch', () => {
         expect(validateSpec({ ...spec, pruner })).toMatchObject({ ok: true });
       }
     }
+  });
+
+  it('examples/prune.yaml launches: a TPE search with ASHA and promotion, its rungs where its comment says', () => {
+    const text = readFileSync(path.join(import.meta.dirname, '../../../examples/prune.yaml'), 'utf8');
+    const prepared = prepareSweep(parseSweepSpec(text));
+    expect(prepared.spec.pruner).toEqual({ type: 'asha', metric: 'validPpl', minSteps: 30, reduction: 3, promotion: true });
+    expect(prepared.plans).toHaveLength(4 * 2); // `parallel` configurations × seeds, the rest sampled as they finish
+    expect(rungsOf(prunerSettings(prepared.spec))).toEqual([30, 90, 270, 810]);
   });
 
   it('pruner: { type: none } launches as if it were absent', () => {
