@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logGamma, mean, meanCI95, normalQuantile, regularizedBeta, sampleStd, studentTQuantile } from './stats.ts';
+import { holmAdjust, logGamma, mean, meanCI95, normalQuantile, pairedDifference, regularizedBeta, sampleStd, studentTQuantile, studentTwoSidedP } from './stats.ts';
 import { expectClose } from './testing.ts';
 
 describe('mean and sampleStd', () => {
@@ -89,5 +89,47 @@ describe('meanCI95', () => {
     expect(ci.halfWidth).toBeNaN();
     expect(ci.lo).toBeNaN();
     expect(meanCI95([]).mean).toBeNaN();
+  });
+});
+
+describe('pairedDifference and holmAdjust', () => {
+  // R's `sleep` data (Cushny & Peebles 1905, in R's datasets): t.test(sleep$extra[1:10],
+  // sleep$extra[11:20], paired = TRUE) gives t = -4.0621, df = 9, p-value = 0.002833,
+  // 95 percent confidence interval -2.4598858 -0.7001142, mean difference -1.58.
+  const drug1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];
+  const drug2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4];
+
+  it("matches R's paired t-test on the sleep data", () => {
+    const d = pairedDifference(drug1, drug2);
+    expectClose(d.mean, -1.58, { rtol: 1e-12 });
+    expectClose([d.lo, d.hi], [-2.4598858, -0.7001142], { rtol: 1e-7 });
+    expectClose(d.t, -4.0621, { rtol: 1e-4 });
+    expectClose(d.p, 0.002833, { rtol: 1e-3 });
+    expect(d.n).toBe(10);
+    // Swapping the sides flips the sign, not the p.
+    const r = pairedDifference(drug2, drug1);
+    expectClose([r.mean, r.t, r.p], [1.58, -d.t, d.p], { rtol: 1e-12 });
+  });
+
+  it('two-sided p: 1 at t = 0, 0.05 at the 97.5% quantile, symmetric', () => {
+    expect(studentTwoSidedP(0, 4)).toBe(1);
+    for (const df of [1, 2, 5, 30]) expectClose(studentTwoSidedP(studentTQuantile(0.975, df), df), 0.05, { rtol: 1e-8 });
+    expect(studentTwoSidedP(-2, 7)).toBe(studentTwoSidedP(2, 7));
+  });
+
+  it('one pair has no interval or p; equal differences are certain; unequal lengths are refused', () => {
+    expect(pairedDifference([3], [1])).toMatchObject({ mean: 2, n: 1 });
+    expect(Number.isNaN(pairedDifference([3], [1]).p)).toBe(true);
+    expect(pairedDifference([3, 4], [1, 2])).toMatchObject({ mean: 2, halfWidth: 0, p: 0 });
+    expect(pairedDifference([1, 2], [1, 2])).toMatchObject({ mean: 0, p: 1 });
+    expect(() => pairedDifference([1, 2], [1])).toThrow(/length/);
+  });
+
+  it("Holm's adjustment: R's p.adjust(c(0.01, 0.04, 0.03, 0.05, 0.02), 'holm'), in the input's order; NaN left out of m", () => {
+    expectClose(holmAdjust([0.01, 0.04, 0.03, 0.05, 0.02]), [0.05, 0.09, 0.09, 0.09, 0.08], { rtol: 1e-12 });
+    const withNaN = holmAdjust([0.02, NaN, 0.01]);
+    expectClose([withNaN[0]!, withNaN[2]!], [0.02, 0.02], { rtol: 1e-12 });
+    expect(Number.isNaN(withNaN[1]!)).toBe(true);
+    expect(holmAdjust([0.6, 0.9])).toEqual([1, 1]);
   });
 });

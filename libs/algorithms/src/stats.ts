@@ -1,4 +1,4 @@
-// Summary statistics for sweep results: means, sample deviations and Student-t confidence intervals.
+// Summary statistics for sweep results: means, sample deviations, Student-t confidence intervals, paired t-tests and Holm's adjustment.
 
 /** Arithmetic mean; NaN for an empty list. */
 export function mean(xs: ArrayLike<number>): number {
@@ -229,4 +229,52 @@ export function meanCI95(xs: ArrayLike<number>): MeanCI {
   if (n < 2) return { mean: m, lo: NaN, hi: NaN, halfWidth: NaN, n };
   const halfWidth = (studentTQuantile(0.975, n - 1) * sampleStd(xs)) / Math.sqrt(n);
   return { mean: m, lo: m - halfWidth, hi: m + halfWidth, halfWidth, n };
+}
+
+/** Two-sided p-value of Student's t statistic with df degrees of freedom: P(|T| ≥ |t|). */
+export function studentTwoSidedP(t: number, df: number): number {
+  if (Number.isNaN(t) || !(df > 0)) return NaN;
+  if (!Number.isFinite(t)) return 0;
+  return Math.min(1, 2 * studentUpperTail(Math.abs(t), df));
+}
+
+export interface PairedDifference extends MeanCI {
+  /** t = mean / (s / √n) with n − 1 degrees of freedom; NaN with fewer than two pairs. */
+  t: number;
+  /** Two-sided p of the paired t-test (H₀: the mean difference is 0); NaN with fewer than two pairs, 0 or 1 when every difference is equal. */
+  p: number;
+}
+
+/**
+ * The paired difference a − b (a[i] and b[i] measured on the same unit, e.g. one seed): its mean
+ * with the 95% Student-t interval (meanCI95 of the differences) and the paired t-test. The lists
+ * must have the same length.
+ */
+export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>): PairedDifference {
+  if (a.length !== b.length) throw new RangeError(`paired lists differ in length: ${a.length} and ${b.length}`);
+  const d = Array.from({ length: a.length }, (_, i) => a[i]! - b[i]!);
+  const ci = meanCI95(d);
+  if (ci.n < 2) return { ...ci, t: NaN, p: NaN };
+  const se = sampleStd(d) / Math.sqrt(ci.n);
+  if (se === 0) return { ...ci, t: ci.mean === 0 ? 0 : Math.sign(ci.mean) * Infinity, p: ci.mean === 0 ? 1 : 0 };
+  const t = ci.mean / se;
+  return { ...ci, t, p: studentTwoSidedP(t, ci.n - 1) };
+}
+
+/**
+ * Holm's step-down adjustment of p-values for m simultaneous tests (Holm 1979): sorted
+ * ascending, the i-th (from 1) becomes max over j ≤ i of min(1, (m − j + 1)·p₍ⱼ₎), returned in the
+ * input's order. Rejecting where the adjusted p < α controls the family-wise error at α. NaN
+ * entries stay NaN and do not count in m.
+ */
+export function holmAdjust(ps: readonly number[]): number[] {
+  const idx = ps.map((p, i) => [p, i] as const).filter(([p]) => !Number.isNaN(p)).sort((x, y) => x[0] - y[0]);
+  const m = idx.length;
+  const out = ps.map(() => NaN);
+  let running = 0;
+  idx.forEach(([p, i], j) => {
+    running = Math.max(running, Math.min(1, (m - j) * p));
+    out[i] = running;
+  });
+  return out;
 }

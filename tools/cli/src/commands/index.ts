@@ -8,6 +8,7 @@ import { demoCommand } from './demo.ts';
 import { extendCommand } from './extend.ts';
 import { launchCommand } from './launch.ts';
 import { leaderboardCommand } from './leaderboard.ts';
+import { reportCommand } from './report.ts';
 import { sweepsCommand } from './sweeps.ts';
 import { trialsCommand } from './trials.ts';
 import { workerCommand } from './worker.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   cancelCommand,
   trialsCommand,
   leaderboardCommand,
+  reportCommand,
   workersCommand,
   compressCommand,
   benchCommand,
