@@ -139,6 +139,12 @@ describe('properties', () => {
         const ed = weightedError(A, q, dr);
         expect(eg).toBeLessThanOrEqual(ed);
         if (gr.refinement!.best > 0 && eg < ed) improved++;
+        // The error of every iterate: the first is dynamic rank's, the one kept is the least.
+        const { errors, moved, best } = gr.refinement!;
+        expect(errors[0]).toBeCloseTo(ed, 12);
+        expect(errors[best]).toBe(Math.min(...errors));
+        expect(errors[best]).toBeCloseTo(eg, 12);
+        expect(errors.length).toBeLessThanOrEqual(moved.length + 1);
       }
     }
     // Refinement strictly helps somewhere (seed 3, two subspaces, rate 4: 6.30e-2 vs 6.40e-2).

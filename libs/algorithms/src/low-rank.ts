@@ -43,8 +43,12 @@ export interface Factorized {
   params: number;
   /** Achieved rate N·D / params. */
   rate: number;
-  /** GroupReduce only: refinement iterations run, and the one kept (0 = the dynamic-rank start). */
-  refinement?: { iterations: number; best: number; moved: number[] };
+  /**
+   * GroupReduce only: refinement iterations run, the iterate kept (0 = the dynamic-rank start),
+   * the words that changed block in each iteration, and the weighted error of each iterate fitted
+   * (errors[0]: dynamic rank's; none after an iteration that moved nothing or missed the budget).
+   */
+  refinement?: { iterations: number; best: number; moved: number[]; errors: number[] };
 }
 
 /** Â = reconstruction of the factorized form: f → Â:[N, D] row-major float32. */
@@ -349,6 +353,7 @@ export function groupReduce(A: Matrix, q: ArrayLike<number>, opts: GroupReduceOp
   let bestErr = weightedError(A, w, f);
   let bestIt = 0;
   const moved: number[] = [];
+  const errors = [bestErr];
   const norms = new Float64Array(N);
   for (let i = 0; i < N; i++) {
     let s = 0;
@@ -400,13 +405,14 @@ export function groupReduce(A: Matrix, q: ArrayLike<number>, opts: GroupReduceOp
     }
     f = fitBlocks('groupreduce', A, w, blocks, ranks);
     const e = weightedError(A, w, f);
+    errors.push(e);
     if (e < bestErr) {
       best = f;
       bestErr = e;
       bestIt = it + 1;
     }
   }
-  return { ...best, method: 'groupreduce', refinement: { iterations: moved.length, best: bestIt, moved } };
+  return { ...best, method: 'groupreduce', refinement: { iterations: moved.length, best: bestIt, moved, errors } };
 }
 
 export interface CompressOptions {

@@ -73,6 +73,10 @@ describe('compression trials', () => {
     expect(c.matrices['softmax']!.ranks).toEqual(again.reports['softmax']!.ranks);
     expect(c.matrices['softmax']!.werr).toBeCloseTo(weightedError({ data: transposeSoftmax(ckpt.tensors['softmax/W']!.data as Float32Array), rows: 360, cols: 40 }, q, again.softmax!), 10);
     expect(reconstruct(again.softmax!).length).toBe(360 * 40);
+    // The refinement travels with the result: words moved per iteration, the error of each iterate, the one kept (the least).
+    const ref = c.matrices['softmax']!.refinement!;
+    expect(ref).toEqual({ moved: again.softmax!.refinement!.moved, werr: again.softmax!.refinement!.errors, kept: again.softmax!.refinement!.best });
+    expect(ref.werr[ref.kept]).toBeCloseTo(c.matrices['softmax']!.werr, 10);
     expect(c.finetuneSteps).toBe(20);
     expect(r.validPpl).not.toBe(c.validPplBefore);
     expect(r.params).toBe(baseline.params - (360 * 40 - again.softmax!.params));

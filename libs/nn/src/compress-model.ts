@@ -114,7 +114,8 @@ export function compressCheckpointMatrices(
     }
     const seconds = (performance.now() - t0) / 1000;
     out[m.name] = f;
-    out.reports[m.name] = { rows: m.N, cols: m.D, params: f.params, rate: f.rate, werr: weightedError(A, q, f), ranks: f.blocks.map((b) => b.rank), seconds };
+    const refinement = f.refinement && { moved: f.refinement.moved, werr: f.refinement.errors, kept: f.refinement.best };
+    out.reports[m.name] = { rows: m.N, cols: m.D, params: f.params, rate: f.rate, werr: weightedError(A, q, f), ranks: f.blocks.map((b) => b.rank), seconds, ...(refinement && { refinement }) };
   }
   return out;
 }

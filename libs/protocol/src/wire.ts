@@ -44,6 +44,17 @@ export const CompressedMatrixReport = z.object({
   /** Rank of each block. */
   ranks: z.array(z.number().int().min(0)).max(100_000),
   seconds: finite.min(0),
+  /**
+   * GroupReduce's refinement: the words that changed block in each iteration, the weighted error
+   * of each iterate fitted (werr[0]: the dynamic-rank start), and the iterate kept (the least error).
+   */
+  refinement: z
+    .object({
+      moved: z.array(z.number().int().min(0)).max(100),
+      werr: z.array(finite.min(0)).max(101),
+      kept: z.number().int().min(0).max(100),
+    })
+    .optional(),
 });
 export type CompressedMatrixReport = z.infer<typeof CompressedMatrixReport>;
 

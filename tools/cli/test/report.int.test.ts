@@ -51,7 +51,8 @@ function resultOf(method: string, seed: number) {
   if (method === 'dense') return base;
   const finetune = { baselineTrialId: 'x', steps: 100, lr: 0.001, validPplBefore: validPpl + 30, testPplBefore: validPpl + 25, validPplLast: validPpl + 1, testPplLast: validPpl - 4, bestStep: 50 };
   if (method === 'dense-finetune') return { ...base, steps: 100, tokens: 40_000, finetune };
-  const matrix = (werr: number) => ({ rows: 2000, cols: 128, params: 64_000, rate: 4, werr, ranks: method === 'svd' ? [32] : [60, 30, 20, 10], seconds: 1 });
+  const refinement = method === 'groupreduce' ? { refinement: { moved: [12, 3, 0], werr: [0.25, 0.21, 0.2], kept: 2 } } : {};
+  const matrix = (werr: number) => ({ rows: 2000, cols: 128, params: 64_000, rate: 4, werr, ranks: method === 'svd' ? [32] : [60, 30, 20, 10], seconds: 1, ...refinement });
   return {
     ...base,
     steps: 100,
@@ -107,6 +108,7 @@ describe('lmsweep report', () => {
     expect(md).toMatch(/\| dense \(baseline\) \| 640,000 \| 1\.00× \| 151\.00 ± 2\.48 \| 146\.00 ± 2\.48 \| 3 \|/);
     expect(md).toMatch(/## Fine-tuning: before and after/);
     expect(md).toMatch(/groupreduce[^|]*\| embedding \| 2000×128 \| 4\.00× \| 0\.2000 \| 60, 30, 20, 10 \|/);
+    expect(md).toMatch(/groupreduce[^|]*\| softmax \| 12, 3, 0 \| 0\.2500 → 0\.2100 → 0\.2000 \| 2 \|/);
     expect(md).toContain('![Pareto front: parameters against validation perplexity](pareto.svg)');
     expect(md).toContain('```yaml\nname: report');
     for (const f of ['pareto.svg', 'curves.svg']) {

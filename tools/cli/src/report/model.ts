@@ -101,6 +101,8 @@ export interface RankRow {
   /** Block ranks of the lowest seed; `differ` when another seed chose others. */
   ranks: number[];
   differ: boolean;
+  /** GroupReduce: words that changed block per iteration, the weighted error per iterate (0: dynamic rank), the iterate kept; of the lowest seed. */
+  refinement: { moved: number[]; werr: number[]; kept: number } | null;
 }
 
 export interface StoppedRow {
@@ -266,6 +268,7 @@ function rankRows(rows: readonly ConfigurationRow[], bySeed: readonly Map<number
       const all = matrices.map((m) => asObject(m[name])).filter((m): m is Loose => m !== null);
       const first = all[0]!;
       const ranks = Array.isArray(first.ranks) ? (first.ranks as number[]) : [];
+      const ref = asObject(first.refinement);
       return {
         n: r.n,
         matrix: name,
@@ -274,6 +277,7 @@ function rankRows(rows: readonly ConfigurationRow[], bySeed: readonly Map<number
         werr: avg(all.map((m) => num(m.werr) ?? NaN)),
         ranks,
         differ: all.some((m) => JSON.stringify(m.ranks) !== JSON.stringify(ranks)),
+        refinement: ref && Array.isArray(ref.moved) && Array.isArray(ref.werr) ? { moved: ref.moved as number[], werr: ref.werr as number[], kept: num(ref.kept) ?? 0 } : null,
       };
     });
   });

@@ -86,6 +86,18 @@ export function reportBlocks(r: Report, opts: RenderOptions): Block[] {
     });
   }
 
+  const refined = r.ranks.filter((k) => k.refinement !== null);
+  if (refined.length) {
+    out.push({ kind: 'heading', level: 2, text: 'GroupReduce: refinement' });
+    out.push({ kind: 'text', text: 'Each refinement iteration moves every word to the block whose basis reconstructs it best, then solves the ranks and fits the blocks again; the iterate with the least weighted error is kept (0: the dynamic-rank start, so a refinement that moves no word equals dynamic rank). Of the lowest seed.' });
+    out.push({
+      kind: 'table',
+      head: ['configuration', 'matrix', 'words moved per iteration', 'weighted error per iterate', 'kept'],
+      align: ['l', 'l', 'l', 'l', 'r'],
+      rows: refined.map((k) => [name(k.n), k.matrix, k.refinement!.moved.join(', ') || '–', k.refinement!.werr.map((e) => e.toFixed(4)).join(' → '), String(k.refinement!.kept)]),
+    });
+  }
+
   if (r.stopped.length) {
     out.push({ kind: 'heading', level: 2, text: 'Stopped early' });
     out.push({ kind: 'text', text: 'Configurations the pruner stopped (or left paused) before any seed finished: the mean of their last reported validation perplexities, the steps each trial trained, the highest rung judged.' });
