@@ -3,6 +3,7 @@ export * from './labels.ts';
 export * from './spec.ts';
 export * from './search-spec.ts';
 export * from './pruner-spec.ts';
+export * from './reference-spec.ts';
 export * from './search-state.ts';
 export * from './wire.ts';
 export * from './storable.ts';

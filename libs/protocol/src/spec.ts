@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { CONTROL_METHOD } from './methods.ts';
 import { PrunerOptions } from './pruner-spec.ts';
+import { ReferenceTable } from './reference-spec.ts';
 import { SearchOptions, SearchSpace } from './search-spec.ts';
 import type { FieldIssue } from './spec-error.ts';
 
@@ -359,6 +360,8 @@ export const SweepSpec = z
     baseline: z.record(z.string(), GridValue).optional(),
     /** Attempts per trial before it is marked failed (a crash or lost lease counts as one). */
     maxAttempts: posInt(100).default(3),
+    /** A published table that `lmsweep report` prints beside this sweep's results (reference-spec.ts). */
+    reference: ReferenceTable.optional(),
   })
   .strict();
 export type SweepSpecInput = z.input<typeof SweepSpec>;

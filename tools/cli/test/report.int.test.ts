@@ -23,6 +23,11 @@ compress: { target: both, rate: 4, blocks: 4, finetune: { maxSteps: 100, lr: 0.0
 grid: { method: [dense, svd, groupreduce] }
 seeds: 3
 baseline: { method: dense }
+reference:
+  source: A made-up table
+  rows:
+    - { label: SVD, method: svd, where: { compress.rate: 4 }, testPpl: 161.44 }
+    - { label: GroupReduce at rate 5, method: groupreduce, where: { compress.rate: 5 }, testPpl: 127.26 }
 `;
 /** Validation perplexity by method and seed: GroupReduce − SVD is −5, −6, −7 over seeds 0, 1, 2. */
 const VALID: Record<string, (seed: number) => number> = {
@@ -107,6 +112,9 @@ describe('lmsweep report', () => {
     // Configurations: dense 151 ± t(2)·1/√3.
     expect(md).toMatch(/\| dense \(baseline\) \| 640,000 \| 1\.00× \| 151\.00 ± 2\.48 \| 146\.00 ± 2\.48 \| 3 \|/);
     expect(md).toMatch(/## Fine-tuning: before and after/);
+    // Beside the published numbers: SVD's test 157 ± 4.97 against 161.44; nothing of ours at rate 5.
+    expect(md).toMatch(/\| SVD \| – \| – \| 161\.44 \| 4\. svd rate 4 \| 384,000 \| 162\.00 ± 4\.97 \| 157\.00 ± 4\.97 \| -4\.44 \|/);
+    expect(md).toMatch(/\| GroupReduce at rate 5 \| – \| – \| 127\.26 \| \(no configuration of this sweep\) \|/);
     expect(md).toMatch(/groupreduce[^|]*\| embedding \| 2000×128 \| 4\.00× \| 0\.2000 \| 60, 30, 20, 10 \|/);
     expect(md).toMatch(/groupreduce[^|]*\| softmax \| 12, 3, 0 \| 0\.2500 → 0\.2100 → 0\.2000 \| 2 \|/);
     expect(md).toContain('![Pareto front: parameters against validation perplexity](pareto.svg)');

@@ -4,7 +4,7 @@
 // before and after, the ranks each method chose, the trials stopped early. Pure: the command
 // fetches the sweep, its trials and its leaderboard, and render.ts writes this out.
 import { holmAdjust, meanCI95, pairedDifference, type MeanCI, type PairedDifference } from '@lmsweep/algorithms';
-import { COMPRESSION_METHODS, CONTROL_METHOD, configLabels, flattenConfig, methodLabel, variedKeys } from '@lmsweep/protocol';
+import { COMPRESSION_METHODS, CONTROL_METHOD, configLabels, flattenConfig, methodLabel, ReferenceTable, variedKeys } from '@lmsweep/protocol';
 
 /** A configuration as the leaderboard ranks it (libs/api LeaderboardEntry, the fields read here). */
 export interface ReportConfiguration {
@@ -115,6 +115,16 @@ export interface StoppedRow {
   rung: number | null;
 }
 
+export interface ReferenceLine {
+  label: string;
+  params: number | null;
+  validPpl: number | null;
+  testPpl: number | null;
+  note: string | null;
+  /** Row numbers of this sweep's configurations it stands beside (its method and `where` fields). */
+  ours: number[];
+}
+
 export interface Report {
   sweep: ReportInput['sweep'];
   compute: { trials: number; byStatus: Record<string, number>; tokens: number; workerHours: number; workers: number; backends: string[] };
@@ -124,6 +134,8 @@ export interface Report {
   ranks: RankRow[];
   stopped: StoppedRow[];
   curves: { n: number; label: string; method: string; finetuned: boolean; points: { step: number; value: number }[] }[];
+  /** The spec's `reference:` table, if it has one. */
+  reference: { source: string; lines: ReferenceLine[] } | null;
 }
 
 type Loose = Record<string, unknown>;
@@ -179,6 +191,24 @@ export function buildReport(input: ReportInput): Report {
     ranks: rankRows(rows, bySeed),
     stopped: stoppedRows(input),
     curves: input.curves ? curveRows(rows, bySeed, input.curves) : [],
+    reference: referenceLines(input.sweep.spec, input.configurations, rows),
+  };
+}
+
+function referenceLines(spec: unknown, configs: readonly ReportConfiguration[], rows: readonly ConfigurationRow[]): Report['reference'] {
+  const parsed = ReferenceTable.safeParse(asObject(spec)?.reference);
+  if (!parsed.success) return null;
+  const flat = configs.map((c) => flattenConfig(c.config));
+  return {
+    source: parsed.data.source,
+    lines: parsed.data.rows.map((r) => ({
+      label: r.label,
+      params: r.params ?? null,
+      validPpl: r.validPpl ?? null,
+      testPpl: r.testPpl ?? null,
+      note: r.note ?? null,
+      ours: r.method === undefined ? [] : configs.flatMap((c, i) => (c.method === r.method && Object.entries(r.where ?? {}).every(([k, v]) => flat[i]![k] === v) ? [rows[i]!.n] : [])),
+    })),
   };
 }
 

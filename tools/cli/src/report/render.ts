@@ -50,6 +50,22 @@ export function reportBlocks(r: Report, opts: RenderOptions): Block[] {
   });
   out.push({ kind: 'figure', file: 'pareto.svg', alt: 'Pareto front: parameters against validation perplexity', svg: paretoSvg(r) });
 
+  if (r.reference) {
+    out.push({ kind: 'heading', level: 2, text: 'Beside the published numbers' });
+    out.push({ kind: 'text', text: `From ${r.reference.source} (the spec's \`reference:\`), each beside this sweep's configurations of the same method and settings; Δ is ours minus theirs.` });
+    const rows: string[][] = [];
+    for (const l of r.reference.lines) {
+      const theirs = [l.params === null ? '–' : int(l.params), l.validPpl === null ? '–' : f2(l.validPpl), l.testPpl === null ? '–' : f2(l.testPpl)];
+      if (!l.ours.length) rows.push([l.label, ...theirs, l.note ?? '(no configuration of this sweep)', '–', '–', '–', '–']);
+      for (const n of l.ours) {
+        const c = byN.get(n)!;
+        const dTest = l.testPpl === null ? '–' : `${c.testPpl.mean - l.testPpl >= 0 ? '+' : ''}${f2(c.testPpl.mean - l.testPpl)}`;
+        rows.push([l.label, ...theirs, name(n), int(c.params), ci(c.validPpl), ci(c.testPpl), dTest]);
+      }
+    }
+    out.push({ kind: 'table', head: ['published', 'parameters', 'validation ppl', 'test ppl', 'ours', 'parameters', 'validation ppl', 'test ppl', 'Δ test'], align: ['l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r'], rows });
+  }
+
   if (r.comparisons.length) {
     out.push({ kind: 'heading', level: 2, text: 'Paired comparisons' });
     out.push({
