@@ -1,0 +1,46 @@
+// The studies in examples/studies launch as their comments say: the trials each plans, the
+// settings of the Zaremba baseline, and for the PHM study low-rank ranks that match PHM's
+// parameter counts within 0.3%.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lstmLmParamCount } from '@lmsweep/nn';
+import { type TrialConfig } from '@lmsweep/protocol';
+import { parseSweepSpec, prepareSweep } from '@lmsweep/sweep';
+
+const STUDIES = path.resolve(import.meta.dirname, '../../../examples/studies');
+const load = (f: string) => prepareSweep(parseSweepSpec(readFileSync(path.join(STUDIES, f), 'utf8')));
+const ZAREMBA = { batchSize: 20, unroll: 20, optimizer: 'sgd', lr: 1, lrDecay: 0.5, decayStart: 4, clip: 5, epochs: 13 };
+const count = (c: TrialConfig) => lstmLmParamCount(c.dataset.vocabSize ?? 10_000, c.model).total;
+
+describe('examples/studies', () => {
+  it('groupreduce-ptb-small: the Zaremba baseline, five methods at rate 5 in 5 blocks, the control, three seeds, the paper beside it', () => {
+    const { spec, plans } = load('groupreduce-ptb-small.yaml');
+    const methods = plans.map((p) => p.method);
+    expect(plans).toHaveLength(3 * 7);
+    for (const m of ['dense', 'dense-finetune', 'svd', 'weighted-svd', 'block-weighted-svd', 'dynamic-rank', 'groupreduce']) expect(methods.filter((x) => x === m)).toHaveLength(3);
+    const dense = plans.find((p) => p.method === 'dense')!.config;
+    expect(dense.training).toMatchObject(ZAREMBA);
+    expect(dense.model).toMatchObject({ embedding: 200, hidden: 200, layers: 2, dropout: 0, initScale: 0.1 });
+    expect(count(dense)).toBe(4_651_600);
+    const gr = plans.find((p) => p.method === 'groupreduce')!.config;
+    expect(gr.compress).toMatchObject({ target: 'both', rate: 5, blocks: 5, iters: 5, finetune: { epochs: 1 } });
+    expect(gr.compress!.finetune!.lr).toBeUndefined(); // the baseline's final rate
+    expect(spec.reference!.rows.map((r) => r.testPpl)).toEqual([114.5, 161.44, 155.1, 135.19, 129.63, 127.26]);
+  });
+
+  it('phm-ptb: dense, PHM n = 2, 4, 8 and low-rank at the same parameter counts (within 0.3%), three seeds', () => {
+    const { plans } = load('phm-ptb.yaml');
+    expect(plans).toHaveLength(3 * 7);
+    const first = (m: string, pick: (c: TrialConfig) => unknown) => [...new Set(plans.filter((p) => p.method === m && p.seed === 0).map((p) => pick(p.config)))];
+    const phm = first('phm', (c) => c.model.phm!.n);
+    const ranks = first('lowrank', (c) => c.model.lowrank!.rank);
+    expect(phm).toEqual([2, 4, 8]);
+    expect(ranks).toEqual([93, 46, 23]);
+    const params = (m: string) => plans.filter((p) => p.method === m && p.seed === 0).map((p) => count(p.config));
+    const [p, l] = [params('phm'), params('lowrank')];
+    expect(p).toEqual([3_331_640, 2_671_920, 2_344_160]);
+    for (let i = 0; i < 3; i++) expect(Math.abs(l[i]! / p[i]! - 1)).toBeLessThan(0.003);
+    for (const x of plans) expect(x.config.training).toMatchObject(ZAREMBA);
+  });
+});
