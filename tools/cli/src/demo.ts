@@ -1,5 +1,5 @@
 // `npm start`: a coordinator on the embedded database, one local worker, the dashboard, and the
-// demo sweep; prints the leaderboard when the sweep ends.
+// demo sweep; prints the leaderboard when the sweep ends and writes its report (lmsweep report).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +25,8 @@ export interface DemoOptions {
   log?: LogFormatFlag;
   /** Log level (default warn). */
   logLevel?: string;
+  /** Where the report goes at the end (a directory per sweep under it; default .lmsweep/reports). */
+  reportDir?: string;
   out: (s: string) => void;
 }
 
@@ -74,6 +76,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       if (s.status !== 'running') {
         o.out(`\nsweep ${s.status}. Leaderboard (configurations over seeds; ★ = Pareto front on parameters × validation perplexity):\n`);
         o.out(renderLeaderboard(await api.leaderboard.list.query({ sweepId: sweep.id, sort: 'pareto' }), { prefer: variedKeys(s.spec) }));
+        const { writeReport } = await import('./report/write.ts');
+        const report = await writeReport({ url: coordinator.url, sweepId: sweep.id, format: 'html', dir: path.join(o.reportDir ?? '.lmsweep/reports', sweep.id) });
+        o.out(`\nreport       ${report.files[0]}  (paired comparisons by seed with intervals; lmsweep report ${sweep.id} --format md for Markdown)`);
         break;
       }
       if (worker.exitCode !== null) throw new Error(`the local worker exited with code ${worker.exitCode}`);

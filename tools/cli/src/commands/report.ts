@@ -1,8 +1,6 @@
 // lmsweep report SWEEP_ID: a self-contained report of one sweep (Markdown with SVG figures, or
 // one HTML file): compute, configurations with intervals, paired comparisons, fine-tuning, ranks,
 // trials stopped early, the Pareto plot and the curves, the spec.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { defineCommand } from '../command.ts';
 import { apiOptions } from './shared.ts';
 
@@ -22,29 +20,9 @@ export const reportCommand = defineCommand({
   },
   async run({ values, positionals, out, err }) {
     const id = positionals[0]!;
-    const { fetchReportInput } = await import('../report/fetch.ts');
-    const { buildReport } = await import('../report/model.ts');
-    const { reportBlocks, toHtml, toMarkdown } = await import('../report/render.ts');
-    const input = await fetchReportInput(values.coordinator, values.token, id, (done, total) => err(`curves ${done}/${total}`));
-    const report = buildReport(input);
-    const dir = values.out ?? `report-${id}`;
-    mkdirSync(dir, { recursive: true });
-    const blocks = reportBlocks(report, { command: `lmsweep report ${id} --format ${values.format}`, generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
-    const written: string[] = [];
-    if (values.format === 'html') {
-      const file = path.join(dir, 'report.html');
-      writeFileSync(file, toHtml(blocks, `Report: ${report.sweep.name}`));
-      written.push(file);
-    } else {
-      const { markdown, files } = toMarkdown(blocks);
-      for (const f of files) {
-        writeFileSync(path.join(dir, f.name), f.text);
-        written.push(path.join(dir, f.name));
-      }
-      writeFileSync(path.join(dir, 'report.md'), markdown);
-      written.unshift(path.join(dir, 'report.md'));
-    }
-    out(`${report.configurations.length} configurations, ${report.comparisons.length} paired comparisons; wrote ${written.join(', ')}`);
+    const { writeReport } = await import('../report/write.ts');
+    const r = await writeReport({ url: values.coordinator, token: values.token, sweepId: id, format: values.format, dir: values.out ?? `report-${id}`, progress: (done, total) => err(`curves ${done}/${total}`) });
+    out(`${r.configurations} configurations, ${r.comparisons} paired comparisons; wrote ${r.files.join(', ')}`);
     return 0;
   },
 });
