@@ -82,6 +82,21 @@ describe('compression trials', () => {
     expect(r.params).toBe(baseline.params - (360 * 40 - again.softmax!.params));
   });
 
+  it('weightPower reweights the weighted methods: at 0 weighted SVD is plain SVD; the reported error stays weighted by q', () => {
+    const ckpt = decodeCheckpoint(checkpoint);
+    const q = trainFrequencies(ptb.train, 360);
+    const opts = (weightPower?: number) => TrialConfig.parse({ ...dense, method: 'weighted-svd', compress: { target: 'softmax', rate: 4, ...(weightPower === undefined ? {} : { weightPower }) } }).compress!;
+    const svd = compressCheckpointMatrices(ckpt.tensors, dense.model, 360, q, 'svd', opts());
+    const flat = compressCheckpointMatrices(ckpt.tensors, dense.model, 360, q, 'weighted-svd', opts(0));
+    const byQ = compressCheckpointMatrices(ckpt.tensors, dense.model, 360, q, 'weighted-svd', opts());
+    const bySqrt = compressCheckpointMatrices(ckpt.tensors, dense.model, 360, q, 'weighted-svd', opts(0.5));
+    expect(flat.reports['softmax']!.werr).toBeCloseTo(svd.reports['softmax']!.werr, 6);
+    // Weighted by q, the q-weighted error is the least of the three; √q lies between.
+    const [e0, e5, e1] = [flat, bySqrt, byQ].map((c) => c.reports['softmax']!.werr);
+    expect(e1).toBeLessThan(e5);
+    expect(e5).toBeLessThan(e0);
+  });
+
   it("meets the paper's setting on full-PTB-sized matrices: rate 5 in 5 blocks on a 10000×200 embedding and softmax", () => {
     // Before, block-weighted SVD refused it (the nearest common rank 36 gives 5.0505).
     const V = 10_000;

@@ -95,6 +95,8 @@ export function compressCheckpointMatrices(
   options: CompressOptions,
 ): CompressedMatrices {
   const out: CompressedMatrices = { reports: {} };
+  const power = options.weightPower ?? 1;
+  const wq = power === 1 ? q : q.map((x) => x ** power);
   for (const m of compressedMatrices(options.target, model, vocab)) {
     let data: Float32Array;
     if (m.name === 'embedding') data = tensor(weights, 'embedding/E', [vocab, model.embedding]);
@@ -107,7 +109,7 @@ export function compressCheckpointMatrices(
     const t0 = performance.now();
     let f: Factorized;
     try {
-      f = compress(method, A, q, { rate: options.rate, blocks: options.blocks, iters: options.iters });
+      f = compress(method, A, wq, { rate: options.rate, blocks: options.blocks, iters: options.iters });
     } catch (e) {
       if (e instanceof RateError) throw new RateError(`${m.name} (${m.N}×${m.D}): ${e.message}`, e.method, e.rate, e.tolerance, e.nearest);
       throw e;

@@ -210,6 +210,13 @@ export const CompressOptions = z
     blocks: posInt(10_000).default(10),
     /** GroupReduce's refinement iterations. */
     iters: z.number().int().min(0).max(100).default(5),
+    /**
+     * The frequency weighting of the weighted methods: word i weighs qᵢ^weightPower (q: its train
+     * frequency). Absent or 1: the frequencies themselves (the paper's weighted SVD); 0.5 their
+     * square roots; 0 every word alike (weighted SVD is then plain SVD). The blocks, the ranks and
+     * the refinement all use these weights; the reported error stays weighted by q.
+     */
+    weightPower: z.number().min(0).max(1).optional(),
     finetune: FinetuneOptions.default(FinetuneOptions.parse({})),
     /**
      * Add a "dense + fine-tune" control (method dense-finetune) per baseline checkpoint and seed:
