@@ -208,7 +208,7 @@ export interface StoppedEntry {
   steps: number | null;
   /** The highest rung its seeds were judged at (null for the median pruner). */
   rung: number | null;
-  /** The mean of its seeds' last validation perplexities (the finite ones); null when none is. */
+  /** Its last validation perplexity at `steps`: the mean over the seeds that got that far (their finite values); null when none is finite. */
   validPpl: number | null;
   seeds: number[];
   trialIds: string[];
@@ -250,14 +250,16 @@ export function stoppedConfigurations(rows: StoppedRow[]): StoppedEntry[] {
         threshold: typeof v?.threshold === 'number' ? finiteOrNull(v.threshold) : null,
       };
     });
-    const values = trials.map((t) => t.validPpl).filter((v): v is number => v !== null);
+    const steps = maxOrNull(trials.map((t) => t.steps));
+    // The value where it stopped: over the seeds that got that far (a seed stopped sooner was judged at another step).
+    const values = trials.filter((t) => t.steps === steps).map((t) => t.validPpl).filter((v): v is number => v !== null);
     return {
       sweepId: first.sweepId,
       configKey: first.configKey,
       method: first.method,
       config: first.config,
       status: trials.some((t) => t.status === 'paused') ? 'paused' : 'pruned',
-      steps: maxOrNull(trials.map((t) => t.steps)),
+      steps,
       rung: maxOrNull(trials.map((t) => t.rung)),
       validPpl: values.length ? values.reduce((a, b) => a + b, 0) / values.length : null,
       seeds: trials.map((t) => t.seed),

@@ -116,7 +116,7 @@ describe('a pruned sweep through the API', () => {
     // Furthest first: lr 0.5 (paused at 600, may yet be promoted), then lr 0.1 (pruned at 300). lr 1 still has a seed running.
     expect(stopped.entries.map((e) => [(e.config as { training: { lr: number } }).training.lr, e.status, e.steps, e.rung, e.validPpl, e.seeds])).toEqual([
       [0.5, 'paused', 600, 2, 150, [0, 1]],
-      [0.1, 'pruned', 300, 1, 215, [0, 1]],
+      [0.1, 'pruned', 300, 1, 180, [0, 1]],
     ]);
     expect(stopped.entries[0]!.trials.map((t) => [t.status, t.steps, t.validPpl, t.promotions, t.reason])).toEqual([
       ['paused', 600, 150, 1, 'paused at step 600 (scripted)'],
@@ -132,7 +132,7 @@ describe('a pruned sweep through the API', () => {
     await stopTrialAt(store, last.id, { workerId: last.worker, attempt: last.attempt, step: 200, value: 390 });
     expect((await api.leaderboard.stopped({ sweepId })).entries.map((e) => [(e.config as { training: { lr: number } }).training.lr, e.steps, e.validPpl])).toEqual([
       [0.5, 600, 150],
-      [0.1, 300, 215],
+      [0.1, 300, 180],
       [1, 200, 395],
     ]);
   });
