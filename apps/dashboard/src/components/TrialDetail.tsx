@@ -61,15 +61,19 @@ function markersFor(t: Trial, segments: Segment[], verdict: VerdictView | null):
 
 function seriesFor(curves: Curve[], name: string, segments: Segment[]): Series[] {
   const attempts = [...new Set(curves.map((c) => c.attempt))].sort((a, b) => a - b);
-  return curves
-    .filter((c) => c.name === name)
-    .sort((a, b) => a.attempt - b.attempt)
-    .map((c) => ({
+  const of = curves.filter((c) => c.name === name).sort((a, b) => a.attempt - b.attempt);
+  return of.map((c) => {
+    // A resumed attempt's line starts where the pause it resumed from left the curve.
+    const from = segments.filter((s) => s.attempt < c.attempt).at(-1);
+    const prev = from && of.find((o) => o.attempt === from.attempt)?.points.filter((p) => p.step <= from.through).at(-1);
+    return {
       label: attemptLabel(c.attempt, segments),
       color: PALETTE[attempts.indexOf(c.attempt) % PALETTE.length]!,
       // JSON carries NaN/Infinity as null: a diverged step breaks the line.
       points: c.points.map((p) => ({ x: p.step, y: p.value ?? Number.NaN })),
-    }));
+      ...(prev && prev.value !== null ? { lead: { x: prev.step, y: prev.value } } : {}),
+    };
+  });
 }
 
 interface CompressionView {
@@ -333,7 +337,15 @@ export function TrialDetail({ id }: { id: string }) {
         </section>
         <section className="card">
           <h2>Result</h2>
-          {result ? <pre className="json">{JSON.stringify(result, null, 2)}</pre> : <Empty>No result yet.</Empty>}
+          {result ? (
+            <pre className="json">{JSON.stringify(result, null, 2)}</pre>
+          ) : t.status === 'pruned' ? (
+            <Empty>No final result: stopped early at step {t.steps ?? '?'}, with validation perplexity {formatPpl(t.validPpl)} there.</Empty>
+          ) : t.status === 'paused' ? (
+            <Empty>No result yet: paused at step {t.steps ?? '?'}, it trains on if promoted.</Empty>
+          ) : (
+            <Empty>No result yet.</Empty>
+          )}
         </section>
       </div>
     </>

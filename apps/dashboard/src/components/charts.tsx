@@ -96,6 +96,8 @@ export interface Series {
   points: { x: number; y: number }[];
   /** Points only, no line through them (e.g. every trial beside a best-so-far line). */
   dots?: boolean;
+  /** Where the line starts, drawn without a dot (a resumed attempt continuing the curve of the one it resumed from). */
+  lead?: { x: number; y: number };
 }
 
 /** A dashed vertical line at x across the plot, labelled at its top (where a trial paused, resumed or was stopped). */
@@ -158,7 +160,7 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
         {series.map((s) => {
           const segs: string[] = [];
           let cur = '';
-          for (const p of [...s.points].sort((a, b) => a.x - b.x)) {
+          for (const p of [...(s.lead ? [s.lead] : []), ...[...s.points].sort((a, b) => a.x - b.x)]) {
             if (!Number.isFinite(p.y) || (yLog && p.y <= 0)) {
               if (cur) segs.push(cur);
               cur = '';
