@@ -1,9 +1,9 @@
 // Ranking configurations: a configuration is a trial's config without its seed; its seeds
 // are aggregated as a mean with a 95% Student-t confidence interval.
 import { meanCI95, paretoRanks } from '@lmsweep/algorithms';
-import type { FlaggedSeed, LeaderboardGroup, LeaderboardRow } from '@lmsweep/db';
+import type { FlaggedSeed, LeaderboardGroup, LeaderboardRow, StoppedRow } from '@lmsweep/db';
 
-export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow };
+export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow, StoppedRow };
 
 /** Trial rows → one group per configuration, seeds in order (what TrialStore.leaderboardGroups returns). */
 export function groupRows(rows: LeaderboardRow[]): LeaderboardGroup[] {
@@ -177,4 +177,109 @@ export interface LeaderboardPage {
 
 export function leaderboardPage(ranked: LeaderboardEntry[], offset: number, limit: number): LeaderboardPage {
   return { total: ranked.length, offset, entries: ranked.slice(offset, offset + limit), plot: plotColumns(ranked) };
+}
+
+/** A seed of a configuration stopped early: where it stopped, and why. */
+export interface StoppedSeed {
+  trialId: string;
+  seed: number;
+  /** pruned: stopped for good; paused: waiting at its rung, and may yet be promoted. */
+  status: 'pruned' | 'paused';
+  steps: number | null;
+  rung: number | null;
+  /** Its last validation perplexity; null when not finite (a diverged run) or unknown. */
+  validPpl: number | null;
+  promotions: number;
+  /** The verdict's reason. */
+  reason: string | null;
+  /** The verdict's threshold, when it had one (the value the configuration had to beat). */
+  threshold: number | null;
+}
+
+/** A configuration whose seeds were all stopped early (pruned or paused), none finished: not ranked, listed below the ranking. */
+export interface StoppedEntry {
+  sweepId: string;
+  configKey: string;
+  method: string;
+  config: unknown;
+  /** paused while any seed may still be promoted, else pruned. */
+  status: 'pruned' | 'paused';
+  /** "stopped at step s": the furthest its seeds trained. */
+  steps: number | null;
+  /** The highest rung its seeds were judged at (null for the median pruner). */
+  rung: number | null;
+  /** Its last validation perplexity at `steps`: the mean over the seeds that got that far (their finite values); null when none is finite. */
+  validPpl: number | null;
+  seeds: number[];
+  trialIds: string[];
+  trials: StoppedSeed[];
+}
+
+const finiteOrNull = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const maxOrNull = (xs: (number | null)[]) => {
+  const ok = xs.filter((x): x is number => x !== null);
+  return ok.length ? Math.max(...ok) : null;
+};
+
+/**
+ * Stopped trials (TrialStore.stoppedRows) → one entry per configuration: furthest first (most
+ * steps), then the lowest last value; a configuration without a finite value last among equals.
+ */
+export function stoppedConfigurations(rows: StoppedRow[]): StoppedEntry[] {
+  const groups = new Map<string, StoppedRow[]>();
+  for (const r of rows) {
+    const k = `${r.sweepId}/${r.configKey}`;
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  const entries = [...groups.values()].map((g): StoppedEntry => {
+    const sorted = [...g].sort((a, b) => a.seed - b.seed || a.id.localeCompare(b.id));
+    const first = sorted[0]!;
+    const trials = sorted.map((r): StoppedSeed => {
+      const v = (r.verdict ?? null) as { reason?: unknown; threshold?: unknown } | null;
+      return {
+        trialId: r.id,
+        seed: r.seed,
+        status: r.status,
+        steps: r.steps,
+        rung: r.rung,
+        validPpl: finiteOrNull(r.validPpl),
+        promotions: r.promotions,
+        reason: typeof v?.reason === 'string' ? v.reason : null,
+        threshold: typeof v?.threshold === 'number' ? finiteOrNull(v.threshold) : null,
+      };
+    });
+    const steps = maxOrNull(trials.map((t) => t.steps));
+    // The value where it stopped: over the seeds that got that far (a seed stopped sooner was judged at another step).
+    const values = trials.filter((t) => t.steps === steps).map((t) => t.validPpl).filter((v): v is number => v !== null);
+    return {
+      sweepId: first.sweepId,
+      configKey: first.configKey,
+      method: first.method,
+      config: first.config,
+      status: trials.some((t) => t.status === 'paused') ? 'paused' : 'pruned',
+      steps,
+      rung: maxOrNull(trials.map((t) => t.rung)),
+      validPpl: values.length ? values.reduce((a, b) => a + b, 0) / values.length : null,
+      seeds: trials.map((t) => t.seed),
+      trialIds: trials.map((t) => t.trialId),
+      trials,
+    };
+  });
+  const last = (v: number | null, dir: 1 | -1) => (v === null ? Number.POSITIVE_INFINITY : dir * v);
+  return entries.sort(
+    (a, b) =>
+      last(a.steps, -1) - last(b.steps, -1) ||
+      last(a.validPpl, 1) - last(b.validPpl, 1) ||
+      a.sweepId.localeCompare(b.sweepId) ||
+      a.configKey.localeCompare(b.configKey),
+  );
+}
+
+/** One page of the configurations stopped early, with their total. */
+export interface StoppedPage {
+  total: number;
+  offset: number;
+  entries: StoppedEntry[];
 }

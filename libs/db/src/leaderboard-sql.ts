@@ -1,5 +1,6 @@
 // The leaderboard's data: succeeded trials grouped by configuration in SQL (the interval and the
-// ranking are the API's).
+// ranking are the API's), and the trials of configurations stopped early (pruned or paused, no
+// seed finished), which the leaderboard lists below its ranking.
 import { Prisma } from './generated/client.ts';
 import type { StoreContext } from './store-context.ts';
 
@@ -64,4 +65,46 @@ export async function leaderboardGroups(ctx: StoreContext, q: { sweepId?: string
     FROM g JOIN "Trial" t ON t.id = g.first
     ORDER BY g."sweepId", g."configKey"`;
   return rows.map((r) => ({ ...r, validPpl: r.validPpl.map(Number), testPpl: r.testPpl.map(Number), seeds: r.seeds.map(Number) }));
+}
+
+/** A trial of a configuration stopped early (StoppedRow): where it stopped and its last value. */
+export interface StoppedRow {
+  id: string;
+  sweepId: string;
+  configKey: string;
+  config: unknown;
+  method: string;
+  seed: number;
+  status: 'pruned' | 'paused';
+  /** Steps trained when it stopped (or paused). */
+  steps: number | null;
+  /** The highest ASHA rung it was judged at (null for the median pruner). */
+  rung: number | null;
+  /** Its last validation value (NaN for a diverged one). */
+  validPpl: number | null;
+  /** Times it was resumed before it stopped. */
+  promotions: number;
+  /** The verdict that stopped or paused it (protocol PruneVerdict). */
+  verdict: unknown;
+}
+
+/**
+ * The pruned and paused trials of configurations stopped early: no seed succeeded, none is queued
+ * or running, and at least one was pruned or is paused (failed and cancelled seeds count neither
+ * way). Configurations that finished a seed are the ranking's (leaderboardGroups); these have no
+ * final result, only where they stopped. In (sweep, config key, seed) order.
+ */
+export async function stoppedRows(ctx: StoreContext, q: { sweepId?: string | undefined } = {}): Promise<StoppedRow[]> {
+  const rows = await ctx.prisma.$queryRaw<(Omit<StoppedRow, 'validPpl'> & { validPpl: number | string | null })[]>`
+    WITH c AS (
+      SELECT "sweepId", "configKey" FROM "Trial"
+      WHERE status IN ('pruned', 'paused') ${q.sweepId ? Prisma.sql`AND "sweepId" = ${q.sweepId}` : Prisma.empty}
+      GROUP BY 1, 2
+    )
+    SELECT t.id, t."sweepId", t."configKey", t.config, t.method, t.seed, t.status::text AS status, t.steps, t.rung, t."validPpl", t.promotions, t.verdict
+    FROM "Trial" t JOIN c ON c."sweepId" = t."sweepId" AND c."configKey" = t."configKey"
+    WHERE t.status IN ('pruned', 'paused')
+      AND NOT EXISTS (SELECT 1 FROM "Trial" x WHERE x."sweepId" = t."sweepId" AND x."configKey" = t."configKey" AND x.status IN ('succeeded', 'queued', 'running'))
+    ORDER BY t."sweepId", t."configKey", t.seed, t.id`;
+  return rows.map((r) => ({ ...r, validPpl: r.validPpl === null ? null : Number(r.validPpl) }));
 }

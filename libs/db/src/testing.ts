@@ -1,5 +1,6 @@
-// Test helpers for every team: a throwaway PostgreSQL server, an in-memory migrated PGlite, and
-// whole checkpoints stored and read in one call (the coordinator streams them chunk by chunk).
+// Test helpers for every team: a throwaway PostgreSQL server, an in-memory migrated PGlite,
+// whole checkpoints stored and read in one call (the coordinator streams them chunk by chunk), and
+// trials of a pruned sweep stopped, paused and promoted through the store's own pruning writes.
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { type Db, type OpenDatabaseOptions, openDatabase } from './database.ts';
 import { ARTIFACT_CHUNK_BYTES, type ArtifactStore } from './artifact-store.ts';
+import type { PruneVerdict } from '@lmsweep/protocol';
 import type { TrialStore } from './trial-store.ts';
 
 export interface TestPostgres {
@@ -242,4 +244,69 @@ export async function getArtifact(store: TrialStore | ArtifactStore, trialId: st
   const parts: Uint8Array[] = [];
   for await (const p of a.read(info)) parts.push(p);
   return { trialId: info.trialId, name: info.name, attempt: info.attempt, sha256: info.sha256, size: info.size, data: new Uint8Array(Buffer.concat(parts, info.size)) };
+}
+
+/** Where a running trial (claimed by `workerId`, attempt `attempt`) is stopped or paused by a scripted verdict. */
+export interface PruneAt {
+  workerId: string;
+  attempt: number;
+  /** The validation point judged. */
+  step: number;
+  value: number;
+  /** Default 0; null as the median pruner says. */
+  rung?: number | null;
+  threshold?: number | null;
+  reason?: string;
+  /** Validation points reported before it (valid_ppl), stored with it by addMetrics. */
+  before?: { step: number; value: number }[];
+}
+
+function verdictOf(action: 'stop' | 'pause', at: PruneAt): PruneVerdict & { action: 'stop' | 'pause' } {
+  return {
+    action,
+    step: at.step,
+    rung: at.rung === undefined ? 0 : at.rung,
+    value: at.value,
+    threshold: at.threshold === undefined ? null : at.threshold,
+    reason: at.reason ?? (action === 'stop' ? `stopped at step ${at.step} (scripted)` : `paused at step ${at.step} (scripted)`),
+  };
+}
+
+const validPoints = (points: { step: number; value: number }[]) => points.map((p) => ({ step: p.step, epoch: p.step / 100, name: 'valid_ppl', value: p.value }));
+
+async function judged(store: TrialStore, trialId: string, action: 'stop' | 'pause', at: PruneAt): Promise<PruneVerdict> {
+  if (!(await store.addMetrics(trialId, at.workerId, at.attempt, validPoints([...(at.before ?? []), { step: at.step, value: at.value }])))) throw new Error(`trial ${trialId}: not running under ${at.workerId}'s lease, attempt ${at.attempt}`);
+  const verdict = verdictOf(action, at);
+  const out = await store.judgeReport({ trialId, workerId: at.workerId, attempt: at.attempt, step: at.step, value: at.value }, () => ({ verdict }));
+  if (out === 'lost') throw new Error(`trial ${trialId}: the verdict found its lease lost`);
+  return out.verdict;
+}
+
+/**
+ * Prunes a running trial at a validation point, as the coordinator does on a `stop` verdict: its
+ * points stored, then judgeReport with a judge that says stop (the trial becomes pruned with its
+ * steps, rung, last value and the verdict). Returns the verdict.
+ */
+export function stopTrialAt(store: TrialStore, trialId: string, at: PruneAt): Promise<PruneVerdict> {
+  return judged(store, trialId, 'stop', at);
+}
+
+/**
+ * Pauses a running trial at a validation point, as a worker told to pause does: judgeReport with a
+ * `pause` verdict, its resume checkpoint (resume-<attempt>) uploaded, then pauseTrial (paused, the
+ * segment recorded). Nothing is promoted or closed. Returns the verdict.
+ */
+export async function pauseTrialAt(store: TrialStore, trialId: string, at: PruneAt & { seconds?: number }): Promise<PruneVerdict> {
+  const verdict = await judged(store, trialId, 'pause', at);
+  const put = await putArtifact(store, trialId, at.workerId, at.attempt, `resume-${at.attempt}`, new Uint8Array([at.attempt, at.step & 0xff]));
+  if (put.status !== 'ok') throw new Error(`trial ${trialId}: its resume checkpoint was refused`);
+  const out = await store.pauseTrial({ trialId, workerId: at.workerId, attempt: at.attempt, step: at.step, sha256: put.sha256, seconds: at.seconds ?? 1 }, () => ({}));
+  if (out.outcome !== 'ok') throw new Error(`trial ${trialId}: pauseTrial said ${out.outcome}`);
+  return verdict;
+}
+
+/** Promotes a paused trial (queued again to resume from its checkpoint) through the store's pruning step. */
+export async function promoteTrial(store: TrialStore, sweepId: string, trialId: string, reason = 'promoted (scripted)'): Promise<void> {
+  const out = await store.pruneStep(sweepId, () => ({ promote: [{ trialId, reason }] }));
+  if (!out?.promoted.includes(trialId)) throw new Error(`trial ${trialId} was not promoted (is it paused?)`);
 }

@@ -7,7 +7,7 @@
 //   claims, writes fenced by lease owner and attempt);
 // - results.ts: metrics, completion, flags on impossible seeds;
 // - trials.ts: trial lists and one trial with its curves;
-// - leaderboard-sql.ts: succeeded trials grouped by configuration;
+// - leaderboard-sql.ts: succeeded trials grouped by configuration, and configurations stopped early;
 // - workers.ts: registration, liveness, the worker list;
 // - prune-store.ts: a pruned sweep's verdicts, pauses, promotions and closures, under its lock;
 // - artifact-store.ts: checkpoints in chunks (`artifacts`).
@@ -28,7 +28,7 @@ import type { CompleteInput, CompleteOutcome, MetricReport } from './results.ts'
 import * as trials from './trials.ts';
 import type { ListTrialsQuery, TrialWithCurves } from './trials.ts';
 import * as leaderboard from './leaderboard-sql.ts';
-import type { LeaderboardGroup } from './leaderboard-sql.ts';
+import type { LeaderboardGroup, StoppedRow } from './leaderboard-sql.ts';
 import * as workers from './workers.ts';
 import * as prune from './prune-store.ts';
 import type { JudgeInput, PauseInput, PauseOutcome, PruneJudge } from './prune-store.ts';
@@ -39,7 +39,7 @@ export type { AppendDecision, AppendOutcome, AppendRequest, GrowthTrial, SweepEx
 export type { ClaimedTrial, FailInput, HeartbeatInput } from './queue.ts';
 export { type CompleteInput, type CompleteOutcome, type MetricReport, SUSPECT_PPL_RATIO } from './results.ts';
 export type { Curve, CurvePoint, ListTrialsQuery, TrialSort, TrialWithCurves } from './trials.ts';
-export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow } from './leaderboard-sql.ts';
+export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow, StoppedRow } from './leaderboard-sql.ts';
 export type { WorkerInfo, WorkerInput, WorkerTrial } from './workers.ts';
 export type { JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneOutcome, PruneTrial, PruneView } from './prune-store.ts';
 
@@ -238,6 +238,11 @@ export class TrialStore {
   /** Succeeded trials grouped by configuration (sweep, config key), in the database. */
   leaderboardGroups(q: { sweepId?: string | undefined } = {}): Promise<LeaderboardGroup[]> {
     return leaderboard.leaderboardGroups(this.ctx, q);
+  }
+
+  /** The pruned and paused trials of configurations stopped early (no seed succeeded, none queued or running). */
+  stoppedRows(q: { sweepId?: string | undefined } = {}): Promise<StoppedRow[]> {
+    return leaderboard.stoppedRows(this.ctx, q);
   }
 
   // ---------------------------------------------------------------- workers (workers.ts)

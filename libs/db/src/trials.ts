@@ -8,7 +8,8 @@ export type TrialSort = 'ordinal' | 'createdAt' | 'validPpl' | 'testPpl' | 'para
 export interface ListTrialsQuery {
   sweepId?: string;
   method?: string;
-  status?: TrialStatus;
+  /** One status, or any of several (e.g. the stopped early: paused and pruned). */
+  status?: TrialStatus | readonly TrialStatus[];
   sort?: TrialSort;
   order?: 'asc' | 'desc';
   limit?: number;
@@ -32,7 +33,8 @@ export async function listTrials(ctx: StoreContext, q: ListTrialsQuery = {}): Pr
   const where: Prisma.TrialWhereInput = {};
   if (q.sweepId) where.sweepId = q.sweepId;
   if (q.method) where.method = q.method;
-  if (q.status) where.status = q.status;
+  if (typeof q.status === 'string') where.status = q.status;
+  else if (q.status?.length) where.status = { in: [...q.status] };
   const order = q.order ?? 'asc';
   const sort = q.sort ?? 'ordinal';
   let orderBy: Prisma.TrialOrderByWithRelationInput[];

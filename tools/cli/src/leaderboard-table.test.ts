@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configLabels } from '@lmsweep/protocol/labels';
-import { renderLeaderboard, type LeaderboardTableRow } from './leaderboard-table.ts';
+import { renderLeaderboard, renderStoppedEarly, stoppedAt, type LeaderboardTableRow, type StoppedTableRow } from './leaderboard-table.ts';
 import { displayWidth } from './terminal-text.ts';
 
 // Configs as the sweep stores them (resolved: a method keeps only its own section; svd's unread
@@ -131,5 +131,24 @@ describe('the dense + fine-tune control', () => {
     expect(out).toContain('dense + fine-tune');
     expect(out).not.toContain('dense-finetune');
     expect(renderLeaderboard([controlRow('dense-finetune', { method: 'dense-finetune' })], { wide: true })).toContain('dense + fine-tune');
+  });
+});
+
+describe('renderStoppedEarly', () => {
+  const stopped = (method: string, config: Record<string, unknown>, over: Partial<StoppedTableRow> = {}): StoppedTableRow => ({ method, config, status: 'pruned', steps: 300, rung: 1, validPpl: 212.345, seeds: [0, 1], ...over });
+
+  it('is empty without stopped configurations', () => {
+    expect(renderStoppedEarly([])).toBe('');
+  });
+
+  it('says where each stopped, its rung and last value, within 100 columns, labels cut to fit', () => {
+    const long = { ...configs.groupreduce!, model: { ...model, hidden: 123_456_789 }, training: { ...base.training, lr: 0.000123456789 } };
+    const out = renderStoppedEarly([stopped('groupreduce', long, { status: 'paused', steps: 2700, rung: 3 }), stopped('phm', configs.phm!, { rung: null, validPpl: null, steps: null })], { alongside: [row('dense', configs.dense!)] });
+    const lines = out.split('\n');
+    expect(lines[0]).toBe('stopped early (2 configurations: pruned or paused, no seed finished; not ranked)');
+    expect(lines[3]).toMatch(/paused at step 2700\s+3\s+212\.3\s+2$/);
+    expect(lines[4]).toMatch(/^phm .*stopped\s+-\s+-\s+2$/);
+    for (const l of lines) expect(displayWidth(l), l).toBeLessThanOrEqual(100);
+    expect(stoppedAt({ status: 'pruned', steps: 100 })).toBe('stopped at step 100');
   });
 });

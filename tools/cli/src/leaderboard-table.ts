@@ -2,6 +2,8 @@
 // column (@lmsweep/protocol/labels, the dashboard's labels too), then parameters, compression, perplexity ± the 95% interval and
 // the number of seeds, in at most 100 columns. --wide: a column per varying config field. An
 // interval wider than its sweep's target (seeds.ciHalfWidth) is marked `~`, with a footnote.
+// Below it, configurations stopped early (a pruned sweep's: no seed finished) are a table of their
+// own: where they stopped, their rung and last value, unranked.
 import { fieldCell, fmtNum, fmtParams, table, varyingFields } from './format.ts';
 import { methodLabel } from '@lmsweep/protocol';
 import { configLabels } from '@lmsweep/protocol/labels';
@@ -75,4 +77,40 @@ export function renderLeaderboardWide(rows: readonly LeaderboardTableRow[]): str
       rows.map((r) => [r.paretoRank === 0 ? '★' : '', methodLabel(r.method) + (r.isBaseline ? ' (baseline)' : ''), ...keys.map((k) => fieldCell(r.config, k)), fmtParams(r.params), r.compression === null ? '-' : `${r.compression.toFixed(2)}×`, pmWide(r.validPpl) + (wide(r) ? WIDE_MARK : ''), pmWide(r.testPpl), r.seeds.length]),
     ) + wideNote(rows)
   );
+}
+
+/** A configuration stopped early, as `leaderboard.stopped` gives it. */
+export interface StoppedTableRow {
+  method: string;
+  config?: unknown;
+  status: 'pruned' | 'paused';
+  steps: number | null;
+  rung: number | null;
+  validPpl: number | null;
+  seeds: number[];
+  isBaseline?: boolean;
+}
+
+/** "stopped at step 300", "paused at step 600" (it may yet resume). */
+export function stoppedAt(r: Pick<StoppedTableRow, 'status' | 'steps'>): string {
+  const where = r.steps === null ? '' : ` at step ${r.steps}`;
+  return r.status === 'paused' ? `paused${where}` : `stopped${where}`;
+}
+
+/**
+ * The "stopped early" table under the ranking: configuration, where it stopped, rung, last
+ * validation perplexity there (over the seeds that got that far), seeds; within `width` columns. Labels are made
+ * with the ranked rows (`alongside`), so both tables name the same fields. Empty when none.
+ */
+export function renderStoppedEarly(rows: readonly StoppedTableRow[], opts: LeaderboardTableOptions & { alongside?: readonly LeaderboardTableRow[] } = {}): string {
+  if (!rows.length) return '';
+  const width = opts.width ?? LEADERBOARD_WIDTH;
+  const context = opts.alongside ?? [];
+  const labels = configLabels([...context, ...rows.map((r) => ({ ...r, isBaseline: r.isBaseline ?? false }))], { prefer: opts.prefer }).slice(context.length);
+  const headers = ['configuration', 'stopped', 'rung', 'last valid ppl', 'n'];
+  const cells = rows.map((r, i) => [labels[i]!, stoppedAt(r), r.rung === null ? '-' : String(r.rung), compactNum(r.validPpl), String(r.seeds.length)]);
+  const numberWidths = [1, 2, 3, 4].map((c) => Math.max(headers[c]!.length, ...cells.map((r) => [...r[c]!].length)));
+  const labelWidth = Math.max(headers[0]!.length, width - numberWidths.reduce((a, b) => a + b, 0) - 2 * (headers.length - 1));
+  const title = `stopped early (${rows.length} configuration${rows.length > 1 ? 's' : ''}: pruned or paused, no seed finished; not ranked)`;
+  return `${title}\n${table(headers, cells, { align: ['left', 'left', 'right', 'right', 'right'], maxWidth: [labelWidth] })}`;
 }

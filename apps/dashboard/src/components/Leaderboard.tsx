@@ -1,5 +1,6 @@
 'use client';
-// Configurations ranked by perplexity per parameter count: a table and a Pareto scatter.
+// Configurations ranked by perplexity per parameter count: a table and a Pareto scatter; below
+// them, a pruned sweep's configurations stopped early (no seed finished), unranked.
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { configLabels, variedKeys } from '@lmsweep/protocol/labels';
@@ -12,6 +13,7 @@ import { PALETTE, ParetoScatter, type ScatterPoint } from './charts';
 
 type Page = RouterOutputs['leaderboard']['page'];
 type Entry = Page['entries'][number];
+type StoppedEntry = RouterOutputs['leaderboard']['stopped']['entries'][number];
 
 /** Configurations per page of the table (the plot shows them all). */
 const PAGE = 100;
@@ -66,6 +68,95 @@ function FlaggedSeeds({ flagged }: { flagged: Entry['flagged'] }) {
         </span>
       ))}
     </span>
+  );
+}
+
+/** "stopped at step 300"; "paused at step 600" while a seed may still be promoted. */
+const stoppedAtText = (e: Pick<StoppedEntry, 'status' | 'steps'>) => `${e.status === 'paused' ? 'paused' : 'stopped'}${e.steps === null ? '' : ` at step ${e.steps}`}`;
+
+/**
+ * Configurations whose seeds were all stopped early (pruned, or paused at a rung), none finished:
+ * where they stopped, their rung and last value, each seed a link to its trial. Nothing when
+ * there are none (a sweep without a pruner never has any).
+ */
+function StoppedEarly({ sweepId, showSweep, ranked, spec }: { sweepId?: string; showSweep: boolean; ranked: Entry[]; spec?: unknown }) {
+  const [offset, setOffset] = useState(0);
+  const live = useLive(`leaderboard-stopped:${sweepId ?? '*'}:${offset}`, (signal) => trpc().leaderboard.stopped.query({ sweepId, offset, limit: PAGE }, { signal }), { relevant: relevantTo(sweepId) });
+  const entries: StoppedEntry[] = live.data?.entries ?? [];
+  const total = live.data?.total ?? 0;
+  // Labelled with the ranked rows, so both tables name the same fields.
+  const labels = useMemo(() => configLabels([...ranked, ...entries.map((e) => ({ ...e, isBaseline: false }))], { prefer: variedKeys(spec), baselineSuffix: false }).slice(ranked.length), [ranked, entries, spec]);
+  if (live.error && !live.data) return <ErrorBanner message={describeError(live.error)} onRetry={live.refresh} />;
+  if (!total) return null;
+  return (
+    <section className="stopped-early" aria-labelledby="stopped-early-title" data-testid="stopped-early">
+      <h3 id="stopped-early-title">Stopped early</h3>
+      <p className="muted small" style={{ margin: '0 0 8px' }}>
+        {total} configuration{total === 1 ? '' : 's'} the pruner stopped (or paused at a rung) before any seed finished: not ranked, shown with the step they reached and their last validation perplexity there.
+      </p>
+      <div className="table-wrap">
+        <table className="table" data-testid="stopped-table">
+          <thead>
+            <tr>
+              <th scope="col">Configuration</th>
+              {showSweep && <th scope="col">Sweep</th>}
+              <th scope="col">Stopped</th>
+              <th scope="col" className="num">Rung</th>
+              <th scope="col" className="num" title="At the step it reached: the mean over the seeds that got that far">Last valid ppl</th>
+              <th scope="col">Seeds (n)</th>
+              <th scope="col">Why</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((e, i) => {
+              const furthest = e.trials.find((t) => t.steps === e.steps) ?? e.trials[0];
+              return (
+                <tr key={`${e.sweepId}/${e.configKey}`} data-testid="stopped-row">
+                  <td className="config">
+                    <ConfigLabel label={labels[i] ?? e.method} method={e.method} />
+                  </td>
+                  {showSweep && (
+                    <td>
+                      <Link href={`/sweeps/${e.sweepId}`} className="mono">
+                        {shortId(e.sweepId)}
+                      </Link>
+                    </td>
+                  )}
+                  <td className="stopped-at" data-testid="stopped-at">
+                    {stoppedAtText(e)}
+                  </td>
+                  <td className="num">{e.rung ?? '—'}</td>
+                  <td className="num" data-testid="stopped-ppl">
+                    {formatPpl(e.validPpl)}
+                  </td>
+                  <td>
+                    <span className="seeds">
+                      {e.seeds.length}{' '}
+                      <span className="muted">
+                        (
+                        {e.trials.map((t, k) => (
+                          <span key={t.trialId}>
+                            {k > 0 && ', '}
+                            <Link href={`/trials/${t.trialId}`} title={`seed ${t.seed}: ${t.status}${t.steps === null ? '' : ` at step ${t.steps}`}, valid ppl ${formatPpl(t.validPpl)}`}>
+                              {t.seed}
+                            </Link>
+                          </span>
+                        ))}
+                        )
+                      </span>
+                    </span>
+                  </td>
+                  <td className="why" title={furthest?.reason ?? undefined}>
+                    {furthest?.reason ? (furthest.reason.length > 80 ? `${furthest.reason.slice(0, 80)}…` : furthest.reason) : ''}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />
+    </section>
   );
 }
 
@@ -229,6 +320,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
         </div>
       )}
       <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />
+      <StoppedEarly sweepId={sweepId} showSweep={showSweep} ranked={entries} spec={spec} />
     </div>
   );
 }

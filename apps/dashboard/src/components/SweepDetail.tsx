@@ -9,7 +9,7 @@ import { formatCount, formatDateTime, formatDuration, formatPpl, formatValue, se
 import { useLive, useNow, type Change } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
 import { SignInLink, useAuth } from './auth';
-import { Empty, ErrorBanner, Loading, Pager, ProgressBar, StackedBar, StatusBadge, TRIAL_STATUSES } from './bits';
+import { Empty, ErrorBanner, Loading, Pager, ProgressBar, StackedBar, StatusBadge, stoppedAt, TRIAL_STATUSES } from './bits';
 import { Leaderboard } from './Leaderboard';
 import { Extensions, ExtendSweep } from './ExtendSweep';
 import { SearchPanel } from './SearchPanel';
@@ -156,7 +156,15 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
                       {t.attempt}/{t.maxAttempts}
                     </td>
                     <td className="cell-progress">
-                      {running ? <ProgressBar value={t.progress} label={`progress of trial ${t.ordinal}`} /> : <span className="muted">—</span>}
+                      {running ? (
+                        <ProgressBar value={t.progress} label={`progress of trial ${t.ordinal}`} />
+                      ) : stoppedAt(t) ? (
+                        <span className="muted small stopped-at" data-testid="stopped-at" title={(t.verdict as { reason?: string } | null)?.reason}>
+                          {stoppedAt(t)}
+                        </span>
+                      ) : (
+                        <span className="muted">—</span>
+                      )}
                     </td>
                     <td className="num">{formatCount(t.params)}</td>
                     <td className="num">

@@ -43,7 +43,8 @@ export function SweepsTable() {
             </thead>
             <tbody>
               {items.map((s) => {
-                const done = s.counts.succeeded + s.counts.failed + s.counts.cancelled;
+                // Pruned trials are results (stopped early); paused ones may still resume.
+                const done = s.counts.succeeded + s.counts.pruned + s.counts.failed + s.counts.cancelled;
                 return (
                   <tr key={s.id} data-testid="sweep-row">
                     <td>
@@ -59,8 +60,10 @@ export function SweepsTable() {
                       <StackedBar counts={s.counts} total={s.counts.total} />
                       <div className="muted small">
                         {s.counts.running ? `${s.counts.running} running · ` : ''}
+                        {s.counts.paused ? `${s.counts.paused} paused · ` : ''}
                         {s.counts.queued ? `${s.counts.queued} queued · ` : ''}
                         {s.counts.failed ? `${s.counts.failed} failed · ` : ''}
+                        {s.counts.pruned ? `${s.counts.pruned} pruned · ` : ''}
                         {s.counts.succeeded} ok
                       </div>
                     </td>

@@ -1,5 +1,6 @@
 'use client';
-// One trial: what it ran, how it went (curves per attempt), what it produced or why it failed.
+// One trial: what it ran, how it went (curves per attempt, with where it paused and resumed), what
+// it produced, why it failed, or why its sweep's pruner paused or stopped it.
 import Link from 'next/link';
 import { useEffect } from 'react';
 import { methodLabel } from '@lmsweep/protocol/methods';
@@ -7,7 +8,7 @@ import { formatCount, formatDateTime, formatDuration, formatPpl, secondsBetween,
 import { useLive, useNow } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
 import { Empty, ErrorBanner, Loading, ProgressBar, StatusBadge } from './bits';
-import { LineChart, PALETTE, type Series } from './charts';
+import { LineChart, PALETTE, type Marker, type Series } from './charts';
 
 type Trial = RouterOutputs['trials']['get'];
 type Curve = Trial['curves'][number];
@@ -18,17 +19,61 @@ const TITLES: Record<string, { title: string; y: string; log?: boolean }> = {
   valid_ppl: { title: 'Validation perplexity', y: 'valid ppl', log: true },
 };
 
-function seriesFor(curves: Curve[], name: string): Series[] {
+/** A pause of a pruned sweep's trial: attempt `attempt` trained through step `through` (Trial.segments). */
+type Segment = { attempt: number; through: number };
+
+/** The trial's segments as stored (JSON): well-formed entries only. */
+function segmentsOf(t: Trial): Segment[] {
+  const raw: unknown = t.segments;
+  return Array.isArray(raw) ? raw.filter((s): s is Segment => typeof s?.attempt === 'number' && typeof s?.through === 'number') : [];
+}
+
+/** "attempt 2, steps 300–600": where each attempt's part of the curve starts (the pause it resumed from) and ends (its own pause). */
+function attemptLabel(attempt: number, segments: Segment[]): string {
+  const from = segments.filter((s) => s.attempt < attempt).at(-1)?.through;
+  const to = segments.find((s) => s.attempt === attempt)?.through;
+  if (from === undefined && to === undefined) return `attempt ${attempt}`;
+  if (from === undefined) return `attempt ${attempt}, to step ${to}`;
+  return to === undefined ? `attempt ${attempt}, from step ${from}` : `attempt ${attempt}, steps ${from}–${to}`;
+}
+
+/** The verdict as stored (protocol PruneVerdict; a non-finite value arrives as null). */
+interface VerdictView {
+  action: 'stop' | 'pause' | 'continue';
+  step: number;
+  rung?: number | null;
+  value?: number | null;
+  threshold?: number | null;
+  reason?: string;
+}
+
+/** Dashed lines where the trial paused (and resumed from, when a later attempt did) and where it was stopped. */
+function markersFor(t: Trial, segments: Segment[], verdict: VerdictView | null): Marker[] {
+  const attempts = new Set((t.curves ?? []).map((c) => c.attempt));
+  const markers: Marker[] = segments.map((s) => ({
+    x: s.through,
+    kind: 'paused',
+    label: [...attempts].some((a) => a > s.attempt) ? `paused · resumed at ${s.through}` : `paused at ${s.through}`,
+  }));
+  if (t.status === 'pruned' && verdict && verdict.action === 'stop') markers.push({ x: verdict.step, kind: 'pruned', label: `pruned at ${verdict.step}` });
+  return markers;
+}
+
+function seriesFor(curves: Curve[], name: string, segments: Segment[]): Series[] {
   const attempts = [...new Set(curves.map((c) => c.attempt))].sort((a, b) => a - b);
-  return curves
-    .filter((c) => c.name === name)
-    .sort((a, b) => a.attempt - b.attempt)
-    .map((c) => ({
-      label: `attempt ${c.attempt}`,
+  const of = curves.filter((c) => c.name === name).sort((a, b) => a.attempt - b.attempt);
+  return of.map((c) => {
+    // A resumed attempt's line starts where the pause it resumed from left the curve.
+    const from = segments.filter((s) => s.attempt < c.attempt).at(-1);
+    const prev = from && of.find((o) => o.attempt === from.attempt)?.points.filter((p) => p.step <= from.through).at(-1);
+    return {
+      label: attemptLabel(c.attempt, segments),
       color: PALETTE[attempts.indexOf(c.attempt) % PALETTE.length]!,
       // JSON carries NaN/Infinity as null: a diverged step breaks the line.
       points: c.points.map((p) => ({ x: p.step, y: p.value ?? Number.NaN })),
-    }));
+      ...(prev && prev.value !== null ? { lead: { x: prev.step, y: prev.value } } : {}),
+    };
+  });
 }
 
 interface CompressionView {
@@ -128,6 +173,36 @@ function CompressionCard({ c, f, validPpl, params }: { c: CompressionView; f: Fi
   );
 }
 
+/** Why the pruner paused or stopped the trial: its verdict, with the value it judged against the threshold. */
+function VerdictBox({ t, v }: { t: Trial; v: VerdictView }) {
+  const paused = t.status === 'paused' || (t.status === 'running' && v.action === 'pause');
+  const head =
+    t.status === 'pruned'
+      ? `Pruned at step ${v.step}: stopped early, a result at the step it reached`
+      : t.status === 'paused'
+        ? `Paused at step ${v.step}: waiting at its rung, it resumes from its checkpoint if promoted`
+        : t.status === 'running' && v.action === 'pause'
+          ? `Pausing at step ${v.step}: storing its resume checkpoint`
+          : `${v.action === 'stop' ? 'Stop' : 'Pause'} verdict at step ${v.step}`;
+  // A non-finite value (a diverged run) comes as null over JSON.
+  const value = v.value === null || v.value === undefined ? 'not finite' : formatPpl(v.value);
+  return (
+    <div className={`verdict-box${paused ? ' paused' : ''}`} role="note" data-testid="trial-verdict">
+      <h2>{head}</h2>
+      <dl className="facts">
+        <Fact label="Action">{v.action === 'stop' ? 'stop' : 'pause'}</Fact>
+        <Fact label="Step">{v.step}</Fact>
+        <Fact label="Rung">{v.rung ?? '—'}</Fact>
+        <Fact label="Value vs threshold">
+          {value} vs {v.threshold === null || v.threshold === undefined ? 'none' : formatPpl(v.threshold)}
+        </Fact>
+        {t.promotions > 0 && <Fact label="Resumed">{t.promotions}×</Fact>}
+      </dl>
+      {v.reason && <p data-testid="verdict-reason">{v.reason}</p>}
+    </div>
+  );
+}
+
 function Fact({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <div className="fact">
@@ -162,6 +237,10 @@ export function TrialDetail({ id }: { id: string }) {
   const result = t.result as Record<string, unknown> | null;
   const compression = (result?.['compression'] ?? null) as CompressionView | null;
   const finetune = (result?.['finetune'] ?? null) as FinetuneView | null;
+  const segments = segmentsOf(t);
+  const verdict = (t.verdict ?? null) as VerdictView | null;
+  const markers = markersFor(t, segments, verdict);
+  const stopped = t.status === 'paused' || t.status === 'pruned';
 
   return (
     <>
@@ -182,19 +261,26 @@ export function TrialDetail({ id }: { id: string }) {
           <Fact label="Attempt">
             {t.attempt} of {t.maxAttempts}
           </Fact>
-          <Fact label="Worker">{t.leaseOwner ? <span className="mono">{shortId(t.leaseOwner)}</span> : '—'}</Fact>
+          {/* Only a running trial has a worker; a finished, paused or pruned one keeps the name of its last. */}
+          {running ? (
+            <Fact label="Worker">{t.leaseOwner ? <span className="mono">{shortId(t.leaseOwner)}</span> : '—'}</Fact>
+          ) : (
+            <Fact label="Last worker">{t.leaseOwner ? <span className="mono">{shortId(t.leaseOwner)}</span> : '—'}</Fact>
+          )}
           {t.parentId && (
             <Fact label="Starts from">
               <Link href={`/trials/${t.parentId}`}>trial {shortId(t.parentId)}</Link>
             </Fact>
           )}
           <Fact label="Parameters">{formatCount(t.params)}</Fact>
-          <Fact label="Valid ppl">{formatPpl(t.validPpl)}</Fact>
+          <Fact label={stopped ? `Valid ppl at step ${t.steps ?? '?'}` : 'Valid ppl'}>{formatPpl(t.validPpl)}</Fact>
           <Fact label="Test ppl">{formatPpl(t.testPpl)}</Fact>
           <Fact label="Duration">{formatDuration(duration)}</Fact>
           <Fact label="Created">{formatDateTime(t.createdAt)}</Fact>
           <Fact label="Started">{formatDateTime(t.startedAt)}</Fact>
-          <Fact label="Finished">{formatDateTime(t.finishedAt)}</Fact>
+          <Fact label={t.status === 'paused' ? 'Paused' : t.status === 'pruned' ? 'Stopped' : 'Finished'}>{formatDateTime(t.finishedAt)}</Fact>
+          {t.steps !== null && <Fact label="Steps trained">{formatCount(t.steps)}</Fact>}
+          {t.rung !== null && <Fact label="Rung">{t.rung}</Fact>}
           {running && (
             <Fact label="Progress">
               <ProgressBar value={t.progress} />
@@ -207,6 +293,7 @@ export function TrialDetail({ id }: { id: string }) {
             <p>{t.flag}. The result is stored as reported; its configuration is ranked on its other seeds.</p>
           </div>
         )}
+        {verdict && verdict.action !== 'continue' && <VerdictBox t={t} v={verdict} />}
         {t.error && (
           <div className="error-box" data-testid="trial-error">
             <h2>Error</h2>
@@ -223,6 +310,7 @@ export function TrialDetail({ id }: { id: string }) {
           <h2>Curves</h2>
           <span className="muted">
             {attempts.length === 0 ? 'no metrics reported yet' : attempts.length === 1 ? 'one attempt' : `${attempts.length} attempts, one line each`}
+            {segments.length > 0 && ` · dashed: where it paused (${segments.map((s) => `step ${s.through}`).join(', ')}) and resumed`}
           </span>
         </div>
         {curves.length === 0 ? (
@@ -234,7 +322,7 @@ export function TrialDetail({ id }: { id: string }) {
               return (
                 <div key={name} className="chart-box">
                   <h3>{meta.title}</h3>
-                  <LineChart title={`${meta.title} against step`} series={seriesFor(curves, name)} xLabel="step" yLabel={meta.y} yLog={meta.log} />
+                  <LineChart title={`${meta.title} against step`} series={seriesFor(curves, name, segments)} xLabel="step" yLabel={meta.y} yLog={meta.log} markers={markers} testId={`chart-${name}`} />
                 </div>
               );
             })}
@@ -249,7 +337,15 @@ export function TrialDetail({ id }: { id: string }) {
         </section>
         <section className="card">
           <h2>Result</h2>
-          {result ? <pre className="json">{JSON.stringify(result, null, 2)}</pre> : <Empty>No result yet.</Empty>}
+          {result ? (
+            <pre className="json">{JSON.stringify(result, null, 2)}</pre>
+          ) : t.status === 'pruned' ? (
+            <Empty>No final result: stopped early at step {t.steps ?? '?'}, with validation perplexity {formatPpl(t.validPpl)} there.</Empty>
+          ) : t.status === 'paused' ? (
+            <Empty>No result yet: paused at step {t.steps ?? '?'}, it trains on if promoted.</Empty>
+          ) : (
+            <Empty>No result yet.</Empty>
+          )}
         </section>
       </div>
     </>

@@ -2,12 +2,28 @@
 import type { ReactNode } from 'react';
 import { formatPercent } from '../lib/format';
 
-export const TRIAL_STATUSES = ['succeeded', 'running', 'queued', 'failed', 'cancelled'] as const;
+/** In the order the bars stack them: results first (succeeded, then pruned: stopped early), then work under way or waiting (paused at a rung), then what ended without a result. */
+export const TRIAL_STATUSES = ['succeeded', 'pruned', 'running', 'paused', 'queued', 'failed', 'cancelled'] as const;
 export type TrialStatusName = (typeof TRIAL_STATUSES)[number];
+
+const STATUS_TITLES: Partial<Record<string, string>> = {
+  paused: 'paused at a rung, its resume checkpoint stored: it resumes if promoted',
+  pruned: 'stopped early by the pruner: a result at the step it reached, not a failure',
+};
 
 export function StatusBadge({ status }: { status: string | null | undefined }) {
   const s = status ?? 'unknown';
-  return <span className={`badge badge-${s}`}>{s}</span>;
+  return (
+    <span className={`badge badge-${s}`} title={STATUS_TITLES[s]}>
+      {s}
+    </span>
+  );
+}
+
+/** Where a stopped trial stopped: "pruned at step 300", "paused at step 600"; null for the other statuses. */
+export function stoppedAt(t: { status: string; steps?: number | null }): string | null {
+  if ((t.status !== 'pruned' && t.status !== 'paused') || t.steps === null || t.steps === undefined) return null;
+  return `${t.status} at step ${t.steps}`;
 }
 
 /** Trials by status as one thin stacked bar, with the numbers in its tooltip. */

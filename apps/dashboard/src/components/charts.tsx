@@ -96,10 +96,37 @@ export interface Series {
   points: { x: number; y: number }[];
   /** Points only, no line through them (e.g. every trial beside a best-so-far line). */
   dots?: boolean;
+  /** Where the line starts, drawn without a dot (a resumed attempt continuing the curve of the one it resumed from). */
+  lead?: { x: number; y: number };
 }
 
-/** Lines over a shared x axis; non-finite y values break the line. */
-export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, title, testId }: { series: Series[]; xLabel: string; yLabel: string; yLog?: boolean; height?: number; title: string; testId?: string }) {
+/** A dashed vertical line at x across the plot, labelled at its top (where a trial paused, resumed or was stopped). */
+export interface Marker {
+  x: number;
+  label: string;
+  /** paused: amber (a pause, and the resume from it); pruned: violet (where it was stopped). */
+  kind: 'paused' | 'pruned';
+}
+
+/** Marker labels placed in rows under the plot's top edge, so labels of nearby markers never overlap; flipped to the line's left near the right edge. */
+function placeMarkers(markers: Marker[], at: (x: number) => number, right: number): { m: Marker; px: number; row: number; anchor: 'start' | 'end' }[] {
+  const rows: { from: number; to: number }[][] = [];
+  return [...markers]
+    .sort((a, b) => a.x - b.x)
+    .map((m) => {
+      const px = at(m.x);
+      const w = textWidth(m.label) + 4;
+      const anchor: 'start' | 'end' = px + 4 + w > right ? 'end' : 'start';
+      const [from, to] = anchor === 'start' ? [px, px + 4 + w] : [px - 4 - w, px];
+      let row = rows.findIndex((r) => r.every((b) => to < b.from || from > b.to));
+      if (row < 0) row = rows.push([]) - 1;
+      rows[row]!.push({ from, to });
+      return { m, px, row, anchor };
+    });
+}
+
+/** Lines over a shared x axis; non-finite y values break the line. `markers`: dashed vertical lines (pauses, resumes, a stop). */
+export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, title, testId, markers = [] }: { series: Series[]; xLabel: string; yLabel: string; yLog?: boolean; height?: number; title: string; testId?: string; markers?: Marker[] }) {
   const [ref, W] = useWidth();
   const pts = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!yLog || p.y > 0));
   if (pts.length === 0) {
@@ -109,7 +136,7 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
       </div>
     );
   }
-  const xs = pts.map((p) => p.x);
+  const xs = [...pts.map((p) => p.x), ...markers.map((m) => m.x).filter(Number.isFinite)];
   const ys = pts.map((p) => p.y);
   // Steps start at 0: a curve with one point still reads as "at step N".
   const x = linearScale(Math.min(0, ...xs), Math.max(...xs), [M.left, W - M.right], Math.max(3, Math.round(W / 110)));
@@ -122,10 +149,18 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
     <figure className="chart" ref={ref} data-testid={testId}>
       <Plot width={W} height={height} label={title}>
         <Axes x={x} y={y} w={W} h={height} xLabel={xLabel} yLabel={yLabel} xFormat={(v) => tickText(v, xStep)} yFormat={yFmt} />
+        {placeMarkers(markers.filter((m) => Number.isFinite(m.x)), x, W - M.right).map(({ m, px, row, anchor }) => (
+          <g key={`${m.kind}-${m.x}-${m.label}`} data-testid="curve-marker" data-step={m.x}>
+            <line x1={px} x2={px} y1={height - M.bottom} y2={M.top} className={`marker ${m.kind}`} />
+            <text x={anchor === 'start' ? px + 4 : px - 4} y={M.top + 10 + row * 14} textAnchor={anchor} className="marker-label">
+              {m.label}
+            </text>
+          </g>
+        ))}
         {series.map((s) => {
           const segs: string[] = [];
           let cur = '';
-          for (const p of [...s.points].sort((a, b) => a.x - b.x)) {
+          for (const p of [...(s.lead ? [s.lead] : []), ...[...s.points].sort((a, b) => a.x - b.x)]) {
             if (!Number.isFinite(p.y) || (yLog && p.y <= 0)) {
               if (cur) segs.push(cur);
               cur = '';

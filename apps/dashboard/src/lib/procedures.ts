@@ -24,6 +24,7 @@ export const PROCEDURE_KINDS: { readonly [P in ProcedurePath]: Extract<All, [P, 
   'trials.get': 'query',
   'leaderboard.list': 'query',
   'leaderboard.page': 'query',
+  'leaderboard.stopped': 'query',
   'workers.list': 'query',
   'live.changes': 'subscription',
 };

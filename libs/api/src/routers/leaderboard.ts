@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SweepSpec } from '@lmsweep/protocol';
 import { adaptiveSeeds, baselineKey } from '@lmsweep/sweep';
 import { type ApiContext, publicProcedure, router } from '../init.ts';
-import { leaderboardPage, type LeaderboardSort, rankConfigurations } from '../leaderboard.ts';
+import { leaderboardPage, type LeaderboardSort, rankConfigurations, stoppedConfigurations, type StoppedPage } from '../leaderboard.ts';
 
 const SORT = z.enum(['pareto', 'validPpl', 'testPpl', 'params']).default('pareto');
 const SWEEP_ID = z.string().min(1).max(100).optional();
@@ -40,4 +40,20 @@ export const leaderboardRouter = router({
         .default({ sort: 'pareto', offset: 0, limit: 100 }),
     )
     .query(async ({ ctx, input }) => leaderboardPage(await ranked(ctx, input.sweepId, input.sort), input.offset, input.limit)),
+
+  /**
+   * The ranking's companion: configurations whose seeds were all stopped early (pruned, or paused
+   * at a rung), none finished, so not ranked; each with where it stopped ("stopped at step s"),
+   * its rung and its last value, furthest first. `limit` of them from `offset`, and their total.
+   */
+  stopped: publicProcedure
+    .input(
+      z
+        .object({ sweepId: SWEEP_ID, offset: z.number().int().min(0).max(10_000_000).default(0), limit: z.number().int().min(1).max(10_000).default(100) })
+        .default({ offset: 0, limit: 100 }),
+    )
+    .query(async ({ ctx, input }): Promise<StoppedPage> => {
+      const all = stoppedConfigurations(await ctx.store.stoppedRows({ sweepId: input.sweepId }));
+      return { total: all.length, offset: input.offset, entries: all.slice(input.offset, input.offset + input.limit) };
+    }),
 });

@@ -3,13 +3,15 @@ import { TRPCError } from '@trpc/server';
 import { publicProcedure, router } from '../init.ts';
 import { apiCurves } from '../curves.ts';
 
-export const TrialStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+/** paused: waiting at a rung to be promoted; pruned: stopped early by its sweep's pruner (a result, not a failure). */
+export const TrialStatus = z.enum(['queued', 'running', 'paused', 'succeeded', 'pruned', 'failed', 'cancelled']);
 export const TrialSort = z.enum(['ordinal', 'createdAt', 'validPpl', 'testPpl', 'params', 'finishedAt']);
 
 export const TrialsQuery = z.object({
   sweepId: z.string().min(1).max(100).optional(),
   method: z.string().min(1).max(100).optional(),
-  status: TrialStatus.optional(),
+  /** One status, or any of several (`['paused', 'pruned']`: the trials stopped early). */
+  status: z.union([TrialStatus, z.array(TrialStatus).min(1).max(7)]).optional(),
   sort: TrialSort.default('ordinal'),
   order: z.enum(['asc', 'desc']).default('asc'),
   limit: z.number().int().min(1).max(10_000).default(100),
@@ -17,8 +19,13 @@ export const TrialsQuery = z.object({
 });
 
 export const trialsRouter = router({
+  /** Trials filtered, sorted and paged; every row carries steps (trained so far), rung, promotions (times resumed) and verdict (why it paused or was pruned). */
   list: publicProcedure.input(TrialsQuery.default(TrialsQuery.parse({}))).query(({ ctx, input }) => ctx.store.listTrials(input)),
-  /** One trial with its curves, metrics kept apart per attempt; a non-finite value comes as null with `nonFinite` naming it (curves.ts). */
+  /**
+   * One trial with its curves, metrics kept apart per attempt; a non-finite value comes as null
+   * with `nonFinite` naming it (curves.ts). `segments` ([{ attempt, through }]) says which
+   * attempts its curve is made of: each paused at `through`, and the next resumed from there.
+   */
   get: publicProcedure.input(z.object({ id: z.string().min(1).max(100) })).query(async ({ ctx, input }) => {
     const trial = await ctx.store.getTrial(input.id);
     if (!trial) throw new TRPCError({ code: 'NOT_FOUND', message: `trial ${input.id} not found` });

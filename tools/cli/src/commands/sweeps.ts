@@ -1,7 +1,18 @@
-// lmsweep sweeps: the newest sweeps and their trial counts.
+// lmsweep sweeps: the newest sweeps and their trial counts (paused and pruned among them).
 import { defineCommand } from '../command.ts';
 import { table } from '../format.ts';
 import { apiOptions, jsonOption } from './shared.ts';
+
+/** The statuses in the order a sweep's trials go through them. */
+const ORDER = ['queued', 'running', 'paused', 'succeeded', 'pruned', 'failed', 'cancelled'];
+
+/** "running 2, paused 1, succeeded 3, pruned 4 of 10": the statuses it has, then the total. */
+export function countsCell(counts: Record<string, number> | undefined): string {
+  if (!counts) return '';
+  const known = [...ORDER, ...Object.keys(counts).filter((k) => k !== 'total' && !ORDER.includes(k))];
+  const parts = known.filter((k) => counts[k]).map((k) => `${k} ${counts[k]}`);
+  return `${parts.join(', ') || 'none'}${counts.total === undefined ? '' : ` of ${counts.total}`}`;
+}
 
 export const sweepsCommand = defineCommand({
   name: 'sweeps',
@@ -22,7 +33,7 @@ export const sweepsCommand = defineCommand({
           s.id,
           s.name,
           s.status,
-          s.counts ? Object.entries(s.counts).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ') : '',
+          countsCell(s.counts),
           new Date(s.createdAt).toISOString().replace('T', ' ').slice(0, 19),
         ]),
       ),
