@@ -93,8 +93,8 @@ describe('compression trials', () => {
     expect(flat.reports['softmax']!.werr).toBeCloseTo(svd.reports['softmax']!.werr, 6);
     // Weighted by q, the q-weighted error is the least of the three; √q lies between.
     const [e0, e5, e1] = [flat, bySqrt, byQ].map((c) => c.reports['softmax']!.werr);
-    expect(e1).toBeLessThan(e5);
-    expect(e5).toBeLessThan(e0);
+    expect(e1!).toBeLessThan(e5!);
+    expect(e5!).toBeLessThan(e0!);
   });
 
   it("meets the paper's setting on full-PTB-sized matrices: rate 5 in 5 blocks on a 10000×200 embedding and softmax", () => {
