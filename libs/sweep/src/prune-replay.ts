@@ -153,7 +153,10 @@ export function replaySweep(c: RecordedCurves, o: ReplayOptions): ReplayRun {
     run.tokens += evalEvery * tokensPerStep;
     const value = t.rec.valid[t.step / evalEvery - 1]!;
     t.points.push({ step: t.step, value });
-    if (t.step >= maxSteps) {
+    if (o.settings.type === 'none' && t.step < maxSteps) {
+      // A sweep without a pruner: its trials are not judged.
+      t.until = now + (t.rec.seconds * evalEvery) / maxSteps;
+    } else if (t.step >= maxSteps) {
       // The final evaluation: the trial's result, never judged.
       t.status = 'succeeded';
       run.finished++;
@@ -216,7 +219,7 @@ export function proportionInterval(k: number, n: number): [number, number] {
   const d = 1 + (z * z) / n;
   const centre = (p + (z * z) / (2 * n)) / d;
   const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
-  return [Math.max(0, centre - h), Math.min(1, centre + h)];
+  return [k === 0 ? 0 : Math.max(0, centre - h), k === n ? 1 : Math.min(1, centre + h)];
 }
 
 /** A pruner over many replayed orders, against the full run (no pruner) of the same recording. */
