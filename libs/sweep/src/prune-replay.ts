@@ -241,6 +241,8 @@ export interface ReplaySummary {
   pauses: number;
   promotions: number;
   stopped: number;
+  /** Each repetition: tokens and wall time as fractions of the full run's, and the gap. */
+  perRun: { tokens: number; wall: number; gap: number }[];
 }
 
 /** replaySweep over `repeats` orders (seeds 0…repeats-1), beside the full run of each order. */
@@ -271,5 +273,6 @@ export function replaySummary(c: RecordedCurves, o: { settings: PrunerSettings; 
     pauses: avg((r) => r.pauses),
     promotions: avg((r) => r.promotions),
     stopped: avg((r) => r.stopped),
+    perRun: runs.map((r, i) => ({ tokens: r.tokens / full, wall: walls[i]!, gap: gaps[i]! })),
   };
 }

@@ -119,8 +119,8 @@ export const PRUNE_BENCH = {
   options: {
     workers: { type: 'integer', value: 'W', min: 1, defaultText: '4 (--real: 2)', description: 'asynchronous workers' },
     repeats: { type: 'integer', value: 'R', min: 1, default: 100, description: 'replayed queue orders' },
-    'min-steps': { type: 'integer', value: 'N', min: 1, defaultText: '30', description: "ASHA's first rung, in steps (a multiple of the recording's evalEvery)" },
-    reduction: { type: 'integer', value: 'η', min: 2, defaultText: '8', description: "ASHA's reduction factor η" },
+    'min-steps': { type: 'integer', value: 'N', min: 1, defaultText: '50', description: "ASHA's first rung, in steps (a multiple of the recording's evalEvery)" },
+    reduction: { type: 'integer', value: 'η', min: 2, defaultText: '12', description: "ASHA's reduction factor η" },
     curves: { type: 'string', value: 'FILE', defaultText: 'the committed prune-curves.json', description: 'recorded curves to replay' },
     record: { type: 'string', value: 'FILE', description: 'train the recorded space to its full budget and write its curves to FILE (minutes), then replay them' },
     real: { type: 'boolean', description: 'real training through a coordinator and local worker agents instead of the replay (a few minutes)' },

@@ -42,12 +42,12 @@ describe('bench prune (replay)', () => {
     expect(rows.map((r) => r.pruner)).toEqual(['none', 'median', 'asha', 'asha+promotion']);
     for (const r of rows) {
       expect(r).toMatchObject({ bench: 'prune', mode: 'replay', workers: 3, repeats: 5 });
-      for (const k of ['tokens_fraction', 'tokens_max', 'wall_fraction', 'full_best_ppl', 'found_ppl', 'gap', 'gap_max', 'within_1pct']) expect(typeof r[k]).toBe('number');
+      for (const k of ['tokens_fraction', 'tokens_max', 'wall_fraction', 'full_best_ppl', 'found_ppl', 'gap', 'gap_max', 'within_1pct', 'goal_runs']) expect(typeof r[k]).toBe('number');
       expect(r.tokens_ci).toHaveLength(2);
       expect(r.tokens_fraction).toBeLessThanOrEqual(1);
       expect(r.gap).toBeGreaterThanOrEqual(0);
     }
-    expect(rows[0]).toMatchObject({ tokens_fraction: 1, tokens_max: 1, wall_fraction: 1, gap: 0, within_1pct: 5, settings: 'every trial to the end' });
+    expect(rows[0]).toMatchObject({ tokens_fraction: 1, tokens_max: 1, wall_fraction: 1, gap: 0, within_1pct: 5, goal_runs: 0, settings: 'every trial to the end' });
     expect(rows[3].settings).toBe('rungs at 10, 30, 90 steps, η 3');
     expect(rows[3].pauses).toBeGreaterThan(0);
     expect(rows[3].tokens_fraction).toBeLessThan(1);
