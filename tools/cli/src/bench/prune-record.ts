@@ -68,8 +68,9 @@ export async function recordCurves(o: RecordOptions = {}): Promise<RecordedCurve
     log(`recorded ${i + 1}/${plans.length}: ${label} seed ${plan.seed}, valid ppl ${result.validPpl.toFixed(1)} after ${maxSteps} steps, ${seconds.toFixed(0)} s (${((Date.now() - started) / 1000).toFixed(0)} s so far)`);
   }
   const seconds = (Date.now() - started) / 1000;
+  const configs = new Set(trials.map((t) => t.configKey)).size;
   return {
-    about: `Validation curves of ${trials.length} trials (${new Set(trials.map((t) => t.configKey)).size} configurations × seeds) trained to their full budget by \`lmsweep bench prune --record\` in ${seconds.toFixed(0)} s on ${new Date().toISOString().slice(0, 10)} (2 shared CPU cores, wasm with the native kernels); bench prune replays them.`,
+    about: `Validation curves of ${trials.length} trials (${configs} configurations × ${trials.length / configs} seeds) trained to their full budget by \`lmsweep bench prune --record\` in ${seconds.toFixed(0)} s on ${new Date().toISOString().slice(0, 10)} (2 shared CPU cores, wasm with the native kernels); bench prune replays them.`,
     spec: specText,
     evalEvery,
     maxSteps,

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedCurves } from '@lmsweep/sweep';
 import { UsageError } from '../options.ts';
-import { benchPrune } from './prune.ts';
+import { benchPrune, readCurves } from './prune.ts';
+import { recordCurvesTo } from './prune-record.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/lmsweep.js');
 let dir = '';
@@ -75,4 +76,21 @@ describe('bench prune (replay)', () => {
     for (const [i, name] of ['median', 'asha', 'asha+promotion'].entries()) expect(lines[5 + i]).toMatch(new RegExp(`^${name.replace('+', '\\+')}\\s`));
     expect(lines[8]).toMatch(/^goal: asha\+promotion within 1% .*: (met|NOT met)$/);
   }, 90_000);
+
+  it('--record\'s recorder: every trial of a (tiny) space trained to its budget, one value per evaluation, a file the replay reads', async () => {
+    const out = path.join(dir, 'recorded.json');
+    const lines: string[] = [];
+    const spec = 'name: tiny\ndataset: { name: ptb, vocabSize: 200 }\nmodel: { embedding: 8, hidden: 8, layers: 1 }\ntraining: { batchSize: 4, unroll: 5, optimizer: adam }\nbudget: { maxSteps: 30, evalEvery: 10, evalTokens: 400 }\ngrid: { training.lr: [0.001, 0.01] }\nseeds: 2\n';
+    const c = await recordCurvesTo(out, { spec, log: (l) => lines.push(l) });
+    expect(c).toMatchObject({ evalEvery: 10, maxSteps: 30, tokensPerStep: 20, spec });
+    expect(c.trials.map((t) => [t.label, t.seed])).toEqual([['lr=0.001', 0], ['lr=0.001', 1], ['lr=0.01', 0], ['lr=0.01', 1]]);
+    for (const t of c.trials) {
+      expect(t.valid).toHaveLength(3);
+      expect(t.valid.every((v) => v > 1 && v < 1000)).toBe(true);
+      expect(t.seconds).toBeGreaterThan(0);
+    }
+    expect(c.about).toMatch(/^Validation curves of 4 trials \(2 configurations × 2 seeds\) trained to their full budget by `lmsweep bench prune --record` in \d+ s/);
+    expect(lines).toHaveLength(4);
+    expect(readCurves(out)).toEqual(c);
+  }, 120_000);
 });
