@@ -123,7 +123,7 @@ export const PRUNE_BENCH = {
     reduction: { type: 'integer', value: 'η', min: 2, defaultText: '12', description: "ASHA's reduction factor η" },
     curves: { type: 'string', value: 'FILE', defaultText: 'the committed prune-curves.json', description: 'recorded curves to replay' },
     record: { type: 'string', value: 'FILE', description: 'train the recorded space to its full budget and write its curves to FILE (minutes), then replay them' },
-    real: { type: 'boolean', description: 'real training through a coordinator and local worker agents instead of the replay (a few minutes)' },
+    real: { type: 'boolean', description: 'real training through a coordinator and local worker agents instead of the replay (7 trials per pruner; 17 minutes on 2 busy cores)' },
     json,
   },
 } as const satisfies BenchDeclaration;
