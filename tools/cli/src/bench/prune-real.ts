@@ -4,12 +4,14 @@
 // space's narrower width, one seed), one after another; per sweep the training tokens spent (its
 // trials' steps: a resumed trial counts each step once), the wall time from launch to its end and
 // its best configuration's validation perplexity, beside the sweep without a pruner.
+import { existsSync } from 'node:fs';
 import pino from 'pino';
 import { startCoordinator } from '@lmsweep/coordinator';
+import { expandSweep, parseSweepSpec, type RecordedCurves } from '@lmsweep/sweep';
 import { startWorker, type WorkerHandle } from '@lmsweep/worker';
 import { apiClient } from '../client.ts';
 import { table } from '../format.ts';
-import { PRUNER_ROWS, type PrunerRow, prunerSpecs } from './prune.ts';
+import { DEFAULT_CURVES, PRUNER_ROWS, type PrunerRow, prunerSpecs, readCurves, replayRows } from './prune.ts';
 
 /** The real runs' space: the demo's model at width 64, seven learning rates, one seed, 300 steps (about 15 s a trial here). */
 export const REAL_SPACE = `dataset: { name: ptb, vocabSize: 2000 }
@@ -40,6 +42,16 @@ export interface RealRow {
   best: string;
   /** best_ppl over the none sweep's best, minus 1. */
   gap: number;
+  /** The replay of the same trials' recorded curves (when the recording has them all), over 100 random orders: mean tokens fraction and gap, repetitions within 1%. */
+  replay?: { tokens_fraction: number; gap: number; within_1pct: number; repeats: number };
+}
+
+/** The recorded curves of exactly the space's trials (configKey and seed), or null when the recording lacks one. */
+export function recordedSubset(space: string, curves: RecordedCurves): RecordedCurves | null {
+  const plans = expandSweep(parseSweepSpec(`name: subset\n${space}`));
+  const trials = plans.map((p) => curves.trials.find((t) => t.configKey === p.configKey && t.seed === p.seed));
+  if (trials.some((t) => t === undefined)) return null;
+  return { ...curves, trials: trials as RecordedCurves['trials'] };
 }
 
 interface TrialRow {
@@ -95,6 +107,8 @@ export async function realRows(o: { workers: number; minSteps: number; reduction
       return best;
     };
     const tokensOf = (trials: readonly TrialRow[]) => trials.reduce((a, t) => a + (t.steps ?? 0) * TOKENS_PER_STEP, 0);
+    const recorded = existsSync(DEFAULT_CURVES) ? recordedSubset(space, readCurves(DEFAULT_CURVES)) : null;
+    const replay = recorded ? replayRows(recorded, { workers: o.workers, repeats: 100, minSteps: o.minSteps, reduction: o.reduction }) : null;
     const none = measured.find((m) => m.pruner === 'none')!;
     const noneTokens = tokensOf(none.trials);
     const noneBest = bestOf(none.trials).ppl;
@@ -116,6 +130,7 @@ export async function realRows(o: { workers: number; minSteps: number; reduction
         best_ppl: best.ppl,
         best: best.label,
         gap: best.ppl / noneBest - 1,
+        ...(replay ? { replay: ((r) => ({ tokens_fraction: r.tokens_fraction, gap: r.gap, within_1pct: r.within_1pct, repeats: r.repeats }))(replay.find((x) => x.pruner === m.pruner)!) } : {}),
       };
     });
   } finally {
@@ -127,10 +142,14 @@ export async function realRows(o: { workers: number; minSteps: number; reduction
 export function renderReal(rows: readonly RealRow[]): string[] {
   const pct = (x: number, d = 1) => `${(100 * x).toFixed(d)}%`;
   return [
-    `Real training: ${rows[0]?.trials ?? 0} trials per sweep (the demo's PTB LSTM at width 64, seven learning rates, one seed, 300 steps), one sweep per pruner through a coordinator and local workers. Reference: the none sweep.`,
+    `Real training: ${rows[0]?.trials ?? 0} trials per sweep (the demo's PTB LSTM at width 64, seven learning rates, one seed, 300 steps), one sweep per pruner through a coordinator and local workers, in grid order. Reference: the none sweep.`,
+    ...(rows[0]?.replay ? [`Beside it, the replay of the same trials' recorded curves over ${rows[0].replay.repeats} random orders: mean tokens fraction, mean gap, repetitions within 1%.`] : []),
     table(
-      ['pruner', 'finished', 'pruned', 'promotions', 'tokens', 'vs none', 'wall s', 'vs none', 'best', 'best ppl', 'gap'],
-      rows.map((r) => [r.pruner, r.succeeded, r.pruned, r.promotions, r.tokens, pct(r.tokens_fraction), r.seconds.toFixed(0), pct(r.wall_fraction), r.best, r.best_ppl.toFixed(2), pct(r.gap, 2)]),
+      ['pruner', 'finished', 'pruned', 'promotions', 'tokens', 'vs none', 'wall s', 'vs none', 'best', 'best ppl', 'gap', ...(rows[0]?.replay ? ['replay tokens', 'replay gap', 'replay within 1%'] : [])],
+      rows.map((r) => [
+        r.pruner, r.succeeded, r.pruned, r.promotions, r.tokens, pct(r.tokens_fraction), r.seconds.toFixed(0), pct(r.wall_fraction), r.best, r.best_ppl.toFixed(2), pct(r.gap, 2),
+        ...(r.replay ? [pct(r.replay.tokens_fraction), pct(r.replay.gap, 2), `${r.replay.within_1pct}/${r.replay.repeats}`] : []),
+      ]),
     ),
   ];
 }

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedCurves } from '@lmsweep/sweep';
 import { UsageError } from '../options.ts';
-import { benchPrune, readCurves } from './prune.ts';
+import { benchPrune, DEFAULT_CURVES, readCurves } from './prune.ts';
+import { REAL_SPACE, recordedSubset } from './prune-real.ts';
 import { recordCurvesTo } from './prune-record.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/lmsweep.js');
@@ -93,4 +94,11 @@ describe('bench prune (replay)', () => {
     expect(lines).toHaveLength(4);
     expect(readCurves(out)).toEqual(c);
   }, 120_000);
+
+  it('--real\'s space is in the committed recording: its trials\' curves, for the replay beside the real runs', () => {
+    const curves = readCurves(DEFAULT_CURVES);
+    const sub = recordedSubset(REAL_SPACE, curves)!;
+    expect(sub.trials.map((t) => `${t.label} ${t.seed}`)).toEqual([0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032].map((lr) => `lr=${lr} hidden=64 0`));
+    expect(recordedSubset(REAL_SPACE.replace('hidden: 64', 'hidden: 96'), curves)).toBeNull();
+  });
 });
