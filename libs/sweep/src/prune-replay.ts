@@ -71,7 +71,6 @@ type Status = 'queued' | 'running' | 'paused' | 'succeeded' | 'pruned';
 interface SimTrial {
   id: string;
   rec: RecordedTrial;
-  position: number;
   status: Status;
   step: number;
   points: { step: number; value: number }[];
@@ -110,21 +109,21 @@ export function replaySweep(c: RecordedCurves, o: ReplayOptions): ReplayRun {
   checkRecording(c);
   const workers = o.workers ?? 4;
   const { evalEvery, maxSteps, tokensPerStep } = c;
-  const trials: SimTrial[] = queueOrder(c, o.seed).map((rec, position) => ({ id: `t${position}`, rec, position, status: 'queued', step: 0, points: [], until: 0 }));
+  const trials: SimTrial[] = queueOrder(c, o.seed).map((rec, i) => ({ id: `t${i}`, rec, status: 'queued', step: 0, points: [], until: 0 }));
   const byId = new Map(trials.map((t) => [t.id, t] as const));
   const run: ReplayRun = { tokens: 0, seconds: 0, best: null, bestValue: Number.NaN, finished: 0, judged: 0, pauses: 0, promotions: 0, stopped: 0 };
   const plan = o.plan ?? planPrune;
   let now = 0;
   const views = (): PruneTrialView[] =>
     trials.map((t) => ({ id: t.id, configKey: t.rec.configKey, seed: t.rec.seed, status: t.status, parentId: null, hasChildren: false, pausing: false, tokensPerStep, points: t.points }));
-  const apply = (plan: PrunePlan) => {
-    for (const p of plan.promote) {
+  const apply = (outcome: PrunePlan) => {
+    for (const p of outcome.promote) {
       const t = byId.get(p.trialId)!;
       if (t.status !== 'paused') continue;
       t.status = 'queued';
       run.promotions++;
     }
-    for (const cl of plan.close) {
+    for (const cl of outcome.close) {
       const t = byId.get(cl.trialId)!;
       if (t.status !== 'paused') continue;
       t.status = 'pruned';

@@ -22,7 +22,6 @@ grid:
   training.lr: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032]
 seeds: 1
 `;
-const TOKENS_PER_STEP = 400;
 
 export interface RealRow {
   bench: 'prune';
@@ -64,6 +63,10 @@ interface TrialRow {
 }
 
 const lrOf = (config: unknown) => (config as { training?: { lr?: number } }).training?.lr;
+const tokensPerStep = (config: unknown) => {
+  const t = (config as { training?: { batchSize?: number; unroll?: number } }).training;
+  return (t?.batchSize ?? 0) * (t?.unroll ?? 0);
+};
 
 export async function realRows(o: { workers: number; minSteps: number; reduction: number; log: (line: string) => void; space?: string }): Promise<RealRow[]> {
   const space = o.space ?? REAL_SPACE;
@@ -106,7 +109,7 @@ export async function realRows(o: { workers: number; minSteps: number; reduction
       }
       return best;
     };
-    const tokensOf = (trials: readonly TrialRow[]) => trials.reduce((a, t) => a + (t.steps ?? 0) * TOKENS_PER_STEP, 0);
+    const tokensOf = (trials: readonly TrialRow[]) => trials.reduce((a, t) => a + (t.steps ?? 0) * tokensPerStep(t.config), 0);
     const recorded = existsSync(DEFAULT_CURVES) ? recordedSubset(space, readCurves(DEFAULT_CURVES)) : null;
     const replay = recorded ? replayRows(recorded, { workers: o.workers, repeats: 100, minSteps: o.minSteps, reduction: o.reduction }) : null;
     const none = measured.find((m) => m.pruner === 'none')!;

@@ -93,7 +93,7 @@ export function readCurves(file: string): RecordedCurves {
   return c;
 }
 
-const describe = (s: PrunerSettings) =>
+const settingsText = (s: PrunerSettings) =>
   s.type === 'none' ? 'every trial to the end' : s.type === 'median' ? `warmupTrials ${s.warmupTrials}, warmupSteps ${s.warmupSteps}` : `rungs at ${rungList(s)} steps, η ${s.reduction}`;
 
 function rungList(s: Extract<PrunerSettings, { type: 'asha' }>): string {
@@ -112,7 +112,7 @@ export function replayRows(c: RecordedCurves, o: { workers: number; repeats: num
       bench: 'prune',
       mode: 'replay',
       pruner,
-      settings: describe(settings),
+      settings: settingsText(settings),
       workers: o.workers,
       repeats: o.repeats,
       tokens_fraction: s.tokens.mean,
