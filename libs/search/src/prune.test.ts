@@ -172,6 +172,14 @@ describe('median', () => {
     expect(decide(report('x', 200, 1000), notFinished, median({ warmupTrials: 0 }))).toEqual({ action: 'continue' });
   });
 
+  it('a configuration one of whose seeds succeeded goes on, however its other seeds compare', () => {
+    const hist = h([...finished([10, 20, 30, 40, 50]), trial('x', [100, 90, 80], 'succeeded', 1)]);
+    expect(decide(report('x', 200, 1000), hist, median())).toEqual({ action: 'continue' });
+    // Without the finished seed the same report is stopped (against the median of the five others).
+    const alone = h([...finished([10, 20, 30, 40, 50]), trial('x', [100], 'running', 1)]);
+    expect(decide(report('x', 200, 1000), alone, median())).toMatchObject({ action: 'stop', threshold: 30 });
+  });
+
   it('a configuration is the mean over its seeds that reported the step', () => {
     const hist = h([...finished([10, 20, 30, 40, 50]), trial('x', [40, 20], 'running', 1)]);
     // Seeds 0 (31) and 1 (best 20 by step 200): 25.5 < 30.

@@ -262,7 +262,8 @@ export function promotions(history: PrunerHistory, settings: PrunerSettings): Pr
  *   succeeded, stop when the configuration's best value so far (the mean over its seeds that
  *   reported this step of each one's best up to it) is worse than the median, at this step, of
  *   the other configurations that have a succeeded trial (each the mean over its succeeded
- *   seeds). Ties go on; with no such configuration, continue.
+ *   seeds). Ties go on; with no such configuration, continue. A configuration one of whose
+ *   seeds succeeded goes on (its seeds are never split between stopped and finished ones).
  * - asha without promotion (Optuna's SuccessiveHalvingPruner): at each rung the report reaches,
  *   its configuration's mean there is compared with every configuration's recorded there so far
  *   (any state): it goes on when it is at most the ⌊n/η⌋-th best, or with fewer than η
@@ -292,6 +293,8 @@ function decideMedian(self: PrunerTrial, trials: readonly PrunerTrial[], setting
   if (step < settings.warmupSteps) return { action: 'continue' };
   const succeeded = trials.filter((t) => t.state === 'succeeded');
   if (succeeded.length === 0 || succeeded.length < settings.warmupTrials) return { action: 'continue' };
+  // A configuration with a seed that ran its whole budget goes on: stopping its other seeds would leave its mean over its lucky seeds only.
+  if (succeeded.some((t) => t.configKey === self.configKey)) return { action: 'continue' };
   const at = (t: PrunerTrial) => t.points.find((p) => p.step === step);
   const others = new Map<string, number[]>();
   for (const t of succeeded) {

@@ -10,3 +10,4 @@ export * from './extend.ts';
 export * from './search-growth.ts';
 export * from './search-progress.ts';
 export * from './prune-plan.ts';
+export * from './prune-replay.ts';

@@ -75,7 +75,7 @@ const nothingHappened = () => {
 describe('lmsweep --help', () => {
   it('every command and benchmark: its usage and options, exit 0, and nothing else happens', async () => {
     const all = paths(COMMANDS);
-    expect(all.map(([p]) => p.join(' '))).toEqual(expect.arrayContaining(['worker', 'coordinator', 'demo', 'leaderboard', 'bench', 'bench train', 'bench load', 'compress']));
+    expect(all.map(([p]) => p.join(' '))).toEqual(expect.arrayContaining(['worker', 'coordinator', 'demo', 'leaderboard', 'bench', 'bench train', 'bench load', 'bench prune', 'compress']));
     const runs = await limited(all, 3, ([p]) => lmsweep([...p, p.length % 2 ? '--help' : '-h']));
     all.forEach(([p, c], i) => {
       const r = runs[i]!;
@@ -106,7 +106,7 @@ describe('lmsweep --help', () => {
   }, 120_000);
 
   it('an unknown flag: exit 2 naming it, nothing done', async () => {
-    const cases = [['worker'], ['coordinator'], ['demo'], ['leaderboard'], ['launch'], ['compress'], ['bench', 'train'], ['bench', 'load'], ['bench', 'search']];
+    const cases = [['worker'], ['coordinator'], ['demo'], ['leaderboard'], ['launch'], ['compress'], ['bench', 'train'], ['bench', 'load'], ['bench', 'prune'], ['bench', 'search']];
     const runs = await limited(cases, 3, (c) => lmsweep([...c, '--no-such-flag']));
     cases.forEach((c, i) => {
       const r = runs[i]!;
@@ -118,7 +118,7 @@ describe('lmsweep --help', () => {
     expect(badValue!.code).toBe(2);
     expect(badValue!.stderr).toContain('--backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu; got "gpu"');
     expect(badBench!.code).toBe(2);
-    expect(badBench!.stderr).toContain('no benchmark named "nope"; available: compress, load, phm, search, train');
+    expect(badBench!.stderr).toContain('no benchmark named "nope"; available: compress, load, phm, prune, search, train');
     nothingHappened();
   }, 300_000);
 });

@@ -107,5 +107,26 @@ export const SEARCH_BENCH = {
   },
 } as const satisfies BenchDeclaration;
 
+export const PRUNE_BENCH = {
+  name: 'prune',
+  summary: 'none / median / asha / asha with promotion on the same space and seeds: training tokens, wall time and the best configuration\'s perplexity beside the full run',
+  description:
+    'Replay (the default): W asynchronous workers over R random queue orders of recorded validation curves (prune-curves.json: the demo\'s PTB LSTM, ' +
+    'learning rate × width × seeds, trained to the full budget), each point judged by the coordinator\'s own decisions (planPrune; the final evaluation never): ' +
+    "tokens spent as a fraction of the full run's, wall time, and the best-found configuration's full-budget validation perplexity against the full run's best " +
+    '(mean, 95% interval, repetitions within 1%). --real: real training through a coordinator (embedded PGlite) and local worker agents, one sweep per pruner. ' +
+    '--record FILE: trains the recorded space again and writes its curves.',
+  options: {
+    workers: { type: 'integer', value: 'W', min: 1, defaultText: '4 (--real: 2)', description: 'asynchronous workers' },
+    repeats: { type: 'integer', value: 'R', min: 1, default: 100, description: 'replayed queue orders' },
+    'min-steps': { type: 'integer', value: 'N', min: 1, defaultText: '50', description: "ASHA's first rung, in steps (a multiple of the recording's evalEvery)" },
+    reduction: { type: 'integer', value: 'η', min: 2, defaultText: '12', description: "ASHA's reduction factor η" },
+    curves: { type: 'string', value: 'FILE', defaultText: 'the committed prune-curves.json', description: 'recorded curves to replay' },
+    record: { type: 'string', value: 'FILE', description: 'train the recorded space to its full budget and write its curves to FILE (minutes), then replay them' },
+    real: { type: 'boolean', description: 'real training through a coordinator and local worker agents instead of the replay (7 trials per pruner; 17 minutes on 2 busy cores)' },
+    json,
+  },
+} as const satisfies BenchDeclaration;
+
 /** Every benchmark, in the order `lmsweep bench --help` lists them. */
-export const BENCH_DECLARATIONS: readonly BenchDeclaration[] = [COMPRESS_BENCH, LOAD_BENCH, PHM_BENCH, SEARCH_BENCH, TRAIN_BENCH];
+export const BENCH_DECLARATIONS: readonly BenchDeclaration[] = [COMPRESS_BENCH, LOAD_BENCH, PHM_BENCH, PRUNE_BENCH, SEARCH_BENCH, TRAIN_BENCH];
