@@ -279,7 +279,8 @@ export function decide(report: PruneReport, history: PrunerHistory, settings: Pr
   const { trials, self } = withReport(history, report);
   const { step, value } = report;
   if (!Number.isFinite(value)) return { action: 'stop', rung: null, step, value, threshold: null, reason: `pruned at step ${step}: the value diverged (${value})` };
-  const pruned = trials.find((t) => t !== self && t.configKey === self.configKey && t.state === 'pruned');
+  // The lowest such seed, so the reason does not depend on the order the trials come in.
+  const pruned = trials.filter((t) => t !== self && t.configKey === self.configKey && t.state === 'pruned').sort((a, b) => a.seed - b.seed)[0];
   if (pruned) {
     const at = pruned.points[pruned.points.length - 1];
     return { action: 'stop', rung: null, step, value, threshold: null, reason: `pruned at step ${step}: its configuration was pruned through seed ${pruned.seed}${at ? ` at step ${at.step}` : ''}` };
