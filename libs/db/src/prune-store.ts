@@ -54,9 +54,10 @@ export type PruneJudge = (view: PruneView) => PruneOutcome;
 
 /**
  * What a decision reads of its sweep (the caller's pruner knows what it needs; libs/sweep
- * pruneScope): `sweep`, every trial with its whole curve; `rungs`, every trial but with only its
- * first point at or past each of these rungs (in tokens: step × tokensPerStep), the reporter's
- * configuration with whole curves (ASHA without promotion at the rungs a report crossed); `step`,
+ * pruneScope): `sweep`, every trial with its whole curve; `rungs`, every trial but those queued
+ * that never ran (no curve), with only its first point at or past each of these rungs (in tokens:
+ * step × tokensPerStep), the reporter's configuration whole (ASHA without promotion at the rungs
+ * a report crossed); `step`,
  * only the trials that succeeded and those of the reporter's configuration, the succeeded ones'
  * points at this step only (the median pruner). A trial whose curve spans attempts (it paused)
  * always comes whole.
@@ -150,7 +151,7 @@ async function readView(tx: Tx, sweepId: string, scope: PruneScope = { kind: 'sw
   if (!sweep) return null;
   const whole = curveJson();
   const own = Prisma.sql`(t."configKey" = (SELECT r."configKey" FROM "Trial" r WHERE r.id = ${reporter ?? null}) OR t.segments <> '[]'::jsonb)`;
-  const tokensPerStep = Prisma.sql`coalesce((t.config->'training'->>'batchSize')::int, 20) * coalesce((t.config->'training'->>'unroll')::int, 20)`;
+  const tokensPerStep = Prisma.sql`(coalesce((t.config->'training'->>'batchSize')::int, 20) * coalesce((t.config->'training'->>'unroll')::int, 20))`;
   let points = whole;
   let only = Prisma.empty;
   if (scope.kind === 'rungs') {
@@ -162,6 +163,8 @@ async function readView(tx: Tx, sweepId: string, scope: PruneScope = { kind: 'sw
       }),
     );
     points = Prisma.sql`CASE WHEN ${own} THEN ${whole} ELSE (SELECT json_agg(DISTINCT x::jsonb)::json FROM unnest(ARRAY[${per}]) x WHERE x IS NOT NULL) END`;
+    // A queued trial that never paused has no curve: it is at no rung (most of a young sweep).
+    only = Prisma.sql`AND (t.status <> 'queued' OR ${own})`;
   } else if (scope.kind === 'step') {
     points = Prisma.sql`CASE WHEN ${own} THEN ${whole} ELSE ${curveJson(Prisma.sql`AND m.step = ${scope.step}::int`)} END`;
     only = Prisma.sql`AND (t.status = 'succeeded' OR ${own})`;
@@ -284,8 +287,8 @@ export async function judgeReport(ctx: StoreContext, report: JudgeInput, judge: 
         SELECT t.id FROM t CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'pruned'`)})) n`;
       if (!done.length) return 'lost' as const;
       // Its last trial pruned: the sweep ends, under the lock held already (a statement, not a transaction after). A
-      // view of every trial tells when some other is still to run (a `step` view holds only some).
-      const more = scope.kind !== 'step' && view.trials.some((x) => x.id !== t.id && (x.status === 'queued' || x.status === 'running' || x.status === 'paused'));
+      // view of every trial tells when some other is still to run (a narrower one holds only some).
+      const more = scope.kind === 'sweep' && view.trials.some((x) => x.id !== t.id && (x.status === 'queued' || x.status === 'running' || x.status === 'paused'));
       if (!more) await finishSweepIfDone(ctx, tx, view.sweep.id);
     } else if (verdict.action === 'pause') {
       if (!(await tx.$executeRaw`UPDATE "Trial" SET verdict = ${JSON.stringify(verdict)}::jsonb, rung = coalesce(${verdict.rung}::int, rung) WHERE id = ${report.trialId} AND ${fence}`)) return 'lost' as const;
