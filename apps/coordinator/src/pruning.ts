@@ -6,7 +6,7 @@
 // (libs/db prune-store), so several coordinators on one PostgreSQL judge one report at a time.
 import type { Logger } from 'pino';
 import { prunerSettings, type PrunerSettings, type PruneVerdict, SweepSpec } from '@lmsweep/protocol';
-import { planPrune, pruneOpen } from '@lmsweep/sweep';
+import { planPrune, pruneOpen, pruneScope } from '@lmsweep/sweep';
 import { SweepSteps } from './sweep-steps.ts';
 import type { Change, JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneView, TrialStore } from '@lmsweep/db';
 
@@ -55,9 +55,21 @@ export class SweepPruning {
     };
   }
 
-  /** The verdict on a judged trial's validation point; 'lost' when the lease is not this worker's. */
+  /**
+   * The verdict on a judged trial's validation point; 'lost' when the lease is not this worker's.
+   * First its trial alone is read (one statement, no lock: libs/db triageReport): where the pruner
+   * cannot act on the report (libs/sweep pruneScope: ASHA between rungs, median before its
+   * warmup) the answer is continue, and nothing is written, as the decision under the lock would
+   * have. Else the decision runs under the sweep's lock over as much of the sweep as it needs.
+   */
   async judge(r: JudgeInput): Promise<PruneVerdict | 'lost'> {
-    const out = await this.opts.store.judgeReport(r, this.judgeFor(r));
+    const known = r.sweepId !== undefined && this.pruners.has(r.sweepId);
+    const triage = await this.opts.store.triageReport(r, !known);
+    if (triage === 'lost') return 'lost';
+    const p = known ? this.pruners.get(triage.sweepId)! : this.pruner(triage.spec, triage.sweepId);
+    const scope = p ? pruneScope(p.settings, r, triage) : 'continue';
+    if (scope === 'continue') return { action: 'continue', step: r.step };
+    const out = await this.opts.store.judgeReport({ ...r, sweepId: triage.sweepId }, this.judgeFor(r), scope);
     if (out === 'lost') return 'lost';
     const { verdict } = out;
     if (verdict.action !== 'continue') this.opts.log.info({ trialId: r.trialId, attempt: r.attempt, step: r.step, action: verdict.action }, verdict.reason);

@@ -15,7 +15,7 @@ import { Prisma } from './generated/client.ts';
 import { CHANGES_CHANNEL } from './database.ts';
 import { changeJson, type StoreContext, ts } from './store-context.ts';
 import type { TrialStatus } from './sweeps.ts';
-import { refreshSweepStatus } from './sweeps.ts';
+import { finishSweepIfDone, refreshSweepStatus } from './sweeps.ts';
 
 /** A trial of a pruned sweep as a decision sees it. */
 export interface PruneTrial {
@@ -51,6 +51,36 @@ export interface PruneOutcome {
 }
 
 export type PruneJudge = (view: PruneView) => PruneOutcome;
+
+/**
+ * What a decision reads of its sweep (the caller's pruner knows what it needs; libs/sweep
+ * pruneScope): `sweep`, every trial with its whole curve; `rungs`, every trial but those queued
+ * that never ran (no curve), with only its first point at or past each of these rungs (in tokens:
+ * step × tokensPerStep), the reporter's configuration whole (ASHA without promotion at the rungs
+ * a report crossed); `step`,
+ * only the trials that succeeded and those of the reporter's configuration, the succeeded ones'
+ * points at this step only (the median pruner). A trial whose curve spans attempts (it paused)
+ * always comes whole.
+ */
+export type PruneScope = { kind: 'sweep' } | { kind: 'rungs'; rungs: readonly number[]; tokens: boolean } | { kind: 'step'; step: number };
+
+/** What a judged report's fast path reads of its trial, in one statement and no lock (triageReport). */
+export interface PruneTriage {
+  sweepId: string;
+  /** The sweep's spec, when asked for (the caller caches its pruner). */
+  spec?: unknown;
+  /** A verdict recorded on it (it is pausing, or the report is resent). */
+  verdict: PruneVerdict | null;
+  /** Its curve's step before the report's (null: the report is its first point). */
+  prevStep: number | null;
+  tokensPerStep: number;
+  /** Compression trials start from it. */
+  hasChildren: boolean;
+  /** A trial of its configuration (any seed, either group) was pruned. */
+  configPruned: boolean;
+  /** Trials of the sweep that succeeded (both groups). */
+  succeeded: number;
+}
 
 export interface JudgeInput {
   trialId: string;
@@ -92,30 +122,61 @@ interface StoredTrial extends PruneTrial {
 type Row = [string, string, number, TrialStatus, string | null, boolean, boolean, number, [number, number][] | null, string | null, number, PruneVerdict | null, { attempt: number; through: number }[]];
 
 /**
+ * The valid_ppl points of trial `t`'s curve (its segments' attempts up to where each paused, then
+ * its current attempt's, not a queued trial's: that attempt is over, and the next resumes before
+ * it; a step two attempts reported, none should, counts once: the later attempt's), as a
+ * json array of [step, value] in step order, those matching `where` (on m.step). Each part is one
+ * range of the (trialId, attempt, name, step) index.
+ */
+function curveJson(where: Prisma.Sql = Prisma.empty, limit: Prisma.Sql = Prisma.empty): Prisma.Sql {
+  return Prisma.sql`(SELECT json_agg(json_build_array(p.step, p.value) ORDER BY p.step) FROM (
+    SELECT DISTINCT ON (c.step) c.step, c.value FROM (
+      SELECT m.step, m.value, m.attempt FROM "TrialMetric" m
+      WHERE m."trialId" = t.id AND m.attempt = t.attempt AND m.name = 'valid_ppl' AND t.status <> 'queued' ${where}
+      UNION ALL
+      SELECT m.step, m.value, m.attempt FROM jsonb_to_recordset(t.segments) s(attempt int, through int)
+      JOIN "TrialMetric" m ON m."trialId" = t.id AND m.attempt = s.attempt AND m.name = 'valid_ppl' AND m.step <= s.through ${where}
+    ) c ORDER BY c.step, c.attempt DESC ${limit}) p)`;
+}
+
+/**
  * Locks the sweep's row (its own statement: the next one then reads what the holder before
  * committed), then reads its trials with their curves in one statement, as one JSON text (a
  * decision comes with every judged report: one row of text parses far faster than thousands of
- * rows through the driver; measured on PGlite at 300 trials, 7 ms against 23). A trial's curve is
- * its segments' attempts up to where each paused, then its current attempt's (not a queued
- * trial's: that attempt is over, and the next resumes before it); a step two attempts reported
- * (none should) counts once.
+ * rows through the driver; measured on PGlite at 300 trials, 7 ms against 23), as much of them
+ * as `scope` says (PruneScope).
  */
-async function readView(tx: Tx, sweepId: string): Promise<{ sweep: PruneView['sweep']; trials: StoredTrial[] } | null> {
+async function readView(tx: Tx, sweepId: string, scope: PruneScope = { kind: 'sweep' }, reporter?: string): Promise<{ sweep: PruneView['sweep']; trials: StoredTrial[] } | null> {
   const [sweep] = await tx.$queryRaw<PruneView['sweep'][]>`SELECT id, spec, grows, search FROM "Sweep" WHERE id = ${sweepId} FOR UPDATE`;
   if (!sweep) return null;
+  const whole = curveJson();
+  const own = Prisma.sql`(t."configKey" = (SELECT r."configKey" FROM "Trial" r WHERE r.id = ${reporter ?? null}) OR t.segments <> '[]'::jsonb)`;
+  const tokensPerStep = Prisma.sql`(coalesce((t.config->'training'->>'batchSize')::int, 20) * coalesce((t.config->'training'->>'unroll')::int, 20))`;
+  let points = whole;
+  let only = Prisma.empty;
+  if (scope.kind === 'rungs') {
+    // The first point at or past each rung: the first step s with s × tokensPerStep ≥ r.
+    const per = Prisma.join(
+      scope.rungs.map((r) => {
+        const from = scope.tokens ? Prisma.sql`ceil(${r}::float8 / ${tokensPerStep})::int` : Prisma.sql`${Math.ceil(r)}::int`;
+        return Prisma.sql`(SELECT json_build_array(m.step, m.value) FROM "TrialMetric" m WHERE m."trialId" = t.id AND m.attempt = t.attempt AND m.name = 'valid_ppl' AND m.step >= ${from} AND t.status <> 'queued' ORDER BY m.step LIMIT 1)`;
+      }),
+    );
+    points = Prisma.sql`CASE WHEN ${own} THEN ${whole} ELSE (SELECT json_agg(DISTINCT x::jsonb)::json FROM unnest(ARRAY[${per}]) x WHERE x IS NOT NULL) END`;
+    // A queued trial that never paused has no curve: it is at no rung (most of a young sweep).
+    only = Prisma.sql`AND (t.status <> 'queued' OR ${own})`;
+  } else if (scope.kind === 'step') {
+    points = Prisma.sql`CASE WHEN ${own} THEN ${whole} ELSE ${curveJson(Prisma.sql`AND m.step = ${scope.step}::int`)} END`;
+    only = Prisma.sql`AND (t.status = 'succeeded' OR ${own})`;
+  }
   const [{ v }] = (await tx.$queryRaw<{ v: string | null }[]>`
     SELECT json_agg(json_build_array(t.id, t."configKey", t.seed, t.status, t."parentId",
       EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = t.id),
       (t.status = 'running' AND t.verdict->>'action' = 'pause'),
-      coalesce((t.config->'training'->>'batchSize')::int, 20) * coalesce((t.config->'training'->>'unroll')::int, 20),
-      (SELECT json_agg(json_build_array(p.step, p.value) ORDER BY p.step) FROM (
-        SELECT DISTINCT ON (m.step) m.step, m.value FROM "TrialMetric" m
-        WHERE m."trialId" = t.id AND m.name = 'valid_ppl'
-          AND ((m.attempt = t.attempt AND t.status <> 'queued')
-            OR EXISTS (SELECT 1 FROM jsonb_array_elements(t.segments) s WHERE (s->>'attempt')::int = m.attempt AND m.step <= (s->>'through')::int))
-        ORDER BY m.step, m.attempt DESC) p),
+      ${tokensPerStep},
+      ${points},
       t."leaseOwner", t.attempt, t.verdict, t.segments) ORDER BY t.ordinal)::text AS v
-    FROM "Trial" t WHERE t."sweepId" = ${sweepId}`) as [{ v: string | null }];
+    FROM "Trial" t WHERE t."sweepId" = ${sweepId} ${only}`) as [{ v: string | null }];
   const rows = (v ? JSON.parse(v) : []) as Row[];
   const trials = rows.map(([id, configKey, seed, status, parentId, hasChildren, pausing, tokensPerStep, points, leaseOwner, attempt, verdict, segments]): StoredTrial => ({
     id,
@@ -127,13 +188,39 @@ async function readView(tx: Tx, sweepId: string): Promise<{ sweep: PruneView['sw
     pausing,
     tokensPerStep,
     // JSON has no NaN: a diverged value comes back null, and ranks as the worst (NaN) does.
-    points: (points ?? []).map(([step, value]) => ({ step, value: value ?? Number.NaN })),
+    points: (points ?? []).sort((a, b) => a[0] - b[0]).map(([step, value]) => ({ step, value: value ?? Number.NaN })),
     leaseOwner,
     attempt,
     verdict,
     segments,
   }));
   return { sweep, trials };
+}
+
+/**
+ * The fast path's look at a judged report's trial (PruneTriage): one statement, no transaction and
+ * no lock; fenced by lease and attempt ('lost': not this worker's running attempt). It writes
+ * nothing: a report the pruner cannot act on is answered from it (libs/sweep pruneScope).
+ */
+export async function triageReport(ctx: StoreContext, report: JudgeInput, withSpec: boolean): Promise<PruneTriage | 'lost'> {
+  const [row] = await ctx.prisma.$queryRaw<(Omit<PruneTriage, 'spec'> & { spec: unknown })[]>`
+    SELECT t."sweepId", t.verdict,
+      (SELECT max(c.step) FROM (
+        SELECT m.step FROM "TrialMetric" m WHERE m."trialId" = t.id AND m.attempt = t.attempt AND m.name = 'valid_ppl' AND m.step < ${report.step}::int
+        UNION ALL
+        SELECT m.step FROM jsonb_to_recordset(t.segments) s(attempt int, through int)
+        JOIN "TrialMetric" m ON m."trialId" = t.id AND m.attempt = s.attempt AND m.name = 'valid_ppl' AND m.step <= s.through AND m.step < ${report.step}::int
+      ) c) AS "prevStep",
+      coalesce((t.config->'training'->>'batchSize')::int, 20) * coalesce((t.config->'training'->>'unroll')::int, 20) AS "tokensPerStep",
+      EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = t.id) AS "hasChildren",
+      EXISTS (SELECT 1 FROM "Trial" o WHERE o."sweepId" = t."sweepId" AND o.status = 'pruned' AND o."configKey" = t."configKey") AS "configPruned",
+      (SELECT count(*) FROM "Trial" o WHERE o."sweepId" = t."sweepId" AND o.status = 'succeeded')::int AS succeeded,
+      CASE WHEN ${withSpec} THEN (SELECT s.spec FROM "Sweep" s WHERE s.id = t."sweepId") END AS spec
+    FROM "Trial" t
+    WHERE t.id = ${report.trialId} AND t."leaseOwner" = ${report.workerId} AND t.attempt = ${report.attempt}::int AND t.status = 'running'`;
+  if (!row) return 'lost';
+  const { spec, ...rest } = row;
+  return withSpec ? { ...rest, spec } : rest;
 }
 
 /** Writes promotions and closures of paused trials; returns the ids changed. */
@@ -175,13 +262,13 @@ async function writeOutcome(ctx: StoreContext, tx: Tx, sweepId: string, out: Pru
  * judged before (a resent message) gets the verdict recorded then. 'lost': not this worker's
  * lease (nothing judged).
  */
-export async function judgeReport(ctx: StoreContext, report: JudgeInput, judge: PruneJudge): Promise<{ verdict: PruneVerdict; promoted: string[]; closed: string[] } | 'lost'> {
+export async function judgeReport(ctx: StoreContext, report: JudgeInput, judge: PruneJudge, scope: PruneScope = { kind: 'sweep' }): Promise<{ verdict: PruneVerdict; promoted: string[]; closed: string[] } | 'lost'> {
   const result = await ctx.prisma.$transaction(async (tx) => {
     const sweepId = report.sweepId ?? (await tx.$queryRaw<{ sweepId: string }[]>`SELECT "sweepId" FROM "Trial" WHERE id = ${report.trialId}`)[0]?.sweepId;
-    const view = sweepId ? await readView(tx, sweepId) : null;
+    const view = sweepId ? await readView(tx, sweepId, scope, report.trialId) : null;
     const t = view?.trials.find((x) => x.id === report.trialId);
     if (!view || !t || t.status !== 'running' || t.leaseOwner !== report.workerId || t.attempt !== report.attempt) return 'lost' as const;
-    if (t.verdict && t.verdict.step === report.step) return { verdict: t.verdict, promoted: [], closed: [], sweepId: view.sweep.id, pruned: false };
+    if (t.verdict && t.verdict.step === report.step) return { verdict: t.verdict, promoted: [], closed: [], sweepId: view.sweep.id };
     const out = judge(view);
     const verdict = out.verdict ?? { action: 'continue' as const, step: report.step };
     const now = ctx.now();
@@ -199,6 +286,10 @@ export async function judgeReport(ctx: StoreContext, report: JudgeInput, judge: 
         )
         SELECT t.id FROM t CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'pruned'`)})) n`;
       if (!done.length) return 'lost' as const;
+      // Its last trial pruned: the sweep ends, under the lock held already (a statement, not a transaction after). A
+      // view of every trial tells when some other is still to run (a narrower one holds only some).
+      const more = scope.kind === 'sweep' && view.trials.some((x) => x.id !== t.id && (x.status === 'queued' || x.status === 'running' || x.status === 'paused'));
+      if (!more) await finishSweepIfDone(ctx, tx, view.sweep.id);
     } else if (verdict.action === 'pause') {
       if (!(await tx.$executeRaw`UPDATE "Trial" SET verdict = ${JSON.stringify(verdict)}::jsonb, rung = coalesce(${verdict.rung}::int, rung) WHERE id = ${report.trialId} AND ${fence}`)) return 'lost' as const;
     } else {
@@ -206,10 +297,10 @@ export async function judgeReport(ctx: StoreContext, report: JudgeInput, judge: 
       if (rung !== undefined) await tx.$executeRaw`UPDATE "Trial" SET rung = GREATEST(coalesce(rung, -1), ${rung}::int) WHERE id = ${report.trialId}`;
     }
     const { promoted, closed } = await writeOutcome(ctx, tx, view.sweep.id, out);
-    return { verdict, promoted, closed, sweepId: view.sweep.id, pruned: verdict.action === 'stop' };
+    return { verdict, promoted, closed, sweepId: view.sweep.id };
   }, TX);
   if (result === 'lost') return 'lost';
-  if (result.pruned || result.closed.length) await refreshSweepStatus(ctx, result.sweepId);
+  if (result.closed.length) await refreshSweepStatus(ctx, result.sweepId);
   return { verdict: result.verdict, promoted: result.promoted, closed: result.closed };
 }
 

@@ -72,6 +72,50 @@ export function pruningTests(h: GrowthHarness): void {
       expect((await row(t.id)).status).toBe('running');
     });
 
+    it('triage: one fenced look at the reporter (its previous point, a pruned seed of its configuration, succeeded trials); narrow views read what their scope says', async () => {
+      const store = h.store();
+      // Three configurations with two seeds each; a and a2 the seeds of one, b and b2 of another.
+      const s = await pruned(plansOf({ 'training.lr': [0.1, 0.2, 0.3] }, 2));
+      const claimed = [];
+      for (let i = 0; i < 6; i++) claimed.push((await store.claim(`w${i}`, LEASE))!);
+      const seedsOf = (lr: number) => claimed.filter((t) => (t.config as { training: { lr: number } }).training.lr === lr).sort((x, y) => x.seed - y.seed);
+      const [a, a2] = seedsOf(0.1) as [(typeof claimed)[0], (typeof claimed)[0]];
+      const [b, b2] = seedsOf(0.2) as [(typeof claimed)[0], (typeof claimed)[0]];
+      const [c] = seedsOf(0.3);
+      const w = (t: { id: string }) => `w${claimed.findIndex((x) => x.id === t.id)}`;
+      // c goes back to the queue: a queued trial whose attempt is over (no curve).
+      expect(await store.release(c!.id, w(c!), c!.attempt, 'test')).toBe(true);
+      const report = { trialId: a.id, workerId: w(a), attempt: a.attempt, step: 300, value: 200 };
+      expect(await store.triageReport({ ...report, workerId: w(b) }, false)).toBe('lost');
+      expect(await store.triageReport({ ...report, attempt: a.attempt + 1 }, false)).toBe('lost');
+      await store.addMetrics(a.id, w(a), a.attempt, [...valid(100, 300), ...valid(200, 250), ...valid(300, 200)]);
+      expect(await store.triageReport(report, true)).toEqual({ sweepId: s.id, spec: ASHA, verdict: null, prevStep: 200, tokensPerStep: 400, hasChildren: false, configPruned: false, succeeded: 0 });
+      expect(await store.triageReport({ ...report, step: 100 }, false)).toMatchObject({ prevStep: null });
+      expect(await store.triageReport(report, false)).not.toHaveProperty('spec');
+      // b: stopped at 100, b2: succeeded; a2 reports at 100 only.
+      await store.addMetrics(b.id, w(b), b.attempt, valid(100, 400));
+      await store.judgeReport({ trialId: b.id, workerId: w(b), attempt: b.attempt, step: 100, value: 400 }, decides(stop(100)));
+      await store.addMetrics(b2.id, w(b2), b2.attempt, [...valid(100, 390), ...valid(200, 380), ...valid(300, 370), ...valid(400, 360)]);
+      expect(await store.triageReport({ trialId: b2.id, workerId: w(b2), attempt: b2.attempt, step: 400, value: 1 }, false)).toMatchObject({ configPruned: true, prevStep: 300 });
+      expect(await store.complete(b2.id, w(b2), b2.attempt, result(350))).toBe('ok');
+      await store.addMetrics(a2.id, w(a2), a2.attempt, valid(100, 310));
+      expect(await store.triageReport(report, false)).toMatchObject({ configPruned: false, succeeded: 1 });
+      expect(await store.triageReport({ trialId: b2.id, workerId: w(b2), attempt: b2.attempt, step: 400, value: 1 }, false)).toBe('lost');
+      const viewOf = async (scope: Parameters<TrialStore['judgeReport']>[2]) => {
+        let seen: PruneView | undefined;
+        await store.judgeReport(report, (v) => ((seen = v), {}), scope);
+        return Object.fromEntries(seen!.trials.map((t) => [t.id, t.points.map((p) => p.step)]));
+      };
+      const whole = { [a.id]: [100, 200, 300], [a2.id]: [100], [b.id]: [100], [b2.id]: [100, 200, 300, 400] };
+      const d = seedsOf(0.3)[1]!;
+      expect(await viewOf({ kind: 'sweep' })).toEqual({ ...whole, [c!.id]: [], [d.id]: [] });
+      // At rung 300 (and 150: the first point at or past it): the reporter's configuration whole, the others at the rungs; no queued trial.
+      expect(await viewOf({ kind: 'rungs', rungs: [150, 300], tokens: false })).toEqual({ ...whole, [b.id]: [], [b2.id]: [200, 300], [d.id]: [] });
+      expect(await viewOf({ kind: 'rungs', rungs: [120_000], tokens: true })).toEqual({ ...whole, [b.id]: [], [b2.id]: [300], [d.id]: [] });
+      // The median's: the succeeded trials at the step, and the reporter's configuration.
+      expect(await viewOf({ kind: 'step', step: 300 })).toEqual({ [a.id]: [100, 200, 300], [a2.id]: [100], [b2.id]: [300] });
+    });
+
     it('pause needs the resume checkpoint of its attempt; paused, the trial holds the sweep open until promoted, then resumes from it with its curve continued', async () => {
       const store = h.store();
       const s = await pruned(plansOf({}));

@@ -189,9 +189,20 @@ export async function failOrphans(ctx: StoreContext, sweepId: string): Promise<v
  * the sweep's row is locked first, so trials appended meanwhile keep it running.
  */
 export async function refreshSweepStatus(ctx: StoreContext, sweepId: string): Promise<'succeeded' | 'failed' | null> {
-  const [, rows] = await ctx.prisma.$transaction([
-    lockSweep(ctx, sweepId),
-    ctx.prisma.$queryRaw<{ id: string; status: 'succeeded' | 'failed' }[]>`
+  const [, rows] = await ctx.prisma.$transaction([lockSweep(ctx, sweepId), finishSweepQuery(ctx, ctx.prisma, sweepId)]);
+  return rows[0]?.status ?? null;
+}
+
+/**
+ * refreshSweepStatus inside a transaction that holds the sweep's lock already (a prune decision
+ * that ended a trial): one statement, not a transaction of its own.
+ */
+export async function finishSweepIfDone(ctx: StoreContext, tx: Prisma.TransactionClient, sweepId: string): Promise<'succeeded' | 'failed' | null> {
+  return (await finishSweepQuery(ctx, tx, sweepId))[0]?.status ?? null;
+}
+
+function finishSweepQuery(ctx: StoreContext, db: Prisma.TransactionClient, sweepId: string) {
+  return db.$queryRaw<{ id: string; status: 'succeeded' | 'failed' }[]>`
     WITH done AS (
       UPDATE "Sweep" s SET
         status = CASE
@@ -204,7 +215,5 @@ export async function refreshSweepStatus(ctx: StoreContext, sweepId: string): Pr
       RETURNING s.id, s.status::text AS status
     )
     SELECT d.id, d.status FROM done d
-    CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, json_build_object('kind', 'sweep', 'id', d.id, 'status', d.status)::text)) n`,
-  ]);
-  return rows[0]?.status ?? null;
+    CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, json_build_object('kind', 'sweep', 'id', d.id, 'status', d.status)::text)) n`;
 }

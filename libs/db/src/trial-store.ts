@@ -31,7 +31,7 @@ import * as leaderboard from './leaderboard-sql.ts';
 import type { LeaderboardGroup, StoppedRow } from './leaderboard-sql.ts';
 import * as workers from './workers.ts';
 import * as prune from './prune-store.ts';
-import type { JudgeInput, PauseInput, PauseOutcome, PruneJudge } from './prune-store.ts';
+import type { JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneScope, PruneTriage } from './prune-store.ts';
 import type { WorkerInfo, WorkerInput } from './workers.ts';
 
 export { type CreateSweepInput, type StatusCounts, type SweepStatus, type SweepWithCounts, TRIAL_STATUSES, type TrialStatus } from './sweeps.ts';
@@ -41,7 +41,7 @@ export { type CompleteInput, type CompleteOutcome, type MetricReport, SUSPECT_PP
 export type { Curve, CurvePoint, ListTrialsQuery, TrialSort, TrialWithCurves } from './trials.ts';
 export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow, StoppedRow } from './leaderboard-sql.ts';
 export type { WorkerInfo, WorkerInput, WorkerTrial } from './workers.ts';
-export type { JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneOutcome, PruneTrial, PruneView } from './prune-store.ts';
+export type { JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneOutcome, PruneScope, PruneTriage, PruneTrial, PruneView } from './prune-store.ts';
 
 export interface TrialStoreOptions {
   /** The clock for every timestamp the store writes or compares (tests move it instead of sleeping). */
@@ -202,8 +202,13 @@ export class TrialStore {
   // ---------------------------------------------------------------- pruning (prune-store.ts)
 
   /** Judges a running trial's validation point under its sweep's lock (fenced by lease and attempt); the verdict, and what it promoted or closed; 'lost' when the lease is not this worker's. */
-  judgeReport(report: JudgeInput, judge: PruneJudge): ReturnType<typeof prune.judgeReport> {
-    return prune.judgeReport(this.ctx, report, judge);
+  judgeReport(report: JudgeInput, judge: PruneJudge, scope?: PruneScope): ReturnType<typeof prune.judgeReport> {
+    return prune.judgeReport(this.ctx, report, judge, scope);
+  }
+
+  /** A judged report's trial as the fast path reads it (one statement, no lock, fenced); 'lost' when the lease is not this worker's. */
+  triageReport(report: JudgeInput, withSpec: boolean): Promise<PruneTriage | 'lost'> {
+    return prune.triageReport(this.ctx, report, withSpec);
   }
 
   /** The trial paused as told, its resume checkpoint stored: paused, then promotions and closures as `judge` decides. */

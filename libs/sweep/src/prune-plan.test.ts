@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PrunerSettings } from '@lmsweep/protocol';
-import { planPrune, pruneOpen, type PruneTrialView } from './prune-plan.ts';
+import { planPrune, pruneOpen, pruneScope, type PruneTrialView } from './prune-plan.ts';
 import { parseSweepSpec } from './expand.ts';
 
 const ASHA: PrunerSettings = { type: 'asha', metric: 'validPpl', unit: 'steps', minResource: 100, maxResource: 900, reduction: 3, promotion: true };
@@ -75,5 +75,79 @@ describe('planPrune', () => {
     const point = (key: string) => ({ key, point: { 'model.hidden': 8 } });
     expect(pruneOpen(search, { points: [point('a')], finished: [], seen: 0, draws: 1, rejected: 0, reasons: [] })).toBe(true);
     expect(pruneOpen(search, { points: [point('a'), point('b'), point('c')], finished: [], seen: 0, draws: 3, rejected: 0, reasons: [] })).toBe(false);
+  });
+});
+
+describe('pruneScope', () => {
+  const MEDIAN: PrunerSettings = { type: 'median', metric: 'validPpl', warmupTrials: 2, warmupSteps: 200 };
+  const plain = { verdict: null, prevStep: 100, tokensPerStep: 400, hasChildren: false, configPruned: false, succeeded: 0 };
+
+  it('ASHA: continue between rungs; the rungs crossed since the previous point without promotion; the whole sweep with it', () => {
+    expect(pruneScope(STOP_ASHA, { step: 200, value: 150 }, plain)).toBe('continue');
+    expect(pruneScope(STOP_ASHA, { step: 300, value: 150 }, { ...plain, prevStep: 200 })).toEqual({ kind: 'rungs', rungs: [300], tokens: false });
+    // A first point past two rungs (evaluations sparser than rungs) crosses both.
+    expect(pruneScope(STOP_ASHA, { step: 400, value: 150 }, { ...plain, prevStep: null })).toEqual({ kind: 'rungs', rungs: [100, 300], tokens: false });
+    expect(pruneScope(ASHA, { step: 300, value: 150 }, { ...plain, prevStep: 200 })).toEqual({ kind: 'sweep' });
+    expect(pruneScope(ASHA, { step: 500, value: 150 }, { ...plain, prevStep: 400 })).toBe('continue');
+  });
+
+  it('rungs in tokens count step × tokens per step', () => {
+    const tokens: PrunerSettings = { ...STOP_ASHA, unit: 'tokens', minResource: 40_000, maxResource: 360_000 };
+    expect(pruneScope(tokens, { step: 100, value: 150 }, { ...plain, prevStep: 50 })).toEqual({ kind: 'rungs', rungs: [40_000], tokens: true });
+    expect(pruneScope(tokens, { step: 200, value: 150 }, { ...plain, prevStep: 150 })).toBe('continue');
+  });
+
+  it('never continues unread what may stop: a recorded verdict, a pruned seed of its configuration, a diverged value', () => {
+    for (const [t, value] of [[{ ...plain, verdict: { action: 'pause' } }, 150], [{ ...plain, configPruned: true }, 150], [plain, Number.NaN]] as const) {
+      expect(pruneScope(STOP_ASHA, { step: 200, value }, t)).toEqual({ kind: 'sweep' });
+      expect(pruneScope(MEDIAN, { step: 100, value }, t)).toEqual({ kind: 'sweep' });
+    }
+  });
+
+  it('median: continue in its warmup (steps, or too few succeeded trials), else the succeeded trials at the step', () => {
+    expect(pruneScope(MEDIAN, { step: 100, value: 150 }, { ...plain, succeeded: 10 })).toBe('continue');
+    expect(pruneScope(MEDIAN, { step: 300, value: 150 }, { ...plain, succeeded: 1 })).toBe('continue');
+    expect(pruneScope(MEDIAN, { step: 300, value: 150 }, { ...plain, succeeded: 2 })).toEqual({ kind: 'step', step: 300 });
+    expect(pruneScope({ ...MEDIAN, warmupTrials: 0 }, { step: 300, value: 150 }, plain)).toBe('continue');
+  });
+
+  it('a baseline compression trials start from, and a sweep without a pruner, always continue', () => {
+    expect(pruneScope(STOP_ASHA, { step: 300, value: Number.NaN }, { ...plain, hasChildren: true })).toBe('continue');
+    expect(pruneScope({ type: 'none' }, { step: 300, value: 150 }, plain)).toBe('continue');
+  });
+
+  it('where it says continue, planPrune over the whole sweep answers continue with no rung, promotion or closure (random sweeps)', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const states = ['queued', 'running', 'paused', 'succeeded', 'pruned', 'failed'];
+    let checked = 0;
+    for (let round = 0; round < 400; round++) {
+      const settings = [ASHA, STOP_ASHA, MEDIAN][round % 3]!;
+      const trials = Array.from({ length: 2 + Math.floor(rand() * 8) }, (_, i) => {
+        const len = Math.floor(rand() * 9);
+        const status = states[Math.floor(rand() * states.length)]!;
+        return trial(`c${Math.floor(rand() * 4)}`, status, Array.from({ length: len }, (_, k) => [100 * (k + 1), 100 + 100 * rand()] as [number, number]), { seed: i });
+      });
+      const self = trial('c0', 'running', Array.from({ length: 1 + Math.floor(rand() * 7) }, (_, k) => [100 * (k + 1), 100 + 100 * rand()] as [number, number]), { seed: 99 });
+      const all = [...trials, self];
+      const report = { trialId: self.id, ...self.points[self.points.length - 1]! };
+      const triage = {
+        verdict: null,
+        prevStep: self.points.length > 1 ? self.points[self.points.length - 2]!.step : null,
+        tokensPerStep: 400,
+        hasChildren: false,
+        configPruned: all.some((t) => t.configKey === self.configKey && t.status === 'pruned'),
+        succeeded: all.filter((t) => t.status === 'succeeded').length,
+      };
+      if (pruneScope(settings, report, triage) !== 'continue') continue;
+      checked++;
+      // Promotions and closures owed before the report are the pruning step's (it ran when that state came about): the report adds none.
+      const before = planPrune(all.map((t) => (t === self ? { ...t, points: t.points.slice(0, -1) } : t)), settings, false);
+      const plan = planPrune(all, settings, false, report);
+      expect(plan.verdict).toEqual({ action: 'continue', step: report.step });
+      expect(plan.promote).toEqual(before.promote);
+      expect(plan.close).toEqual(before.close);
+    }
+    expect(checked).toBeGreaterThan(50);
   });
 });

@@ -7,7 +7,7 @@
 // fine-tune control: their steps are fine-tuning steps). A trial that compression trials start
 // from is never stopped or paused (its values still count), so no compression trial loses its
 // starting point.
-import { decide, promotions, type PrunerHistory, type PrunerTrial, type PrunerTrialState } from '@lmsweep/search';
+import { decide, promotions, type PrunerHistory, type PrunerTrial, type PrunerTrialState, rungsOf } from '@lmsweep/search';
 import { type PrunerSettings, type PruneVerdict, readSearchState, type SweepSpec } from '@lmsweep/protocol';
 
 /** A trial as the store reads it for a decision (libs/db PruneTrial). */
@@ -127,4 +127,54 @@ export function planPrune(trials: readonly PruneTrialView[], settings: PrunerSet
     }
   }
   return plan;
+}
+
+/** What a judged report's trial says before its sweep is read (libs/db PruneTriage). */
+export interface PruneTriageView {
+  /** A verdict recorded on it (pausing, or the report resent). */
+  verdict: unknown;
+  /** Its curve's step before the report's (null: none). */
+  prevStep: number | null;
+  tokensPerStep: number;
+  hasChildren: boolean;
+  /** A trial of its configuration was pruned (any group). */
+  configPruned: boolean;
+  /** Trials of the sweep that succeeded (any group). */
+  succeeded: number;
+}
+
+/** What a decision must read of the sweep (libs/db PruneScope): the verdict comes out as over the whole sweep. */
+export type PruneReadScope = { kind: 'sweep' } | { kind: 'rungs'; rungs: readonly number[]; tokens: boolean } | { kind: 'step'; step: number };
+
+/**
+ * Whether planPrune can act on a report, from its trial alone: 'continue' when it would answer
+ * continue and write nothing (no rung, no promotion, no closure) whatever the rest of the sweep
+ * holds; else the least of the sweep the decision must read to decide as over all of it.
+ *
+ * - continue: a baseline compression trials start from (protected); ASHA, a finite value
+ *   crossing no rung since the trial's previous point (rung tables, promotions and closures only
+ *   change where a curve first reaches a rung); median, before warmupSteps, or with fewer
+ *   succeeded trials than warmupTrials (or none); in each case with no verdict recorded on the
+ *   trial and no pruned seed of its configuration (those stop it).
+ * - ASHA without promotion, at a rung: each trial's point at the rungs crossed (its rung tables)
+ *   and its configuration's whole curves (siblings that went on): `rungs`. It never pauses, so
+ *   nothing is promoted or closed.
+ * - median: the succeeded trials' points at this step and its configuration's curves: `step`.
+ *   It never pauses either.
+ * - ASHA with promotion at a rung, or anything above: the whole sweep.
+ */
+export function pruneScope(settings: PrunerSettings, report: { step: number; value: number }, t: PruneTriageView): 'continue' | PruneReadScope {
+  if (settings.type === 'none' || t.hasChildren) return 'continue';
+  const plain = t.verdict === null && !t.configPruned && Number.isFinite(report.value);
+  if (settings.type === 'median') {
+    if (plain && (report.step < settings.warmupSteps || t.succeeded === 0 || t.succeeded < settings.warmupTrials)) return 'continue';
+    return plain ? { kind: 'step', step: report.step } : { kind: 'sweep' };
+  }
+  const tokens = settings.unit === 'tokens';
+  const res = (step: number) => (tokens ? step * t.tokensPerStep : step);
+  const before = t.prevStep === null ? -Infinity : res(t.prevStep);
+  const crossed = rungsOf(settings).filter((r) => before < r && r <= res(report.step));
+  if (plain && !crossed.length) return 'continue';
+  if (plain && !settings.promotion) return { kind: 'rungs', rungs: crossed, tokens };
+  return { kind: 'sweep' };
 }

@@ -6,17 +6,16 @@
 // the dashboard's leaderboard query over the finished trials; Optuna beside it (load-optuna.py).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import { type CoordinatorMessage, decodeJson, encodeMessage, PROTOCOL_VERSION, type SweepSpec, type TrialResult } from '@lmsweep/protocol';
+import type { SweepSpec, TrialResult } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { startCoordinator, type Coordinator } from '@lmsweep/coordinator';
 import { apiClient } from '../client.ts';
 import { parseOptions } from '../options.ts';
 import { LOAD_BENCH } from './options.ts';
 import { type ClaimLatency, claimLatency } from './load-claims.ts';
+import { SimWorker } from './sim-worker.ts';
 
 export interface LoadBenchContext {
   json: boolean;
@@ -28,46 +27,6 @@ export interface LoadBenchContext {
 const SWEEP_MAX = 10_000;
 
 const RESULT: TrialResult = { params: 1000, paramsByLayer: { all: 1000 }, validPpl: 100, testPpl: 101, steps: 1, tokens: 1, seconds: 0, tokensPerSecond: 0, vocabSize: 10, backend: 'bench' };
-
-/** One simulated worker: a bare protocol client, one request in flight at a time. */
-class SimWorker {
-  private n = 0;
-  private pending = new Map<string, (m: CoordinatorMessage) => void>();
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (d) => {
-      const m = decodeJson(String(d)) as CoordinatorMessage;
-      const r = 'replyTo' in m && m.replyTo ? this.pending.get(m.replyTo) : undefined;
-      if (r && 'replyTo' in m && m.replyTo) {
-        this.pending.delete(m.replyTo);
-        r(m);
-      }
-    });
-  }
-  static async connect(url: string, name: string): Promise<SimWorker> {
-    const u = new URL(url);
-    u.protocol = 'ws:';
-    u.pathname = '/worker';
-    const ws = new WebSocket(u);
-    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-    const w = new SimWorker(ws);
-    const r = await w.request({ type: 'hello', protocol: PROTOCOL_VERSION, name, host: os.hostname(), backend: 'bench', device: 'none', version: 'bench' });
-    if (r.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(r)}`);
-    return w;
-  }
-  request(msg: Record<string, unknown>): Promise<CoordinatorMessage> {
-    const msgId = `${++this.n}`;
-    return new Promise((resolve) => {
-      this.pending.set(msgId, resolve);
-      this.ws.send(encodeMessage({ ...msg, msgId }));
-    });
-  }
-  send(msg: Record<string, unknown>): void {
-    this.ws.send(encodeMessage({ ...msg, msgId: `${++this.n}` }));
-  }
-  close(): void {
-    this.ws.close();
-  }
-}
 
 const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN);
 
