@@ -8,7 +8,7 @@ import type { PruneVerdict } from '@lmsweep/protocol';
 import { openDatabase } from './database.ts';
 import { compressionPlans, LEASE, plansOf, result } from './storage-fixtures.ts';
 import type { GrowthHarness } from './storage-suite-growth.ts';
-import { type PruneJudge, type PruneView, TrialStore } from './trial-store.ts';
+import { type ClaimedTrial, type PruneJudge, type PruneView, TrialStore } from './trial-store.ts';
 import { putArtifact } from './testing.ts';
 
 const ASHA = { name: 'pruned', pruner: { type: 'asha' } };
@@ -76,11 +76,11 @@ export function pruningTests(h: GrowthHarness): void {
       const store = h.store();
       // Three configurations with two seeds each; a and a2 the seeds of one, b and b2 of another.
       const s = await pruned(plansOf({ 'training.lr': [0.1, 0.2, 0.3] }, 2));
-      const claimed = [];
+      const claimed: ClaimedTrial[] = [];
       for (let i = 0; i < 6; i++) claimed.push((await store.claim(`w${i}`, LEASE))!);
       const seedsOf = (lr: number) => claimed.filter((t) => (t.config as { training: { lr: number } }).training.lr === lr).sort((x, y) => x.seed - y.seed);
-      const [a, a2] = seedsOf(0.1) as [(typeof claimed)[0], (typeof claimed)[0]];
-      const [b, b2] = seedsOf(0.2) as [(typeof claimed)[0], (typeof claimed)[0]];
+      const [a, a2] = seedsOf(0.1) as [ClaimedTrial, ClaimedTrial];
+      const [b, b2] = seedsOf(0.2) as [ClaimedTrial, ClaimedTrial];
       const [c] = seedsOf(0.3);
       const w = (t: { id: string }) => `w${claimed.findIndex((x) => x.id === t.id)}`;
       // c goes back to the queue: a queued trial whose attempt is over (no curve).
