@@ -80,9 +80,14 @@ export const CLOSE_TOO_BIG = 1009;
 /** How long a closing handshake may take before the socket is cut. */
 const CLOSE_GRACE_MS = 1_000;
 
+/** How long close() waits for closed sockets' last writes. */
+const CLOSE_WAIT_MS = 5_000;
+
 export class WorkerGateway {
   readonly wss: WebSocketServer;
   private readonly conns = new Set<Connection>();
+  /** Writes a closed socket left (its last messages, then its worker marked disconnected): close() waits for them before the database goes. */
+  private readonly settling = new Set<Promise<void>>();
   private readonly opts: GatewayOptions;
   private readonly claims: GroupCommit<string, ClaimedTrial | null>;
   private readonly heartbeats: GroupCommit<HeartbeatInput, boolean>;
@@ -157,6 +162,12 @@ export class WorkerGateway {
     clearInterval(this.pinger);
     for (const c of this.conns) c.ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    // Each terminated socket's close event queues its last writes; a store closed under them
+    // (PostgreSQL's pool ended with their transactions begun) would never answer them, and
+    // close() would hang. A database that stopped answering gets CLOSE_WAIT_MS, not forever.
+    const deadline = Date.now() + CLOSE_WAIT_MS;
+    while (this.conns.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await Promise.race([Promise.allSettled([...this.settling]), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
   }
 
   /**
@@ -253,7 +264,9 @@ export class WorkerGateway {
         this.opts.log.info({ workerId: conn.workerId, code, reason: reason.toString() }, 'worker disconnected');
         // Its leases stay: the worker may reconnect and deliver from its outbox; the reaper
         // requeues them if it does not come back in time.
-        conn.chain.finally(() => this.opts.store.workerDisconnected(conn.workerId!).catch(() => {}));
+        const settled = conn.chain.finally(() => this.opts.store.workerDisconnected(conn.workerId!).catch(() => {})).catch(() => {});
+        this.settling.add(settled);
+        void settled.finally(() => this.settling.delete(settled));
       }
     });
   }

@@ -144,4 +144,26 @@ describe('PostgreSQL', () => {
     expect((await apiClient(b.url).sweeps.get.query({ id: doomed.id })).status).toBe('cancelled');
     onB.close();
   });
+
+  it('closing a coordinator as its workers disconnect: close returns, and each worker is marked disconnected first', async () => {
+    const databaseUrl = await pg.createDatabase();
+    const c = await startCoordinator({ port: 0, databaseUrl });
+    const names = Array.from({ length: 8 }, (_, i) => `leaving-${i}`);
+    const clients = await Promise.all(names.map(async (n) => {
+      const w = await ProtocolClient.connect(c.url);
+      await w.hello(n);
+      return w;
+    }));
+    // The sockets close and the coordinator closes with their disconnect writes in flight: it
+    // used to end PostgreSQL's pool under their begun transactions and wait on them forever.
+    for (const w of clients) w.close();
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([c.close().then(() => 'closed'), new Promise((r) => (timer = setTimeout(() => r('still closing after 30 s'), 30_000)))]);
+    clearTimeout(timer);
+    expect(closed).toBe('closed');
+    const after = await coordinator({ port: 0, databaseUrl });
+    const workers = (await after.store.listWorkers()).filter((w) => names.includes(w.name));
+    expect(workers).toHaveLength(8);
+    expect(workers.filter((w) => w.connected)).toEqual([]);
+  });
 });

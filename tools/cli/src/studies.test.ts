@@ -29,6 +29,19 @@ describe('examples/studies', () => {
     expect(spec.reference!.rows.map((r) => r.testPpl)).toEqual([114.5, 161.44, 155.1, 135.19, 129.63, 127.26]);
   });
 
+  it('groupreduce-ptb-small-short (the run in docs/studies): the same study but 5 baseline epochs (decay after the 2nd) and a quarter epoch of fine-tuning', () => {
+    const full = load('groupreduce-ptb-small.yaml');
+    const short = load('groupreduce-ptb-small-short.yaml');
+    const { training: _t, compress: _c, ...rest } = full.plans[0]!.config;
+    expect(short.plans.map((p) => [p.method, p.seed])).toEqual(full.plans.map((p) => [p.method, p.seed]));
+    const dense = short.plans.find((p) => p.method === 'dense')!.config;
+    expect(dense).toMatchObject(rest);
+    expect(dense.training).toEqual({ ...full.plans[0]!.config.training, decayStart: 2, epochs: 5 });
+    const gr = short.plans.find((p) => p.method === 'groupreduce')!.config;
+    expect(gr.compress).toEqual({ ...full.plans.find((p) => p.method === 'groupreduce')!.config.compress, finetune: { epochs: 0.25, evalEvery: 290 } });
+    expect(short.spec.reference).toEqual(full.spec.reference);
+  });
+
   it('phm-ptb: dense, PHM n = 2, 4, 8 and low-rank at the same parameter counts (within 0.3%), three seeds', () => {
     const { plans } = load('phm-ptb.yaml');
     expect(plans).toHaveLength(3 * 7);
