@@ -40,6 +40,9 @@ describe('configuration labels', () => {
     // A block count of 1 is named when the method's rows differ in it.
     const gr = [1, 10].flatMap((blocks) => [2, 5].map((rate) => ({ ...demo.groupreduce, compress: compress(blocks, 5, rate) })));
     expect(configLabels(rowsOf(gr))).toEqual(['groupreduce rate 2, 1 block', 'groupreduce rate 5, 1 block', 'groupreduce rate 2, 10 blocks', 'groupreduce rate 5, 10 blocks']);
+    // The frequency weighting reads as the power of q it weighs words by.
+    const weighted = [0.5, 1].map((weightPower) => ({ ...demo.groupreduce, compress: { ...compress(10, 5), weightPower } }));
+    expect(configLabels(rowsOf(weighted))).toEqual(['groupreduce rate 4, 10 blocks, weights q^0.5', 'groupreduce rate 4, 10 blocks, weights q^1']);
     // A control trained longer says so; the rows with the common value do not repeat it.
     const longer = { ...demo['dense-finetune'], budget: { maxSteps: 400 } };
     expect(configLabels(rowsOf([demo.dense, demo.svd, longer])).at(-1)).toBe('dense + fine-tune budget.maxSteps 400');

@@ -45,6 +45,7 @@ const PHRASES: Readonly<Record<string, (v: string) => string>> = {
   'model.phm.n': (v) => `n=${v}`,
   'compress.blocks': (v) => (v === '1' ? '1 block' : `${v} blocks`),
   'compress.iters': (v) => `${v} iters`,
+  'compress.weightPower': (v) => `weights q^${v}`,
 };
 
 /** Leaves of a config by dotted path (arrays are leaves), in an object without a prototype: keys are data. */

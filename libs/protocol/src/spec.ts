@@ -287,7 +287,7 @@ export type TrialConfig = z.infer<typeof TrialConfig>;
  * A trial config as it runs: the model resolved (resolveModel; a compression method starts from
  * the dense model, so it keeps neither model.phm nor model.lowrank) and `compress` kept, with
  * defaults, only for a compression method (blocks 1 for svd and weighted-svd, iters 0 for all
- * but groupreduce: options the method does not read; `control` dropped: it is the sweep's).
+ * but groupreduce, no weightPower for svd: options the method does not read; `control` dropped: it is the sweep's).
  * The control (dense-finetune) keeps only the fine-tuning, as `finetune`.
  */
 export function resolveConfig(config: TrialConfig): TrialConfig {
@@ -299,6 +299,7 @@ export function resolveConfig(config: TrialConfig): TrialConfig {
   const c = { ...(compress ?? CompressOptions.parse({})) };
   delete c.control;
   const blocks = config.method === 'svd' || config.method === 'weighted-svd' ? 1 : c.blocks;
+  if (config.method === 'svd') delete c.weightPower;
   return { ...resolved, compress: { ...c, blocks, iters: config.method === 'groupreduce' ? c.iters : 0 } };
 }
 

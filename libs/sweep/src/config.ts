@@ -27,7 +27,7 @@ function overrideFields(): Record<string, unknown> {
       model: { ...base.model, phm: PhmOptions.parse({}), lowrank: LowRankOptions.parse({}) },
       budget: { maxSteps: 1, maxTokens: 1, evalEvery: 1, evalTokens: 1 },
       dataset: { name: 'x', vocabSize: 1 },
-      compress: CompressOptions.parse({ finetune: { maxSteps: 1, lr: 1, evalEvery: 1 } }),
+      compress: CompressOptions.parse({ weightPower: 1, finetune: { maxSteps: 1, lr: 1, evalEvery: 1 } }),
     };
   }
   return overrideTemplate;

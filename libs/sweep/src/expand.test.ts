@@ -117,6 +117,14 @@ describe('compression rates at launch', () => {
   const ptb = { name: 'paper', dataset: 'ptb', model: { embedding: 200, hidden: 200, layers: 2 } };
   const methods = ['svd', 'weighted-svd', 'block-weighted-svd', 'dynamic-rank', 'groupreduce'];
 
+  it('grids over the weighting power, once for the methods that do not read it (svd) or the blocks (svd, weighted-svd)', () => {
+    const spec = parseSweepSpec({ ...ptb, compress: { rate: 5 }, grid: { method: methods, 'compress.weightPower': [0, 0.5, 1], 'compress.blocks': [5, 20] } });
+    const count = (m: string) => expandSweep(spec).filter((p) => p.method === m).length;
+    expect(methods.map(count)).toEqual([1, 3, 6, 6, 6]);
+    expect(expandSweep(spec).find((p) => p.method === 'svd')!.config.compress!.weightPower).toBeUndefined();
+    expect(issuesOf({ ...ptb, grid: { 'compress.weightPower': [2] } })[0]!.path).toBe('grid.compress.weightPower');
+  });
+
   it("accepts the paper's setting, rate 5 in 5 blocks, for every method", () => {
     // Before, block-weighted-svd was refused: "the nearest common rank 36 gives rate 5.0505".
     const spec = parseSweepSpec({ ...ptb, compress: { target: 'both', rate: 5, blocks: 5 }, grid: { method: methods } });

@@ -42,6 +42,14 @@ describe('examples/studies', () => {
     expect(short.spec.reference).toEqual(full.spec.reference);
   });
 
+  it('groupreduce-weighting: one baseline, each method at weights q^0, q^0.5, q^1 and 5 or 20 blocks where it reads them, no fine-tuning', () => {
+    const { plans } = load('groupreduce-weighting.yaml');
+    expect(plans).toHaveLength(1 + 1 + 3 + 3 * 6);
+    expect(new Set(plans.filter((p) => p.method !== 'dense').map((p) => p.config.compress!.finetune!.epochs))).toEqual(new Set([0]));
+    const gr = plans.filter((p) => p.method === 'groupreduce').map((p) => [p.config.compress!.weightPower, p.config.compress!.blocks]);
+    expect(gr).toEqual([[0, 5], [0, 20], [0.5, 5], [0.5, 20], [1, 5], [1, 20]]);
+  });
+
   it('phm-ptb: dense, PHM n = 2, 4, 8 and low-rank at the same parameter counts (within 0.3%), three seeds', () => {
     const { plans } = load('phm-ptb.yaml');
     expect(plans).toHaveLength(3 * 7);
