@@ -95,6 +95,14 @@ describe('compression trials', () => {
     const [e0, e5, e1] = [flat, bySqrt, byQ].map((c) => c.reports['softmax']!.werr);
     expect(e1!).toBeLessThan(e5!);
     expect(e5!).toBeLessThan(e0!);
+    // The error with every word alike orders the other way: plain SVD is its least (Eckart–Young),
+    // and the more the weights lean on frequent words, the more it grows.
+    const [u0, u5, u1] = [flat, bySqrt, byQ].map((c) => c.reports['softmax']!.error!);
+    expect(svd.reports['softmax']!.error!).toBeCloseTo(u0!, 6);
+    expect(u0!).toBeLessThan(u5!);
+    expect(u5!).toBeLessThan(u1!);
+    const W = transposeSoftmax(ckpt.tensors['softmax/W']!.data as Float32Array);
+    expect(u1!).toBeCloseTo(weightedError({ data: W, rows: 360, cols: 40 }, new Float64Array(360).fill(1), byQ.softmax!), 10);
   });
 
   it("meets the paper's setting on full-PTB-sized matrices: rate 5 in 5 blocks on a 10000×200 embedding and softmax", () => {

@@ -117,7 +117,7 @@ export function compressCheckpointMatrices(
     const seconds = (performance.now() - t0) / 1000;
     out[m.name] = f;
     const refinement = f.refinement && { moved: f.refinement.moved, werr: f.refinement.errors, kept: f.refinement.best };
-    out.reports[m.name] = { rows: m.N, cols: m.D, params: f.params, rate: f.rate, werr: weightedError(A, q, f), ranks: f.blocks.map((b) => b.rank), seconds, ...(refinement && { refinement }) };
+    out.reports[m.name] = { rows: m.N, cols: m.D, params: f.params, rate: f.rate, werr: weightedError(A, q, f), error: weightedError(A, new Float64Array(m.N).fill(1), f), ranks: f.blocks.map((b) => b.rank), seconds, ...(refinement && { refinement }) };
   }
   return out;
 }

@@ -41,6 +41,8 @@ export const CompressedMatrixReport = z.object({
   rate: finite.positive(),
   /** Frequency-weighted relative reconstruction error Σ qᵢ‖Aᵢ − Âᵢ‖² / Σ qᵢ‖Aᵢ‖² (q: train frequencies). */
   werr: finite.min(0),
+  /** The same error with every word weighing alike, Σ ‖Aᵢ − Âᵢ‖² / Σ ‖Aᵢ‖² (absent in results from before it was reported). */
+  error: finite.min(0).optional(),
   /** Rank of each block. */
   ranks: z.array(z.number().int().min(0)).max(100_000),
   seconds: finite.min(0),

@@ -57,7 +57,7 @@ function resultOf(method: string, seed: number) {
   const finetune = { baselineTrialId: 'x', steps: 100, lr: 0.001, validPplBefore: validPpl + 30, testPplBefore: validPpl + 25, validPplLast: validPpl + 1, testPplLast: validPpl - 4, bestStep: 50 };
   if (method === 'dense-finetune') return { ...base, steps: 100, tokens: 40_000, finetune };
   const refinement = method === 'groupreduce' ? { refinement: { moved: [12, 3, 0], werr: [0.25, 0.21, 0.2], kept: 2 } } : {};
-  const matrix = (werr: number) => ({ rows: 2000, cols: 128, params: 64_000, rate: 4, werr, ranks: method === 'svd' ? [32] : [60, 30, 20, 10], seconds: 1, ...refinement });
+  const matrix = (werr: number) => ({ rows: 2000, cols: 128, params: 64_000, rate: 4, werr, error: werr * 1.5, ranks: method === 'svd' ? [32] : [60, 30, 20, 10], seconds: 1, ...refinement });
   return {
     ...base,
     steps: 100,
@@ -115,11 +115,12 @@ describe('lmsweep report', () => {
     // Beside the published numbers: SVD's test 157 ± 4.97 against 161.44; nothing of ours at rate 5.
     expect(md).toMatch(/\| SVD \| – \| – \| 161\.44 \| 4\. svd rate 4 \| 384,000 \| 162\.00 ± 4\.97 \| 157\.00 ± 4\.97 \| -4\.44 \|/);
     expect(md).toMatch(/\| GroupReduce at rate 5 \| – \| – \| 127\.26 \| \(no configuration of this sweep\) \|/);
-    expect(md).toMatch(/groupreduce[^|]*\| embedding \| 2000×128 \| 4\.00× \| 0\.2000 \| 60, 30, 20, 10 \|/);
+    expect(md).toMatch(/groupreduce[^|]*\| embedding \| 2000×128 \| 4\.00× \| 0\.2000 \| 0\.3000 \| 60, 30, 20, 10 \|/);
     expect(md).toMatch(/groupreduce[^|]*\| softmax \| 12, 3, 0 \| 0\.2500 → 0\.2100 → 0\.2000 \| 2 \|/);
     expect(md).toContain('![Pareto front: parameters against validation perplexity](pareto.svg)');
     expect(md).toContain('```yaml\nname: report');
-    for (const f of ['pareto.svg', 'curves.svg']) {
+    expect(md).toContain('](error.svg)');
+    for (const f of ['pareto.svg', 'curves.svg', 'error.svg']) {
       const svg = readFileSync(path.join(out, f), 'utf8');
       expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
       expect(svg).toMatch(/<\/svg>$/);
@@ -134,7 +135,7 @@ describe('lmsweep report', () => {
     expect(r.code).toBe(0);
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html.match(/<svg /g)).toHaveLength(2);
+    expect(html.match(/<svg /g)).toHaveLength(3);
     expect(existsSync(path.join(out, 'pareto.svg'))).toBe(false);
     // In a browser: no error, both figures drawn, no table wider than the page, the numbers on the Pareto plot apart.
     const browser = await launchChromium();
@@ -146,6 +147,9 @@ describe('lmsweep report', () => {
       expect(errors).toEqual([]);
       expect(await page.locator('svg[aria-label^="Pareto front"] circle.point').count()).toBe(4);
       expect(await page.locator('svg[aria-label^="Validation curves"] polyline').count()).toBe(4);
+      // svd and groupreduce, each on embedding and softmax: the weighted error and the words-alike one.
+      expect(await page.locator('svg[aria-label^="Error against perplexity"] circle.werr').count()).toBe(4);
+      expect(await page.locator('svg[aria-label^="Error against perplexity"] circle.error').count()).toBe(4);
       const wide = await page.evaluate(() => [...document.querySelectorAll('table')].filter((t) => t.getBoundingClientRect().right > document.body.getBoundingClientRect().right + 1).length);
       expect(wide).toBe(0);
       const boxes = await page.locator('svg[aria-label^="Pareto front"] text.point-n').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));

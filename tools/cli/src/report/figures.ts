@@ -1,7 +1,8 @@
 // The report's figures as standalone SVG text: the Pareto plot (parameters, log scale, against
 // validation perplexity with 95% intervals, the front joined, each point numbered as in the
 // configurations table) and the validation curves (trained from scratch, and fine-tuned from the
-// baseline's checkpoint, side by side). No script, no external font or style: a Markdown viewer
+// baseline's checkpoint, side by side), and each compressed matrix's reconstruction error against
+// the perplexity right after compression. No script, no external font or style: a Markdown viewer
 // shows them as images, the HTML report inlines them.
 import { methodLabel } from '@lmsweep/protocol/methods';
 import type { Report } from './model.ts';
@@ -136,5 +137,47 @@ export function curvesSvg(report: Report): string {
     }
   });
   out.push(legend(colors, W - 120, 40), '</svg>');
+  return out.join('');
+}
+
+/**
+ * Per compressed matrix (a panel each): every compression configuration's reconstruction error
+ * against its validation perplexity right after compression (before fine-tuning), the error
+ * weighted by frequency (filled) and with every word alike (hollow), joined; log-scale errors.
+ */
+export function errorSvg(report: Report): string {
+  const before = new Map(report.finetune.map((f) => [f.n, f.validBefore]));
+  const rows = report.ranks.filter((k) => Number.isFinite(before.get(k.n) ?? NaN) && k.werr > 0);
+  const matrices = [...new Set(rows.map((k) => k.matrix))];
+  const W = 960;
+  const H = 420;
+  const head = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ${FONT} role="img" aria-label="Error against perplexity: each compressed matrix's reconstruction error against the validation perplexity right after compression">`;
+  if (!rows.length) return `${head}<text x="20" y="40" font-size="14">No compressed matrix with a perplexity before fine-tuning.</text></svg>`;
+  const method = new Map(report.configurations.map((c) => [c.n, c.method]));
+  const label = new Map(report.configurations.map((c) => [c.n, c.label]));
+  const colors = methodColors(rows.map((k) => method.get(k.n)!));
+  const ys = rows.map((k) => before.get(k.n)!);
+  const [ylo, yhi] = pad(Math.min(...ys), Math.max(...ys));
+  const out = [head, '<title>Error against perplexity</title>'];
+  const pw = (W - 200) / matrices.length - 70;
+  matrices.forEach((m, k) => {
+    const mine = rows.filter((r) => r.matrix === m);
+    const xs = mine.flatMap((r) => (r.error !== null && r.error > 0 ? [r.werr, r.error] : [r.werr]));
+    const left = 70 + k * (pw + 70);
+    const f = frame(left, 30, pw, 320, { lo: Math.min(...xs) / 1.15, hi: Math.max(...xs) * 1.15, log: true, label: `${m}: relative error (log scale)` }, { lo: ylo, hi: yhi, label: 'validation ppl before fine-tuning' });
+    out.push(`<text x="${left}" y="20" font-size="13" fill="#0f172a">${escapeXml(m)}</text>`, ...f.svg);
+    for (const r of mine) {
+      const c = colors.get(method.get(r.n)!)!;
+      const y = f.y(before.get(r.n)!).toFixed(1);
+      const name = `${r.n}. ${label.get(r.n)}`;
+      if (r.error !== null && r.error > 0) {
+        out.push(`<line x1="${f.x(r.werr).toFixed(1)}" x2="${f.x(r.error).toFixed(1)}" y1="${y}" y2="${y}" stroke="${c}" stroke-opacity="0.4"/>`);
+        out.push(`<circle class="error" cx="${f.x(r.error).toFixed(1)}" cy="${y}" r="4" fill="#fff" stroke="${c}" stroke-width="1.5"><title>${escapeXml(`${name}: error ${r.error.toFixed(4)} (every word alike)`)}</title></circle>`);
+      }
+      out.push(`<circle class="werr" cx="${f.x(r.werr).toFixed(1)}" cy="${y}" r="4.5" fill="${c}"><title>${escapeXml(`${name}: error ${r.werr.toFixed(4)} (weighted by frequency)`)}</title></circle>`);
+      out.push(`<text x="${(f.x(r.werr) - 6).toFixed(1)}" y="${y}" dy="-6" text-anchor="end" font-size="9" fill="#334155">${r.n}</text>`);
+    }
+  });
+  out.push(legend(colors, W - 120, 40), `<text x="${W - 126}" y="${40 + colors.size * 18 + 14}" font-size="11" fill="#475569">filled: weighted by q</text>`, `<text x="${W - 126}" y="${40 + colors.size * 18 + 30}" font-size="11" fill="#475569">hollow: words alike</text>`, '</svg>');
   return out.join('');
 }

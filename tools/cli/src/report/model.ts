@@ -98,6 +98,8 @@ export interface RankRow {
   rate: number;
   /** Frequency-weighted relative reconstruction error, mean over seeds. */
   werr: number;
+  /** The error with every word weighing alike, mean over seeds (null: results from before it was reported). */
+  error: number | null;
   /** Block ranks of the lowest seed; `differ` when another seed chose others. */
   ranks: number[];
   differ: boolean;
@@ -305,6 +307,7 @@ function rankRows(rows: readonly ConfigurationRow[], bySeed: readonly Map<number
         shape: `${String(first.rows)}×${String(first.cols)}`,
         rate: num(first.rate) ?? NaN,
         werr: avg(all.map((m) => num(m.werr) ?? NaN)),
+        error: all.every((m) => num(m.error) !== null) ? avg(all.map((m) => num(m.error)!)) : null,
         ranks,
         differ: all.some((m) => JSON.stringify(m.ranks) !== JSON.stringify(ranks)),
         refinement: ref && Array.isArray(ref.moved) && Array.isArray(ref.werr) ? { moved: ref.moved as number[], werr: ref.werr as number[], kept: num(ref.kept) ?? 0 } : null,

@@ -1,7 +1,7 @@
 // A report written out: first as blocks (headings, paragraphs, tables, figures, code), then as
 // Markdown (figures as SVG files beside it) or as one self-contained HTML file (figures inline).
 import type { MeanCI, PairedDifference } from '@lmsweep/algorithms';
-import { curvesSvg, escapeXml, paretoSvg } from './figures.ts';
+import { curvesSvg, errorSvg, escapeXml, paretoSvg } from './figures.ts';
 import type { Report } from './model.ts';
 
 export type Block =
@@ -93,13 +93,18 @@ export function reportBlocks(r: Report, opts: RenderOptions): Block[] {
 
   if (r.ranks.length) {
     out.push({ kind: 'heading', level: 2, text: 'Ranks chosen' });
-    out.push({ kind: 'text', text: 'Per compressed matrix: the rate achieved, the frequency-weighted relative reconstruction error Σ qᵢ‖Aᵢ − Âᵢ‖² / Σ qᵢ‖Aᵢ‖² (mean over seeds), and the rank of each frequency block (most frequent first), of the lowest seed (* another seed chose other ranks).' });
+    out.push({ kind: 'text', text: 'Per compressed matrix: the rate achieved, the frequency-weighted relative reconstruction error Σ qᵢ‖Aᵢ − Âᵢ‖² / Σ qᵢ‖Aᵢ‖², the same error with every word alike Σ ‖Aᵢ − Âᵢ‖² / Σ ‖Aᵢ‖² (means over seeds), and the rank of each frequency block (most frequent first), of the lowest seed (* another seed chose other ranks).' });
     out.push({
       kind: 'table',
-      head: ['configuration', 'matrix', 'shape', 'rate', 'weighted error', 'block ranks'],
-      align: ['l', 'l', 'r', 'r', 'r', 'l'],
-      rows: r.ranks.map((k) => [name(k.n), k.matrix, k.shape, `${k.rate.toFixed(2)}×`, k.werr.toFixed(4), `${k.ranks.join(', ')}${k.differ ? ' *' : ''}`]),
+      head: ['configuration', 'matrix', 'shape', 'rate', 'weighted error', 'error, words alike', 'block ranks'],
+      align: ['l', 'l', 'r', 'r', 'r', 'r', 'l'],
+      rows: r.ranks.map((k) => [name(k.n), k.matrix, k.shape, `${k.rate.toFixed(2)}×`, k.werr.toFixed(4), k.error === null ? '–' : k.error.toFixed(4), `${k.ranks.join(', ')}${k.differ ? ' *' : ''}`]),
     });
+    if (r.finetune.length) {
+      out.push({ kind: 'heading', level: 2, text: 'Error against perplexity' });
+      out.push({ kind: 'text', text: 'Each compressed matrix\'s error (weighted by frequency: filled; every word alike: hollow) against the validation perplexity right after compression, before fine-tuning: a lower error that does not give a lower perplexity is weighting the wrong words.' });
+      out.push({ kind: 'figure', file: 'error.svg', alt: 'Error against perplexity: reconstruction error per compressed matrix against validation perplexity before fine-tuning', svg: errorSvg(r) });
+    }
   }
 
   const refined = r.ranks.filter((k) => k.refinement !== null);
