@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
 import { publicProcedure, router } from '../init.ts';
-import { apiCurves } from '../curves.ts';
+import { apiCurves, MIN_CURVE_POINTS } from '../curves.ts';
 
 /** paused: waiting at a rung to be promoted; pruned: stopped early by its sweep's pruner (a result, not a failure). */
 export const TrialStatus = z.enum(['queued', 'running', 'paused', 'succeeded', 'pruned', 'failed', 'cancelled']);
@@ -25,10 +25,19 @@ export const trialsRouter = router({
    * One trial with its curves, metrics kept apart per attempt; a non-finite value comes as null
    * with `nonFinite` naming it (curves.ts). `segments` ([{ attempt, through }]) says which
    * attempts its curve is made of: each paused at `through`, and the next resumed from there.
+   * `points` thins long curves for drawing (curves.ts thin).
    */
-  get: publicProcedure.input(z.object({ id: z.string().min(1).max(100) })).query(async ({ ctx, input }) => {
-    const trial = await ctx.store.getTrial(input.id);
-    if (!trial) throw new TRPCError({ code: 'NOT_FOUND', message: `trial ${input.id} not found` });
-    return { ...trial, curves: apiCurves(trial.curves) };
-  }),
+  get: publicProcedure
+    .input(
+      z.object({
+        id: z.string().min(1).max(100),
+        /** At most this many points per curve (each stretch's lowest and highest, the first and last kept; `stored` then says how many there are); absent: all. */
+        points: z.number().int().min(MIN_CURVE_POINTS).max(100_000).optional(),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const trial = await ctx.store.getTrial(input.id);
+      if (!trial) throw new TRPCError({ code: 'NOT_FOUND', message: `trial ${input.id} not found` });
+      return { ...trial, curves: apiCurves(trial.curves, input.points) };
+    }),
 });
