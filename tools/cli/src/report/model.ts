@@ -138,6 +138,8 @@ export interface Report {
   curves: { n: number; label: string; method: string; finetuned: boolean; points: { step: number; value: number }[] }[];
   /** The spec's `reference:` table, if it has one. */
   reference: { source: string; lines: ReferenceLine[] } | null;
+  /** What a reader must know before trusting a comparison (an unequal budget). */
+  warnings: string[];
 }
 
 type Loose = Record<string, unknown>;
@@ -194,7 +196,19 @@ export function buildReport(input: ReportInput): Report {
     stopped: stoppedRows(input),
     curves: input.curves ? curveRows(rows, bySeed, input.curves) : [],
     reference: referenceLines(input.sweep.spec, input.configurations, rows),
+    warnings: warnings(rows, finetuneRows(rows, bySeed)),
   };
+}
+
+/** A compression sweep without its control compares models trained unequally long: say so, with how much longer. */
+function warnings(rows: readonly ConfigurationRow[], finetune: readonly FinetuneRow[]): string[] {
+  if (rows.some((r) => r.method === CONTROL_METHOD)) return [];
+  const longer = finetune.filter((f) => f.steps > 0);
+  if (!longer.length) return [];
+  const steps = [...new Set(longer.map((f) => f.steps))].sort((a, b) => a - b).join(', ');
+  return [
+    `No dense + fine-tune control: each compressed configuration trained ${steps} fine-tuning steps after its baseline's, so its difference from the baseline is partly those steps, not the compression. Launch it with \`compress.control: true\` for a dense row trained as long.`,
+  ];
 }
 
 function referenceLines(spec: unknown, configs: readonly ReportConfiguration[], rows: readonly ConfigurationRow[]): Report['reference'] {

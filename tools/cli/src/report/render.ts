@@ -31,8 +31,9 @@ export function reportBlocks(r: Report, opts: RenderOptions): Block[] {
   const out: Block[] = [
     { kind: 'heading', level: 1, text: `Report: ${r.sweep.name}` },
     { kind: 'text', text: `Sweep ${r.sweep.id}, ${r.sweep.status}; launched ${when(r.sweep.createdAt)}, ended ${when(r.sweep.finishedAt)}. Generated ${opts.generatedAt} by \`${opts.command}\`.` },
-    { kind: 'heading', level: 2, text: 'Compute' },
   ];
+  for (const w of r.warnings) out.push({ kind: 'text', text: `**Warning.** ${w}` });
+  out.push({ kind: 'heading', level: 2, text: 'Compute' });
   const statuses = Object.entries(r.compute.byStatus).sort((a, b) => b[1] - a[1]);
   out.push({
     kind: 'table',
@@ -172,7 +173,7 @@ pre{background:#f8fafc;border:1px solid #e2e8f0;padding:.75rem;overflow:auto;fon
 @media (prefers-color-scheme: dark){body{background:#0b1120;color:#e2e8f0}th{background:#1e293b}th,td{border-color:#334155}pre{background:#1e293b;border-color:#334155}figure svg{background:#fff;border-radius:4px}}`;
 
 export function toHtml(blocks: readonly Block[], title: string): string {
-  const inline = (s: string) => escapeXml(s).replace(/`([^`]+)`/g, '<code>$1</code>');
+  const inline = (s: string) => escapeXml(s).replace(/`([^`]+)`/g, '<code>$1</code>').replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
   const body = blocks.map((b) => {
     switch (b.kind) {
       case 'heading':
