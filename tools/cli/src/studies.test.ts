@@ -42,11 +42,12 @@ describe('examples/studies', () => {
     expect(short.spec.reference).toEqual(full.spec.reference);
   });
 
-  it('groupreduce-weighting: one baseline, each method at weights q^0, q^0.5, q^1 and 5 or 20 blocks where it reads them, no fine-tuning', () => {
+  it('groupreduce-weighting: one baseline, each method on the embedding or the softmax at weights q^0, q^0.5, q^1 and 5 or 20 blocks where it reads them, no fine-tuning', () => {
     const { plans } = load('groupreduce-weighting.yaml');
-    expect(plans).toHaveLength(1 + 1 + 3 + 3 * 6);
+    expect(plans).toHaveLength(1 + 2 * (1 + 3 + 3 * 6));
+    expect(new Set(plans.filter((p) => p.method === 'svd').map((p) => p.config.compress!.target))).toEqual(new Set(['embedding', 'softmax']));
     expect(new Set(plans.filter((p) => p.method !== 'dense').map((p) => p.config.compress!.finetune!.epochs))).toEqual(new Set([0]));
-    const gr = plans.filter((p) => p.method === 'groupreduce').map((p) => [p.config.compress!.weightPower, p.config.compress!.blocks]);
+    const gr = plans.filter((p) => p.method === 'groupreduce' && p.config.compress!.target === 'softmax').map((p) => [p.config.compress!.weightPower, p.config.compress!.blocks]);
     expect(gr).toEqual([[0, 5], [0, 20], [0.5, 5], [0.5, 20], [1, 5], [1, 20]]);
   });
 
