@@ -14,6 +14,7 @@ import { startCoordinator, type Coordinator } from '@lmsweep/coordinator';
 import { apiClient } from '../client.ts';
 import { parseOptions } from '../options.ts';
 import { LOAD_BENCH } from './options.ts';
+import { withBenchPostgres } from './bench-postgres.ts';
 import { type ClaimLatency, claimLatency } from './load-claims.ts';
 import { SimWorker } from './sim-worker.ts';
 
@@ -213,7 +214,8 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
   const { queued, 'queued-sweeps': queuedSweeps } = values;
   const results: LoadResult[] = [];
   const claims: ClaimLatency[] = [];
-  let optuna: OptunaResult | string = 'PostgreSQL not run';
+  // (Assigned in a callback: the cast keeps TypeScript from narrowing it to the string.)
+  let optuna = 'PostgreSQL not run' as OptunaResult | string;
   // The closed loop, then each paced rate (a fresh coordinator and database each).
   const runAll = async (database: string, url: () => Promise<string>) => {
     results.push(await runOnce(database, await url(), workers, trials, inProcess));
@@ -222,21 +224,10 @@ export async function benchLoad(ctx: LoadBenchContext): Promise<void> {
   };
   await runAll('pglite', async () => 'memory://');
   if (!values['no-postgres']) {
-    const { startPostgres } = await import('@lmsweep/db/testing');
-    let pg;
-    try {
-      pg = await startPostgres();
-    } catch (e) {
-      if (!ctx.json) ctx.out(`(PostgreSQL skipped: ${(e as Error).message.split('\n')[0]})`);
-    }
-    if (pg) {
-      try {
-        await runAll('postgresql', () => pg.createDatabase());
-        optuna = runOptuna(await pg.createDatabase(), Math.min(workers, OPTUNA_MAX_PROCESSES), Math.min(trials, 2_000));
-      } finally {
-        await pg.stop();
-      }
-    }
+    await withBenchPostgres(ctx.json ? null : ctx.out, async (pg) => {
+      await runAll('postgresql', () => pg.createDatabase());
+      optuna = runOptuna(await pg.createDatabase(), Math.min(workers, OPTUNA_MAX_PROCESSES), Math.min(trials, 2_000));
+    });
   }
   const pgRow = results.find((r) => r.database === 'postgresql' && r.offered === 'closed');
   const ratio = typeof optuna === 'object' && pgRow ? pgRow.completionsPerSecond / optuna.trialsPerSecond : null;

@@ -13,6 +13,7 @@ import { type AssignedTrial, resumeArtifactName, type TrialResult } from '@lmswe
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { startCoordinator } from '@lmsweep/coordinator';
 import { parseOptions } from '../options.ts';
+import { withBenchPostgres } from './bench-postgres.ts';
 import { PRUNE_LATENCY_BENCH } from './options.ts';
 import { SimWorker } from './sim-worker.ts';
 
@@ -213,20 +214,9 @@ export async function benchPruneLatency(ctx: PruneLatencyContext): Promise<void>
   const rows: PruneLatencyRow[] = [];
   for (const p of pruners) rows.push(await runRow('pglite', 'memory://', p, workers, configs, everyMs, seconds));
   if (!values['no-postgres']) {
-    const { startPostgres } = await import('@lmsweep/db/testing');
-    let pg;
-    try {
-      pg = await startPostgres();
-    } catch (e) {
-      if (!ctx.json) ctx.out(`(PostgreSQL skipped: ${(e as Error).message.split('\n')[0]})`);
-    }
-    if (pg) {
-      try {
-        for (const p of pruners) rows.push(await runRow('postgresql', await pg.createDatabase(), p, workers, configs, everyMs, seconds));
-      } finally {
-        await pg.stop();
-      }
-    }
+    await withBenchPostgres(ctx.json ? null : ctx.out, async (pg) => {
+      for (const p of pruners) rows.push(await runRow('postgresql', await pg.createDatabase(), p, workers, configs, everyMs, seconds));
+    });
   }
   if (ctx.json) {
     for (const r of rows) ctx.out(JSON.stringify({ bench: 'prune-latency', targetP99Ms: TARGET_P99_MS, ...r }));
