@@ -4,7 +4,7 @@
 // loopback, on PGlite and, when its binaries are installed, on a throwaway PostgreSQL server.
 // Reports claims/s, completions/s, p50/p99 claim latency, the coordinator process's memory, and
 // the dashboard's leaderboard query over the finished trials; Optuna beside it (load-optuna.py).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { apiClient } from '../client.ts';
 import { parseOptions } from '../options.ts';
 import { LOAD_BENCH } from './options.ts';
 import { withBenchPostgres } from './bench-postgres.ts';
+import { runJsonChild } from './child.ts';
 import { type ClaimLatency, claimLatency } from './load-claims.ts';
 import { SimWorker } from './sim-worker.ts';
 
@@ -121,20 +122,7 @@ const SIM_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'load
 
 /** driveWorkers in a child process of its own (load-sim.ts), so the coordinator's process and its measurements are its alone. */
 function driveInChild(url: string, workers: number, pacing: Pacing): Promise<DriveResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SIM_SCRIPT, url, String(workers), String(pacing.thinkMs), String(pacing.seconds)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LMSWEEP_LOG_LEVEL: 'silent' } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`simulated workers exited with ${code}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as DriveResult);
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+  return runJsonChild<DriveResult>(SIM_SCRIPT, [url, String(workers), String(pacing.thinkMs), String(pacing.seconds)]);
 }
 
 async function runOnce(database: string, databaseUrl: string, workers: number, trials: number, inProcess: boolean, rate?: number, seconds = 20): Promise<LoadResult> {

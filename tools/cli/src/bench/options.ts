@@ -62,6 +62,7 @@ export const PRUNE_LATENCY_BENCH = {
     seconds: { type: 'integer', value: 'S', min: 1, default: 30, description: 'longest run of each row (a row also ends with its sweep)' },
     pruners: { type: 'string', value: 'P1,P2', defaultText: 'asha,median,asha-promotion', description: 'rows to run' },
     'no-postgres': { type: 'boolean', description: 'PGlite only' },
+    'in-process': { type: 'boolean', description: 'simulated workers in the coordinator\'s process (default: a child process)' },
     json,
   },
 } as const satisfies BenchDeclaration;
