@@ -146,8 +146,8 @@ export function curvesSvg(report: Report): string {
  * weighted by frequency (filled) and with every word alike (hollow), joined; log-scale errors.
  */
 export function errorSvg(report: Report): string {
-  const before = new Map(report.finetune.map((f) => [f.n, f.validBefore]));
-  const rows = report.ranks.filter((k) => Number.isFinite(before.get(k.n) ?? NaN) && k.werr > 0);
+  const rows = report.ranks.filter((k): k is typeof k & { validBefore: number } => k.validBefore !== null && Number.isFinite(k.validBefore) && k.werr > 0);
+  const before = new Map(rows.map((k) => [k.n, k.validBefore]));
   const matrices = [...new Set(rows.map((k) => k.matrix))];
   const W = 960;
   const H = 420;

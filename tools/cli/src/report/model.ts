@@ -100,6 +100,8 @@ export interface RankRow {
   werr: number;
   /** The error with every word weighing alike, mean over seeds (null: results from before it was reported). */
   error: number | null;
+  /** Validation perplexity right after compression, before any fine-tuning (of the whole model: every matrix it compressed), mean over seeds. */
+  validBefore: number | null;
   /** Block ranks of the lowest seed; `differ` when another seed chose others. */
   ranks: number[];
   differ: boolean;
@@ -308,8 +310,11 @@ function finetuneRows(rows: readonly ConfigurationRow[], bySeed: readonly Map<nu
 function rankRows(rows: readonly ConfigurationRow[], bySeed: readonly Map<number, ReportTrial>[]): RankRow[] {
   return rows.flatMap((r, i) => {
     const seeds = [...bySeed[i]!.entries()].sort((a, b) => a[0] - b[0]);
-    const matrices = seeds.map(([, t]) => asObject(asObject(asObject(t.result)?.compression)?.matrices)).filter((m): m is Loose => m !== null);
+    const compressions = seeds.map(([, t]) => asObject(asObject(t.result)?.compression)).filter((c): c is Loose => c !== null);
+    const matrices = compressions.map((c) => asObject(c.matrices)).filter((m): m is Loose => m !== null);
     if (!matrices.length) return [];
+    const before = compressions.map((c) => num(c.validPplBefore));
+    const validBefore = before.every((v) => v !== null) ? avg(before as number[]) : null;
     return Object.keys(matrices[0]!).map((name) => {
       const all = matrices.map((m) => asObject(m[name])).filter((m): m is Loose => m !== null);
       const first = all[0]!;
@@ -322,6 +327,7 @@ function rankRows(rows: readonly ConfigurationRow[], bySeed: readonly Map<number
         rate: num(first.rate) ?? NaN,
         werr: avg(all.map((m) => num(m.werr) ?? NaN)),
         error: all.every((m) => num(m.error) !== null) ? avg(all.map((m) => num(m.error)!)) : null,
+        validBefore,
         ranks,
         differ: all.some((m) => JSON.stringify(m.ranks) !== JSON.stringify(ranks)),
         refinement: ref && Array.isArray(ref.moved) && Array.isArray(ref.werr) ? { moved: ref.moved as number[], werr: ref.werr as number[], kept: num(ref.kept) ?? 0 } : null,

@@ -101,7 +101,7 @@ export function reportBlocks(r: Report, opts: RenderOptions): Block[] {
       align: ['l', 'l', 'r', 'r', 'r', 'r', 'l'],
       rows: r.ranks.map((k) => [name(k.n), k.matrix, k.shape, `${k.rate.toFixed(2)}×`, k.werr.toFixed(4), k.error === null ? '–' : k.error.toFixed(4), `${k.ranks.join(', ')}${k.differ ? ' *' : ''}`]),
     });
-    if (r.finetune.length) {
+    if (r.ranks.some((k) => k.validBefore !== null)) {
       out.push({ kind: 'heading', level: 2, text: 'Error against perplexity' });
       out.push({ kind: 'text', text: 'Each compressed matrix\'s error (weighted by frequency: filled; every word alike: hollow) against the validation perplexity right after compression, before fine-tuning: a lower error that does not give a lower perplexity is weighting the wrong words.' });
       out.push({ kind: 'figure', file: 'error.svg', alt: 'Error against perplexity: reconstruction error per compressed matrix against validation perplexity before fine-tuning', svg: errorSvg(r) });
