@@ -136,7 +136,7 @@ export function curvesSvg(report: Report): string {
       if (last) out.push(`<text x="${(f.x(last.step) + 3).toFixed(1)}" y="${f.y(last.value).toFixed(1)}" dy="3" font-size="9" fill="#334155">${l.n}</text>`);
     }
   });
-  out.push(legend(colors, W - 120, 40), '</svg>');
+  out.push(legend(colors, W - 160, 40), '</svg>');
   return out.join('');
 }
 
@@ -155,7 +155,9 @@ export function errorSvg(report: Report): string {
   if (!rows.length) return `${head}<text x="20" y="40" font-size="14">No compressed matrix with a perplexity before fine-tuning.</text></svg>`;
   const method = new Map(report.configurations.map((c) => [c.n, c.method]));
   const label = new Map(report.configurations.map((c) => [c.n, c.label]));
-  const colors = methodColors(rows.map((k) => method.get(k.n)!));
+  // The configurations' order, as in the other figures: a method keeps its colour across them.
+  const shown = new Set(rows.map((k) => method.get(k.n)!));
+  const colors = new Map([...methodColors(report.configurations.map((c) => c.method))].filter(([m]) => shown.has(m)));
   const ys = rows.map((k) => before.get(k.n)!);
   const [ylo, yhi] = pad(Math.min(...ys), Math.max(...ys));
   const out = [head, '<title>Error against perplexity</title>'];
@@ -178,6 +180,6 @@ export function errorSvg(report: Report): string {
       out.push(`<text x="${(f.x(r.werr) - 6).toFixed(1)}" y="${y}" dy="-6" text-anchor="end" font-size="9" fill="#334155">${r.n}</text>`);
     }
   });
-  out.push(legend(colors, W - 120, 40), `<text x="${W - 126}" y="${40 + colors.size * 18 + 14}" font-size="11" fill="#475569">filled: weighted by q</text>`, `<text x="${W - 126}" y="${40 + colors.size * 18 + 30}" font-size="11" fill="#475569">hollow: words alike</text>`, '</svg>');
+  out.push(legend(colors, W - 160, 40), `<text x="${W - 166}" y="${40 + colors.size * 18 + 14}" font-size="11" fill="#475569">filled: weighted by q</text>`, `<text x="${W - 166}" y="${40 + colors.size * 18 + 30}" font-size="11" fill="#475569">hollow: words alike</text>`, '</svg>');
   return out.join('');
 }
