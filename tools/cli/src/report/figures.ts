@@ -147,7 +147,6 @@ export function curvesSvg(report: Report): string {
  */
 export function errorSvg(report: Report): string {
   const rows = report.ranks.filter((k): k is typeof k & { validBefore: number } => k.validBefore !== null && Number.isFinite(k.validBefore) && k.werr > 0);
-  const before = new Map(rows.map((k) => [k.n, k.validBefore]));
   const matrices = [...new Set(rows.map((k) => k.matrix))];
   const W = 960;
   const H = 420;
@@ -158,7 +157,7 @@ export function errorSvg(report: Report): string {
   // The configurations' order, as in the other figures: a method keeps its colour across them.
   const shown = new Set(rows.map((k) => method.get(k.n)!));
   const colors = new Map([...methodColors(report.configurations.map((c) => c.method))].filter(([m]) => shown.has(m)));
-  const ys = rows.map((k) => before.get(k.n)!);
+  const ys = rows.map((k) => k.validBefore);
   const [ylo, yhi] = pad(Math.min(...ys), Math.max(...ys));
   const out = [head, '<title>Error against perplexity</title>'];
   const pw = (W - 200) / matrices.length - 70;
@@ -170,7 +169,7 @@ export function errorSvg(report: Report): string {
     out.push(`<text x="${left}" y="20" font-size="13" fill="#0f172a">${escapeXml(m)}</text>`, ...f.svg);
     for (const r of mine) {
       const c = colors.get(method.get(r.n)!)!;
-      const y = f.y(before.get(r.n)!).toFixed(1);
+      const y = f.y(r.validBefore).toFixed(1);
       const name = `${r.n}. ${label.get(r.n)}`;
       if (r.error !== null && r.error > 0) {
         out.push(`<line x1="${f.x(r.werr).toFixed(1)}" x2="${f.x(r.error).toFixed(1)}" y1="${y}" y2="${y}" stroke="${c}" stroke-opacity="0.4"/>`);

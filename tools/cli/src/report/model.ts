@@ -188,17 +188,18 @@ export function buildReport(input: ReportInput): Report {
     return m;
   });
 
+  const finetune = finetuneRows(rows, bySeed);
   return {
     sweep: input.sweep,
     compute: compute(input.trials),
     configurations: rows,
     comparisons: comparisons(input.configurations, rows, bySeed),
-    finetune: finetuneRows(rows, bySeed),
+    finetune,
     ranks: rankRows(rows, bySeed),
     stopped: stoppedRows(input),
     curves: input.curves ? curveRows(rows, bySeed, input.curves) : [],
     reference: referenceLines(input.sweep.spec, input.configurations, rows),
-    warnings: warnings(rows, finetuneRows(rows, bySeed)),
+    warnings: warnings(rows, finetune),
   };
 }
 
