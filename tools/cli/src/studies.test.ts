@@ -65,4 +65,18 @@ describe('examples/studies', () => {
     for (let i = 0; i < 3; i++) expect(Math.abs(l[i]! / p[i]! - 1)).toBeLessThan(0.003);
     for (const x of plans) expect(x.config.training).toMatchObject(ZAREMBA);
   });
+
+  it('phm-ptb-short (the run in docs/studies): the same trials, each trained one epoch at lr 1', () => {
+    const full = load('phm-ptb.yaml');
+    const short = load('phm-ptb-short.yaml');
+    expect(short.plans).toHaveLength(full.plans.length);
+    full.plans.forEach((f, i) => {
+      const { training, budget, ...rest } = short.plans[i]!.config;
+      const { training: ft, budget: _b, ...frest } = f.config;
+      expect([short.plans[i]!.method, short.plans[i]!.seed, rest]).toEqual([f.method, f.seed, frest]);
+      expect(training).toEqual({ ...ft, epochs: 1 });
+      expect(budget.evalEvery).toBe(775);
+    });
+    expect(short.spec.reference!.rows).toEqual(full.spec.reference!.rows);
+  });
 });
