@@ -128,7 +128,7 @@ type Row = [string, string, number, TrialStatus, string | null, boolean, boolean
  * json array of [step, value] in step order, those matching `where` (on m.step). Each part is one
  * range of the (trialId, attempt, name, step) index.
  */
-function curveJson(where: Prisma.Sql = Prisma.empty, limit: Prisma.Sql = Prisma.empty): Prisma.Sql {
+export function curveJson(where: Prisma.Sql = Prisma.empty, limit: Prisma.Sql = Prisma.empty): Prisma.Sql {
   return Prisma.sql`(SELECT json_agg(json_build_array(p.step, p.value) ORDER BY p.step) FROM (
     SELECT DISTINCT ON (c.step) c.step, c.value FROM (
       SELECT m.step, m.value, m.attempt FROM "TrialMetric" m

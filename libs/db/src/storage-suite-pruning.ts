@@ -170,6 +170,16 @@ export function pruningTests(h: GrowthHarness): void {
         { attempt: 1, through: 200 },
         { attempt: 3, through: 300 },
       ]);
+      // The analysis views read the same curve (attempt 2's point at 300 is no part of it), where it paused and that it was promoted.
+      const [seenBy] = (await store.analysisTrials(s.id))!;
+      expect(seenBy).toMatchObject({ id: t.id, status: 'paused', steps: 300, promotions: 1, segments: [{ attempt: 1, through: 200 }, { attempt: 3, through: 300 }] });
+      expect(seenBy!.curve).toEqual([
+        { step: 100, value: 300 },
+        { step: 200, value: 250 },
+        { step: 300, value: 221 },
+      ]);
+      expect((await store.analysisTrials(s.id, { curves: false }))![0]!.curve).toEqual([]);
+      expect(await store.analysisTrials('nope')).toBeNull();
       // Closed: pruned where it waits, and the sweep ends.
       const verdict = stop(300, 'rung closed (scripted)') as PruneVerdict & { action: 'stop' };
       expect(await store.pruneStep(s.id, decides(undefined, { close: [{ trialId: t.id, verdict }] }))).toEqual({ promoted: [], closed: [t.id] });

@@ -8,6 +8,7 @@
 // - results.ts: metrics, completion, flags on impossible seeds;
 // - trials.ts: trial lists and one trial with its curves;
 // - leaderboard-sql.ts: succeeded trials grouped by configuration, and configurations stopped early;
+// - analysis-sql.ts: a sweep's every trial with its validation curve, for the analysis views;
 // - workers.ts: registration, liveness, the worker list;
 // - prune-store.ts: a pruned sweep's verdicts, pauses, promotions and closures, under its lock;
 // - artifact-store.ts: checkpoints in chunks (`artifacts`).
@@ -29,6 +30,8 @@ import * as trials from './trials.ts';
 import type { ListTrialsQuery, TrialWithCurves } from './trials.ts';
 import * as leaderboard from './leaderboard-sql.ts';
 import type { LeaderboardGroup, StoppedRow } from './leaderboard-sql.ts';
+import * as analysis from './analysis-sql.ts';
+import type { AnalysisTrial } from './analysis-sql.ts';
 import * as workers from './workers.ts';
 import * as prune from './prune-store.ts';
 import type { JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneScope, PruneTriage } from './prune-store.ts';
@@ -41,6 +44,7 @@ export { type CompleteInput, type CompleteOutcome, type MetricReport, SUSPECT_PP
 export type { Curve, CurvePoint, ListTrialsQuery, TrialSort, TrialWithCurves } from './trials.ts';
 export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow, StoppedRow } from './leaderboard-sql.ts';
 export type { WorkerInfo, WorkerInput, WorkerTrial } from './workers.ts';
+export type { AnalysisTrial } from './analysis-sql.ts';
 export type { JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneOutcome, PruneScope, PruneTriage, PruneTrial, PruneView } from './prune-store.ts';
 
 export interface TrialStoreOptions {
@@ -248,6 +252,13 @@ export class TrialStore {
   /** The pruned and paused trials of configurations stopped early (no seed succeeded, none queued or running). */
   stoppedRows(q: { sweepId?: string | undefined } = {}): Promise<StoppedRow[]> {
     return leaderboard.stoppedRows(this.ctx, q);
+  }
+
+  // ---------------------------------------------------------------- analysis (analysis-sql.ts)
+
+  /** Every trial of a sweep in ordinal order, with `curves` its validation curve across its attempts; null when there is no such sweep. */
+  analysisTrials(sweepId: string, opts: { curves: boolean } = { curves: true }): Promise<AnalysisTrial[] | null> {
+    return analysis.analysisTrials(this.ctx, sweepId, opts);
   }
 
   // ---------------------------------------------------------------- workers (workers.ts)

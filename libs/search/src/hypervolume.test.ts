@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectClose } from '@lmsweep/algorithms';
-import { greedyHypervolumeSubset, hypervolume2d, hypervolumeContributions2d, type Pair } from './hypervolume.ts';
+import { Front2d, greedyHypervolumeSubset, hypervolume2d, hypervolumeContributions2d, type Pair } from './hypervolume.ts';
 
 describe('hypervolume (two objectives, minimized)', () => {
   it('matches hand-computed areas', () => {
@@ -32,6 +32,20 @@ describe('hypervolume (two objectives, minimized)', () => {
         let cells = 0;
         for (let x = 0; x < 20; x++) for (let y = 0; y < 20; y++) if (points.some(([px, py]) => px <= x / 2 && py <= y / 2)) cells++;
         expect(all).toBe(cells / 4);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('Front2d: points added one by one give, after each, the hypervolume of all so far', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 })), { minLength: 1, maxLength: 40 }), (pts) => {
+        const front = new Front2d();
+        const ref: Pair = [21, 21];
+        pts.forEach(([x, y], i) => {
+          front.add(x, y);
+          expect(front.hypervolume(ref)).toBe(hypervolume2d(pts.slice(0, i + 1) as Pair[], ref));
+        });
       }),
       { numRuns: 200 },
     );

@@ -76,3 +76,43 @@ export function greedyHypervolumeSubset(points: readonly Pair[], k: number, ref:
   }
   return chosen;
 }
+
+/** A growing front of (x, y) pairs, both minimised, sorted by x, each lower in y than the one before: insert in O(log n + removed), and its hypervolume against a reference. */
+export class Front2d {
+  private readonly xs: number[] = [];
+  private readonly ys: number[] = [];
+
+  /** Adds a point; false when a point of the front dominates it (nothing changes). */
+  add(x: number, y: number): boolean {
+    let lo = 0;
+    let hi = this.xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.xs[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    // The last point with at most x parameters has the least perplexity among them.
+    if (lo > 0 && this.ys[lo - 1]! <= y) return false;
+    let start = lo;
+    while (start > 0 && this.xs[start - 1] === x) start--;
+    let end = start;
+    while (end < this.xs.length && this.ys[end]! >= y) end++;
+    this.xs.splice(start, end - start, x);
+    this.ys.splice(start, end - start, y);
+    return true;
+  }
+
+  hypervolume(ref: readonly [number, number]): number {
+    let area = 0;
+    let top = ref[1];
+    for (let i = 0; i < this.xs.length; i++) {
+      const x = this.xs[i]!;
+      const y = this.ys[i]!;
+      if (x >= ref[0]) break;
+      if (y >= top) continue;
+      area += (ref[0] - x) * (top - y);
+      top = y;
+    }
+    return area;
+  }
+}

@@ -1,5 +1,6 @@
 export * from './history.ts';
 export * from './hypervolume.ts';
+export * from './importance.ts';
 export * from './normal.ts';
 export * from './parzen.ts';
 export * from './problems.ts';

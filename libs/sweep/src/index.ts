@@ -1,3 +1,4 @@
+export * from './analysis.ts';
 export * from './config.ts';
 export * from './expand.ts';
 export * from './feasibility.ts';

@@ -3,7 +3,7 @@
 // configuration (in the order they finished) the best validation perplexity and the hypervolume
 // of the front of parameters against perplexity — the number samplers are compared by. Pure: the
 // sweep's spec, stored trials and search state in.
-import { type Pair, referencePoint } from '@lmsweep/search';
+import { Front2d, type Pair, referencePoint } from '@lmsweep/search';
 import { readSearchState, type SearchState, type SweepSpec } from '@lmsweep/protocol';
 import { configurationStates } from './grow.ts';
 import { newlyFinished, type TimedTrial } from './search-growth.ts';
@@ -48,46 +48,6 @@ export type TimedTrialState = TimedTrial;
 /** Most points of the trace a view carries (a longer search is thinned evenly, its last point kept). */
 export const MAX_TRACE = 1000;
 
-/** The front of (parameters, perplexity) pairs, sorted by parameters, each better in perplexity than the one before: insert, and its hypervolume. */
-class Front {
-  private readonly xs: number[] = [];
-  private readonly ys: number[] = [];
-
-  /** Adds a point; false when a point of the front dominates it (nothing changes). */
-  add(x: number, y: number): boolean {
-    let lo = 0;
-    let hi = this.xs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.xs[mid]! <= x) lo = mid + 1;
-      else hi = mid;
-    }
-    // The last point with at most x parameters has the least perplexity among them.
-    if (lo > 0 && this.ys[lo - 1]! <= y) return false;
-    let start = lo;
-    while (start > 0 && this.xs[start - 1] === x) start--;
-    let end = start;
-    while (end < this.xs.length && this.ys[end]! >= y) end++;
-    this.xs.splice(start, end - start, x);
-    this.ys.splice(start, end - start, y);
-    return true;
-  }
-
-  hypervolume(ref: readonly [number, number]): number {
-    let area = 0;
-    let top = ref[1];
-    for (let i = 0; i < this.xs.length; i++) {
-      const x = this.xs[i]!;
-      const y = this.ys[i]!;
-      if (x >= ref[0]) break;
-      if (y >= top) continue;
-      area += (ref[0] - x) * (top - y);
-      top = y;
-    }
-    return area;
-  }
-}
-
 /**
  * The search's progress. Configurations count as finished in the order the growth step recorded
  * (state.finished), then any it has not recorded yet, as the sampler counts them; the trace uses
@@ -111,7 +71,7 @@ export function searchProgress(spec: SweepSpec, trials: readonly TimedTrialState
   const pairs: Pair[] = done.filter((d) => d.ppl !== null && d.params !== null).map((d) => [d.params!, d.ppl!]);
   const reference: [number, number] | null = search.reference ? [search.reference[0], search.reference[1]] : pairs.length ? (referencePoint(pairs) as [number, number]) : null;
   const trace: SearchTracePoint[] = [];
-  const front = new Front();
+  const front = new Front2d();
   let best: number | null = null;
   let hv = 0;
   for (const [i, d] of done.entries()) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
-import { searchProgress, sweepGrows } from '@lmsweep/sweep';
+import { analyzeSweep, searchProgress, sweepGrows } from '@lmsweep/sweep';
 import { SweepSpec } from '@lmsweep/protocol';
 import { publicProcedure, router, toTrpcError, writeProcedure } from '../init.ts';
 import { inlineSpecChecks } from '../spec-checks.ts';
@@ -54,6 +54,19 @@ export const sweepsRouter = router({
     const spec = SweepSpec.safeParse(state.sweep.spec);
     return spec.success ? searchProgress(spec.data, state.trials, state.sweep.search) : null;
   }),
+  /**
+   * A sweep's analysis views (libs/sweep analysis): the fields it varies, every trial's values
+   * and objectives, the optimization history, parameter importance, and the validation curves of
+   * the best `curves` trials, each thinned to `points`.
+   */
+  analysis: publicProcedure
+    .input(Id.extend({ curves: z.number().int().min(0).max(2_000).default(200), points: z.number().int().min(4).max(2_000).default(200) }))
+    .query(async ({ ctx, input }) => {
+      const sweep = await ctx.store.getSweep(input.id);
+      if (!sweep) throw new TRPCError({ code: 'NOT_FOUND', message: `sweep ${input.id} not found` });
+      const trials = (await ctx.store.analysisTrials(input.id, { curves: input.curves > 0 })) ?? [];
+      return analyzeSweep(sweep.spec, trials, { maxCurves: input.curves, curvePoints: input.points });
+    }),
   /**
    * Adds to a sweep after launch: more seeds (for every configuration, or those named by
    * configKey), more values for grid parameters, more configurations for a search; planned off the event loop, appended under the
