@@ -2,7 +2,7 @@
 // Configurations ranked by perplexity per parameter count: a table and a Pareto scatter; below
 // them, a pruned sweep's configurations stopped early (no seed finished), unranked.
 import Link from 'next/link';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { configLabels, variedKeys } from '@lmsweep/protocol/labels';
 import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatPpl, formatPplCI, formatRatio, shortId } from '../lib/format';
@@ -198,6 +198,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
       const method = c.methods[c.method[i]!]!;
       return {
         key: e ? `${e.sweepId}/${e.configKey}` : `#${i}`,
+        rank: i,
         label: e ? describe(e) : `#${i + 1} (${method})`,
         method,
         params,
@@ -214,6 +215,19 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
     });
     // describe reads only labels
   }, [page, labels]);
+
+  // A click on a point of the plot opens its row: the page it is on, scrolled to and highlighted.
+  const [opened, setOpened] = useState<number | null>(null);
+  useEffect(() => {
+    if (opened === null || !page || opened < page.offset || opened >= page.offset + page.entries.length) return;
+    const row = document.querySelector(`[data-rank="${opened}"]`);
+    row?.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    (row?.querySelector('a, td') as HTMLElement | null)?.focus?.();
+  }, [opened, page]);
+  const open = (rank: number) => {
+    setOpened(rank);
+    if (!page || rank < page.offset || rank >= page.offset + page.entries.length) setOffset(Math.floor(rank / PAGE) * PAGE);
+  };
 
   return (
     <div className="leaderboard">
@@ -263,7 +277,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
               </thead>
               <tbody>
                 {entries.map((e, i) => (
-                  <tr key={`${e.sweepId}/${e.configKey}`} id={sweepId ? leaderboardRowId(e.configKey) : undefined} data-testid="leaderboard-row" className={e.paretoRank === 0 ? 'front' : undefined}>
+                  <tr key={`${e.sweepId}/${e.configKey}`} id={sweepId ? leaderboardRowId(e.configKey) : undefined} data-testid="leaderboard-row" data-rank={(page?.offset ?? 0) + i} className={[e.paretoRank === 0 ? 'front' : '', opened === (page?.offset ?? 0) + i ? 'opened' : ''].filter(Boolean).join(' ') || undefined}>
                     <td className="num muted">{(page?.offset ?? 0) + i + 1}</td>
                     <td className="config">
                       <span className="swatch round" style={{ background: methodColor(e.method) }} aria-hidden="true" />{' '}
@@ -316,7 +330,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
               </tbody>
             </table>
           </div>
-          <ParetoScatter points={points} methodColor={methodColor} />
+          <ParetoScatter points={points} methodColor={methodColor} onOpen={open} />
         </div>
       )}
       <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />

@@ -1,5 +1,5 @@
 'use client';
-// One sweep: status and counts, its trials (live), and its leaderboard.
+// One sweep: status and counts, its trials (live), its analysis views and its leaderboard.
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { shortNames, variedKeys } from '@lmsweep/protocol/labels';
@@ -13,6 +13,7 @@ import { Empty, ErrorBanner, Loading, Pager, ProgressBar, StackedBar, StatusBadg
 import { Leaderboard } from './Leaderboard';
 import { Extensions, ExtendSweep } from './ExtendSweep';
 import { SearchPanel } from './SearchPanel';
+import { Analysis } from './Analysis';
 
 type Sweep = RouterOutputs['sweeps']['get'];
 type TrialRow = RouterOutputs['trials']['list']['items'][number];
@@ -253,6 +254,7 @@ export function SweepDetail({ id }: { id: string }) {
       </section>
       {isSampled(s.spec) && <SearchPanel sweepId={s.id} />}
       <TrialsTable sweep={s} />
+      <Analysis sweepId={s.id} />
       <section className="card" aria-labelledby="lb-title">
         <div className="card-head">
           <h2 id="lb-title">Leaderboard</h2>

@@ -1,7 +1,7 @@
 'use client';
 // Hand-drawn SVG charts: a line chart (training curves) and the leaderboard's Pareto scatter.
 // Each SVG is drawn at the pixel width of its container (measured), so text keeps its size.
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatPpl, formatPplCI, formatRatio, formatTick } from '../lib/format';
 import { placeLabels, type PlacedLabel } from '../lib/label-layout';
@@ -9,14 +9,14 @@ import { linearScale, logScale, type Scale } from '../lib/scale';
 
 export const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
 
-const M = { top: 14, right: 20, bottom: 44, left: 62 };
+export const M = { top: 14, right: 20, bottom: 44, left: 62 };
 
 /** The font of point labels (.chart .pt-label in globals.css), for measuring them. */
 const LABEL_FONT = "11.5px system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', 'DejaVu Sans', Arial, sans-serif";
 let measureCtx: CanvasRenderingContext2D | null | undefined;
 
 /** A label's width in pixels as the browser will draw it (a generous estimate where there is no canvas). */
-function textWidth(s: string): number {
+export function textWidth(s: string): number {
   if (measureCtx === undefined) measureCtx = typeof document === 'undefined' ? null : document.createElement('canvas').getContext('2d');
   if (!measureCtx) return s.length * 7.5;
   measureCtx.font = LABEL_FONT;
@@ -28,7 +28,7 @@ function textWidth(s: string): number {
  * container (an empty note, then the figure) when its first points arrive, and the new one is
  * the one measured.
  */
-function useWidth(initial = 720): [(el: HTMLElement | null) => void, number] {
+export function useWidth(initial = 720): [(el: HTMLElement | null) => void, number] {
   const [el, setEl] = useState<HTMLElement | null>(null);
   const [w, setW] = useState(initial);
   useEffect(() => {
@@ -42,7 +42,7 @@ function useWidth(initial = 720): [(el: HTMLElement | null) => void, number] {
   return [setEl, w];
 }
 
-function Plot({ width: W, height, label, children }: { width: number; height: number; label: string; children: ReactNode }) {
+export function Plot({ width: W, height, label, children }: { width: number; height: number; label: string; children: ReactNode }) {
   return (
     <svg className="plot" width={W} height={height} viewBox={`0 0 ${W} ${height}`} role="img" aria-label={label}>
       <title>{label}</title>
@@ -51,7 +51,7 @@ function Plot({ width: W, height, label, children }: { width: number; height: nu
   );
 }
 
-function tickText(v: number, step: number): string {
+export function tickText(v: number, step: number): string {
   if (Math.abs(v) >= 1e4) return formatTick(v);
   const decimals = step >= 1 ? 0 : Math.min(4, Math.ceil(-Math.log10(step)));
   return v.toFixed(decimals);
@@ -98,6 +98,10 @@ export interface Series {
   dots?: boolean;
   /** Where the line starts, drawn without a dot (a resumed attempt continuing the curve of the one it resumed from). */
   lead?: { x: number; y: number };
+  /** One of many: a thin translucent line without dots (every trial's curve on one plot). */
+  faint?: boolean;
+  /** Symbols on the line: where it was stopped (a violet ×) or resumed after a pause (an amber triangle). */
+  marks?: { x: number; y: number; kind: 'stopped' | 'resumed' }[];
 }
 
 /** A dashed vertical line at x across the plot, labelled at its top (where a trial paused, resumed or was stopped). */
@@ -126,7 +130,7 @@ function placeMarkers(markers: Marker[], at: (x: number) => number, right: numbe
 }
 
 /** Lines over a shared x axis; non-finite y values break the line. `markers`: dashed vertical lines (pauses, resumes, a stop). */
-export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, title, testId, markers = [] }: { series: Series[]; xLabel: string; yLabel: string; yLog?: boolean; height?: number; title: string; testId?: string; markers?: Marker[] }) {
+export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, title, testId, markers = [], legend = true }: { series: Series[]; xLabel: string; yLabel: string; yLog?: boolean; height?: number; title: string; testId?: string; markers?: Marker[]; legend?: boolean }) {
   const [ref, W] = useWidth();
   const pts = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!yLog || p.y > 0));
   if (pts.length === 0) {
@@ -171,10 +175,21 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
           if (cur) segs.push(cur);
           const finite = s.points.filter((p) => Number.isFinite(p.y) && (!yLog || p.y > 0));
           return (
-            <g key={s.label}>
+            <g key={s.label} opacity={s.faint ? 0.55 : undefined}>
+              {s.faint && <title>{s.label}</title>}
               {!s.dots &&
-                segs.map((d, i) => <path key={i} d={d} fill="none" stroke={s.color} strokeWidth={1.8} strokeLinejoin="round" />)}
-              {finite.length <= 400 &&
+                segs.map((d, i) => <path key={i} d={d} fill="none" stroke={s.color} strokeWidth={s.faint ? 1.1 : 1.8} strokeLinejoin="round" />)}
+              {(s.marks ?? [])
+                .filter((m) => Number.isFinite(m.y) && (!yLog || m.y > 0))
+                .map((m, i) =>
+                  m.kind === 'stopped' ? (
+                    <path key={`m${i}`} d={`M${x(m.x) - 3.5},${y(m.y) - 3.5}l7,7m0,-7l-7,7`} stroke="var(--pruned)" strokeWidth={1.8} data-testid="mark-stopped" />
+                  ) : (
+                    <path key={`m${i}`} d={`M${x(m.x)},${y(m.y) - 4.5}l4,7h-8z`} fill="var(--paused)" data-testid="mark-resumed" />
+                  ),
+                )}
+              {!s.faint &&
+                finite.length <= 400 &&
                 finite.map((p, i) => (
                   <circle key={i} cx={x(p.x)} cy={y(p.y)} r={finite.length <= 40 ? 2.6 : 1.6} fill={s.color}>
                     <title>{`${s.label} — ${xLabel} ${p.x}: ${yLabel} ${+p.y.toPrecision(5)}`}</title>
@@ -184,7 +199,7 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
           );
         })}
       </Plot>
-      {series.length > 0 && (
+      {legend && series.length > 0 && (
         <figcaption className="legend">
           {series.map((s) => (
             <span key={s.label} className="legend-item">
@@ -200,6 +215,8 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
 
 export interface ScatterPoint {
   key: string;
+  /** Its place in the ranking (0: first), which a click opens. */
+  rank?: number;
   label: string;
   method: string;
   params: number;
@@ -214,7 +231,7 @@ export interface ScatterPoint {
 }
 
 /** Parameters (log x) against validation perplexity with CI bars; the Pareto front as a step line. */
-export function ParetoScatter({ points, methodColor, height = 340 }: { points: ScatterPoint[]; methodColor: (m: string) => string; height?: number }) {
+export function ParetoScatter({ points, methodColor, height = 340, onOpen }: { points: ScatterPoint[]; methodColor: (m: string) => string; height?: number; onOpen?: (rank: number) => void }) {
   const [ref, W] = useWidth();
   const ok = points.filter((p) => p.params > 0 && Number.isFinite(p.mean));
   if (ok.length === 0) {
@@ -286,7 +303,7 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
   }
   return (
     <figure className="chart" data-testid="pareto-chart" ref={ref}>
-      <Plot width={W} height={height} label="Validation perplexity against parameter count">
+      <Plot width={W} height={height} label="Pareto front: validation perplexity against parameter count, 95% intervals over seeds; hover a point for its configuration, click it to open its row">
         <Axes
           x={xs}
           y={y}
@@ -316,7 +333,14 @@ export function ParetoScatter({ points, methodColor, height = 340 }: { points: S
             .filter(Boolean)
             .join('\n');
           return (
-            <g key={p.key} className="pt">
+            <g
+              key={p.key}
+              className={onOpen && p.rank !== undefined ? 'pt pt-open' : 'pt'}
+              data-testid="pareto-point"
+              {...(onOpen && p.rank !== undefined
+                ? { onClick: () => onOpen(p.rank!), onKeyDown: (e: KeyboardEvent) => (e.key === 'Enter' || e.key === ' ') && onOpen(p.rank!), tabIndex: 0, role: 'button', 'aria-label': `open ${p.label}` }
+                : {})}
+            >
               <title>{tip}</title>
               {bar && (
                 <g stroke={c} strokeWidth={1.4}>

@@ -4,6 +4,8 @@ export interface Scale {
   (v: number): number;
   domain: [number, number];
   ticks: number[];
+  /** The value at a position of the range (a brush's edge back to data). */
+  invert: (px: number) => number;
 }
 
 /** 1, 2, 5 × 10^k steps giving about `count` ticks over [lo, hi]. */
@@ -31,6 +33,7 @@ export function linearScale(lo: number, hi: number, range: [number, number], cou
   const f = ((v: number) => r0 + ((v - d0) / (d1 - d0)) * (r1 - r0)) as Scale;
   f.domain = [d0, d1];
   f.ticks = ticks;
+  f.invert = (px) => d0 + ((px - r0) / (r1 - r0)) * (d1 - d0);
   return f;
 }
 
@@ -50,6 +53,7 @@ export function logScale(lo: number, hi: number, range: [number, number]): Scale
   const [r0, r1] = range;
   const f = ((v: number) => r0 + ((Math.log10(Math.max(v, Number.MIN_VALUE)) - l0) / (l1 - l0)) * (r1 - r0)) as Scale;
   f.domain = [10 ** l0, 10 ** l1];
+  f.invert = (px) => 10 ** (l0 + ((px - r0) / (r1 - r0)) * (l1 - l0));
   if (decades < 0.6) {
     // Less than a factor of 4: round linear steps read better than sparse powers.
     const step = niceStep(f.domain[0], f.domain[1], 6);
