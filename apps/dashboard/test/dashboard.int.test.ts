@@ -167,6 +167,51 @@ describe('dashboard in a browser', () => {
     await page.close();
   });
 
+  it('compares GroupReduce with SVD as the demo runs them: ticked on the leaderboard, what differs, their curves, and the difference paired over their two seeds', { timeout: 240_000 }, async () => {
+    const yaml = [
+      'name: browser-compare',
+      'dataset: { name: ptb, vocabSize: 360 }',
+      'model: { embedding: 40, hidden: 40, layers: 1 }',
+      'training: { batchSize: 8, unroll: 10, optimizer: adam, lr: 0.01 }',
+      'budget: { maxSteps: 6, evalTokens: 2000, evalEvery: 3 }',
+      'compress: { rate: 4, blocks: 5, finetune: { maxSteps: 4, evalEvery: 2 } }',
+      'grid: { method: [svd, groupreduce] }',
+      'seeds: 2',
+    ].join('\n');
+    const spec = parseSweepSpec(yaml);
+    const sweep = await coordinator!.store.createSweep({ name: spec.name, spec, specText: yaml, plans: expandSweep(spec) });
+    for (const end = Date.now() + 200_000; (await coordinator!.store.getSweep(sweep.id))?.status === 'running'; ) {
+      if (Date.now() > end) throw new Error('the compare sweep did not finish');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const { items } = await coordinator!.store.listTrials({ sweepId: sweep.id });
+    expect(items.every((t) => t.status === 'succeeded')).toBe(true);
+    const page = await newPage();
+    await page.goto(`${dashboard!.url}/leaderboard?sweep=${encodeURIComponent(sweep.id)}`);
+    await page.getByTestId('leaderboard-row').first().waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('compare-hint').textContent()).toMatch(/tick 2–8/);
+    for (const name of [/^compare svd/i, /^compare groupreduce/i]) await page.getByRole('checkbox', { name }).check();
+    await page.getByTestId('compare-open').click();
+    await page.waitForURL((u) => u.pathname === '/compare', { timeout: 15_000 });
+    const pair = page.getByTestId('compare-pair');
+    await pair.waitFor({ timeout: 15_000 });
+    const fields = await page.getByTestId('compare-field').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(fields[0]).toEqual(['method', 'svd', 'groupreduce']);
+    expect(fields.every((f) => f[1] !== f[2]), 'only the fields that differ').toBe(true);
+    expect(await pair.locator('td').nth(1).textContent()).toBe('2');
+    // Two shared seeds: the mean difference with its interval, [lo, hi].
+    expect(await pair.getByTestId('pair-valid').textContent()).toMatch(/^[+−]?\d+\.\d\d \[[+−]?\d+\.\d\d, [+−]?\d+\.\d\d\]$/);
+    const api = await coordinator!.store.analysisTrials(sweep.id, { curves: false });
+    const ppl = (m: string, seed: number) => api!.find((t) => t.method === m && t.seed === seed)!.validPpl!;
+    const mean = (ppl('groupreduce', 0) - ppl('svd', 0) + ppl('groupreduce', 1) - ppl('svd', 1)) / 2;
+    expect(Number((await pair.getByTestId('pair-valid').textContent())!.split(' ')[0]!.replace('−', '-'))).toBeCloseTo(mean, 2);
+    expect(await page.getByTestId('difference-chart').locator('svg').getAttribute('aria-label')).toMatch(/^Paired difference in validation perplexity against svd/i);
+    expect(await page.getByTestId('compare-curves').locator('path[stroke-width="1.1"]').count()).toBe(4);
+    await page.screenshot({ path: path.join(OUT, 'dashboard-compare.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
   it('says "coordinator unreachable" when the coordinator is down, and nothing of where it is or why', { timeout: 90_000 }, async () => {
     // A dashboard pointed at a port nobody listens on; its server log is where the details go.
     const closed = await new Promise<number>((resolve) => {

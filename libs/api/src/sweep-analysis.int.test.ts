@@ -64,4 +64,21 @@ describe('sweeps.analysis', () => {
     expect((bad as TRPCError).code).toBe('BAD_REQUEST');
     expect((bad as TRPCError).message).toMatch(/points/);
   });
+
+  it('sweeps.compare: two learning rates paired over their shared seed; too few configurations refused, naming configKeys', async () => {
+    const a = await api.sweeps.analysis({ id: sweepId, curves: 0 });
+    const key = (lr: number) => a.rows.find((r) => r.values[0] === lr)!.configKey;
+    const c = await api.sweeps.compare({ id: sweepId, configKeys: [key(1), key(0.1)] });
+    expect(c.fields).toEqual(['training.lr']);
+    expect(c.configs.map((x) => x.values)).toEqual([['1'], ['0.1']]);
+    // lr 1 seed 1 failed: one seed in common, a difference without an interval.
+    expect(c.paired[0]).toMatchObject({ config: 1, seeds: [0], valid: { n: 1, lo: null, hi: null, p: null } });
+    expect(c.paired[0]!.valid.mean).toBeCloseTo(ppl(0.1, 0, 300) - ppl(1, 0, 300), 9);
+    expect(c.configs[1]!.trials.map((t) => t.curve.map((p) => p[0]))).toEqual([[100, 200, 300], [100, 200, 300]]);
+    const bad = await api.sweeps.compare({ id: sweepId, configKeys: [key(1)] }).catch((x: unknown) => x);
+    expect((bad as TRPCError).code).toBe('BAD_REQUEST');
+    expect((bad as TRPCError).message).toMatch(/configKeys/);
+    const unknown = await api.sweeps.compare({ id: sweepId, configKeys: [key(1), 'nope'] }).catch((x: unknown) => x);
+    expect((unknown as TRPCError).message).toMatch(/configKeys: no trial of configuration nope/);
+  });
 });

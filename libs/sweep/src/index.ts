@@ -12,3 +12,4 @@ export * from './search-growth.ts';
 export * from './search-progress.ts';
 export * from './prune-plan.ts';
 export * from './prune-replay.ts';
+export * from './compare.ts';

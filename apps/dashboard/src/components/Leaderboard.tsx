@@ -216,6 +216,11 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
     // describe reads only labels
   }, [page, labels]);
 
+  // Configurations picked to compare (one sweep's; 2 to 8).
+  const [picked, setPicked] = useState<string[]>([]);
+  const toggle = (key: string) => setPicked((cur) => (cur.includes(key) ? cur.filter((k) => k !== key) : cur.length >= 8 ? cur : [...cur, key]));
+  const compareHref = sweepId ? `/compare?sweep=${encodeURIComponent(sweepId)}${picked.map((k) => `&c=${encodeURIComponent(k)}`).join('')}` : '';
+
   // A click on a point of the plot opens its row: the page it is on, scrolled to and highlighted.
   const [opened, setOpened] = useState<number | null>(null);
   useEffect(() => {
@@ -252,6 +257,19 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
         <span className="muted">
           {total} configuration{total === 1 ? '' : 's'} with finished trials · ★ = Pareto front on (parameters, valid perplexity)
         </span>
+        {sweepId && (
+          <span className="compare-pick">
+            {picked.length >= 2 ? (
+              <Link href={compareHref} className="btn btn-small" data-testid="compare-open">
+                Compare {picked.length}
+              </Link>
+            ) : (
+              <span className="muted small" data-testid="compare-hint">
+                {picked.length === 1 ? 'pick one more to compare' : 'tick 2–8 configurations to compare them'}
+              </span>
+            )}
+          </span>
+        )}
       </div>
       {live.error ? <ErrorBanner message={describeError(live.error)} onRetry={live.refresh} /> : null}
       {live.loading && !live.data ? (
@@ -264,6 +282,11 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
             <table className="table" data-testid="leaderboard-table">
               <thead>
                 <tr>
+                  {sweepId && (
+                    <th scope="col" className="pick">
+                      <span className="sr-only">Compare</span>
+                    </th>
+                  )}
                   <th scope="col" className="num">#</th>
                   <th scope="col">Configuration</th>
                   {showSweep && <th scope="col">Sweep</th>}
@@ -278,6 +301,11 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
               <tbody>
                 {entries.map((e, i) => (
                   <tr key={`${e.sweepId}/${e.configKey}`} id={sweepId ? leaderboardRowId(e.configKey) : undefined} data-testid="leaderboard-row" data-rank={(page?.offset ?? 0) + i} className={[e.paretoRank === 0 ? 'front' : '', opened === (page?.offset ?? 0) + i ? 'opened' : ''].filter(Boolean).join(' ') || undefined}>
+                    {sweepId && (
+                      <td className="pick">
+                        <input type="checkbox" checked={picked.includes(e.configKey)} onChange={() => toggle(e.configKey)} aria-label={`compare ${describe(e)}`} data-testid="compare-check" />
+                      </td>
+                    )}
                     <td className="num muted">{(page?.offset ?? 0) + i + 1}</td>
                     <td className="config">
                       <span className="swatch round" style={{ background: methodColor(e.method) }} aria-hidden="true" />{' '}

@@ -7,7 +7,7 @@ import { AuthControls } from './auth';
 
 const LINKS = [
   { href: '/', label: 'Sweeps', match: (p: string) => p === '/' || p.startsWith('/sweeps') || p.startsWith('/trials') },
-  { href: '/leaderboard', label: 'Leaderboard', match: (p: string) => p.startsWith('/leaderboard') },
+  { href: '/leaderboard', label: 'Leaderboard', match: (p: string) => p.startsWith('/leaderboard') || p.startsWith('/compare') },
   { href: '/workers', label: 'Workers', match: (p: string) => p.startsWith('/workers') },
 ] as const;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
-import { analyzeSweep, searchProgress, sweepGrows } from '@lmsweep/sweep';
+import { analyzeSweep, COMPARE_MAX, COMPARE_MIN, compareConfigs, searchProgress, sweepGrows } from '@lmsweep/sweep';
 import { SweepSpec } from '@lmsweep/protocol';
 import { publicProcedure, router, toTrpcError, writeProcedure } from '../init.ts';
 import { inlineSpecChecks } from '../spec-checks.ts';
@@ -66,6 +66,23 @@ export const sweepsRouter = router({
       if (!sweep) throw new TRPCError({ code: 'NOT_FOUND', message: `sweep ${input.id} not found` });
       const trials = (await ctx.store.analysisTrials(input.id, { curves: input.curves > 0 })) ?? [];
       return analyzeSweep(sweep.spec, trials, { maxCurves: input.curves, curvePoints: input.points });
+    }),
+  /**
+   * 2–8 configurations of a sweep side by side (libs/sweep compare): the fields that differ, each
+   * one's seeds, interval and validation curves, and each against the first paired by seed.
+   */
+  compare: publicProcedure
+    .input(Id.extend({ configKeys: z.array(z.string().min(1).max(200)).min(COMPARE_MIN).max(COMPARE_MAX), points: z.number().int().min(4).max(2_000).default(300) }))
+    .query(async ({ ctx, input }) => {
+      const sweep = await ctx.store.getSweep(input.id);
+      if (!sweep) throw new TRPCError({ code: 'NOT_FOUND', message: `sweep ${input.id} not found` });
+      const trials = (await ctx.store.analysisTrials(input.id, { curves: true })) ?? [];
+      try {
+        return compareConfigs(sweep.spec, trials, input.configKeys, { curvePoints: input.points });
+      } catch (e) {
+        if (e instanceof RangeError) throw new TRPCError({ code: 'BAD_REQUEST', message: e.message });
+        throw e;
+      }
     }),
   /**
    * Adds to a sweep after launch: more seeds (for every configuration, or those named by
