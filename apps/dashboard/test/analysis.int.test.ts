@@ -186,4 +186,36 @@ describe('the analysis views', () => {
     expect(pageErrors).toEqual([]);
     await page.close();
   });
+
+  it('exports the filtered table as CSV and JSON, and a plot as SVG (styles inlined) and PNG', { timeout: 60_000 }, async () => {
+    const page = await openPage(browser!, pageErrors, SIZES[0]);
+    await page.goto(`${dashboard!.url}/sweeps/${encodeURIComponent(sweepId)}`);
+    await page.getByTestId('pc-count').waitFor({ timeout: 20_000 });
+    const view = page.getByTestId('view-parallel');
+    const fetch = async (where: ReturnType<Page['getByTestId']>, button: string) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), where.getByTestId(button).first().click()]);
+      return { name: d.suggestedFilename(), body: fs.readFileSync((await d.path())!) };
+    };
+    const csv = await fetch(view, 'export-csv');
+    expect(csv.name).toBe('trials-filtered.csv');
+    const lines = csv.body.toString('utf8').trim().split('\n');
+    expect(lines[0]).toBe('#,Method,lr,hidden,Seed,Status,Steps,Params,Valid ppl');
+    expect(lines).toHaveLength(1 + 18);
+    const json = JSON.parse((await fetch(view, 'export-json')).body.toString('utf8')) as Record<string, string>[];
+    expect(json).toHaveLength(18);
+    expect(Object.keys(json[0]!)).toContain('Valid ppl');
+    expect(Number(json[0]!['Valid ppl'])).toBeCloseTo(Math.min(...json.map((r) => Number(r['Valid ppl']))), 6);
+    const history = page.getByTestId('view-history');
+    const svg = await fetch(history, 'export-svg');
+    expect(svg.name).toBe('optimization-history.svg');
+    const text = svg.body.toString('utf8');
+    expect(text).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(text).toMatch(/aria-label="Optimization history/);
+    expect(text).toMatch(/font-size:11.5px/);
+    const png = await fetch(history, 'export-png');
+    expect(png.name).toBe('optimization-history.png');
+    expect([...png.body.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
 });

@@ -12,6 +12,7 @@ import { useLive } from '../lib/live';
 import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
 import { Empty, ErrorBanner, Loading, StatusBadge } from './bits';
 import { LineChart, PALETTE, type Series } from './charts';
+import { Exportable } from './Exportable';
 import { describeBrush, ImportanceChart, inBrush, ParallelCoordinates, SlicePlot, type Brush, type PcAxis, type PcLine } from './analysis-charts';
 
 type Analysis = RouterOutputs['sweeps']['analysis'];
@@ -41,9 +42,13 @@ function History({ a }: { a: Analysis }) {
   return (
     <div data-testid="view-history">
       <h3>Optimization history</h3>
-      <LineChart series={[each, best]} xLabel="trials finished" yLabel="valid perplexity" yLog={yLog} height={250} title="Optimization history: validation perplexity of each finished trial and the best so far" testId="history-chart" />
+      <Exportable kind="plot" name="optimization-history">
+        <LineChart series={[each, best]} xLabel="trials finished" yLabel="valid perplexity" yLog={yLog} height={250} title="Optimization history: validation perplexity of each finished trial and the best so far" testId="history-chart" />
+      </Exportable>
       {a.reference && (
-        <LineChart series={[hv]} xLabel="trials finished" yLabel="hypervolume" height={200} title="Optimization history: hypervolume of the front of parameters against validation perplexity" testId="history-hv-chart" />
+        <Exportable kind="plot" name="hypervolume">
+          <LineChart series={[hv]} xLabel="trials finished" yLabel="hypervolume" height={200} title="Optimization history: hypervolume of the front of parameters against validation perplexity" testId="history-hv-chart" />
+        </Exportable>
       )}
     </div>
   );
@@ -70,7 +75,9 @@ function Intermediate({ a, color }: { a: Analysis; color: (r: { method: string; 
   return (
     <div data-testid="view-intermediate">
       <h3>Intermediate values</h3>
-      <LineChart series={series} xLabel="step" yLabel="valid perplexity" yLog={yLog} height={250} legend={false} title={`Intermediate values: validation perplexity against steps of ${a.curves.length} trials`} testId="intermediate-chart" />
+      <Exportable kind="plot" name="intermediate-values">
+        <LineChart series={series} xLabel="step" yLabel="valid perplexity" yLog={yLog} height={250} legend={false} title={`Intermediate values: validation perplexity against steps of ${a.curves.length} trials`} testId="intermediate-chart" />
+      </Exportable>
       <p className="legend" data-testid="intermediate-legend">
         <span className="legend-item muted">
           {a.curves.length < a.curvesTotal ? `the ${a.curves.length} best of ${a.curvesTotal} curves` : `${a.curves.length} curves`}
@@ -119,19 +126,21 @@ function Parallel({ a, color }: { a: Analysis; color: (r: { method: string; stat
   return (
     <div data-testid="view-parallel">
       <h3>Parallel coordinates</h3>
-      <ParallelCoordinates
-        axes={axes}
-        lines={lines}
-        brushes={brushes}
-        onBrush={(key, b) =>
-          setBrushes((cur) => {
-            const next = { ...cur };
-            if (b) next[key] = b;
-            else delete next[key];
-            return next;
-          })
-        }
-      />
+      <Exportable kind="plot" name="parallel-coordinates">
+        <ParallelCoordinates
+          axes={axes}
+          lines={lines}
+          brushes={brushes}
+          onBrush={(key, b) =>
+            setBrushes((cur) => {
+              const next = { ...cur };
+              if (b) next[key] = b;
+              else delete next[key];
+              return next;
+            })
+          }
+        />
+      </Exportable>
       <div className="pc-filter">
         <span data-testid="pc-count">
           {kept.length} of {finished.length} finished trials
@@ -149,50 +158,52 @@ function Parallel({ a, color }: { a: Analysis; color: (r: { method: string; stat
           <span className="muted small">drag along an axis to filter the table</span>
         )}
       </div>
-      <div className="table-wrap">
-        <table className="table" data-testid="pc-table">
-          <thead>
-            <tr>
-              <th scope="col" className="num">#</th>
-              <th scope="col">Method</th>
-              {a.parameters.filter((p) => p.key !== 'method').map((p) => (
-                <th scope="col" key={p.key} className="num" title={p.key}>
-                  {p.short}
-                </th>
-              ))}
-              <th scope="col" className="num">Seed</th>
-              <th scope="col">Status</th>
-              <th scope="col" className="num">Steps</th>
-              <th scope="col" className="num">Params</th>
-              <th scope="col" className="num">Valid ppl</th>
-            </tr>
-          </thead>
-          <tbody>
-            {kept.slice(0, SHOWN_ROWS).map((r) => (
-              <tr key={r.id} data-testid="pc-row">
-                <td className="num">
-                  <Link href={`/trials/${r.id}`}>{r.ordinal}</Link>
-                </td>
-                <td>{methodLabel(r.method)}</td>
-                {a.parameters.map((p, j) =>
-                  p.key === 'method' ? null : (
-                    <td key={p.key} className="num">
-                      {r.values[j] === null ? '—' : formatValue(r.values[j])}
-                    </td>
-                  ),
-                )}
-                <td className="num">{r.seed}</td>
-                <td>
-                  <StatusBadge status={r.status} />
-                </td>
-                <td className="num">{r.steps ?? '—'}</td>
-                <td className="num">{formatCount(r.params)}</td>
-                <td className="num">{formatPpl(r.validPpl)}</td>
+      <Exportable kind="table" name="trials-filtered">
+        <div className="table-wrap">
+          <table className="table" data-testid="pc-table">
+            <thead>
+              <tr>
+                <th scope="col" className="num">#</th>
+                <th scope="col">Method</th>
+                {a.parameters.filter((p) => p.key !== 'method').map((p) => (
+                  <th scope="col" key={p.key} className="num" title={p.key}>
+                    {p.short}
+                  </th>
+                ))}
+                <th scope="col" className="num">Seed</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">Steps</th>
+                <th scope="col" className="num">Params</th>
+                <th scope="col" className="num">Valid ppl</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+            </thead>
+            <tbody>
+              {kept.slice(0, SHOWN_ROWS).map((r) => (
+                <tr key={r.id} data-testid="pc-row">
+                  <td className="num">
+                    <Link href={`/trials/${r.id}`}>{r.ordinal}</Link>
+                  </td>
+                  <td>{methodLabel(r.method)}</td>
+                  {a.parameters.map((p, j) =>
+                    p.key === 'method' ? null : (
+                      <td key={p.key} className="num">
+                        {r.values[j] === null ? '—' : formatValue(r.values[j])}
+                      </td>
+                    ),
+                  )}
+                  <td className="num">{r.seed}</td>
+                  <td>
+                    <StatusBadge status={r.status} />
+                  </td>
+                  <td className="num">{r.steps ?? '—'}</td>
+                  <td className="num">{formatCount(r.params)}</td>
+                  <td className="num">{formatPpl(r.validPpl)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Exportable>
       {kept.length > SHOWN_ROWS && <p className="muted small">the best {SHOWN_ROWS} shown</p>}
     </div>
   );
@@ -204,7 +215,9 @@ function Importance({ a }: { a: Analysis }) {
     <div data-testid="view-importance">
       <h3>Parameter importance</h3>
       {a.importance ? (
-        <ImportanceChart items={a.importance.items.map((i) => ({ label: names.get(i.key) ?? i.key, importance: i.importance }))} method={a.importance.method} trials={a.importance.trials} />
+        <Exportable kind="plot" name="parameter-importance">
+          <ImportanceChart items={a.importance.items.map((i) => ({ label: names.get(i.key) ?? i.key, importance: i.importance }))} method={a.importance.method} trials={a.importance.trials} />
+        </Exportable>
       ) : (
         <p className="empty">Needs four succeeded trials and a field that varies.</p>
       )}
@@ -223,12 +236,13 @@ function Slices({ a, color }: { a: Analysis; color: (r: { method: string; status
         {axes.map((ax) => {
           const j = a.parameters.findIndex((p) => p.key === ax.key);
           return (
-            <SlicePlot
-              key={ax.key}
-              axis={ax}
-              yLabel="valid perplexity"
-              points={done.filter((r) => r.values[j] !== null).map((r) => ({ v: r.values[j]!, y: r.validPpl!, color: color(r), tip: describeRow(a, r) }))}
-            />
+            <Exportable key={ax.key} kind="plot" name={`slice-${ax.label}`}>
+              <SlicePlot
+                axis={ax}
+                yLabel="valid perplexity"
+                points={done.filter((r) => r.values[j] !== null).map((r) => ({ v: r.values[j]!, y: r.validPpl!, color: color(r), tip: describeRow(a, r) }))}
+              />
+            </Exportable>
           );
         })}
       </div>

@@ -8,6 +8,7 @@ import { formatCount, formatPpl, shortId } from '../lib/format';
 import { useLive } from '../lib/live';
 import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
 import { Empty, ErrorBanner, Loading } from './bits';
+import { Exportable } from './Exportable';
 import { LineChart, M, PALETTE, Plot, tickText, useWidth, type Series } from './charts';
 import { linearScale } from '../lib/scale';
 
@@ -88,69 +89,71 @@ function CompareView({ c }: { c: Result }) {
     <>
       <section className="card" aria-labelledby="diff-title">
         <h2 id="diff-title">What differs</h2>
-        <div className="table-wrap">
-          <table className="table" data-testid="compare-diff">
-            <thead>
-              <tr>
-                <th scope="col">Field</th>
-                {c.configs.map((cfg, i) => (
-                  <th scope="col" key={cfg.configKey}>
-                    <span className="swatch round" style={{ background: colorOf(i) }} aria-hidden="true" /> {cfg.label}
-                  </th>
+        <Exportable kind="table" name="compare-configs">
+          <div className="table-wrap">
+            <table className="table" data-testid="compare-diff">
+              <thead>
+                <tr>
+                  <th scope="col">Field</th>
+                  {c.configs.map((cfg, i) => (
+                    <th scope="col" key={cfg.configKey}>
+                      <span className="swatch round" style={{ background: colorOf(i) }} aria-hidden="true" /> {cfg.label}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {c.fields.map((f, j) => (
+                  <tr key={f} data-testid="compare-field">
+                    <td className="mono">{f}</td>
+                    {c.configs.map((cfg) => (
+                      <td key={cfg.configKey} className="mono">
+                        {cfg.values[j]}
+                      </td>
+                    ))}
+                  </tr>
                 ))}
-              </tr>
-            </thead>
-            <tbody>
-              {c.fields.map((f, j) => (
-                <tr key={f} data-testid="compare-field">
-                  <td className="mono">{f}</td>
+                <tr>
+                  <td>params</td>
                   {c.configs.map((cfg) => (
-                    <td key={cfg.configKey} className="mono">
-                      {cfg.values[j]}
+                    <td key={cfg.configKey}>{formatCount(cfg.params)}</td>
+                  ))}
+                </tr>
+                <tr>
+                  <td>valid ppl (95% CI, n)</td>
+                  {c.configs.map((cfg) => (
+                    <td key={cfg.configKey} data-testid="compare-valid">
+                      {formatInterval(cfg.validPpl)} <span className="muted">n={cfg.validPpl.n}</span>
                     </td>
                   ))}
                 </tr>
-              ))}
-              <tr>
-                <td>params</td>
-                {c.configs.map((cfg) => (
-                  <td key={cfg.configKey}>{formatCount(cfg.params)}</td>
-                ))}
-              </tr>
-              <tr>
-                <td>valid ppl (95% CI, n)</td>
-                {c.configs.map((cfg) => (
-                  <td key={cfg.configKey} data-testid="compare-valid">
-                    {formatInterval(cfg.validPpl)} <span className="muted">n={cfg.validPpl.n}</span>
-                  </td>
-                ))}
-              </tr>
-              <tr>
-                <td>test ppl (95% CI, n)</td>
-                {c.configs.map((cfg) => (
-                  <td key={cfg.configKey}>
-                    {formatInterval(cfg.testPpl)} <span className="muted">n={cfg.testPpl.n}</span>
-                  </td>
-                ))}
-              </tr>
-              <tr>
-                <td>trials</td>
-                {c.configs.map((cfg) => (
-                  <td key={cfg.configKey}>
-                    {cfg.trials.map((t, k) => (
-                      <span key={t.id}>
-                        {k > 0 && ', '}
-                        <Link href={`/trials/${t.id}`} title={`${t.status}, seed ${t.seed}`}>
-                          seed {t.seed}
-                        </Link>
-                      </span>
-                    ))}
-                  </td>
-                ))}
-              </tr>
-            </tbody>
-          </table>
-        </div>
+                <tr>
+                  <td>test ppl (95% CI, n)</td>
+                  {c.configs.map((cfg) => (
+                    <td key={cfg.configKey}>
+                      {formatInterval(cfg.testPpl)} <span className="muted">n={cfg.testPpl.n}</span>
+                    </td>
+                  ))}
+                </tr>
+                <tr>
+                  <td>trials</td>
+                  {c.configs.map((cfg) => (
+                    <td key={cfg.configKey}>
+                      {cfg.trials.map((t, k) => (
+                        <span key={t.id}>
+                          {k > 0 && ', '}
+                          <Link href={`/trials/${t.id}`} title={`${t.status}, seed ${t.seed}`}>
+                            seed {t.seed}
+                          </Link>
+                        </span>
+                      ))}
+                    </td>
+                  ))}
+                </tr>
+              </tbody>
+            </table>
+          </div>
+        </Exportable>
       </section>
       <section className="card" aria-labelledby="paired-title">
         <h2 id="paired-title">Paired by seed, against {first.label}</h2>
@@ -158,45 +161,51 @@ function CompareView({ c }: { c: Result }) {
           Δ is each configuration&apos;s perplexity minus {first.label}&apos;s, seed by seed over the seeds both succeeded on, with the 95% Student-t interval of the mean
           difference; p is the paired t-test&apos;s (two-sided), Holm-corrected over the {c.paired.length} comparison{c.paired.length === 1 ? '' : 's'}. One shared seed gives no interval.
         </p>
-        <div className="table-wrap">
-          <table className="table" data-testid="compare-paired">
-            <thead>
-              <tr>
-                <th scope="col">Configuration</th>
-                <th scope="col" className="num">Shared seeds</th>
-                <th scope="col" className="num">Δ valid ppl [95% CI]</th>
-                <th scope="col" className="num">p (Holm)</th>
-                <th scope="col" className="num">Δ test ppl [95% CI]</th>
-                <th scope="col" className="num">p (Holm)</th>
-              </tr>
-            </thead>
-            <tbody>
-              {c.paired.map((p) => (
-                <tr key={p.config} data-testid="compare-pair">
-                  <td>
-                    <span className="swatch round" style={{ background: colorOf(p.config) }} aria-hidden="true" /> {c.configs[p.config]!.label}
-                  </td>
-                  <td className="num">{p.seeds.length}</td>
-                  <td className="num" data-testid="pair-valid">
-                    {formatDelta(p.valid)}
-                  </td>
-                  <td className="num">
-                    {formatP(p.valid.p)} ({formatP(p.valid.pHolm)})
-                  </td>
-                  <td className="num">{formatDelta(p.test)}</td>
-                  <td className="num">
-                    {formatP(p.test.p)} ({formatP(p.test.pHolm)})
-                  </td>
+        <Exportable kind="table" name="compare-paired">
+          <div className="table-wrap">
+            <table className="table" data-testid="compare-paired">
+              <thead>
+                <tr>
+                  <th scope="col">Configuration</th>
+                  <th scope="col" className="num">Shared seeds</th>
+                  <th scope="col" className="num">Δ valid ppl [95% CI]</th>
+                  <th scope="col" className="num">p (Holm)</th>
+                  <th scope="col" className="num">Δ test ppl [95% CI]</th>
+                  <th scope="col" className="num">p (Holm)</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-        <DifferencePlot c={c} />
+              </thead>
+              <tbody>
+                {c.paired.map((p) => (
+                  <tr key={p.config} data-testid="compare-pair">
+                    <td>
+                      <span className="swatch round" style={{ background: colorOf(p.config) }} aria-hidden="true" /> {c.configs[p.config]!.label}
+                    </td>
+                    <td className="num">{p.seeds.length}</td>
+                    <td className="num" data-testid="pair-valid">
+                      {formatDelta(p.valid)}
+                    </td>
+                    <td className="num">
+                      {formatP(p.valid.p)} ({formatP(p.valid.pHolm)})
+                    </td>
+                    <td className="num">{formatDelta(p.test)}</td>
+                    <td className="num">
+                      {formatP(p.test.p)} ({formatP(p.test.pHolm)})
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </Exportable>
+        <Exportable kind="plot" name="compare-differences">
+          <DifferencePlot c={c} />
+        </Exportable>
       </section>
       <section className="card" aria-labelledby="curves-title">
         <h2 id="curves-title">Validation curves</h2>
-        <LineChart series={series} xLabel="step" yLabel="valid perplexity" yLog={yLog} legend={false} title={`Validation curves of ${series.length} trials of ${c.configs.length} configurations`} testId="compare-curves" />
+        <Exportable kind="plot" name="compare-curves">
+          <LineChart series={series} xLabel="step" yLabel="valid perplexity" yLog={yLog} legend={false} title={`Validation curves of ${series.length} trials of ${c.configs.length} configurations`} testId="compare-curves" />
+        </Exportable>
         <p className="legend">
           {c.configs.map((cfg, i) => (
             <span key={cfg.configKey} className="legend-item">

@@ -10,6 +10,7 @@ import { useLive, type Change } from '../lib/live';
 import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
 import { Empty, ErrorBanner, Loading, Pager } from './bits';
 import { PALETTE, ParetoScatter, type ScatterPoint } from './charts';
+import { Exportable } from './Exportable';
 
 type Page = RouterOutputs['leaderboard']['page'];
 type Entry = Page['entries'][number];
@@ -94,67 +95,69 @@ function StoppedEarly({ sweepId, showSweep, ranked, spec }: { sweepId?: string; 
       <p className="muted small" style={{ margin: '0 0 8px' }}>
         {total} configuration{total === 1 ? '' : 's'} the pruner stopped (or paused at a rung) before any seed finished: not ranked, shown with the step they reached and their last validation perplexity there.
       </p>
-      <div className="table-wrap">
-        <table className="table" data-testid="stopped-table">
-          <thead>
-            <tr>
-              <th scope="col">Configuration</th>
-              {showSweep && <th scope="col">Sweep</th>}
-              <th scope="col">Stopped</th>
-              <th scope="col" className="num">Rung</th>
-              <th scope="col" className="num" title="At the step it reached: the mean over the seeds that got that far">Last valid ppl</th>
-              <th scope="col">Seeds (n)</th>
-              <th scope="col">Why</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e, i) => {
-              const furthest = e.trials.find((t) => t.steps === e.steps) ?? e.trials[0];
-              return (
-                <tr key={`${e.sweepId}/${e.configKey}`} data-testid="stopped-row">
-                  <td className="config">
-                    <ConfigLabel label={labels[i] ?? e.method} method={e.method} />
-                  </td>
-                  {showSweep && (
-                    <td>
-                      <Link href={`/sweeps/${e.sweepId}`} className="mono">
-                        {shortId(e.sweepId)}
-                      </Link>
+      <Exportable kind="table" name={`stopped-early-${sweepId ?? 'all'}`}>
+        <div className="table-wrap">
+          <table className="table" data-testid="stopped-table">
+            <thead>
+              <tr>
+                <th scope="col">Configuration</th>
+                {showSweep && <th scope="col">Sweep</th>}
+                <th scope="col">Stopped</th>
+                <th scope="col" className="num">Rung</th>
+                <th scope="col" className="num" title="At the step it reached: the mean over the seeds that got that far">Last valid ppl</th>
+                <th scope="col">Seeds (n)</th>
+                <th scope="col">Why</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((e, i) => {
+                const furthest = e.trials.find((t) => t.steps === e.steps) ?? e.trials[0];
+                return (
+                  <tr key={`${e.sweepId}/${e.configKey}`} data-testid="stopped-row">
+                    <td className="config">
+                      <ConfigLabel label={labels[i] ?? e.method} method={e.method} />
                     </td>
-                  )}
-                  <td className="stopped-at" data-testid="stopped-at">
-                    {stoppedAtText(e)}
-                  </td>
-                  <td className="num">{e.rung ?? '—'}</td>
-                  <td className="num" data-testid="stopped-ppl">
-                    {formatPpl(e.validPpl)}
-                  </td>
-                  <td>
-                    <span className="seeds">
-                      {e.seeds.length}{' '}
-                      <span className="muted">
-                        (
-                        {e.trials.map((t, k) => (
-                          <span key={t.trialId}>
-                            {k > 0 && ', '}
-                            <Link href={`/trials/${t.trialId}`} title={`seed ${t.seed}: ${t.status}${t.steps === null ? '' : ` at step ${t.steps}`}, valid ppl ${formatPpl(t.validPpl)}`}>
-                              {t.seed}
-                            </Link>
-                          </span>
-                        ))}
-                        )
+                    {showSweep && (
+                      <td>
+                        <Link href={`/sweeps/${e.sweepId}`} className="mono">
+                          {shortId(e.sweepId)}
+                        </Link>
+                      </td>
+                    )}
+                    <td className="stopped-at" data-testid="stopped-at">
+                      {stoppedAtText(e)}
+                    </td>
+                    <td className="num">{e.rung ?? '—'}</td>
+                    <td className="num" data-testid="stopped-ppl">
+                      {formatPpl(e.validPpl)}
+                    </td>
+                    <td>
+                      <span className="seeds">
+                        {e.seeds.length}{' '}
+                        <span className="muted">
+                          (
+                          {e.trials.map((t, k) => (
+                            <span key={t.trialId}>
+                              {k > 0 && ', '}
+                              <Link href={`/trials/${t.trialId}`} title={`seed ${t.seed}: ${t.status}${t.steps === null ? '' : ` at step ${t.steps}`}, valid ppl ${formatPpl(t.validPpl)}`}>
+                                {t.seed}
+                              </Link>
+                            </span>
+                          ))}
+                          )
+                        </span>
                       </span>
-                    </span>
-                  </td>
-                  <td className="why" title={furthest?.reason ?? undefined}>
-                    {furthest?.reason ? (furthest.reason.length > 80 ? `${furthest.reason.slice(0, 80)}…` : furthest.reason) : ''}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+                    </td>
+                    <td className="why" title={furthest?.reason ?? undefined}>
+                      {furthest?.reason ? (furthest.reason.length > 80 ? `${furthest.reason.slice(0, 80)}…` : furthest.reason) : ''}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      </Exportable>
       <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />
     </section>
   );
@@ -278,87 +281,91 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
         <Empty>No finished trials yet: configurations appear here as their trials succeed.</Empty>
       ) : (
         <div className="lb-grid">
-          <div className="table-wrap">
-            <table className="table" data-testid="leaderboard-table">
-              <thead>
-                <tr>
-                  {sweepId && (
-                    <th scope="col" className="pick">
-                      <span className="sr-only">Compare</span>
-                    </th>
-                  )}
-                  <th scope="col" className="num">#</th>
-                  <th scope="col">Configuration</th>
-                  {showSweep && <th scope="col">Sweep</th>}
-                  <th scope="col" className="num">Params</th>
-                  <th scope="col" className="num" title="Baseline parameters / these parameters">Compression</th>
-                  <th scope="col" className="num" title="Mean over seeds ± half-width of the 95% confidence interval">Valid ppl</th>
-                  <th scope="col" className="num" title="Mean over seeds ± half-width of the 95% confidence interval">Test ppl</th>
-                  <th scope="col">Seeds (n)</th>
-                  <th scope="col" className="num">Pareto</th>
-                </tr>
-              </thead>
-              <tbody>
-                {entries.map((e, i) => (
-                  <tr key={`${e.sweepId}/${e.configKey}`} id={sweepId ? leaderboardRowId(e.configKey) : undefined} data-testid="leaderboard-row" data-rank={(page?.offset ?? 0) + i} className={[e.paretoRank === 0 ? 'front' : '', opened === (page?.offset ?? 0) + i ? 'opened' : ''].filter(Boolean).join(' ') || undefined}>
+          <Exportable kind="table" name={`leaderboard-${sweepId ?? 'all'}`}>
+            <div className="table-wrap">
+              <table className="table" data-testid="leaderboard-table">
+                <thead>
+                  <tr>
                     {sweepId && (
-                      <td className="pick">
-                        <input type="checkbox" checked={picked.includes(e.configKey)} onChange={() => toggle(e.configKey)} aria-label={`compare ${describe(e)}`} data-testid="compare-check" />
-                      </td>
+                      <th scope="col" className="pick">
+                        <span className="sr-only">Compare</span>
+                      </th>
                     )}
-                    <td className="num muted">{(page?.offset ?? 0) + i + 1}</td>
-                    <td className="config">
-                      <span className="swatch round" style={{ background: methodColor(e.method) }} aria-hidden="true" />{' '}
-                      <ConfigLabel label={describe(e)} method={e.method} />
-                      {e.isBaseline && <span className="tag">baseline</span>}
-                    </td>
-                    {showSweep && (
-                      <td>
-                        <Link href={`/sweeps/${e.sweepId}`} className="mono">
-                          {shortId(e.sweepId)}
-                        </Link>
-                      </td>
-                    )}
-                    <td className="num" title={e.params.toLocaleString('en-US')}>
-                      {formatCount(e.params)}
-                    </td>
-                    <td className="num">{formatRatio(e.compression)}</td>
-                    <td className="num" data-testid="valid-ppl" title={ciTitle(e.validPpl)}>
-                      {formatPplCI(e.validPpl.mean, e.validPpl.halfWidth)}
-                      {e.ciTarget !== null && !e.ciTight && (
-                        <span className="ci-wide" data-testid="ci-wide" title={`wider than the sweep's target (±${e.ciTarget}): more seeds would narrow it`}>
-                          {' '}~
-                        </span>
-                      )}
-                    </td>
-                    <td className="num" title={ciTitle(e.testPpl)}>
-                      {formatPplCI(e.testPpl.mean, e.testPpl.halfWidth)}
-                    </td>
-                    <td data-testid="seeds">
-                      <span className="seeds">
-                        {e.seeds.length}{' '}
-                        <span className="muted">
-                          (
-                          {e.seeds.map((s, k) => (
-                            <span key={s}>
-                              {k > 0 && ', '}
-                              <Link href={`/trials/${e.trialIds[k]}`} title={`trial of seed ${s}`}>
-                                {s}
-                              </Link>
-                            </span>
-                          ))}
-                          )
-                        </span>
-                        <FlaggedSeeds flagged={e.flagged} />
-                      </span>
-                    </td>
-                    <td className="num">{e.paretoRank === 0 ? <span className="star" title="on the Pareto front">★</span> : e.paretoRank}</td>
+                    <th scope="col" className="num">#</th>
+                    <th scope="col">Configuration</th>
+                    {showSweep && <th scope="col">Sweep</th>}
+                    <th scope="col" className="num">Params</th>
+                    <th scope="col" className="num" title="Baseline parameters / these parameters">Compression</th>
+                    <th scope="col" className="num" title="Mean over seeds ± half-width of the 95% confidence interval">Valid ppl</th>
+                    <th scope="col" className="num" title="Mean over seeds ± half-width of the 95% confidence interval">Test ppl</th>
+                    <th scope="col">Seeds (n)</th>
+                    <th scope="col" className="num">Pareto</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <ParetoScatter points={points} methodColor={methodColor} onOpen={open} />
+                </thead>
+                <tbody>
+                  {entries.map((e, i) => (
+                    <tr key={`${e.sweepId}/${e.configKey}`} id={sweepId ? leaderboardRowId(e.configKey) : undefined} data-testid="leaderboard-row" data-rank={(page?.offset ?? 0) + i} className={[e.paretoRank === 0 ? 'front' : '', opened === (page?.offset ?? 0) + i ? 'opened' : ''].filter(Boolean).join(' ') || undefined}>
+                      {sweepId && (
+                        <td className="pick">
+                          <input type="checkbox" checked={picked.includes(e.configKey)} onChange={() => toggle(e.configKey)} aria-label={`compare ${describe(e)}`} data-testid="compare-check" />
+                        </td>
+                      )}
+                      <td className="num muted">{(page?.offset ?? 0) + i + 1}</td>
+                      <td className="config">
+                        <span className="swatch round" style={{ background: methodColor(e.method) }} aria-hidden="true" />{' '}
+                        <ConfigLabel label={describe(e)} method={e.method} />
+                        {e.isBaseline && <span className="tag">baseline</span>}
+                      </td>
+                      {showSweep && (
+                        <td>
+                          <Link href={`/sweeps/${e.sweepId}`} className="mono">
+                            {shortId(e.sweepId)}
+                          </Link>
+                        </td>
+                      )}
+                      <td className="num" title={e.params.toLocaleString('en-US')}>
+                        {formatCount(e.params)}
+                      </td>
+                      <td className="num">{formatRatio(e.compression)}</td>
+                      <td className="num" data-testid="valid-ppl" title={ciTitle(e.validPpl)}>
+                        {formatPplCI(e.validPpl.mean, e.validPpl.halfWidth)}
+                        {e.ciTarget !== null && !e.ciTight && (
+                          <span className="ci-wide" data-testid="ci-wide" title={`wider than the sweep's target (±${e.ciTarget}): more seeds would narrow it`}>
+                            {' '}~
+                          </span>
+                        )}
+                      </td>
+                      <td className="num" title={ciTitle(e.testPpl)}>
+                        {formatPplCI(e.testPpl.mean, e.testPpl.halfWidth)}
+                      </td>
+                      <td data-testid="seeds">
+                        <span className="seeds">
+                          {e.seeds.length}{' '}
+                          <span className="muted">
+                            (
+                            {e.seeds.map((s, k) => (
+                              <span key={s}>
+                                {k > 0 && ', '}
+                                <Link href={`/trials/${e.trialIds[k]}`} title={`trial of seed ${s}`}>
+                                  {s}
+                                </Link>
+                              </span>
+                            ))}
+                            )
+                          </span>
+                          <FlaggedSeeds flagged={e.flagged} />
+                        </span>
+                      </td>
+                      <td className="num">{e.paretoRank === 0 ? <span className="star" title="on the Pareto front">★</span> : e.paretoRank}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Exportable>
+          <Exportable kind="plot" name={`pareto-${sweepId ?? 'all'}`}>
+            <ParetoScatter points={points} methodColor={methodColor} onOpen={open} />
+          </Exportable>
         </div>
       )}
       <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />

@@ -7,6 +7,7 @@ import { formatCount, formatPpl, formatValue } from '../lib/format';
 import { useLive } from '../lib/live';
 import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
 import { ErrorBanner } from './bits';
+import { Exportable } from './Exportable';
 import { LineChart, PALETTE, type Series } from './charts';
 import { leaderboardRowId } from './Leaderboard';
 
@@ -128,12 +129,16 @@ function Charts({ s }: { s: Search }) {
     <div className="charts">
       <div>
         <h3>Best validation perplexity</h3>
-        <LineChart series={[each, best]} xLabel="configurations finished" yLabel="valid perplexity" yLog={yLog} height={240} title="Best validation perplexity so far against configurations finished" testId="search-best-chart" />
+        <Exportable kind="plot" name="search-best">
+          <LineChart series={[each, best]} xLabel="configurations finished" yLabel="valid perplexity" yLog={yLog} height={240} title="Best validation perplexity so far against configurations finished" testId="search-best-chart" />
+        </Exportable>
       </div>
       {twoObjectives && (
         <div>
           <h3>Hypervolume of the front</h3>
-          <LineChart series={[hv]} xLabel="configurations finished" yLabel="hypervolume" height={240} title="Hypervolume of the front against configurations finished" testId="search-hv-chart" />
+          <Exportable kind="plot" name="search-hypervolume">
+            <LineChart series={[hv]} xLabel="configurations finished" yLabel="hypervolume" height={240} title="Hypervolume of the front against configurations finished" testId="search-hv-chart" />
+          </Exportable>
           {s.reference && (
             <p className="muted small search-note" data-testid="search-reference">
               The area dominated by the front of parameters × valid perplexity, up to {formatCount(s.reference[0])} parameters and perplexity {formatPpl(s.reference[1])}.

@@ -10,6 +10,7 @@ import { useLive, useNow, type Change } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
 import { SignInLink, useAuth } from './auth';
 import { Empty, ErrorBanner, Loading, Pager, ProgressBar, StackedBar, StatusBadge, stoppedAt, TRIAL_STATUSES } from './bits';
+import { Exportable } from './Exportable';
 import { Leaderboard } from './Leaderboard';
 import { Extensions, ExtendSweep } from './ExtendSweep';
 import { SearchPanel } from './SearchPanel';
@@ -110,83 +111,85 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
       ) : items.length === 0 ? (
         <Empty>{status ? `No ${status} trials.` : 'No trials.'}</Empty>
       ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="trials-table">
-            <thead>
-              <tr>
-                <th scope="col" className="num">#</th>
-                <th scope="col">Method</th>
-                {keys.map((k) => (
-                  <th scope="col" key={k} className="num" title={k}>
-                    {names.get(k) ?? k}
-                  </th>
-                ))}
-                <th scope="col" className="num">Seed</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">Attempt</th>
-                <th scope="col">Progress</th>
-                <th scope="col" className="num">Params</th>
-                <th scope="col" className="num">Valid ppl</th>
-                <th scope="col" className="num">Test ppl</th>
-                <th scope="col" className="num">Duration</th>
-                <th scope="col">Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((t) => {
-                const running = t.status === 'running';
-                const secs = t.seconds ?? (t.startedAt ? secondsBetween(t.startedAt, t.finishedAt ?? (running ? now : null)) : null);
-                return (
-                  <tr key={t.id} data-testid="trial-row">
-                    <td className="num">
-                      <Link href={`/trials/${t.id}`} title="trial details and curves">
-                        {t.ordinal}
-                      </Link>
-                    </td>
-                    <td>{methodLabel(t.method)}</td>
-                    {keys.map((k) => (
-                      <td key={k} className="num">
-                        {formatValue(getPath(t.config, k))}
+        <Exportable kind="table" name={`trials-${sweep.id}`}>
+          <div className="table-wrap">
+            <table className="table" data-testid="trials-table">
+              <thead>
+                <tr>
+                  <th scope="col" className="num">#</th>
+                  <th scope="col">Method</th>
+                  {keys.map((k) => (
+                    <th scope="col" key={k} className="num" title={k}>
+                      {names.get(k) ?? k}
+                    </th>
+                  ))}
+                  <th scope="col" className="num">Seed</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" className="num">Attempt</th>
+                  <th scope="col">Progress</th>
+                  <th scope="col" className="num">Params</th>
+                  <th scope="col" className="num">Valid ppl</th>
+                  <th scope="col" className="num">Test ppl</th>
+                  <th scope="col" className="num">Duration</th>
+                  <th scope="col">Error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((t) => {
+                  const running = t.status === 'running';
+                  const secs = t.seconds ?? (t.startedAt ? secondsBetween(t.startedAt, t.finishedAt ?? (running ? now : null)) : null);
+                  return (
+                    <tr key={t.id} data-testid="trial-row">
+                      <td className="num">
+                        <Link href={`/trials/${t.id}`} title="trial details and curves">
+                          {t.ordinal}
+                        </Link>
                       </td>
-                    ))}
-                    <td className="num">{t.seed}</td>
-                    <td>
-                      <StatusBadge status={t.status} />
-                    </td>
-                    <td className="num">
-                      {t.attempt}/{t.maxAttempts}
-                    </td>
-                    <td className="cell-progress">
-                      {running ? (
-                        <ProgressBar value={t.progress} label={`progress of trial ${t.ordinal}`} />
-                      ) : stoppedAt(t) ? (
-                        <span className="muted small stopped-at" data-testid="stopped-at" title={(t.verdict as { reason?: string } | null)?.reason}>
-                          {stoppedAt(t)}
-                        </span>
-                      ) : (
-                        <span className="muted">—</span>
-                      )}
-                    </td>
-                    <td className="num">{formatCount(t.params)}</td>
-                    <td className="num">
-                      {t.flag && (
-                        <span className="flagged" title={`flagged, left out of the leaderboard's mean: ${t.flag}`} data-testid="trial-flag-mark">
-                          ⚑{' '}
-                        </span>
-                      )}
-                      {formatPpl(t.validPpl)}
-                    </td>
-                    <td className="num">{formatPpl(t.testPpl)}</td>
-                    <td className="num">{formatDuration(secs)}</td>
-                    <td className="err" title={t.error ?? undefined}>
-                      {t.error ? (t.error.length > 90 ? `${t.error.slice(0, 90)}…` : t.error) : ''}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+                      <td>{methodLabel(t.method)}</td>
+                      {keys.map((k) => (
+                        <td key={k} className="num">
+                          {formatValue(getPath(t.config, k))}
+                        </td>
+                      ))}
+                      <td className="num">{t.seed}</td>
+                      <td>
+                        <StatusBadge status={t.status} />
+                      </td>
+                      <td className="num">
+                        {t.attempt}/{t.maxAttempts}
+                      </td>
+                      <td className="cell-progress">
+                        {running ? (
+                          <ProgressBar value={t.progress} label={`progress of trial ${t.ordinal}`} />
+                        ) : stoppedAt(t) ? (
+                          <span className="muted small stopped-at" data-testid="stopped-at" title={(t.verdict as { reason?: string } | null)?.reason}>
+                            {stoppedAt(t)}
+                          </span>
+                        ) : (
+                          <span className="muted">—</span>
+                        )}
+                      </td>
+                      <td className="num">{formatCount(t.params)}</td>
+                      <td className="num">
+                        {t.flag && (
+                          <span className="flagged" title={`flagged, left out of the leaderboard's mean: ${t.flag}`} data-testid="trial-flag-mark">
+                            ⚑{' '}
+                          </span>
+                        )}
+                        {formatPpl(t.validPpl)}
+                      </td>
+                      <td className="num">{formatPpl(t.testPpl)}</td>
+                      <td className="num">{formatDuration(secs)}</td>
+                      <td className="err" title={t.error ?? undefined}>
+                        {t.error ? (t.error.length > 90 ? `${t.error.slice(0, 90)}…` : t.error) : ''}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        </Exportable>
       )}
       <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />
     </section>

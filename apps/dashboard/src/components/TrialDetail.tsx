@@ -9,6 +9,7 @@ import { useLive, useNow } from '../lib/live';
 import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc';
 import { Empty, ErrorBanner, Loading, ProgressBar, StatusBadge } from './bits';
 import { LineChart, PALETTE, type Marker, type Series } from './charts';
+import { Exportable } from './Exportable';
 
 type Trial = RouterOutputs['trials']['get'];
 type Curve = Trial['curves'][number];
@@ -326,7 +327,9 @@ export function TrialDetail({ id }: { id: string }) {
               return (
                 <div key={name} className="chart-box">
                   <h3>{meta.title}</h3>
-                  <LineChart title={`${meta.title} against step`} series={seriesFor(curves, name, segments)} xLabel="step" yLabel={meta.y} yLog={meta.log} markers={markers} testId={`chart-${name}`} />
+                  <Exportable kind="plot" name={`${name}`}>
+                    <LineChart title={`${meta.title} against step`} series={seriesFor(curves, name, segments)} xLabel="step" yLabel={meta.y} yLog={meta.log} markers={markers} testId={`chart-${name}`} />
+                  </Exportable>
                 </div>
               );
             })}
