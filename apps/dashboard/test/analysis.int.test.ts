@@ -218,4 +218,27 @@ describe('the analysis views', () => {
     expect(pageErrors).toEqual([]);
     await page.close();
   });
+
+  it('notes: a Markdown note written on the sweep page shows rendered (its HTML as text), stays after a reload, and the API has it', { timeout: 60_000 }, async () => {
+    const page = await openPage(browser!, pageErrors, SIZES[0]);
+    await page.goto(`${dashboard!.url}/sweeps/${encodeURIComponent(sweepId)}`);
+    await page.getByTestId('notes-edit').click();
+    const text = '## Reading\nlr **0.1** wins; see [Optuna](https://optuna.org).\n- widths barely matter\n<img src=x onerror="window.hacked=1">';
+    await page.getByTestId('notes-text').fill(text);
+    await page.getByTestId('notes-save').click();
+    const body = page.getByTestId('notes-body');
+    await body.waitFor({ timeout: 10_000 });
+    expect(await body.locator('strong').textContent()).toBe('0.1');
+    expect(await body.locator('a').getAttribute('href')).toBe('https://optuna.org');
+    expect(await body.locator('li').textContent()).toBe('widths barely matter');
+    expect(await body.locator('img').count()).toBe(0);
+    expect(await body.innerText()).toContain('<img src=x onerror="window.hacked=1">');
+    await page.reload();
+    await page.getByTestId('notes-body').waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => (window as unknown as { hacked?: number }).hacked)).toBeUndefined();
+    expect((await coordinator!.store.getSweep(sweepId))!.note).toBe(text);
+    await page.getByTestId('notes').screenshot({ path: path.join(OUT, 'analysis-notes.png') });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
 });

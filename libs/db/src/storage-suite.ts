@@ -132,6 +132,21 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
     });
 
     describe('sweeps and trial reads', () => {
+      it('notes: a Markdown note on a sweep and on a trial, replaced whole, with when; none for a missing id; too long refused, naming the field', async () => {
+        const a = await sweep(plansOf({ 'model.hidden': [10, 20] }), 'noted');
+        const [t] = (await store.listTrials({ sweepId: a.id })).items;
+        expect((await store.getSweep(a.id))!).toMatchObject({ note: '', noteUpdatedAt: null });
+        const first = await store.setNote('sweep', a.id, '# Why\nlr **0.1** wins');
+        expect(first!.note).toBe('# Why\nlr **0.1** wins');
+        expect((await store.getSweep(a.id))!).toMatchObject({ note: '# Why\nlr **0.1** wins', noteUpdatedAt: first!.noteUpdatedAt });
+        expect((await store.setNote('trial', t!.id, 'seed 0 diverged once'))!.note).toBe('seed 0 diverged once');
+        await store.setNote('trial', t!.id, 'replaced');
+        expect((await store.getTrial(t!.id))!.note).toBe('replaced');
+        expect(await store.setNote('trial', 'nope', 'x')).toBeNull();
+        expect(await store.setNote('sweep', 'nope', 'x')).toBeNull();
+        await expect(store.setNote('sweep', a.id, 'x'.repeat(20_001))).rejects.toThrow(/^note: at most 20000 characters/);
+      });
+
       it('createSweep queues every plan; listTrials filters, sorts and pages', async () => {
         const a = await sweep(plansOf({ 'model.hidden': [10, 20, 30] }, 2), 'a');
         const bPlans = plansOf({ 'training.lr': [0.5, 1] }, 2).map((p, i) => ({ ...p, method: i % 2 ? 'phm' : 'dense' }));

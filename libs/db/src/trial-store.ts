@@ -9,6 +9,7 @@
 // - trials.ts: trial lists and one trial with its curves;
 // - leaderboard-sql.ts: succeeded trials grouped by configuration, and configurations stopped early;
 // - analysis-sql.ts: a sweep's every trial with its validation curve, for the analysis views;
+// - notes.ts: the Markdown note of a sweep or a trial;
 // - workers.ts: registration, liveness, the worker list;
 // - prune-store.ts: a pruned sweep's verdicts, pauses, promotions and closures, under its lock;
 // - artifact-store.ts: checkpoints in chunks (`artifacts`).
@@ -31,6 +32,8 @@ import type { ListTrialsQuery, TrialWithCurves } from './trials.ts';
 import * as leaderboard from './leaderboard-sql.ts';
 import type { LeaderboardGroup, StoppedRow } from './leaderboard-sql.ts';
 import * as analysis from './analysis-sql.ts';
+import * as notes from './notes.ts';
+import type { Note } from './notes.ts';
 import type { AnalysisTrial } from './analysis-sql.ts';
 import * as workers from './workers.ts';
 import * as prune from './prune-store.ts';
@@ -45,6 +48,7 @@ export type { Curve, CurvePoint, ListTrialsQuery, TrialSort, TrialWithCurves } f
 export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow, StoppedRow } from './leaderboard-sql.ts';
 export type { WorkerInfo, WorkerInput, WorkerTrial } from './workers.ts';
 export type { AnalysisTrial } from './analysis-sql.ts';
+export { MAX_NOTE_CHARS, type Note } from './notes.ts';
 export type { JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneOutcome, PruneScope, PruneTriage, PruneTrial, PruneView } from './prune-store.ts';
 
 export interface TrialStoreOptions {
@@ -259,6 +263,13 @@ export class TrialStore {
   /** Every trial of a sweep in ordinal order, with `curves` its validation curve across its attempts; null when there is no such sweep. */
   analysisTrials(sweepId: string, opts: { curves: boolean } = { curves: true }): Promise<AnalysisTrial[] | null> {
     return analysis.analysisTrials(this.ctx, sweepId, opts);
+  }
+
+  // ---------------------------------------------------------------- notes (notes.ts)
+
+  /** Replaces the Markdown note of a sweep or a trial; null when there is no such one. */
+  setNote(kind: 'sweep' | 'trial', id: string, note: string): Promise<Note | null> {
+    return notes.setNote(this.ctx, kind, id, note);
   }
 
   // ---------------------------------------------------------------- workers (workers.ts)

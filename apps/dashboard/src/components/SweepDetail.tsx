@@ -11,6 +11,7 @@ import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc
 import { SignInLink, useAuth } from './auth';
 import { Empty, ErrorBanner, Loading, Pager, ProgressBar, StackedBar, StatusBadge, stoppedAt, TRIAL_STATUSES } from './bits';
 import { Exportable } from './Exportable';
+import { Notes } from './Notes';
 import { Leaderboard } from './Leaderboard';
 import { Extensions, ExtendSweep } from './ExtendSweep';
 import { SearchPanel } from './SearchPanel';
@@ -255,6 +256,7 @@ export function SweepDetail({ id }: { id: string }) {
           <pre className="json">{s.specText}</pre>
         </details>
       </section>
+      <Notes kind="sweep" id={s.id} note={s.note} updatedAt={s.noteUpdatedAt} onSaved={live.refresh} />
       {isSampled(s.spec) && <SearchPanel sweepId={s.id} />}
       <TrialsTable sweep={s} />
       <Analysis sweepId={s.id} />

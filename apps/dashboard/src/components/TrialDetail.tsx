@@ -10,6 +10,7 @@ import { describeError, isNotFound, trpc, type RouterOutputs } from '../lib/trpc
 import { Empty, ErrorBanner, Loading, ProgressBar, StatusBadge } from './bits';
 import { LineChart, PALETTE, type Marker, type Series } from './charts';
 import { Exportable } from './Exportable';
+import { Notes } from './Notes';
 
 type Trial = RouterOutputs['trials']['get'];
 type Curve = Trial['curves'][number];
@@ -327,7 +328,7 @@ export function TrialDetail({ id }: { id: string }) {
               return (
                 <div key={name} className="chart-box">
                   <h3>{meta.title}</h3>
-                  <Exportable kind="plot" name={`${name}`}>
+                  <Exportable kind="plot" name={`${name}-${t.id}`}>
                     <LineChart title={`${meta.title} against step`} series={seriesFor(curves, name, segments)} xLabel="step" yLabel={meta.y} yLog={meta.log} markers={markers} testId={`chart-${name}`} />
                   </Exportable>
                 </div>
@@ -336,6 +337,8 @@ export function TrialDetail({ id }: { id: string }) {
           </div>
         )}
       </section>
+
+      <Notes kind="trial" id={t.id} note={t.note} updatedAt={t.noteUpdatedAt} onSaved={live.refresh} />
 
       <div className="two-col">
         <section className="card">

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
 import { analyzeSweep, COMPARE_MAX, COMPARE_MIN, compareConfigs, searchProgress, sweepGrows } from '@lmsweep/sweep';
 import { SweepSpec } from '@lmsweep/protocol';
+import { MAX_NOTE_CHARS } from '@lmsweep/db';
 import { publicProcedure, router, toTrpcError, writeProcedure } from '../init.ts';
 import { inlineSpecChecks } from '../spec-checks.ts';
 import { ExtendInput, extendSweep } from '../extend.ts';
@@ -95,6 +96,12 @@ export const sweepsRouter = router({
     } catch (e) {
       return toTrpcError(e);
     }
+  }),
+  /** Replaces the sweep's Markdown note (shown on its page and by `lmsweep note`). */
+  setNote: writeProcedure.input(Id.extend({ note: z.string().max(MAX_NOTE_CHARS) })).mutation(async ({ ctx, input }) => {
+    const r = await ctx.store.setNote('sweep', input.id, input.note);
+    if (!r) throw new TRPCError({ code: 'NOT_FOUND', message: `sweep ${input.id} not found` });
+    return r;
   }),
   cancel: writeProcedure.input(Id).mutation(async ({ ctx, input }) => {
     const sweep = await ctx.store.getSweep(input.id);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TRPCError } from '@trpc/server';
-import { publicProcedure, router } from '../init.ts';
+import { MAX_NOTE_CHARS } from '@lmsweep/db';
+import { publicProcedure, router, writeProcedure } from '../init.ts';
 import { apiCurves, MIN_CURVE_POINTS } from '../curves.ts';
 
 /** paused: waiting at a rung to be promoted; pruned: stopped early by its sweep's pruner (a result, not a failure). */
@@ -40,4 +41,10 @@ export const trialsRouter = router({
       if (!trial) throw new TRPCError({ code: 'NOT_FOUND', message: `trial ${input.id} not found` });
       return { ...trial, curves: apiCurves(trial.curves, input.points) };
     }),
+  /** Replaces the trial's Markdown note (shown on its page and by `lmsweep note`). */
+  setNote: writeProcedure.input(z.object({ id: z.string().min(1).max(100), note: z.string().max(MAX_NOTE_CHARS) })).mutation(async ({ ctx, input }) => {
+    const r = await ctx.store.setNote('trial', input.id, input.note);
+    if (!r) throw new TRPCError({ code: 'NOT_FOUND', message: `trial ${input.id} not found` });
+    return r;
+  }),
 });

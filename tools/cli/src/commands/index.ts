@@ -7,6 +7,7 @@ import { coordinatorCommand } from './coordinator.ts';
 import { demoCommand } from './demo.ts';
 import { extendCommand } from './extend.ts';
 import { launchCommand } from './launch.ts';
+import { noteCommand } from './note.ts';
 import { leaderboardCommand } from './leaderboard.ts';
 import { reportCommand } from './report.ts';
 import { sweepsCommand } from './sweeps.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   cancelCommand,
   trialsCommand,
   leaderboardCommand,
+  noteCommand,
   reportCommand,
   workersCommand,
   compressCommand,
