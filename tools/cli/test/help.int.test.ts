@@ -118,7 +118,7 @@ describe('lmsweep --help', () => {
     expect(badValue!.code).toBe(2);
     expect(badValue!.stderr).toContain('--backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu; got "gpu"');
     expect(badBench!.code).toBe(2);
-    expect(badBench!.stderr).toContain('no benchmark named "nope"; available: compress, load, phm, prune, prune-latency, search, train');
+    expect(badBench!.stderr).toContain('no benchmark named "nope"; available: compress, dashboard, load, phm, prune, prune-latency, search, train');
     nothingHappened();
   }, 300_000);
 });

@@ -150,3 +150,19 @@ export const PRUNE_BENCH = {
 
 /** Every benchmark, in the order `lmsweep bench --help` lists them. */
 export const BENCH_DECLARATIONS: readonly BenchDeclaration[] = [COMPRESS_BENCH, LOAD_BENCH, PHM_BENCH, PRUNE_BENCH, PRUNE_LATENCY_BENCH, SEARCH_BENCH, TRAIN_BENCH];
+
+export const DASHBOARD_BENCH = {
+  name: 'dashboard',
+  summary: "the dashboard's pages and plots in Chromium at 100,000 trials: each view's time to render after its data arrived, beside the same at 1,000",
+  description:
+    'Fills a coordinator (PGlite in memory) with finished sweeps of 10 seeds per configuration (each sweep at most 10,000 trials, so the large run is ' +
+    'several sweeps), opens the built dashboard in Chromium and times, for each view, the API response that feeds it and the moment its figure or ' +
+    'table is in the page: the render time after the data arrived, for the large run and a reference of 1,000 trials, and their ratio. The goal: ' +
+    'every view within 1 s of its data (apt-get install chromium).',
+  options: {
+    trials: { type: 'integer', value: 'N', min: 100, max: 1_000_000, default: 100_000, description: 'trials of the large run (10 seeds per configuration)' },
+    reference: { type: 'integer', value: 'N', min: 100, max: 100_000, default: 1_000, description: 'trials of the reference run' },
+    json,
+  },
+} as const satisfies BenchDeclaration;
+

@@ -4,7 +4,7 @@ import { defineCommand } from '../command.ts';
 
 export const benchCommand = defineCommand({
   name: 'bench',
-  summary: 'benchmarks, each with its reference run beside it (compress, load, phm, prune-latency, search, train)',
+  summary: 'benchmarks, each with its reference run beside it (compress, dashboard, load, phm, prune-latency, search, train)',
   description: 'Runs one benchmark and prints a table with its reference measured in the same run, as ratios (--json: one object per row).',
   subcommandLabel: 'NAME',
   subcommandNoun: 'benchmark',

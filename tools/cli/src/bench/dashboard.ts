@@ -1,0 +1,162 @@
+// `lmsweep bench dashboard [--trials N] [--reference N] [--json]`: the dashboard's pages and plots
+// in Chromium over a database of N finished trials (10 seeds per configuration, sweeps of at most
+// 10,000 trials; their results written in bulk, as trained trials would leave them), beside a
+// reference of 1,000 trials in the same run. For each view, the API response that feeds it (its
+// size and when it ended) and the moment its figure or table is in the page, seen by a
+// MutationObserver installed before the page loads: the render time after its data arrived.
+import { performance } from 'node:perf_hooks';
+import type { Browser } from 'playwright-core';
+import { MAX_TRIALS_PER_SWEEP } from '@lmsweep/protocol';
+import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
+import { startCoordinator, type Coordinator } from '@lmsweep/coordinator';
+import { parseOptions } from '../options.ts';
+import type { BenchContext } from '../bench.ts';
+import { DASHBOARD_BENCH } from './options.ts';
+
+const SEEDS = 10;
+const TARGET_MS = 1_000;
+
+/** A view: the page it is on, the element that shows it, the procedure whose answer feeds it. */
+interface View {
+  name: string;
+  page: 'sweep' | 'leaderboard';
+  selector: string;
+  procedure: string;
+}
+
+const VIEWS: View[] = [
+  { name: 'sweep: trials table', page: 'sweep', selector: '[data-testid="trials-table"]', procedure: 'trials.list' },
+  { name: 'sweep: optimization history', page: 'sweep', selector: '[data-testid="history-chart"] svg', procedure: 'sweeps.analysis' },
+  { name: 'sweep: intermediate values', page: 'sweep', selector: '[data-testid="intermediate-chart"] svg', procedure: 'sweeps.analysis' },
+  { name: 'sweep: parallel coordinates', page: 'sweep', selector: '[data-testid="parallel-chart"] svg', procedure: 'sweeps.analysis' },
+  { name: 'sweep: parameter importance', page: 'sweep', selector: '[data-testid="importance-chart"] svg', procedure: 'sweeps.analysis' },
+  { name: 'sweep: slice plots', page: 'sweep', selector: '[data-testid="slice-chart"] svg', procedure: 'sweeps.analysis' },
+  { name: 'sweep: Pareto front', page: 'sweep', selector: '[data-testid="pareto-chart"] svg', procedure: 'leaderboard.page' },
+  { name: 'leaderboard (all sweeps): table', page: 'leaderboard', selector: '[data-testid="leaderboard-table"]', procedure: 'leaderboard.page' },
+  { name: 'leaderboard (all sweeps): Pareto front', page: 'leaderboard', selector: '[data-testid="pareto-chart"] svg', procedure: 'leaderboard.page' },
+];
+
+export interface DashboardRow {
+  view: string;
+  trials: number;
+  configurations: number;
+  /** Trials on the page's sweep (the sweep page) or in all (the leaderboard). */
+  shown: number;
+  dataKiB: number;
+  /** From navigation start to the end of the view's API response. */
+  dataMs: number;
+  /** From the end of that response to the view in the page. */
+  renderMs: number;
+}
+
+/** Finished sweeps of `trials` trials in all: a grid of learning rates × widths, 10 seeds each, results written in one statement per sweep. */
+async function fill(c: Coordinator, trials: number): Promise<{ sweepIds: string[]; configurations: number }> {
+  const sweepIds: string[] = [];
+  let configurations = 0;
+  for (let left = trials, i = 0; left > 0; left -= MAX_TRIALS_PER_SWEEP, i++) {
+    const n = Math.min(MAX_TRIALS_PER_SWEEP, left);
+    const configs = Math.max(1, Math.floor(n / SEEDS));
+    const widths = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096].slice(0, Math.min(10, configs));
+    const lrs = Array.from({ length: Math.ceil(configs / widths.length) }, (_, k) => Number((10 ** (-4 + (3 * k) / Math.max(1, Math.ceil(configs / widths.length) - 1))).toPrecision(4)));
+    const spec = parseSweepSpec({ name: `bench-dashboard-${i}`, dataset: { name: 'ptb', vocabSize: 300 }, budget: { maxSteps: 500, evalEvery: 100 }, grid: { 'model.hidden': widths, 'training.lr': [...new Set(lrs)] }, seeds: SEEDS });
+    const plans = expandSweep(spec).slice(0, n);
+    const sweep = await c.store.createSweep({ name: spec.name, spec, specText: '', plans });
+    sweepIds.push(sweep.id);
+    configurations += new Set(plans.map((p) => JSON.stringify(p.config))).size;
+    // Perplexity falls with the width and is best at lr 0.01; seeds add ±2.
+    await c.store.prisma.$executeRaw`
+      UPDATE "Trial" SET status = 'succeeded', attempt = 1, steps = 500, seconds = 10, progress = 1,
+        params = 300 * 16 + 4 * (config->'model'->>'hidden')::int * ((config->'model'->>'hidden')::int + 8),
+        "validPpl" = 100 + 15 * abs(log((config->'training'->>'lr')::float8) + 2) + 600 / (config->'model'->>'hidden')::float8 + (seed % 5) - 2,
+        "testPpl" = 97 + 15 * abs(log((config->'training'->>'lr')::float8) + 2) + 600 / (config->'model'->>'hidden')::float8 + (seed % 5) - 2,
+        "startedAt" = now(), "finishedAt" = now() + ordinal * interval '1 second'
+      WHERE "sweepId" = ${sweep.id}`;
+    await c.store.prisma.$executeRaw`
+      INSERT INTO "TrialMetric" ("trialId", attempt, name, step, epoch, value, time)
+      SELECT t.id, 1, 'valid_ppl', s * 100, s * 0.1, t."validPpl" * (1 + 2.0 / s), now()
+      FROM "Trial" t, generate_series(1, 5) s WHERE t."sweepId" = ${sweep.id}`;
+    await c.store.refreshSweepStatus(sweep.id);
+  }
+  return { sweepIds, configurations };
+}
+
+async function measure(browser: Browser, url: string, view: View): Promise<{ dataMs: number; renderMs: number; bytes: number }> {
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  try {
+    // A string, not a function: the page gets it as written (no helpers a bundler adds to functions).
+    await page.addInitScript(`{
+      const selector = ${JSON.stringify(view.selector)};
+      const look = () => { if (window.__seenAt === undefined && document.querySelector(selector)) window.__seenAt = performance.now(); };
+      new MutationObserver(look).observe(document, { childList: true, subtree: true });
+    }`);
+    let bytes = 0;
+    page.on('response', (r) => {
+      if (r.url().includes(view.procedure)) void r.body().then((b) => (bytes = Math.max(bytes, b.length)), () => {});
+    });
+    await page.goto(url);
+    await page.waitForSelector(view.selector, { timeout: 120_000 });
+    // The data it shows: the last answer of its procedure before it appeared (a live page may ask again later).
+    const t = (await page.evaluate(`(() => {
+      const seen = window.__seenAt;
+      const ends = performance.getEntriesByType('resource').filter((e) => e.name.includes(${JSON.stringify(view.procedure)})).map((e) => e.responseEnd).filter((e) => e <= seen);
+      return { seen, end: ends.length ? Math.max(...ends) : NaN };
+    })()`)) as { seen: number; end: number };
+    return { dataMs: t.end, renderMs: Math.max(0, t.seen - t.end), bytes };
+  } finally {
+    await page.close();
+  }
+}
+
+async function run(browser: Browser, trials: number, say: (s: string) => void): Promise<DashboardRow[]> {
+  const c = await startCoordinator({ port: 0, databaseUrl: 'memory://' });
+  try {
+    const t0 = performance.now();
+    const { sweepIds, configurations } = await fill(c, trials);
+    say(`${trials.toLocaleString('en-US')} trials (${configurations.toLocaleString('en-US')} configurations, ${sweepIds.length} sweeps) written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const { startDashboard } = await import('@lmsweep/dashboard/build');
+    const dash = await startDashboard({ port: 0, coordinatorUrl: c.url });
+    try {
+      const rows: DashboardRow[] = [];
+      const first = sweepIds[0]!;
+      const shownOnSweep = (await c.store.getSweep(first))!.counts.total;
+      for (const v of VIEWS) {
+        const url = v.page === 'sweep' ? `${dash.url}/sweeps/${encodeURIComponent(first)}` : `${dash.url}/leaderboard`;
+        const m = await measure(browser, url, v);
+        rows.push({ view: v.name, trials, configurations, shown: v.page === 'sweep' ? shownOnSweep : trials, dataKiB: Math.round(m.bytes / 1024), dataMs: Math.round(m.dataMs), renderMs: Math.round(m.renderMs) });
+      }
+      return rows;
+    } finally {
+      await dash.close();
+    }
+  } finally {
+    await c.close();
+  }
+}
+
+export async function benchDashboard(ctx: BenchContext): Promise<void> {
+  const { values } = parseOptions({ options: DASHBOARD_BENCH.options }, ctx.args);
+  const say = (s: string) => !ctx.json && ctx.out(s);
+  const { ensureDashboardBuilt } = await import('@lmsweep/dashboard/build');
+  await ensureDashboardBuilt();
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+  try {
+    const ref = await run(browser, values.reference, say);
+    const big = await run(browser, values.trials, say);
+    if (ctx.json) {
+      big.forEach((r, i) => ctx.out(JSON.stringify({ bench: 'dashboard', ...r, reference: ref[i], ratio: ref[i]!.renderMs > 0 ? r.renderMs / ref[i]!.renderMs : null, met: r.renderMs <= TARGET_MS })));
+      return;
+    }
+    const head = ['view', 'shown', 'data KiB', 'data ms', 'render ms', `ref (${values.reference.toLocaleString('en-US')}) render ms`, 'ratio', `≤ ${TARGET_MS} ms`];
+    const rows = big.map((r, i) => {
+      const f = ref[i]!;
+      return [r.view, r.shown.toLocaleString('en-US'), String(r.dataKiB), String(r.dataMs), String(r.renderMs), String(f.renderMs), f.renderMs > 0 ? `${(r.renderMs / f.renderMs).toFixed(1)}×` : '—', r.renderMs <= TARGET_MS ? 'met' : 'NOT met'];
+    });
+    const table = [head, ...rows];
+    const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+    for (const r of table) ctx.out(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+    ctx.out(`render ms: from the end of the view's API response to its figure or table in the page (Chromium, 1920×1080); data ms: navigation to that response's end.`);
+  } finally {
+    await browser.close();
+  }
+}
