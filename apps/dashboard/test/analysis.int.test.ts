@@ -241,4 +241,16 @@ describe('the analysis views', () => {
     expect(pageErrors).toEqual([]);
     await page.close();
   });
+
+  it('dark mode follows the system: a dark page and cards, light text, the views drawn on it', { timeout: 60_000 }, async () => {
+    const page = await browser!.newPage({ viewport: SIZES[0], colorScheme: 'dark' });
+    page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+    await page.goto(`${dashboard!.url}/sweeps/${encodeURIComponent(sweepId)}`);
+    await checkViews(page, SIZES[0]!.width);
+    const colors = await page.evaluate(() => ({ body: getComputedStyle(document.body).backgroundColor, card: getComputedStyle(document.querySelector('.card')!).backgroundColor, ink: getComputedStyle(document.body).color }));
+    expect(colors).toEqual({ body: 'rgb(15, 23, 42)', card: 'rgb(17, 28, 49)', ink: 'rgb(226, 232, 240)' });
+    await page.screenshot({ path: path.join(OUT, 'analysis-sweep-dark.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
 });
