@@ -20,6 +20,12 @@ type Row = Analysis['rows'][number];
 
 const STATUS_COLOR: Record<string, string> = { succeeded: PALETTE[0]!, pruned: '#8b5cf6', paused: '#d97706', running: '#0891b2' };
 const SHOWN_ROWS = 50;
+/** Most lines the parallel coordinates draw and points each slice plot draws (the best by perplexity; the table filters every trial). */
+const MAX_LINES = 2_000;
+const MAX_SLICE_POINTS = 3_000;
+
+/** The best `max` rows by validation perplexity, in their order. */
+const best = <T extends { validPpl: number | null }>(rows: T[], max: number): T[] => (rows.length <= max ? rows : [...rows].sort((x, y) => (x.validPpl ?? Infinity) - (y.validPpl ?? Infinity)).slice(0, max));
 
 /** Colours by method where the sweep varies it (the leaderboard's order), else by status. */
 function colorer(a: Analysis): (r: { method: string; status: string }) => string {
@@ -120,6 +126,7 @@ function Parallel({ a, color }: { a: Analysis; color: (r: { method: string; stat
   const finished = useMemo(() => a.rows.filter((r) => r.validPpl !== null && (r.status === 'succeeded' || r.status === 'pruned')), [a]);
   const axes = useMemo(() => axesOf(a, finished), [a, finished]);
   const lines: PcLine[] = finished.map((r) => ({ id: r.id, values: valuesOf(r, axes, a), color: color(r), tip: describeRow(a, r) }));
+  const lineOf = new Map(lines.map((l) => [l.id, l]));
   const kept = finished.filter((r, i) => axes.every((ax, j) => inBrush(lines[i]!.values[j]!, brushes[ax.key]))).sort((x, y) => x.validPpl! - y.validPpl!);
   const active = Object.entries(brushes);
   if (finished.length === 0) return null;
@@ -129,7 +136,7 @@ function Parallel({ a, color }: { a: Analysis; color: (r: { method: string; stat
       <Exportable kind="plot" name="parallel-coordinates">
         <ParallelCoordinates
           axes={axes}
-          lines={lines}
+          lines={finished.length <= MAX_LINES ? lines : best(finished, MAX_LINES).map((r) => lineOf.get(r.id)!)}
           brushes={brushes}
           onBrush={(key, b) =>
             setBrushes((cur) => {
@@ -155,7 +162,7 @@ function Parallel({ a, color }: { a: Analysis; color: (r: { method: string; stat
             Clear filters
           </button>
         ) : (
-          <span className="muted small">drag along an axis to filter the table</span>
+          <span className="muted small">drag along an axis to filter the table{finished.length > MAX_LINES ? ` · the best ${MAX_LINES.toLocaleString('en-US')} drawn` : ''}</span>
         )}
       </div>
       <Exportable kind="table" name="trials-filtered">
@@ -240,7 +247,7 @@ function Slices({ a, color }: { a: Analysis; color: (r: { method: string; status
               <SlicePlot
                 axis={ax}
                 yLabel="valid perplexity"
-                points={done.filter((r) => r.values[j] !== null).map((r) => ({ v: r.values[j]!, y: r.validPpl!, color: color(r), tip: describeRow(a, r) }))}
+                points={best(done.filter((r) => r.values[j] !== null), MAX_SLICE_POINTS).map((r) => ({ v: r.values[j]!, y: r.validPpl!, color: color(r), tip: describeRow(a, r) }))}
               />
             </Exportable>
           );
