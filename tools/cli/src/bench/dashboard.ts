@@ -107,6 +107,62 @@ async function measure(browser: Browser, url: string, view: View): Promise<{ dat
   }
 }
 
+export interface MarksRow {
+  marks: number;
+  kind: 'points' | 'polylines';
+  svgMs: number;
+  canvasMs: number;
+}
+
+/**
+ * The charting question: N marks drawn as SVG elements (how charts.tsx draws) against the same
+ * drawn on a 2D canvas (how uPlot and ECharts' default renderer draw), each timed in the page
+ * from the start of drawing to the frame after it was painted.
+ */
+async function marks(browser: Browser, counts: number[]): Promise<MarksRow[]> {
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  try {
+    await page.setContent('<html><body style="margin:0"><div id="box"></div></body></html>');
+    const rows: MarksRow[] = [];
+    for (const n of counts) {
+      for (const kind of ['points', 'polylines'] as const) {
+        const t = (await page.evaluate(`(async () => {
+          const n = ${n}, lines = ${kind === 'polylines'}, W = 1200, H = 400, box = document.getElementById('box');
+          let seed = 1; const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+          const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+          box.innerHTML = ''; await frame();
+          let t0 = performance.now();
+          const NS = 'http://www.w3.org/2000/svg', svg = document.createElementNS(NS, 'svg');
+          svg.setAttribute('width', W); svg.setAttribute('height', H);
+          for (let i = 0; i < n; i++) {
+            if (lines) { const p = document.createElementNS(NS, 'path'); let d = 'M0,' + (rnd() * H); for (let k = 1; k < 6; k++) d += 'L' + (k * W / 5) + ',' + (rnd() * H); p.setAttribute('d', d); p.setAttribute('fill', 'none'); p.setAttribute('stroke', '#2563eb'); svg.appendChild(p); }
+            else { const c = document.createElementNS(NS, 'circle'); c.setAttribute('cx', rnd() * W); c.setAttribute('cy', rnd() * H); c.setAttribute('r', 3); c.setAttribute('fill', '#2563eb'); svg.appendChild(c); }
+          }
+          box.appendChild(svg); await frame();
+          const svgMs = performance.now() - t0;
+          box.innerHTML = ''; await frame();
+          t0 = performance.now();
+          const cv = document.createElement('canvas'); cv.width = W; cv.height = H; box.appendChild(cv);
+          const g = cv.getContext('2d'); g.fillStyle = g.strokeStyle = '#2563eb';
+          // One path per colour, as uPlot batches a series.
+          g.beginPath();
+          for (let i = 0; i < n; i++) {
+            if (lines) { g.moveTo(0, rnd() * H); for (let k = 1; k < 6; k++) g.lineTo(k * W / 5, rnd() * H); }
+            else { const x = rnd() * W, y = rnd() * H; g.moveTo(x + 3, y); g.arc(x, y, 3, 0, 2 * Math.PI); }
+          }
+          if (lines) g.stroke(); else g.fill();
+          await frame();
+          return { svgMs, canvasMs: performance.now() - t0 };
+        })()`)) as { svgMs: number; canvasMs: number };
+        rows.push({ marks: n, kind, svgMs: Math.round(t.svgMs), canvasMs: Math.round(t.canvasMs) });
+      }
+    }
+    return rows;
+  } finally {
+    await page.close();
+  }
+}
+
 async function run(browser: Browser, trials: number, say: (s: string) => void): Promise<DashboardRow[]> {
   const c = await startCoordinator({ port: 0, databaseUrl: 'memory://' });
   try {
@@ -143,8 +199,10 @@ export async function benchDashboard(ctx: BenchContext): Promise<void> {
   try {
     const ref = await run(browser, values.reference, say);
     const big = await run(browser, values.trials, say);
+    const drawn = await marks(browser, [1_000, 10_000, 100_000]);
     if (ctx.json) {
       big.forEach((r, i) => ctx.out(JSON.stringify({ bench: 'dashboard', ...r, reference: ref[i], ratio: ref[i]!.renderMs > 0 ? r.renderMs / ref[i]!.renderMs : null, met: r.renderMs <= TARGET_MS })));
+      for (const m of drawn) ctx.out(JSON.stringify({ bench: 'dashboard-marks', ...m, ratio: m.canvasMs > 0 ? m.svgMs / m.canvasMs : null }));
       return;
     }
     const head = ['view', 'shown', 'data KiB', 'data ms', 'render ms', `ref (${values.reference.toLocaleString('en-US')}) render ms`, 'ratio', `≤ ${TARGET_MS} ms`];
@@ -156,6 +214,12 @@ export async function benchDashboard(ctx: BenchContext): Promise<void> {
     const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
     for (const r of table) ctx.out(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
     ctx.out(`render ms: from the end of the view's API response to its figure or table in the page (Chromium, 1920×1080); data ms: navigation to that response's end.`);
+    ctx.out('');
+    const mh = ['marks', 'kind', 'SVG ms', 'canvas 2D ms', 'SVG / canvas'];
+    const mrows = drawn.map((m) => [m.marks.toLocaleString('en-US'), m.kind, String(m.svgMs), String(m.canvasMs), m.canvasMs > 0 ? `${(m.svgMs / m.canvasMs).toFixed(1)}×` : '—']);
+    const mw = mh.map((_, i) => Math.max(...[mh, ...mrows].map((r) => r[i]!.length)));
+    for (const r of [mh, ...mrows]) ctx.out(r.map((cell, i) => (i === 1 ? cell.padEnd(mw[i]!) : cell.padStart(mw[i]!))).join('  '));
+    ctx.out('marks: N circles or 6-point polylines drawn as SVG elements (the dashboard\'s charts) and on a 2D canvas (uPlot\'s and ECharts\' default renderer), to the painted frame.');
   } finally {
     await browser.close();
   }
