@@ -265,3 +265,70 @@ describe('dashboard layout at 1280×800', () => {
     await page.close();
   });
 });
+
+describe('every page at 1280×800 and 1920×1080', () => {
+  /** What must hold on any page: nothing leaves its card, no sideways scroll, no two texts of a plot on top of each other. */
+  async function checkPage(page: Page, width: number): Promise<void> {
+    const out = await page.locator('.card').evaluateAll((cards) =>
+      cards.flatMap((card) => {
+        const c = card.getBoundingClientRect();
+        return [...card.querySelectorAll('svg.plot, .table-wrap, .legend, h1, h2, h3, .actions, .export-tools')]
+          .map((el) => ({ el: `${el.tagName.toLowerCase()} ${(el.getAttribute('aria-label') ?? el.textContent ?? '').slice(0, 50)}`, r: el.getBoundingClientRect() }))
+          .filter(({ r }) => r.width > 0 && (r.left < c.left - 0.5 || r.right > c.right + 0.5))
+          .map(({ el }) => el);
+      }),
+    );
+    expect(out, 'nothing overflows its card').toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), 'the page does not scroll sideways').toBeLessThanOrEqual(width);
+    const clashes = await page.locator('svg.plot').evaluateAll((svgs) =>
+      svgs.flatMap((svg) => {
+        const texts = [...svg.querySelectorAll('text')].map((t) => ({ s: t.textContent ?? '', r: t.getBoundingClientRect() })).filter((t) => t.r.width > 0 && t.s.trim());
+        const hits: string[] = [];
+        for (let i = 0; i < texts.length; i++)
+          for (let j = i + 1; j < texts.length; j++) {
+            const [a, b] = [texts[i]!.r, texts[j]!.r];
+            // A pixel of slack: neighbouring tick labels may touch.
+            if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) hits.push(`${svg.getAttribute('aria-label')?.split(':')[0]}: "${texts[i]!.s}" and "${texts[j]!.s}"`);
+          }
+        return hits;
+      }),
+    );
+    expect(clashes, 'no text of a plot overlaps another').toEqual([]);
+  }
+
+  for (const size of [
+    { width: 1280, height: 800 },
+    { width: 1920, height: 1080 },
+  ]) {
+    it(`sweeps, the demo's sweep page, leaderboard, compare (GroupReduce against SVD, paired), a trial and the workers at ${size.width}×${size.height}`, { timeout: 180_000 }, async () => {
+      const trials = (await coordinator!.store.analysisTrials(sweeps.demo, { curves: false }))!;
+      const key = (m: string) => trials.find((t) => t.method === m)!.configKey;
+      const gr = trials.find((t) => t.method === 'groupreduce')!;
+      const pages: [string, string, string][] = [
+        ['sweeps', '/', '[data-testid="sweeps-table"]'],
+        ['sweep', `/sweeps/${sweeps.demo}`, '[data-testid="importance-chart"] svg'],
+        ['leaderboard', `/leaderboard?sweep=${sweeps.demo}`, '[data-testid="pareto-chart"] svg'],
+        ['compare', `/compare?sweep=${sweeps.demo}&c=${key('svd')}&c=${key('groupreduce')}`, '[data-testid="compare-pair"]'],
+        ['trial', `/trials/${gr.id}`, '[data-testid="notes"]'],
+        ['workers', '/workers', '[data-testid="worker-row"]'],
+      ];
+      const page = await openPage(browser!, pageErrors, size);
+      for (const [name, url, ready] of pages) {
+        await page.goto(`${dashboard!.url}${url}`);
+        await page.locator(ready).first().waitFor({ timeout: 30_000 });
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: path.join(OUT, `layout-${name}-${size.width}.png`), fullPage: true });
+        await checkPage(page, size.width);
+      }
+      // The demo's GroupReduce against its SVD: paired over their three seeds, with an interval.
+      await page.goto(`${dashboard!.url}/compare?sweep=${sweeps.demo}&c=${key('svd')}&c=${key('groupreduce')}`);
+      const pair = page.getByTestId('compare-pair');
+      await pair.waitFor({ timeout: 30_000 });
+      expect(await pair.locator('td').nth(1).textContent()).toBe('3');
+      expect(await pair.getByTestId('pair-valid').textContent()).toMatch(/^[+−]\d+\.\d\d \[[+−]\d+\.\d\d, [+−]\d+\.\d\d\]$/);
+      expect(pageErrors).toEqual([]);
+      await page.close();
+    });
+  }
+});
+

@@ -78,6 +78,14 @@ function Intermediate({ a, color }: { a: Analysis; color: (r: { method: string; 
   const yLog = ys.length > 1 && Math.max(...ys) / Math.min(...ys) > 3;
   const pruned = a.curves.filter((c) => c.status === 'pruned').length;
   const resumed = a.curves.filter((c) => c.resumedAt.length > 0).length;
+  if (a.curvesTotal === 0) {
+    return (
+      <div data-testid="view-intermediate">
+        <h3>Intermediate values</h3>
+        <p className="empty">No trial reported validation points: budget.evalEvery records a curve for each.</p>
+      </div>
+    );
+  }
   return (
     <div data-testid="view-intermediate">
       <h3>Intermediate values</h3>
