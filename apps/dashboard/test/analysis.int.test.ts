@@ -168,6 +168,18 @@ describe('the analysis views', () => {
     expect(new Set(await lrsOf())).toEqual(new Set(['1']));
     await page.getByTestId('pc-clear').click();
     await page.getByTestId('pc-count').filter({ hasText: '18 of 18' }).waitFor({ timeout: 5_000 });
+    // Sorted by perplexity at first; a click on a header sorts by it, a second click the other way.
+    const column = async (name: string) => {
+      const j = (await page.getByTestId('pc-table').locator('th').allTextContents()).map((t) => t.replace(/[▲▼]/g, '').trim()).indexOf(name);
+      return page.getByTestId('pc-row').evaluateAll((trs, k) => trs.map((tr) => tr.querySelectorAll('td')[k]!.textContent!), j);
+    };
+    const ppl = (await column('Valid ppl')).map(Number);
+    expect(ppl).toEqual([...ppl].sort((x, y) => x - y));
+    await page.getByTestId('pc-sort').filter({ hasText: 'hidden' }).click();
+    expect((await column('hidden')).map(Number)).toEqual([...Array(6).fill(8), ...Array(6).fill(16), ...Array(6).fill(32)]);
+    await page.getByTestId('pc-sort').filter({ hasText: 'hidden' }).click();
+    expect((await column('hidden')).map(Number)[0]).toBe(32);
+    expect(await page.locator('th[aria-sort="descending"]').textContent()).toMatch(/^hidden/);
     expect(pageErrors).toEqual([]);
     await page.close();
   });

@@ -135,7 +135,27 @@ function Parallel({ a, color }: { a: Analysis; color: (r: { method: string; stat
   const axes = useMemo(() => axesOf(a, finished), [a, finished]);
   const lines: PcLine[] = finished.map((r) => ({ id: r.id, values: valuesOf(r, axes, a), color: color(r), tip: describeRow(a, r) }));
   const lineOf = new Map(lines.map((l) => [l.id, l]));
-  const kept = finished.filter((r, i) => axes.every((ax, j) => inBrush(lines[i]!.values[j]!, brushes[ax.key]))).sort((x, y) => x.validPpl! - y.validPpl!);
+  const [sort, setSort] = useState<{ key: string; dir: 1 | -1 }>({ key: 'validPpl', dir: 1 });
+  // The table's columns, each sortable: the trial, the method, every varied field, the seed, status and the metrics.
+  const columns: { key: string; label: string; num: boolean; title?: string; value: (r: Row) => number | string | null }[] = [
+    { key: 'ordinal', label: '#', num: true, value: (r) => r.ordinal },
+    { key: 'method', label: 'Method', num: false, value: (r) => r.method },
+    ...a.parameters.flatMap((p, j) => (p.key === 'method' ? [] : [{ key: `p:${p.key}`, label: p.short, num: true, title: p.key, value: (r: Row) => r.values[j] ?? null }])),
+    { key: 'seed', label: 'Seed', num: true, value: (r) => r.seed },
+    { key: 'status', label: 'Status', num: false, value: (r) => r.status },
+    { key: 'steps', label: 'Steps', num: true, value: (r) => r.steps },
+    { key: 'params', label: 'Params', num: true, value: (r) => r.params },
+    { key: 'validPpl', label: 'Valid ppl', num: true, value: (r) => r.validPpl },
+  ];
+  const sortBy = columns.find((c) => c.key === sort.key) ?? columns[columns.length - 1]!;
+  const order = (x: Row, y: Row) => {
+    const [u, v] = [sortBy.value(x), sortBy.value(y)];
+    if (u === v) return x.ordinal - y.ordinal;
+    if (u === null) return 1; // missing values last either way
+    if (v === null) return -1;
+    return (typeof u === 'number' && typeof v === 'number' ? u - v : String(u).localeCompare(String(v))) * sort.dir;
+  };
+  const kept = finished.filter((r, i) => axes.every((ax, j) => inBrush(lines[i]!.values[j]!, brushes[ax.key]))).sort(order);
   const active = Object.entries(brushes);
   if (finished.length === 0) return null;
   return (
@@ -178,18 +198,14 @@ function Parallel({ a, color }: { a: Analysis; color: (r: { method: string; stat
           <table className="table" data-testid="pc-table">
             <thead>
               <tr>
-                <th scope="col" className="num">#</th>
-                <th scope="col">Method</th>
-                {a.parameters.filter((p) => p.key !== 'method').map((p) => (
-                  <th scope="col" key={p.key} className="num" title={p.key}>
-                    {p.short}
+                {columns.map((c) => (
+                  <th scope="col" key={c.key} className={c.num ? 'num' : undefined} title={c.title} aria-sort={sort.key === c.key ? (sort.dir > 0 ? 'ascending' : 'descending') : undefined}>
+                    <button type="button" className="th-sort" onClick={() => setSort((cur) => ({ key: c.key, dir: cur.key === c.key ? ((-cur.dir) as 1 | -1) : 1 }))} data-testid="pc-sort">
+                      {c.label}
+                      <span aria-hidden="true">{sort.key === c.key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</span>
+                    </button>
                   </th>
                 ))}
-                <th scope="col" className="num">Seed</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">Steps</th>
-                <th scope="col" className="num">Params</th>
-                <th scope="col" className="num">Valid ppl</th>
               </tr>
             </thead>
             <tbody>

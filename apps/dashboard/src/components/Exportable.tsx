@@ -16,7 +16,12 @@ function download(blob: Blob, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-const cellText = (el: Element) => (el.textContent ?? '').replace(/\s+/g, ' ').trim();
+/** A cell's text as read aloud: decorations marked aria-hidden (a sort arrow, a swatch) left out. */
+function cellText(el: Element): string {
+  const copy = el.cloneNode(true) as Element;
+  for (const hidden of copy.querySelectorAll('[aria-hidden="true"]')) hidden.remove();
+  return (copy.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
 
 /** A table's header names and its body's rows, as shown (columns without a header name, such as a checkbox, left out). */
 export function tableData(table: HTMLTableElement): { columns: string[]; rows: string[][] } {
