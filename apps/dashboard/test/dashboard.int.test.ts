@@ -272,7 +272,8 @@ describe('dashboard in a browser', () => {
     await page.getByText('250 configurations with finished trials').waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('leaderboard-row').count()).toBe(100);
     expect(await page.locator('[data-testid="pareto-chart"] g.pt').count()).toBe(250);
-    const firstRank = async () => (await page.getByTestId('leaderboard-row').first().locator('td').first().textContent())?.trim();
+    // (the rank cell: a sweep's leaderboard starts each row with its compare checkbox)
+    const firstRank = async () => (await page.getByTestId('leaderboard-row').first().locator('td.num').first().textContent())?.trim();
     expect(await firstRank()).toBe('1');
     await page.getByText('1–100 of 250').waitFor();
     // (the pager moves at once; the rows, numbered by the page they came with, when it has arrived)
