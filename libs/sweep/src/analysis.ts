@@ -14,6 +14,7 @@
 import { Front2d, IMPORTANCE_METHOD, type ImportanceColumn, parameterImportance, referencePoint } from '@lmsweep/search';
 import { shortNames, variedKeys } from '@lmsweep/protocol';
 import { getOwnPath, pathSegments } from './paths.ts';
+import { thinnedPairs } from './thin.ts';
 
 /** A trial as the analysis reads it (the store's AnalysisTrial). */
 export interface AnalysisInput {
@@ -126,30 +127,6 @@ function evenly<T>(items: readonly T[], max: number): T[] {
   return out;
 }
 
-/** A curve thinned to at most `max` points: the first and last, and each stretch's lowest and highest. */
-function thinCurve(points: readonly { step: number; value: number }[], max: number): { step: number; value: number }[] {
-  if (points.length <= max) return [...points];
-  const rank = (v: number) => (Number.isFinite(v) ? v : Infinity);
-  const inner = points.length - 2;
-  const buckets = Math.max(1, Math.floor((max - 2) / 2));
-  const out = [points[0]!];
-  for (let b = 0; b < buckets; b++) {
-    const from = 1 + Math.floor((b * inner) / buckets);
-    const to = 1 + Math.floor(((b + 1) * inner) / buckets);
-    if (to <= from) continue;
-    let lo = from;
-    let hi = from;
-    for (let i = from + 1; i < to; i++) {
-      if (rank(points[i]!.value) < rank(points[lo]!.value)) lo = i;
-      if (rank(points[i]!.value) > rank(points[hi]!.value)) hi = i;
-    }
-    out.push(points[Math.min(lo, hi)]!);
-    if (hi !== lo) out.push(points[Math.max(lo, hi)]!);
-  }
-  out.push(points[points.length - 1]!);
-  return out;
-}
-
 export function analyzeSweep(spec: unknown, trials: readonly AnalysisInput[], opts: AnalysisOptions = {}): SweepAnalysis {
   const keys = variedKeys(spec);
   const names = shortNames(keys);
@@ -220,7 +197,7 @@ export function analyzeSweep(spec: unknown, trials: readonly AnalysisInput[], op
     trialId: t.id,
     ordinal: t.ordinal,
     status: t.status,
-    points: thinCurve(t.curve, opts.curvePoints ?? 200).map((p) => [p.step, Number.isFinite(p.value) ? p.value : null]),
+    points: thinnedPairs(t.curve, opts.curvePoints ?? 200),
     // A paused trial's last pause (or a closed one's, pruned where it waited) has not resumed.
     resumedAt: t.segments.map((s) => s.through).filter((through, i, all) => !(i === all.length - 1 && (t.status === 'paused' || t.status === 'pruned') && through === t.steps)),
     stoppedAt: t.status === 'pruned' || t.status === 'paused' ? (t.steps ?? t.curve[t.curve.length - 1]!.step) : null,

@@ -7,6 +7,7 @@
 import { holmAdjust, meanCI95, pairedDifference } from '@lmsweep/algorithms';
 import { configLabels, flattenConfig, variedKeys } from '@lmsweep/protocol';
 import type { AnalysisInput } from './analysis.ts';
+import { thinnedPairs } from './thin.ts';
 
 export const COMPARE_MIN = 2;
 export const COMPARE_MAX = 8;
@@ -84,7 +85,7 @@ export function compareConfigs(spec: unknown, trials: readonly AnalysisInput[], 
     label: labels[i]!,
     params: ts.find((t) => t.params !== null)?.params ?? null,
     values: fields.map((k) => text(flat[i]![k])),
-    trials: ts.map((t) => ({ id: t.id, ordinal: t.ordinal, seed: t.seed, status: t.status, validPpl: ok(t, t.validPpl) ? t.validPpl : null, testPpl: ok(t, t.testPpl) ? t.testPpl : null, curve: thin(t.curve, opts.curvePoints ?? 300) })),
+    trials: ts.map((t) => ({ id: t.id, ordinal: t.ordinal, seed: t.seed, status: t.status, validPpl: ok(t, t.validPpl) ? t.validPpl : null, testPpl: ok(t, t.testPpl) ? t.testPpl : null, curve: thinnedPairs(t.curve, opts.curvePoints ?? 300) })),
     validPpl: interval(ts.filter((t) => ok(t, t.validPpl)).map((t) => t.validPpl!)),
     testPpl: interval(ts.filter((t) => ok(t, t.testPpl)).map((t) => t.testPpl!)),
   }));
@@ -108,10 +109,4 @@ export function compareConfigs(spec: unknown, trials: readonly AnalysisInput[], 
     test: { mean: num(r.test.d.mean), lo: num(r.test.d.lo), hi: num(r.test.d.hi), n: r.test.d.n, p: num(r.test.d.p), pHolm: num(holmTest[j]!) },
   }));
   return { fields, configs, paired };
-}
-
-/** At most `max` points of a curve, evenly spaced, the first and last kept; non-finite values as null. */
-function thin(points: readonly { step: number; value: number }[], max: number): [number, number | null][] {
-  const pick = points.length <= max ? points : Array.from({ length: max }, (_, i) => points[Math.round((i * (points.length - 1)) / (max - 1))]!);
-  return pick.map((p) => [p.step, Number.isFinite(p.value) ? p.value : null]);
 }

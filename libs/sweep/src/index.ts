@@ -12,4 +12,5 @@ export * from './search-growth.ts';
 export * from './search-progress.ts';
 export * from './prune-plan.ts';
 export * from './prune-replay.ts';
+export * from './thin.ts';
 export * from './compare.ts';

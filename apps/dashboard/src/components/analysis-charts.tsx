@@ -86,7 +86,8 @@ export function ParallelCoordinates({ axes, lines, brushes, onBrush, height = 30
     const ps = b.values.map((v) => scales[i]!.at(v));
     return ps.length ? [Math.min(...ps) - 6, Math.max(...ps) + 6] : [y0, y0];
   };
-  const kept = (l: PcLine) => axes.every((a, i) => inBrush(l.values[i]!, brushes[a.key]));
+  const keptIds = new Set(lines.filter((l) => axes.every((a, i) => inBrush(l.values[i]!, brushes[a.key]))).map((l) => l.id));
+  const kept = (l: PcLine) => keptIds.has(l.id);
   const path = (l: PcLine) => l.values.map((v, i) => `${i ? 'L' : 'M'}${xs[i]!.toFixed(1)},${scales[i]!.at(v).toFixed(1)}`).join('');
   const label = `Parallel coordinates of ${axes.map((a) => a.label).join(', ')} over ${lines.length} trials; drag along an axis to filter`;
   const ordered = [...lines.filter((l) => !kept(l)), ...lines.filter(kept)];

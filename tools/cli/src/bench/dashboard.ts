@@ -9,6 +9,7 @@ import type { Browser } from 'playwright-core';
 import { MAX_TRIALS_PER_SWEEP } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
 import { startCoordinator, type Coordinator } from '@lmsweep/coordinator';
+import { table } from '../format.ts';
 import { parseOptions } from '../options.ts';
 import type { BenchContext } from '../bench.ts';
 import { DASHBOARD_BENCH } from './options.ts';
@@ -210,15 +211,12 @@ export async function benchDashboard(ctx: BenchContext): Promise<void> {
       const f = ref[i]!;
       return [r.view, r.shown.toLocaleString('en-US'), String(r.dataKiB), String(r.dataMs), String(r.renderMs), String(f.renderMs), f.renderMs > 0 ? `${(r.renderMs / f.renderMs).toFixed(1)}×` : '—', r.renderMs <= TARGET_MS ? 'met' : 'NOT met'];
     });
-    const table = [head, ...rows];
-    const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-    for (const r of table) ctx.out(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+    ctx.out(table(head, rows, { align: ['left'] }));
     ctx.out(`render ms: from the end of the view's API response to its figure or table in the page (Chromium, 1920×1080); data ms: navigation to that response's end.`);
     ctx.out('');
     const mh = ['marks', 'kind', 'SVG ms', 'canvas 2D ms', 'SVG / canvas'];
     const mrows = drawn.map((m) => [m.marks.toLocaleString('en-US'), m.kind, String(m.svgMs), String(m.canvasMs), m.canvasMs > 0 ? `${(m.svgMs / m.canvasMs).toFixed(1)}×` : '—']);
-    const mw = mh.map((_, i) => Math.max(...[mh, ...mrows].map((r) => r[i]!.length)));
-    for (const r of [mh, ...mrows]) ctx.out(r.map((cell, i) => (i === 1 ? cell.padEnd(mw[i]!) : cell.padStart(mw[i]!))).join('  '));
+    ctx.out(table(mh, mrows, { align: [undefined, 'left'] }));
     ctx.out('marks: N circles or 6-point polylines drawn as SVG elements (the dashboard\'s charts) and on a 2D canvas (uPlot\'s and ECharts\' default renderer), to the painted frame.');
   } finally {
     await browser.close();
