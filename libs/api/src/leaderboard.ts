@@ -1,6 +1,7 @@
 // Ranking configurations: a configuration is a trial's config without its seed; its seeds
 // are aggregated as a mean with a 95% Student-t confidence interval.
 import { meanCI95, paretoRanks } from '@lmsweep/algorithms';
+import { configLabels } from '@lmsweep/protocol/labels';
 import type { FlaggedSeed, LeaderboardGroup, LeaderboardRow, StoppedRow } from '@lmsweep/db';
 
 export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow, StoppedRow };
@@ -132,6 +133,8 @@ export function rankConfigurations(
  */
 export interface LeaderboardPlot {
   methods: string[];
+  /** Each configuration named by its method and what tells it apart (@lmsweep/protocol/labels, no " (baseline)" suffix), as the table names it. */
+  label: string[];
   method: number[];
   params: number[];
   mean: number[];
@@ -145,12 +148,13 @@ export interface LeaderboardPlot {
   ciTight: boolean[];
 }
 
-export function plotColumns(entries: LeaderboardEntry[]): LeaderboardPlot {
+export function plotColumns(entries: LeaderboardEntry[], prefer: readonly string[] = []): LeaderboardPlot {
   const methods = [...new Set(entries.map((e) => e.method))].sort();
   const index = new Map(methods.map((m, i) => [m, i]));
   const finite = (v: number | null) => (v !== null && Number.isFinite(v) ? v : null);
   return {
     methods,
+    label: configLabels(entries, { prefer, baselineSuffix: false }),
     method: entries.map((e) => index.get(e.method)!),
     params: entries.map((e) => e.params),
     mean: entries.map((e) => e.validPpl.mean),
@@ -175,8 +179,9 @@ export interface LeaderboardPage {
   plot: LeaderboardPlot;
 }
 
-export function leaderboardPage(ranked: LeaderboardEntry[], offset: number, limit: number): LeaderboardPage {
-  return { total: ranked.length, offset, entries: ranked.slice(offset, offset + limit), plot: plotColumns(ranked) };
+/** `prefer`: the fields the labels name wherever set (one sweep's varied keys). */
+export function leaderboardPage(ranked: LeaderboardEntry[], offset: number, limit: number, prefer: readonly string[] = []): LeaderboardPage {
+  return { total: ranked.length, offset, entries: ranked.slice(offset, offset + limit), plot: plotColumns(ranked, prefer) };
 }
 
 /** A seed of a configuration stopped early: where it stopped, and why. */

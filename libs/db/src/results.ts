@@ -123,7 +123,9 @@ export async function completeMany(ctx: StoreContext, items: CompleteInput[]): P
 /**
  * Flags, in the configurations of the given trials, a succeeded seed whose validation or test
  * perplexity is under SUSPECT_PPL_RATIO of every other seed's (fake or broken: seeds of one
- * configuration differ by percents), or whose parameter count differs from the one more than half
+ * configuration differ by percents) and, where the sweep has other configurations with results,
+ * under SUSPECT_PPL_RATIO of their median too (a good seed whose siblings diverged is in line with
+ * the rest of the sweep, and stays unflagged), or whose parameter count differs from the one more than half
  * of its (two or more) other seeds agree on (one configuration has one size), and clears a flag the
  * other seeds no longer support. Only a configuration's lowest seed can be so far below all the
  * others, and a majority's size is never the odd one, so seeds that agree stay unflagged. Returns
@@ -133,10 +135,17 @@ export async function flagImpossible(ctx: StoreContext, trialIds: string[]): Pro
   const rows = await ctx.prisma.$queryRaw<{ id: string; flag: string | null }[]>`
     WITH cfg AS (
       SELECT DISTINCT "sweepId", "configKey" FROM "Trial" WHERE id IN (SELECT jsonb_array_elements_text(${JSON.stringify(trialIds)}::jsonb))
+    ), mid AS (
+      -- What the sweep's other configurations reach: the median of their unflagged succeeded seeds.
+      SELECT cfg."sweepId", cfg."configKey",
+        (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY o."validPpl") FROM "Trial" o WHERE o."sweepId" = cfg."sweepId" AND o."configKey" <> cfg."configKey" AND o.status = 'succeeded' AND o.flag IS NULL AND o."validPpl" IS NOT NULL) AS "sweepV",
+        (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY o."testPpl") FROM "Trial" o WHERE o."sweepId" = cfg."sweepId" AND o."configKey" <> cfg."configKey" AND o.status = 'succeeded' AND o.flag IS NULL AND o."testPpl" IS NOT NULL) AS "sweepT"
+      FROM cfg
     ), s AS (
-      SELECT t.id, t.flag, t."validPpl" AS v, t."testPpl" AS te, t.params AS p, t."sweepId", t."configKey",
+      SELECT t.id, t.flag, t."validPpl" AS v, t."testPpl" AS te, t.params AS p, t."sweepId", t."configKey", mid."sweepV", mid."sweepT",
         min(t."validPpl") OVER w AS "otherV", min(t."testPpl") OVER w AS "otherT", count(*) OVER w AS others
       FROM "Trial" t JOIN cfg ON cfg."sweepId" = t."sweepId" AND cfg."configKey" = t."configKey"
+      JOIN mid ON mid."sweepId" = t."sweepId" AND mid."configKey" = t."configKey"
       WHERE t.status = 'succeeded' AND t."validPpl" IS NOT NULL AND t."testPpl" IS NOT NULL AND t.params IS NOT NULL
       WINDOW w AS (PARTITION BY t."sweepId", t."configKey" ORDER BY t.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW)
     ), pc AS (
@@ -147,8 +156,8 @@ export async function flagImpossible(ctx: StoreContext, trialIds: string[]): Pro
       FROM s
     ), f AS (
       SELECT id, flag AS old, CASE
-        WHEN v < ${SUSPECT_PPL_RATIO}::float8 * "otherV" THEN format('validPpl %s is under %s× every other seed of its configuration (the lowest of them: %s)', trim_scale(round(v::numeric, 4)), ${SUSPECT_PPL_RATIO}::float8, trim_scale(round("otherV"::numeric, 4)))
-        WHEN te < ${SUSPECT_PPL_RATIO}::float8 * "otherT" THEN format('testPpl %s is under %s× every other seed of its configuration (the lowest of them: %s)', trim_scale(round(te::numeric, 4)), ${SUSPECT_PPL_RATIO}::float8, trim_scale(round("otherT"::numeric, 4)))
+        WHEN v < ${SUSPECT_PPL_RATIO}::float8 * "otherV" AND ("sweepV" IS NULL OR v < ${SUSPECT_PPL_RATIO}::float8 * "sweepV") THEN format('validPpl %s is under %s× every other seed of its configuration (the lowest of them: %s)%s', trim_scale(round(v::numeric, 4)), ${SUSPECT_PPL_RATIO}::float8, trim_scale(round("otherV"::numeric, 4)), CASE WHEN "sweepV" IS NOT NULL THEN format(' and the median of the sweep''s other configurations (%s)', trim_scale(round("sweepV"::numeric, 4))) ELSE '' END)
+        WHEN te < ${SUSPECT_PPL_RATIO}::float8 * "otherT" AND ("sweepT" IS NULL OR te < ${SUSPECT_PPL_RATIO}::float8 * "sweepT") THEN format('testPpl %s is under %s× every other seed of its configuration (the lowest of them: %s)%s', trim_scale(round(te::numeric, 4)), ${SUSPECT_PPL_RATIO}::float8, trim_scale(round("otherT"::numeric, 4)), CASE WHEN "sweepT" IS NOT NULL THEN format(' and the median of the sweep''s other configurations (%s)', trim_scale(round("sweepT"::numeric, 4))) ELSE '' END)
         WHEN "majorityP" IS NOT NULL THEN format('params %s differ from most other seeds of its configuration (%s)', p, "majorityP")
         END AS flag
       FROM sm

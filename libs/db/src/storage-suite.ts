@@ -769,6 +769,24 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
         expect(groups.find((g) => g.validPpl.includes(100))!.flagged).toEqual([]);
       });
 
+      it('a good seed whose other seeds diverged is in line with the sweep, and stays unflagged; a fake there is still flagged', async () => {
+        // Configuration a trains well; b trained once and stalled near the unigram perplexity twice (the PHM study's low-rank runs).
+        await sweep(plansOf({ 'model.hidden': [1, 2] }, 4));
+        const done = async (ppl: number) => {
+          const t = (await store.claim('w', LEASE))!;
+          expect(await store.complete(t.id, 'w', t.attempt, result(ppl))).toBe('ok');
+          return t.id;
+        };
+        for (const v of [180, 182, 179, 181]) await done(v);
+        const good = await done(300);
+        await done(713);
+        await done(715);
+        expect((await store.getTrial(good))!.flag).toBeNull(); // 300 < 0.5 × 713, but not under half the sweep's 180.5
+        const fake = await done(2);
+        expect((await store.getTrial(fake))!.flag).toBe("validPpl 2 is under 0.5× every other seed of its configuration (the lowest of them: 300) and the median of the sweep's other configurations (180.5)");
+        expect((await store.getTrial(good))!.flag).toBeNull();
+      });
+
       it('a seed whose parameters disagree with its configuration is flagged, and a flagged seed never sets the configuration\'s parameters', async () => {
         await sweep(plansOf({}, 4));
         const done = async (r: ReturnType<typeof result>) => {

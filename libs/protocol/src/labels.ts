@@ -118,16 +118,24 @@ export function labelFields(rows: readonly LabelRow[], opts: LabelOptions = {}):
   const majorities = new Map([...common].map((k) => [k, majority(flat, k)]));
   const isHeadline = (k: string) => HEADLINE.some((h) => h.key === k);
 
+  // Counted once per field (and method), not per row: thousands of rows label in linear time.
+  const counts = new Map<string, number>();
+  const count = (group: string, of: readonly Record<string, unknown>[], k: string) => {
+    const key = `${group}\u0000${k}`;
+    let n = counts.get(key);
+    if (n === undefined) counts.set(key, (n = distinct(of, k)));
+    return n;
+  };
   return rows.map((row, i) => {
     const f = flat[i]!;
     const peers = byMethod.get(row.method)!;
-    const variesInMethod = (k: string) => distinct(peers, k) > 1;
+    const variesInMethod = (k: string) => count(`m:${row.method}`, peers, k) > 1;
     const headline = HEADLINE.filter((h) => Object.hasOwn(f, h.key) && !(h.trivial?.(f[h.key]) && !variesInMethod(h.key))).map((h) => h.key);
     const preferred = prefer.filter((k) => Object.hasOwn(f, k) && !isHeadline(k));
     // In the config's own order (model.embedding before model.hidden …).
     const rest = Object.keys(f)
       .filter((k) => !isHeadline(k) && !preferred.includes(k))
-      .filter((k) => (common.has(k) ? distinct(flat, k) > 1 && (variesInMethod(k) || majorities.get(k) !== text(f[k])) : variesInMethod(k)));
+      .filter((k) => (common.has(k) ? count('*', flat, k) > 1 && (variesInMethod(k) || majorities.get(k) !== text(f[k])) : variesInMethod(k)));
     // What the method sets first, then the common fields.
     return [...headline, ...preferred, ...rest.filter((k) => !common.has(k)), ...rest.filter((k) => common.has(k))];
   });

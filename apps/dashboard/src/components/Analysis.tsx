@@ -5,7 +5,7 @@
 // promoted one resumed), Parallel coordinates (drag along an axis to filter the table under it),
 // Parameter importance (random forest), and a slice plot per parameter.
 import Link from 'next/link';
-import { useMemo, useState } from 'react';
+import { memo, useMemo, useState } from 'react';
 import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatPpl, formatValue } from '../lib/format';
 import { useLive } from '../lib/live';
@@ -281,7 +281,8 @@ function Slices({ a, color }: { a: Analysis; color: (r: { method: string; status
   );
 }
 
-export function Analysis({ sweepId }: { sweepId: string }) {
+/** Memoized: a sweep page re-renders every second while the sweep runs, and these views depend only on their data. */
+export const Analysis = memo(function Analysis({ sweepId }: { sweepId: string }) {
   const live = useLive(`analysis:${sweepId}`, (signal) => trpc().sweeps.analysis.query({ id: sweepId, curves: 200, points: 200 }, { signal }), {
     relevant: (c) => (c.kind === 'sweep' && c.id === sweepId) || (c.kind === 'trial' && c.sweepId === sweepId && c.status !== 'running'),
   });
@@ -301,7 +302,7 @@ export function Analysis({ sweepId }: { sweepId: string }) {
       )}
     </section>
   );
-}
+});
 
 function AnalysisViews({ a }: { a: Analysis }) {
   const color = colorer(a);

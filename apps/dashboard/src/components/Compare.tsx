@@ -9,7 +9,7 @@ import { useLive } from '../lib/live';
 import { describeError, trpc, type RouterOutputs } from '../lib/trpc';
 import { Empty, ErrorBanner, Loading } from './bits';
 import { Exportable } from './Exportable';
-import { LineChart, M, PALETTE, Plot, tickText, useWidth, type Series } from './charts';
+import { LineChart, M, PALETTE, Plot, tickText, Unmeasured, useWidth, type Series } from './charts';
 import { linearScale } from '../lib/scale';
 
 type Result = RouterOutputs['sweeps']['compare'];
@@ -39,6 +39,7 @@ function DifferencePlot({ c }: { c: Result }) {
   const row = 40;
   const labelW = 12;
   const height = M.top + row * rows.length + 40;
+  if (W === null) return <Unmeasured measure={ref} height={height} />;
   const x = linearScale(Math.min(...vals), Math.max(...vals), [M.left + labelW, W - M.right], 6);
   const step = (x.ticks[1] ?? 1) - (x.ticks[0] ?? 0);
   const title = `Paired difference in validation perplexity against ${c.configs[0]!.label}, 95% intervals over shared seeds: ${rows.map((p) => `${c.configs[p.config]!.label} ${formatDelta(p.valid)}`).join('; ')}`;

@@ -2,7 +2,7 @@
 // Configurations ranked by perplexity per parameter count: a table and a Pareto scatter; below
 // them, a pruned sweep's configurations stopped early (no seed finished), unranked.
 import Link from 'next/link';
-import { useEffect, useMemo, useState } from 'react';
+import { memo, useEffect, useMemo, useState } from 'react';
 import { configLabels, variedKeys } from '@lmsweep/protocol/labels';
 import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatPpl, formatPplCI, formatRatio, shortId } from '../lib/format';
@@ -166,7 +166,8 @@ function StoppedEarly({ sweepId, showSweep, ranked, spec }: { sweepId?: string; 
 /** The DOM id of a configuration's row in one sweep's leaderboard (the search panel links to it). */
 export const leaderboardRowId = (configKey: string) => `lb-${configKey}`;
 
-export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?: string; spec?: unknown; showSweep?: boolean }) {
+/** Memoized: a sweep page re-renders every second while the sweep runs. */
+export const Leaderboard = memo(function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?: string; spec?: unknown; showSweep?: boolean }) {
   const [sort, setSort] = useState<LeaderboardSort>('pareto');
   const [offset, setOffset] = useState(0);
   const live = useLive(
@@ -180,16 +181,10 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
 
   const methods = useMemo(() => page?.plot.methods ?? [], [page]);
   const methodColor = (m: string) => PALETTE[Math.max(0, methods.indexOf(m)) % PALETTE.length]!;
-  // One label per configuration: its method and what tells it apart, as the CLI's leaderboard
-  // says it (@lmsweep/protocol/labels), the sweep's grid parameters named even while only one
-  // configuration has finished; the baseline gets a tag instead of " (baseline)".
-  const labels = useMemo(() => {
-    const m = new Map<string, string>();
-    const ls = configLabels(entries, { prefer: variedKeys(spec), baselineSuffix: false });
-    entries.forEach((e, i) => m.set(`${e.sweepId}/${e.configKey}`, ls[i]!));
-    return m;
-  }, [entries, spec]);
-  const describe = (e: Entry) => labels.get(`${e.sweepId}/${e.configKey}`) ?? e.method;
+  // One label per configuration, for the whole ranking (the server's, @lmsweep/protocol/labels
+  // as the CLI's leaderboard says it, the sweep's varied fields named even while only one
+  // configuration has finished); the baseline gets a tag instead of " (baseline)".
+  const describe = (e: Entry, i: number) => page?.plot.label[(page?.offset ?? 0) + i] ?? e.method;
 
   // Every configuration of the ranking, from the page's compact columns (index i = rank i);
   // those on this page of the table carry their full description.
@@ -198,12 +193,11 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
     const c = page.plot;
     return c.params.map((params, i) => {
       const e = i >= page.offset && i < page.offset + page.entries.length ? page.entries[i - page.offset] : undefined;
-      const method = c.methods[c.method[i]!]!;
       return {
         key: e ? `${e.sweepId}/${e.configKey}` : `#${i}`,
         rank: i,
-        label: e ? describe(e) : `#${i + 1} (${method})`,
-        method,
+        label: c.label[i]!,
+        method: c.methods[c.method[i]!]!,
         params,
         mean: c.mean[i]!,
         // Non-finite numbers (one seed: no interval) arrive as null.
@@ -216,8 +210,7 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
         isBaseline: c.isBaseline[i]!,
       };
     });
-    // describe reads only labels
-  }, [page, labels]);
+  }, [page]);
 
   // Configurations picked to compare (one sweep's; 2 to 8).
   const [picked, setPicked] = useState<string[]>([]);
@@ -307,13 +300,13 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
                     <tr key={`${e.sweepId}/${e.configKey}`} id={sweepId ? leaderboardRowId(e.configKey) : undefined} data-testid="leaderboard-row" data-rank={(page?.offset ?? 0) + i} className={[e.paretoRank === 0 ? 'front' : '', opened === (page?.offset ?? 0) + i ? 'opened' : ''].filter(Boolean).join(' ') || undefined}>
                       {sweepId && (
                         <td className="pick">
-                          <input type="checkbox" checked={picked.includes(e.configKey)} onChange={() => toggle(e.configKey)} aria-label={`compare ${describe(e)}`} data-testid="compare-check" />
+                          <input type="checkbox" checked={picked.includes(e.configKey)} onChange={() => toggle(e.configKey)} aria-label={`compare ${describe(e, i)}`} data-testid="compare-check" />
                         </td>
                       )}
                       <td className="num muted">{(page?.offset ?? 0) + i + 1}</td>
                       <td className="config">
                         <span className="swatch round" style={{ background: methodColor(e.method) }} aria-hidden="true" />{' '}
-                        <ConfigLabel label={describe(e)} method={e.method} />
+                        <ConfigLabel label={describe(e, i)} method={e.method} />
                         {e.isBaseline && <span className="tag">baseline</span>}
                       </td>
                       {showSweep && (
@@ -372,4 +365,4 @@ export function Leaderboard({ sweepId, spec, showSweep = !sweepId }: { sweepId?:
       <StoppedEarly sweepId={sweepId} showSweep={showSweep} ranked={entries} spec={spec} />
     </div>
   );
-}
+});

@@ -1,7 +1,7 @@
 'use client';
 // One sweep: status and counts, its trials (live), its analysis views and its leaderboard.
 import Link from 'next/link';
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { shortNames, variedKeys } from '@lmsweep/protocol/labels';
 import { methodLabel } from '@lmsweep/protocol/methods';
 import { getPath, isSampled } from '../lib/config';
@@ -69,10 +69,10 @@ function CancelButton({ sweep, onDone }: { sweep: Sweep; onDone: () => void }) {
   );
 }
 
-function TrialsTable({ sweep }: { sweep: Sweep }) {
+/** Memoized: its parent re-renders every second while the sweep runs (its elapsed time). */
+const TrialsTable = memo(function TrialsTable({ sweep }: { sweep: Sweep }) {
   const [status, setStatus] = useState<TrialStatus | ''>('');
   const [offset, setOffset] = useState(0);
-  const now = useNow(1_000);
   const id = sweep.id;
   const live = useLive(
     `trials:${id}:${status}:${offset}`,
@@ -84,6 +84,8 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
   const names = shortNames(keys);
   const items: TrialRow[] = live.data?.items ?? [];
   const total = live.data?.total ?? 0;
+  // Running trials' durations count up; a page of finished ones stays still.
+  const now = useNow(1_000, items.some((t) => t.status === 'running'));
   return (
     <section className="card" aria-labelledby="trials-title">
       <div className="card-head">
@@ -195,14 +197,14 @@ function TrialsTable({ sweep }: { sweep: Sweep }) {
       <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />
     </section>
   );
-}
+});
 
 export function SweepDetail({ id }: { id: string }) {
   const live = useLive(`sweep:${id}`, (signal) => trpc().sweeps.get.query({ id }, { signal }), {
     relevant: (c) => (c.kind === 'sweep' && c.id === id) || (c.kind === 'trial' && c.sweepId === id && c.status !== 'running'),
   });
-  const now = useNow(1_000);
   const s = live.data;
+  const now = useNow(1_000, !!s && !s.finishedAt);
   const name = s?.name;
   useEffect(() => {
     if (name) document.title = `${name} · lmsweep`;

@@ -4,7 +4,9 @@
 import { useRef, useState, type PointerEvent } from 'react';
 import { formatTick } from '../lib/format';
 import { linearScale, logScale, type Scale } from '../lib/scale';
-import { M, Plot, textWidth, tickText, useWidth } from './charts';
+import { textWidth } from '../lib/text-width';
+import { M, Plot, tickText, Unmeasured, useWidth } from './charts';
+import { DENSE, DotLayer } from './dots';
 
 /** An axis of the parallel coordinates: a parameter or an objective. */
 export type PcAxis =
@@ -29,6 +31,19 @@ export function inBrush(v: number | string | null, b: Brush | undefined): boolea
 }
 
 const PC = { top: 30, bottom: 26, side: 56 };
+
+/** The paths of many lines: those brushed out as one grey path, those kept as one per colour. */
+function batchLines(lines: PcLine[], kept: (l: PcLine) => boolean, path: (l: PcLine) => string): { key: string; color: string; kept: boolean; count: number; d: string }[] {
+  const groups = new Map<string, { key: string; color: string; kept: boolean; count: number; d: string[] }>();
+  for (const l of lines) {
+    const k = kept(l);
+    const key = k ? `in${l.color}` : 'out';
+    const g = groups.get(key) ?? groups.set(key, { key, color: k ? l.color : '#cbd5e1', kept: k, count: 0, d: [] }).get(key)!;
+    g.count++;
+    g.d.push(path(l));
+  }
+  return [...groups.values()].map((g) => ({ ...g, d: g.d.join('') }));
+}
 
 /** A tick of a log axis: 0.01, 0.2, 5, 300, 20k. */
 const logTick = (v: number) => (v >= 1e4 ? formatTick(v) : String(+v.toPrecision(3)));
@@ -55,6 +70,7 @@ export function ParallelCoordinates({ axes, lines, brushes, onBrush, height = 30
   const [ref, W] = useWidth();
   const [drag, setDrag] = useState<{ key: string; from: number; to: number } | null>(null);
   const svg = useRef<SVGSVGElement | null>(null);
+  if (W === null) return <Unmeasured measure={ref} height={height} />;
   const [y0, y1] = [height - PC.bottom, PC.top];
   const xs = axes.map((_, i) => (axes.length <= 1 ? W / 2 : PC.side + ((W - 2 * PC.side) * i) / (axes.length - 1)));
   const scales = axes.map((a) => axisScale(a, y0, y1));
@@ -95,11 +111,14 @@ export function ParallelCoordinates({ axes, lines, brushes, onBrush, height = 30
     <figure className="chart" ref={ref} data-testid="parallel-chart">
       <svg ref={svg} className="plot" width={W} height={height} viewBox={`0 0 ${W} ${height}`} role="img" aria-label={label}>
         <title>{label}</title>
-        {ordered.map((l) => (
-          <path key={l.id} d={path(l)} fill="none" stroke={kept(l) ? l.color : '#cbd5e1'} strokeOpacity={kept(l) ? 0.75 : 0.5} strokeWidth={kept(l) ? 1.4 : 1} data-testid={kept(l) ? 'pc-line' : 'pc-line-out'}>
-            <title>{l.tip}</title>
-          </path>
-        ))}
+        {lines.length > DENSE
+          ? // Batched: the lines brushed out in one path, those kept in one per colour (no tooltip each).
+            batchLines(ordered, kept, path).map((g) => <path key={g.key} d={g.d} fill="none" stroke={g.color} strokeOpacity={g.kept ? 0.6 : 0.5} strokeWidth={g.kept ? 1.2 : 1} data-testid={g.kept ? 'pc-lines' : 'pc-lines-out'} data-count={g.count} />)
+          : ordered.map((l) => (
+              <path key={l.id} d={path(l)} fill="none" stroke={kept(l) ? l.color : '#cbd5e1'} strokeOpacity={kept(l) ? 0.75 : 0.5} strokeWidth={kept(l) ? 1.4 : 1} data-testid={kept(l) ? 'pc-line' : 'pc-line-out'}>
+                <title>{l.tip}</title>
+              </path>
+            ))}
         {axes.map((a, i) => {
           const x = xs[i]!;
           const sc = scales[i]!;
@@ -171,6 +190,7 @@ export function ImportanceChart({ items, method, trials }: { items: { label: str
   const labelW = Math.min(220, Math.max(80, ...items.map((i) => textWidth(i.label) + 12)));
   const row = 26;
   const height = 30 + row * items.length + 20;
+  if (W === null) return <Unmeasured measure={ref} height={height} />;
   const x0 = labelW;
   const x1 = W - 56;
   const title = `Parameter importance (${method}, ${trials} trials): ${items.map((i) => `${i.label} ${(100 * i.importance).toFixed(0)}%`).join(', ')}`;
@@ -202,7 +222,7 @@ export function ImportanceChart({ items, method, trials }: { items: { label: str
 
 /** The objective against one parameter: a point per trial (categories side by side, jittered). */
 export function SlicePlot({ axis, points, yLabel, height = 200 }: { axis: PcAxis; points: { v: number | string; y: number; color: string; tip: string }[]; yLabel: string; height?: number }) {
-  const [ref, W] = useWidth(360);
+  const [ref, W] = useWidth();
   const ok = points.filter((p) => Number.isFinite(p.y) && (axis.kind === 'categorical' || (typeof p.v === 'number' && Number.isFinite(p.v))));
   if (ok.length === 0) {
     return (
@@ -211,6 +231,7 @@ export function SlicePlot({ axis, points, yLabel, height = 200 }: { axis: PcAxis
       </div>
     );
   }
+  if (W === null) return <Unmeasured measure={ref} height={height} />;
   const m = { ...M, left: 56, right: 12, bottom: 40 };
   const ys = ok.map((p) => p.y);
   const y = linearScale(Math.min(...ys), Math.max(...ys), [height - m.bottom, m.top], 4);
@@ -250,11 +271,15 @@ export function SlicePlot({ axis, points, yLabel, height = 200 }: { axis: PcAxis
         <text x={(m.left + W - m.right) / 2} y={height - 4} textAnchor="middle" className="axis-label">
           {axis.label}
         </text>
-        {ok.map((p, i) => (
-          <circle key={i} cx={x(p.v, i)} cy={y(p.y)} r={3} fill={p.color} fillOpacity={0.75}>
-            <title>{p.tip}</title>
-          </circle>
-        ))}
+        {ok.length > DENSE ? (
+          <DotLayer dots={ok.map((p, i) => ({ x: x(p.v, i), y: y(p.y), r: 3, color: p.color, tip: p.tip.split(' · ').join('\n') }))} area={{ x0: m.left, y0: m.top, x1: W - m.right, y1: height - m.bottom }} opacity={0.75} />
+        ) : (
+          ok.map((p, i) => (
+            <circle key={i} cx={x(p.v, i)} cy={y(p.y)} r={3} fill={p.color} fillOpacity={0.75}>
+              <title>{p.tip}</title>
+            </circle>
+          ))
+        )}
       </Plot>
     </figure>
   );

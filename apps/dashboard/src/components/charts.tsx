@@ -6,40 +6,38 @@ import { methodLabel } from '@lmsweep/protocol/methods';
 import { formatCount, formatPpl, formatPplCI, formatRatio, formatTick } from '../lib/format';
 import { placeLabels, type PlacedLabel } from '../lib/label-layout';
 import { linearScale, logScale, type Scale } from '../lib/scale';
+import { textWidth } from '../lib/text-width';
+import { DENSE, DotLayer, type Dot } from './dots';
 
 export const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
 
 export const M = { top: 14, right: 20, bottom: 44, left: 62 };
 
-/** The font of point labels (.chart .pt-label in globals.css), for measuring them. */
-const LABEL_FONT = "11.5px system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', 'DejaVu Sans', Arial, sans-serif";
-let measureCtx: CanvasRenderingContext2D | null | undefined;
-
-/** A label's width in pixels as the browser will draw it (a generous estimate where there is no canvas). */
-export function textWidth(s: string): number {
-  if (measureCtx === undefined) measureCtx = typeof document === 'undefined' ? null : document.createElement('canvas').getContext('2d');
-  if (!measureCtx) return s.length * 7.5;
-  measureCtx.font = LABEL_FONT;
-  return Math.ceil(measureCtx.measureText(s).width) + 1;
-}
-
 /**
- * The content width of a container, following resizes. A callback ref: the chart swaps its
- * container (an empty note, then the figure) when its first points arrive, and the new one is
- * the one measured.
+ * The content width of a container, following resizes; null until it is first measured (a chart
+ * draws nothing before, rather than everything twice). A callback ref: the chart swaps its
+ * container (the unmeasured box, an empty note, then the figure) and the new one is observed.
+ * The width comes from the observer, which reports after layout: reading clientWidth instead
+ * forces a layout of the whole page, most of a second per chart once a page holds 10,000 marks.
  */
-export function useWidth(initial = 720): [(el: HTMLElement | null) => void, number] {
+export function useWidth(): [(el: HTMLElement | null) => void, number | null] {
   const [el, setEl] = useState<HTMLElement | null>(null);
-  const [w, setW] = useState(initial);
+  const [w, setW] = useState<number | null>(null);
   useEffect(() => {
     if (!el) return;
-    const measure = () => setW(Math.max(320, Math.floor(el.clientWidth)));
-    measure();
-    const ro = new ResizeObserver(measure);
+    const ro = new ResizeObserver((entries) => {
+      const box = entries[entries.length - 1];
+      if (box) setW(Math.max(320, Math.floor(box.contentRect.width)));
+    });
     ro.observe(el);
     return () => ro.disconnect();
   }, [el]);
   return [setEl, w];
+}
+
+/** The box a chart measures before it draws: as wide as the figure will be, as high. */
+export function Unmeasured({ measure, height }: { measure: (el: HTMLElement | null) => void; height: number }) {
+  return <figure className="chart" ref={measure} style={{ height }} aria-hidden="true" />;
 }
 
 export function Plot({ width: W, height, label, children }: { width: number; height: number; label: string; children: ReactNode }) {
@@ -140,6 +138,7 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
       </div>
     );
   }
+  if (W === null) return <Unmeasured measure={ref} height={height} />;
   const xs = [...pts.map((p) => p.x), ...markers.map((m) => m.x).filter(Number.isFinite)];
   const ys = pts.map((p) => p.y);
   // Steps start at 0: a curve with one point still reads as "at step N".
@@ -188,8 +187,11 @@ export function LineChart({ series, xLabel, yLabel, yLog = false, height = 260, 
                     <path key={`m${i}`} d={`M${x(m.x)},${y(m.y) - 4.5}l4,7h-8z`} fill="var(--paused)" data-testid="mark-resumed" />
                   ),
                 )}
+              {s.dots && finite.length > DENSE && (
+                <DotLayer dots={finite.map((p) => ({ x: x(p.x), y: y(p.y), r: 2, color: s.color, tip: `${s.label}\n${xLabel} ${p.x}: ${yLabel} ${+p.y.toPrecision(5)}` }))} area={{ x0: M.left, y0: M.top, x1: W - M.right, y1: height - M.bottom }} />
+              )}
               {!s.faint &&
-                finite.length <= 400 &&
+                finite.length <= (s.dots ? DENSE : 400) &&
                 finite.map((p, i) => (
                   <circle key={i} cx={x(p.x)} cy={y(p.y)} r={finite.length <= 40 ? 2.6 : 1.6} fill={s.color}>
                     <title>{`${s.label} — ${xLabel} ${p.x}: ${yLabel} ${+p.y.toPrecision(5)}`}</title>
@@ -241,6 +243,7 @@ export function ParetoScatter({ points, methodColor, height = 340, onOpen }: { p
       </div>
     );
   }
+  if (W === null) return <Unmeasured measure={ref} height={height} />;
   // The y range follows the means; wide intervals (two seeds make t = 12.7) may extend it by
   // one span of the means either way, never below 0, and are cut off (no cap) beyond.
   const means = ok.map((p) => p.mean);
@@ -265,6 +268,32 @@ export function ParetoScatter({ points, methodColor, height = 340, onOpen }: { p
   const clampY = (v: number) => Math.max(M.top, Math.min(height - M.bottom, y(v)));
   const inside = (v: number) => y(v) >= M.top && y(v) <= height - M.bottom;
   const hasBar = (p: ScatterPoint) => Number.isFinite(p.halfWidth) && p.halfWidth > 0 && Number.isFinite(p.lo) && Number.isFinite(p.hi);
+  const tipOf = (p: ScatterPoint) =>
+    [
+      p.label,
+      `method ${methodLabel(p.method)}`,
+      `params ${formatCount(p.params)}${p.compression !== null ? ` (${formatRatio(p.compression)} vs baseline)` : ''}`,
+      `valid ppl ${formatPplCI(p.mean, p.halfWidth)}${hasBar(p) ? ` [${formatPpl(p.lo)}, ${formatPpl(p.hi)}]` : ''}`,
+      `${p.seeds} seed${p.seeds === 1 ? '' : 's'}`,
+      p.paretoRank === 0 ? 'on the Pareto front' : `Pareto rank ${p.paretoRank}`,
+      p.isBaseline ? 'baseline' : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
+  // A crowded plot draws its dominated points batched (dots.tsx); the front and the baselines
+  // keep an element each, a focus stop that opens their row.
+  const dense = ok.length > DENSE;
+  const single = dense ? ok.filter((p) => p.paretoRank === 0 || p.isBaseline) : ok;
+  const batched = dense ? ok.filter((p) => p.paretoRank !== 0 && !p.isBaseline) : [];
+  const dots: Dot[] = batched.map((p) => ({
+    x: x(p.params, p.key),
+    y: y(p.mean),
+    r: 4.5,
+    color: methodColor(p.method),
+    hollow: true,
+    ...(hasBar(p) ? { bar: { top: clampY(p.hi), bottom: clampY(p.lo), capTop: inside(p.hi), capBottom: inside(p.lo) } } : {}),
+    tip: tipOf(p),
+  }));
   const front = ok.filter((p) => p.paretoRank === 0).sort((a, b) => a.params - b.params);
   let step = '';
   front.forEach((p, i) => {
@@ -316,22 +345,13 @@ export function ParetoScatter({ points, methodColor, height = 340, onOpen }: { p
         />
         <rect data-testid="plot-area" x={M.left} y={M.top} width={Math.max(0, W - M.left - M.right)} height={height - M.top - M.bottom} fill="none" />
         {front.length > 1 && <path d={step} className="front-line" />}
-        {ok.map((p) => {
+        {dense && <DotLayer dots={dots} area={{ x0: M.left, y0: M.top, x1: W - M.right, y1: height - M.bottom }} onOpen={onOpen ? (i) => batched[i]!.rank !== undefined && onOpen(batched[i]!.rank!) : undefined} />}
+        {single.map((p) => {
           const cx = x(p.params, p.key);
           const cy = y(p.mean);
           const c = methodColor(p.method);
           const bar = hasBar(p);
-          const tip = [
-            p.label,
-            `method ${methodLabel(p.method)}`,
-            `params ${formatCount(p.params)}${p.compression !== null ? ` (${formatRatio(p.compression)} vs baseline)` : ''}`,
-            `valid ppl ${formatPplCI(p.mean, p.halfWidth)}${bar ? ` [${formatPpl(p.lo)}, ${formatPpl(p.hi)}]` : ''}`,
-            `${p.seeds} seed${p.seeds === 1 ? '' : 's'}`,
-            p.paretoRank === 0 ? 'on the Pareto front' : `Pareto rank ${p.paretoRank}`,
-            p.isBaseline ? 'baseline' : '',
-          ]
-            .filter(Boolean)
-            .join('\n');
+          const tip = tipOf(p);
           return (
             <g
               key={p.key}

@@ -20,6 +20,8 @@ type Listener = (e: Event) => void;
 export type StreamState = 'connecting' | 'live' | 'down';
 
 const RETRY_MS = 3_000;
+/** How often a hook reloads while the stream is live (it reloads on every relevant change anyway). */
+const LIVE_POLL_MS = 60_000;
 const listeners = new Set<Listener>();
 const stateListeners = new Set<() => void>();
 let streamState: StreamState = 'connecting';
@@ -108,7 +110,7 @@ export function useStreamState(): StreamState {
 export interface LiveOptions {
   /** Which changes call for a reload; absent: every change. */
   relevant?: (c: Change) => boolean;
-  /** Reload at least this often, whatever the stream says. */
+  /** Reload at least this often while the change stream is down (at least every minute while it is live). */
   pollMs?: number;
   /** Changes arriving within this window cause one reload. */
   debounceMs?: number;
@@ -144,6 +146,7 @@ export function useLive<T>(key: string, load: (signal: AbortSignal) => Promise<T
     let again = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastLoad = 0;
+    let shown: string | undefined;
     const ac = new AbortController();
     setLoading(true);
 
@@ -158,7 +161,13 @@ export function useLive<T>(key: string, load: (signal: AbortSignal) => Promise<T
       try {
         const d = await loadRef.current(ac.signal);
         if (!disposed) {
-          setData(d);
+          // An answer equal to the one shown keeps the old object: a reload that changed
+          // nothing (a poll, a resync, a change elsewhere) re-renders nothing.
+          const text = JSON.stringify(d);
+          if (text !== shown) {
+            shown = text;
+            setData(d);
+          }
           setError(null);
         }
       } catch (e) {
@@ -187,8 +196,10 @@ export function useLive<T>(key: string, load: (signal: AbortSignal) => Promise<T
     const off = onChange((e) => {
       if (e.kind === 'resync' || !relevantRef.current || relevantRef.current(e)) schedule();
     });
+    // While the stream is live it says what changed, and the poll is a slow safety net.
     const poll = setInterval(() => {
-      if (document.visibilityState === 'visible' && Date.now() - lastLoad >= pollMs * 0.8) void run();
+      const every = streamState === 'live' ? Math.max(pollMs, LIVE_POLL_MS) : pollMs;
+      if (document.visibilityState === 'visible' && Date.now() - lastLoad >= every * 0.8) void run();
     }, pollMs);
     return () => {
       disposed = true;
@@ -203,12 +214,14 @@ export function useLive<T>(key: string, load: (signal: AbortSignal) => Promise<T
   return { data, error, loading, refresh };
 }
 
-/** The current time, ticking every `ms` (for "3 s ago"). */
-export function useNow(ms = 1_000): number {
+/** The current time, ticking every `ms` (for "3 s ago") while `ticking`: a page that shows nothing live does not re-render every second. */
+export function useNow(ms = 1_000, ticking = true): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
+    if (!ticking) return;
+    setNow(Date.now());
     const t = setInterval(() => setNow(Date.now()), ms);
     return () => clearInterval(t);
-  }, [ms]);
+  }, [ms, ticking]);
   return now;
 }

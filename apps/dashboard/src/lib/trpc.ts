@@ -3,6 +3,7 @@
 import {
   createTRPCClient,
   httpBatchLink,
+  httpLink,
   httpSubscriptionLink,
   splitLink,
   TRPCClientError,
@@ -18,6 +19,9 @@ export type RouterInputs = inferRouterInputs<AppRouter>;
 
 let client: TRPCClient<AppRouter> | null = null;
 
+/** Procedures asked for on their own rather than in a batch. */
+const SLOW = new Set(['sweeps.analysis']);
+
 /** One client per page load, created on first use in the browser (never during server rendering). */
 export function trpc(): TRPCClient<AppRouter> {
   if (typeof window === 'undefined') throw new Error('the tRPC client is browser-only');
@@ -27,7 +31,13 @@ export function trpc(): TRPCClient<AppRouter> {
         condition: (op) => op.type === 'subscription',
         true: httpSubscriptionLink({ url: '/trpc' }),
         // Queries go as POST (the coordinator allows the override): a long spec never outgrows a URL.
-        false: httpBatchLink({ url: '/trpc', methodOverride: 'POST', maxItems: MAX_API_BATCH }),
+        // The analysis of a large sweep takes the coordinator a second or more: alone, so the
+        // page's other answers (its trials, its leaderboard) arrive and draw without waiting for it.
+        false: splitLink({
+          condition: (op) => SLOW.has(op.path),
+          true: httpLink({ url: '/trpc', methodOverride: 'POST' }),
+          false: httpBatchLink({ url: '/trpc', methodOverride: 'POST', maxItems: MAX_API_BATCH }),
+        }),
       }),
     ],
   });

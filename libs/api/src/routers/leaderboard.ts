@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SweepSpec } from '@lmsweep/protocol';
+import { variedKeys } from '@lmsweep/protocol/labels';
 import { adaptiveSeeds, baselineKey } from '@lmsweep/sweep';
 import { type ApiContext, publicProcedure, router } from '../init.ts';
 import { leaderboardPage, type LeaderboardSort, rankConfigurations, stoppedConfigurations, type StoppedPage } from '../leaderboard.ts';
@@ -7,26 +8,28 @@ import { leaderboardPage, type LeaderboardSort, rankConfigurations, stoppedConfi
 const SORT = z.enum(['pareto', 'validPpl', 'testPpl', 'params']).default('pareto');
 const SWEEP_ID = z.string().min(1).max(100).optional();
 
-/** Every configuration with finished trials (of one sweep, or all), ranked. */
-async function ranked(ctx: ApiContext, sweepId: string | undefined, sort: LeaderboardSort) {
+/** Every configuration with finished trials (of one sweep, or all), ranked; with one sweep's varied keys, which its labels name. */
+async function rankedWithKeys(ctx: ApiContext, sweepId: string | undefined, sort: LeaderboardSort) {
   const groups = await ctx.store.leaderboardGroups({ sweepId });
   const sweepIds = [...new Set(groups.map((g) => g.sweepId))];
   const baselines = new Map<string, string | null>();
   const targets = new Map<string, number | null>();
+  let keys: string[] = [];
   for (const id of sweepIds) {
     const sweep = await ctx.store.getSweep(id);
     const parsed = sweep ? SweepSpec.safeParse(sweep.spec) : null;
     baselines.set(id, parsed?.success ? baselineKey(parsed.data) : null);
     targets.set(id, parsed?.success ? (adaptiveSeeds(parsed.data)?.ciHalfWidth ?? null) : null);
+    if (sweepId) keys = variedKeys(sweep?.spec);
   }
-  return rankConfigurations(groups, baselines, sort, targets);
+  return { entries: rankConfigurations(groups, baselines, sort, targets), keys };
 }
 
 export const leaderboardRouter = router({
   /** Configurations ranked by perplexity per parameter count: Pareto fronts, then perplexity (all of them). */
   list: publicProcedure
     .input(z.object({ sweepId: SWEEP_ID, sort: SORT }).default({ sort: 'pareto' }))
-    .query(({ ctx, input }) => ranked(ctx, input.sweepId, input.sort)),
+    .query(async ({ ctx, input }) => (await rankedWithKeys(ctx, input.sweepId, input.sort)).entries),
 
   /**
    * One page of that ranking (`limit` configurations from `offset`), its total, and every
@@ -39,7 +42,10 @@ export const leaderboardRouter = router({
         .object({ sweepId: SWEEP_ID, sort: SORT, offset: z.number().int().min(0).max(10_000_000).default(0), limit: z.number().int().min(1).max(1000).default(100) })
         .default({ sort: 'pareto', offset: 0, limit: 100 }),
     )
-    .query(async ({ ctx, input }) => leaderboardPage(await ranked(ctx, input.sweepId, input.sort), input.offset, input.limit)),
+    .query(async ({ ctx, input }) => {
+      const { entries, keys } = await rankedWithKeys(ctx, input.sweepId, input.sort);
+      return leaderboardPage(entries, input.offset, input.limit, keys);
+    }),
 
   /**
    * The ranking's companion: configurations whose seeds were all stopped early (pruned, or paused
