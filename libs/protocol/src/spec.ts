@@ -219,9 +219,10 @@ export const CompressOptions = z
     weightPower: z.number().min(0).max(1).optional(),
     finetune: FinetuneOptions.default(FinetuneOptions.parse({})),
     /**
-     * Add a "dense + fine-tune" control (method dense-finetune) per baseline checkpoint and seed:
+     * The "dense + fine-tune" control (method dense-finetune), one per baseline checkpoint and seed:
      * it starts from the same checkpoint and fine-tunes it with the same `finetune` settings, without
-     * compression. A sweep-level switch, not part of any trial's config.
+     * compression, so a compression's difference from it is the compression's alone. A launch sets
+     * it unless it is false (libs/sweep withControl). A sweep-level switch, not part of any trial's config.
      */
     control: z.boolean().optional(),
   })
@@ -313,6 +314,11 @@ export function finetuneOptionsOf(config: TrialConfig): FinetuneOptions | undefi
 /** The config of a compression trial's (or the control's) baseline: the same model and training, method 'dense'. */
 export function baselineConfigOf(config: TrialConfig): TrialConfig {
   return resolveConfig({ ...config, method: 'dense', compress: undefined, finetune: undefined });
+}
+
+/** Whether a compression sweep plans the dense + fine-tune control (a new one does unless `compress.control: false`: libs/sweep prepareSweep writes it in). */
+export function hasControl(spec: { compress?: { control?: boolean } }): boolean {
+  return spec.compress?.control === true;
 }
 
 /** The "dense + fine-tune" control of a compression trial: its baseline's config, fine-tuned with the same settings. */

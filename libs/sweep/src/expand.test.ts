@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SpecError } from '@lmsweep/protocol';
+import { SpecError, type SweepSpec } from '@lmsweep/protocol';
 import { baselineKey, expandSweep, parseSweepSpec } from './expand.ts';
+import { prepareSweep, withControl } from './prepare.ts';
 
 const yaml = `
 name: t
@@ -189,6 +190,21 @@ describe('the dense + fine-tune control (compress.control)', () => {
       ['dense-finetune', 0],
       ['svd', 0],
     ]);
+  });
+
+  it('a launch adds it by default (prepareSweep writes control: true into the spec it stores), not when told false, not without a compression method; a stored spec without it expands as before', () => {
+    const methods = (spec: SweepSpec) => expandSweep(spec).map((p) => p.method);
+    const launched = prepareSweep({ ...base, seeds: 1, compress, grid: { method: ['dense', 'svd'] } });
+    expect(launched.spec.compress?.control).toBe(true);
+    expect(launched.plans.map((p) => p.method)).toEqual(['dense', 'dense-finetune', 'svd']);
+    expect(methods(launched.spec)).toEqual(['dense', 'dense-finetune', 'svd']);
+    const off = prepareSweep({ ...base, seeds: 1, compress: { ...compress, control: false }, grid: { method: ['dense', 'svd'] } });
+    expect(off.plans.map((p) => p.method)).toEqual(['dense', 'svd']);
+    expect(prepareSweep({ ...base, seeds: 1, grid: { 'model.hidden': [20, 40] } }).spec.compress).toBeUndefined();
+    // A sampled sweep whose space offers a compression method gets it too.
+    expect(withControl(parseSweepSpec({ ...base, compress, search: { sampler: 'random', trials: 4 }, space: { method: ['dense', 'svd'] } })).compress?.control).toBe(true);
+    // Stored before the default: no control then, none now.
+    expect(methods(parseSweepSpec({ ...base, seeds: 1, compress, grid: { method: ['dense', 'svd'] } }))).toEqual(['dense', 'svd']);
   });
 
   it('follows the fine-tuning settings: one control per setting, shared by the methods with that setting', () => {

@@ -17,7 +17,7 @@ import { configIssues } from './feasibility.ts';
 import { pathIssue } from './paths.ts';
 import { PlanIndex, planConfiguration } from './plan.ts';
 import { checkSampledSpec, isSampledSpec } from './sampled-spec.ts';
-import { storableText, UNSTORABLE_MESSAGE, unstorableStrings } from '@lmsweep/protocol';
+import { hasControl, storableText, UNSTORABLE_MESSAGE, unstorableStrings } from '@lmsweep/protocol';
 
 /** Parses a spec from YAML/JSON text or an object; throws SpecError naming each bad field. */
 export function parseSweepSpec(input: string | unknown): SweepSpec {
@@ -50,7 +50,7 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   if (gridKeys.length > MAX_GRID_KEYS) throw new SpecError([{ path: 'grid', message: `a grid has at most ${MAX_GRID_KEYS} parameters; this one has ${gridKeys.length}` }]);
   const compressing = [spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && startsFromBaseline(m));
   // Compression trials may add one baseline trial per configuration and seed (and a control).
-  const count = gridSize(spec) * maxSeeds(spec) * (compressing ? (spec.compress?.control ? 3 : 2) : 1);
+  const count = gridSize(spec) * maxSeeds(spec) * (compressing ? (hasControl(spec) ? 3 : 2) : 1);
   if (count > MAX_TRIALS_PER_SWEEP) {
     throw new SpecError([{ path: 'grid', message: `the sweep would create ${count} trials; at most ${MAX_TRIALS_PER_SWEEP} are allowed` }]);
   }
@@ -71,7 +71,7 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
       else if (!spec.grid[key]!.some((g) => g === v)) issues.push({ path: `baseline.${key}`, message: `value ${JSON.stringify(v)} is not in the grid` });
     }
   }
-  if (spec.compress?.control && ![spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && isCompressionMethod(m))) issues.push({ path: 'compress.control', message: 'the sweep has no compression method (method or grid.method) to add a dense + fine-tune control for' });
+  if (spec.compress?.control === true && ![spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && isCompressionMethod(m))) issues.push({ path: 'compress.control', message: 'the sweep has no compression method (method or grid.method) to add a dense + fine-tune control for' });
   if (issues.length) throw new SpecError(issues);
   issues.push(...shapeIssues(spec));
   if (issues.length) throw new SpecError(issues);

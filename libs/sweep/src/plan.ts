@@ -3,7 +3,7 @@
 // "dense + fine-tune" control, each added once per sweep and seed however many configurations
 // share it. The grid expansion is a loop over its points; a sweep that grows while it runs plans
 // each new point (or each new seed) the same way, against the trials it already holds.
-import { baselineConfigOf, controlConfigOf, type GridValue, isCompressionMethod, startsFromBaseline, type SweepSpec, type TrialConfig, type TrialPlan } from '@lmsweep/protocol';
+import { baselineConfigOf, controlConfigOf, hasControl, type GridValue, isCompressionMethod, startsFromBaseline, type SweepSpec, type TrialConfig, type TrialPlan } from '@lmsweep/protocol';
 import { configFor, configKey } from './config.ts';
 
 /** What planning needs of a trial already planned or stored. */
@@ -72,7 +72,7 @@ export function planConfiguration(spec: SweepSpec, point: Record<string, GridVal
   };
   const parent = startsFromBaseline(config.method) ? baselineConfigOf(config) : undefined;
   const parentKey = parent && configKey(parent);
-  const control = spec.compress?.control && isCompressionMethod(config.method) ? controlConfigOf(config) : undefined;
+  const control = hasControl(spec) && isCompressionMethod(config.method) ? controlConfigOf(config) : undefined;
   const controlKey = control && configKey(control);
   for (const seed of missing) {
     if (!parent || !parentKey) {

@@ -1,10 +1,10 @@
 // A spec checked for launch in one call: parsed, checked by the host's extra checks (its
 // datasets), expanded (a grid) or its first configurations sampled (a search). What the
 // coordinator runs off its event loop for `validate` and `create`.
-import { type FieldIssue, SpecError, type SearchState, type SweepSpec, type TrialPlan } from '@lmsweep/protocol';
+import { CompressOptions, type FieldIssue, isCompressionMethod, SpecError, type SearchState, type SweepSpec, type TrialPlan } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from './expand.ts';
 import { planGrowth } from './grow.ts';
-import { isSampledSpec } from './sampled-spec.ts';
+import { isSampledSpec, methodsOf } from './sampled-spec.ts';
 
 /** A spec as the API receives it: YAML/JSON text or an already parsed object. */
 export type SpecInput = string | Record<string, unknown>;
@@ -30,9 +30,22 @@ export interface SpecValidation {
 /** Extra checks a host makes (e.g. that each dataset exists where its workers look). */
 export type ExtraSpecCheck = (spec: SweepSpec) => FieldIssue[];
 
+/**
+ * A new compression sweep plans the dense + fine-tune control unless it says
+ * `compress.control: false`: each compression is then compared with its baseline trained as long,
+ * equal budgets by construction. Written into the spec it stores, so a sweep stored before this
+ * default (no `control`, no control planned) expands as it did.
+ */
+export function withControl(spec: SweepSpec): SweepSpec {
+  if (spec.compress?.control !== undefined) return spec;
+  const methods = [...methodsOf(spec, spec.space), ...(spec.grid['method'] ?? [])];
+  if (!methods.some((m) => typeof m === 'string' && isCompressionMethod(m))) return spec;
+  return { ...spec, compress: CompressOptions.parse({ ...spec.compress, control: true }) };
+}
+
 /** Parses, checks and expands a spec (a search: samples its first configurations); throws SpecError naming each bad field. */
 export function prepareSweep(input: SpecInput, extra?: ExtraSpecCheck): PreparedSweep {
-  const spec = parseSweepSpec(input);
+  const spec = withControl(parseSweepSpec(input));
   const issues = extra?.(spec) ?? [];
   if (issues.length) throw new SpecError(issues);
   if (!isSampledSpec(spec)) return { spec, plans: expandSweep(spec) };

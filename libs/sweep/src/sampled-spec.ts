@@ -7,6 +7,7 @@ import {
   conditionOf,
   type FieldIssue,
   type GridValue,
+  hasControl,
   isCompressionMethod,
   MAX_TRIALS_PER_SWEEP,
   type SearchSpaceSpec,
@@ -68,7 +69,7 @@ function rawSpaceIssues(raw: Record<string, unknown>): FieldIssue[] {
 }
 
 /** The methods a sampled sweep can run: the spec's own, or the space's choices of `method`. */
-function methodsOf(spec: SweepSpec, space: SearchSpaceSpec | undefined): unknown[] {
+export function methodsOf(spec: SweepSpec, space: SearchSpaceSpec | undefined): unknown[] {
   const m = space && Object.hasOwn(space, 'method') ? space['method']! : undefined;
   if (!m) return [spec.method];
   return Array.isArray(m) ? m : 'values' in m ? m.values : [];
@@ -81,7 +82,7 @@ const compressing = (spec: SweepSpec) => methodsOf(spec, spec.space).some((m) =>
 
 /** Trials one seed of a sampled configuration can add: itself, with a baseline (and control) where a method of the space starts from one. */
 export function trialsPerSeed(spec: SweepSpec): number {
-  return compressing(spec) ? (spec.compress?.control ? 3 : 2) : 1;
+  return compressing(spec) ? (hasControl(spec) ? 3 : 2) : 1;
 }
 
 /** The most trials a sampled sweep can create: each configuration at its most seeds, trialsPerSeed each. */
@@ -132,7 +133,7 @@ export function checkSampledSpec(spec: SweepSpec, raw: Record<string, unknown>, 
       else if (!takesValue(space[key]!, v)) issues.push({ path: `baseline.${key}`, message: `value ${JSON.stringify(v)} is not one the space gives` });
     }
   }
-  if (spec.compress?.control && !methods.some((m) => typeof m === 'string' && isCompressionMethod(m))) {
+  if (spec.compress?.control === true && !methods.some((m) => typeof m === 'string' && isCompressionMethod(m))) {
     issues.push({ path: 'compress.control', message: 'the sweep has no compression method (method or space.method) to add a dense + fine-tune control for' });
   }
   if (issues.length) throw new SpecError(issues);

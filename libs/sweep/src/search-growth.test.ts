@@ -140,8 +140,9 @@ describe('planGrowth: a sampled sweep', () => {
       { method: 'svd', 'compress.rate': 3.9 },
     ]);
     for (const p of a.plans.filter((x) => x.method === 'svd')) expect(a.plans.find((b) => b.ordinal === p.parentOrdinal)!.method).toBe('dense');
-    // One dense configuration: one trial per seed, shared by the sampled dense point and both baselines.
-    expect(a.plans.map((p) => p.method).sort()).toEqual(['dense', 'dense', 'svd', 'svd', 'svd', 'svd']);
+    // One dense configuration: one trial per seed, shared by the sampled dense point and both
+    // baselines; the dense + fine-tune control (a launch's default) once per seed, shared by both rates.
+    expect(a.plans.map((p) => p.method).sort()).toEqual(['dense', 'dense', 'dense-finetune', 'dense-finetune', 'svd', 'svd', 'svd', 'svd']);
   });
 
   it('Sobol over a space with infeasible regions reaches its budget, each infeasible point drawn once', () => {

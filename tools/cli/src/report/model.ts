@@ -210,7 +210,7 @@ function warnings(rows: readonly ConfigurationRow[], finetune: readonly Finetune
   if (!longer.length) return [];
   const steps = [...new Set(longer.map((f) => f.steps))].sort((a, b) => a - b).join(', ');
   return [
-    `No dense + fine-tune control: each compressed configuration trained ${steps} fine-tuning steps after its baseline's, so its difference from the baseline is partly those steps, not the compression. Launch it with \`compress.control: true\` for a dense row trained as long.`,
+    `No dense + fine-tune control: each compressed configuration trained ${steps} fine-tuning steps after its baseline's, so its difference from the baseline is partly those steps, not the compression. A launch adds that dense row trained as long unless the spec says \`compress.control: false\`; this sweep has none.`,
   ];
 }
 
