@@ -2,8 +2,11 @@
 // (PGlite in memory): its trials stopped, paused and resumed through the store's own pruning
 // writes (@lmsweep/db/testing). `trials --status paused|pruned`, the table saying where each
 // stopped, `--json` rows with steps, rung, promotions and verdict for every trial, the counts of
-// `sweeps`, and `leaderboard`'s "stopped early" table under the ranking (and in its --json).
+// `sweeps`, `leaderboard`'s "stopped early" table under the ranking (and in its --json), and
+// `report`'s.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,4 +125,23 @@ describe('a pruned sweep, as the CLI prints it', () => {
     ]);
     expect(json[2]).toMatchObject({ rung: 1, validPpl: 180, seeds: [0, 1], trialIds: [at(0.1, 0).id, at(0.1, 1).id] });
   });
+
+  it('report: a pruned sweep reports its ranked configuration and, apart, the configurations stopped early with their steps and rungs', { timeout: 60_000 }, async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lmsweep-pruned-report-'));
+    try {
+      const r = await lmsweep(['report', sweepId, '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      const md = readFileSync(path.join(out, 'report.md'), 'utf8');
+      expect(md).toMatch(/\| 1 \| ★ dense lr 0\.01 \| 1,000 \|/);
+      const stopped = md.split('## Stopped early')[1]!.split('\n## ')[0]!;
+      const rows = stopped.split('\n').filter((l) => l.startsWith('| dense'));
+      expect(rows.map((l) => l.split('|').map((x) => x.trim()).slice(1, 6))).toEqual([
+        ['dense lr 0.5', '2', '205.00', '100, 600', '2'],
+        ['dense lr 0.1', '2', '215.00', '100, 300', '1'],
+      ]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });
+

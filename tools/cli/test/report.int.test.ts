@@ -1,7 +1,8 @@
 // `lmsweep report` through the real bin against a real coordinator: a compression sweep (dense
 // baseline, its dense + fine-tune control, SVD and GroupReduce at rate 4, three seeds) whose
 // trials are finished through the store with results whose paired differences are known; the
-// Markdown and HTML reports carry them, the figures are SVG, and the HTML page renders in Chromium.
+// Markdown and HTML reports carry them, the figures are SVG, and the HTML page renders in Chromium;
+// and a sampled sweep's report (a search over the width) ranks what it sampled.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pairedDifference } from '@lmsweep/algorithms';
 import { startCoordinator, type Coordinator } from '@lmsweep/coordinator';
-import { expandSweep, parseSweepSpec } from '@lmsweep/sweep';
+import { expandSweep, parseSweepSpec, prepareSweep } from '@lmsweep/sweep';
 import { putArtifact } from '@lmsweep/db/testing';
 import { launchChromium, openPage } from '../../../apps/dashboard/test/browser.ts';
 
@@ -127,6 +128,28 @@ describe('lmsweep report', () => {
       expect(svg).not.toMatch(/NaN|undefined/);
     }
     expect(readFileSync(path.join(out, 'curves.svg'), 'utf8')).toContain('fine-tuned from the baseline');
+  }, 60_000);
+
+  it('a sampled sweep (a search over the width): its sampled configurations ranked, its spec with the search', async () => {
+    const { spec, plans, search } = prepareSweep({ name: 'report-search', dataset: { name: 'ptb', vocabSize: 300 }, search: { sampler: 'random', trials: 3, parallel: 3, seed: 4 }, space: { 'model.hidden': { int: [8, 64], step: 8 } }, seeds: 2 });
+    const id = (await c.store.createSweep({ name: spec.name, spec, specText: JSON.stringify(spec), plans, search })).id;
+    const claimed = (await c.store.claimMany(['s1', 's2', 's3', 's4', 's5', 's6'], 60_000)).filter((t) => t !== null && t.sweepId === id);
+    expect(claimed).toHaveLength(6);
+    const hidden = (t: { config: unknown }) => (t.config as { model: { hidden: number } }).model.hidden;
+    const done = await c.store.completeMany(
+      claimed.map((t, i) => ({ trialId: t!.id, workerId: `s${i + 1}`, attempt: t!.attempt, result: { ...resultOf('dense', t!.seed), params: 1000 * hidden(t!), paramsByLayer: { all: 1000 * hidden(t!) }, validPpl: 100 + 400 / hidden(t!) + t!.seed } })),
+    );
+    expect(done.every((o) => o === 'ok')).toBe(true);
+    const out = path.join(tmp, 'search');
+    const r = await lmsweep(['report', id, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const md = readFileSync(path.join(out, 'report.md'), 'utf8');
+    const widths = [...new Set(claimed.map((t) => hidden(t!)))].sort((a, b) => b - a);
+    // Ranked by perplexity, which falls with the width: widest first, each with its two seeds.
+    const rows = md.split('\n').filter((l) => /^\| \d+ \| .*hidden/.test(l));
+    expect(rows.map((l) => l.match(/hidden (\d+)/)?.[1])).toEqual(widths.map(String));
+    for (const l of rows) expect(l).toMatch(/\| 2 \|$/);
+    expect(md).toMatch(/"sampler":"random"/);
   }, 60_000);
 
   it('HTML: one file with the figures inline; a missing sweep is an error naming it', async () => {
