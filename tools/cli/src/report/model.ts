@@ -249,6 +249,15 @@ function compute(trials: readonly ReportTrial[]): Report['compute'] {
   };
 }
 
+/** Whether two configurations set everything alike but their method and its factorization (model.phm, model.lowrank). */
+function trainedAlike(a: unknown, b: unknown): boolean {
+  const rest = (c: unknown) => {
+    const f = flattenConfig(c);
+    return JSON.stringify(Object.keys(f).filter((k) => k !== 'method' && !k.startsWith('model.phm') && !k.startsWith('model.lowrank')).sort().map((k) => [k, f[k]]));
+  };
+  return rest(a) === rest(b);
+}
+
 /** The configurations each one is compared with, by seed: its baseline, its control, SVD at its rate (compression methods), low-rank nearest in parameters (PHM). */
 function comparisons(configs: readonly ReportConfiguration[], rows: readonly ConfigurationRow[], bySeed: readonly Map<number, ReportTrial>[]): Comparison[] {
   const baseline = configs.findIndex((c) => c.isBaseline);
@@ -271,10 +280,11 @@ function comparisons(configs: readonly ReportConfiguration[], rows: readonly Con
       }
     }
     if (c.method === 'phm') {
-      const lowrank = configs
-        .map((d, j) => ({ d, j }))
-        .filter(({ d }) => d.method === 'lowrank')
-        .sort((x, y) => Math.abs(Math.log(x.d.params / c.params)) - Math.abs(Math.log(y.d.params / c.params)))[0];
+      // Among the low-rank configurations trained alike (the same settings but the factorization's
+      // own, e.g. the same learning rate), else among all, the nearest in parameters.
+      const all = configs.map((d, j) => ({ d, j })).filter(({ d }) => d.method === 'lowrank');
+      const alike = all.filter(({ d }) => trainedAlike(d.config, c.config));
+      const lowrank = (alike.length ? alike : all).sort((x, y) => Math.abs(Math.log(x.d.params / c.params)) - Math.abs(Math.log(y.d.params / c.params)))[0];
       if (lowrank) pairs.push({ a: i, b: lowrank.j, against: 'low-rank nearest in parameters' });
     }
   });
