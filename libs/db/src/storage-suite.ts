@@ -737,14 +737,15 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
     });
 
     describe('impossible results', () => {
+      /** Claims the next trial and completes it with this validation perplexity. */
+      const done = async (ppl: number) => {
+        const t = (await store.claim('w', LEASE))!;
+        expect(await store.complete(t.id, 'w', t.attempt, result(ppl))).toBe('ok');
+        return t.id;
+      };
       it('flags the seed far below every other seed of its configuration, whichever arrives first, and clears it when other seeds agree with it', async () => {
         // Two configurations of 4 seeds: only configuration a gets the suspect value.
         await sweep(plansOf({ 'model.hidden': [1, 2] }, 4));
-        const done = async (ppl: number) => {
-          const t = (await store.claim('w', LEASE))!;
-          expect(await store.complete(t.id, 'w', t.attempt, result(ppl))).toBe('ok');
-          return t.id;
-        };
         const flags = async () => (await store.listTrials({ status: 'succeeded' })).items.map((t) => [t.validPpl, t.flag ? t.flag.split(' ').slice(0, 2).join(' ') : null]);
         const fake = await done(1.5); // first: nothing to compare with yet
         expect(await flags()).toEqual([[1.5, null]]);
@@ -772,11 +773,6 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
       it('a good seed whose other seeds diverged is in line with the sweep, and stays unflagged; a fake there is still flagged', async () => {
         // Configuration a trains well; b trained once and stalled near the unigram perplexity twice (the PHM study's low-rank runs).
         await sweep(plansOf({ 'model.hidden': [1, 2] }, 4));
-        const done = async (ppl: number) => {
-          const t = (await store.claim('w', LEASE))!;
-          expect(await store.complete(t.id, 'w', t.attempt, result(ppl))).toBe('ok');
-          return t.id;
-        };
         for (const v of [180, 182, 179, 181]) await done(v);
         const good = await done(300);
         await done(713);

@@ -16,7 +16,7 @@ import { checkOverride, configFor, configKey } from './config.ts';
 import { configIssues } from './feasibility.ts';
 import { pathIssue } from './paths.ts';
 import { PlanIndex, planConfiguration } from './plan.ts';
-import { checkSampledSpec, isSampledSpec } from './sampled-spec.ts';
+import { checkSampledSpec, isSampledSpec, sweepMethods } from './sampled-spec.ts';
 import { hasControl, storableText, UNSTORABLE_MESSAGE, unstorableStrings } from '@lmsweep/protocol';
 
 /** Parses a spec from YAML/JSON text or an object; throws SpecError naming each bad field. */
@@ -48,7 +48,8 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
   // The size is known before any work: refuse an oversized sweep before checking its values.
   const gridKeys = Object.keys(spec.grid);
   if (gridKeys.length > MAX_GRID_KEYS) throw new SpecError([{ path: 'grid', message: `a grid has at most ${MAX_GRID_KEYS} parameters; this one has ${gridKeys.length}` }]);
-  const compressing = [spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && startsFromBaseline(m));
+  const methods = sweepMethods(spec);
+  const compressing = methods.some((m) => typeof m === 'string' && startsFromBaseline(m));
   // Compression trials may add one baseline trial per configuration and seed (and a control).
   const count = gridSize(spec) * maxSeeds(spec) * (compressing ? (hasControl(spec) ? 3 : 2) : 1);
   if (count > MAX_TRIALS_PER_SWEEP) {
@@ -71,7 +72,7 @@ export function parseSweepSpec(input: string | unknown): SweepSpec {
       else if (!spec.grid[key]!.some((g) => g === v)) issues.push({ path: `baseline.${key}`, message: `value ${JSON.stringify(v)} is not in the grid` });
     }
   }
-  if (spec.compress?.control === true && ![spec.method, ...(spec.grid['method'] ?? [])].some((m) => typeof m === 'string' && isCompressionMethod(m))) issues.push({ path: 'compress.control', message: 'the sweep has no compression method (method or grid.method) to add a dense + fine-tune control for' });
+  if (spec.compress?.control === true && !methods.some((m) => typeof m === 'string' && isCompressionMethod(m))) issues.push({ path: 'compress.control', message: 'the sweep has no compression method (method or grid.method) to add a dense + fine-tune control for' });
   if (issues.length) throw new SpecError(issues);
   issues.push(...shapeIssues(spec));
   if (issues.length) throw new SpecError(issues);

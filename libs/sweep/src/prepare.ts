@@ -4,7 +4,7 @@
 import { CompressOptions, type FieldIssue, isCompressionMethod, SpecError, type SearchState, type SweepSpec, type TrialPlan } from '@lmsweep/protocol';
 import { expandSweep, parseSweepSpec } from './expand.ts';
 import { planGrowth } from './grow.ts';
-import { isSampledSpec, methodsOf } from './sampled-spec.ts';
+import { isSampledSpec, sweepMethods } from './sampled-spec.ts';
 
 /** A spec as the API receives it: YAML/JSON text or an already parsed object. */
 export type SpecInput = string | Record<string, unknown>;
@@ -38,8 +38,7 @@ export type ExtraSpecCheck = (spec: SweepSpec) => FieldIssue[];
  */
 export function withControl(spec: SweepSpec): SweepSpec {
   if (spec.compress?.control !== undefined) return spec;
-  const methods = [...methodsOf(spec, spec.space), ...(spec.grid['method'] ?? [])];
-  if (!methods.some((m) => typeof m === 'string' && isCompressionMethod(m))) return spec;
+  if (!sweepMethods(spec).some((m) => typeof m === 'string' && isCompressionMethod(m))) return spec;
   return { ...spec, compress: CompressOptions.parse({ ...spec.compress, control: true }) };
 }
 

@@ -68,8 +68,11 @@ function rawSpaceIssues(raw: Record<string, unknown>): FieldIssue[] {
   return out;
 }
 
+/** The methods a sweep, grid or sampled, can run: its own or its space's choices, and its grid's. */
+export const sweepMethods = (spec: SweepSpec): unknown[] => [...methodsOf(spec, spec.space), ...(spec.grid['method'] ?? [])];
+
 /** The methods a sampled sweep can run: the spec's own, or the space's choices of `method`. */
-export function methodsOf(spec: SweepSpec, space: SearchSpaceSpec | undefined): unknown[] {
+function methodsOf(spec: SweepSpec, space: SearchSpaceSpec | undefined): unknown[] {
   const m = space && Object.hasOwn(space, 'method') ? space['method']! : undefined;
   if (!m) return [spec.method];
   return Array.isArray(m) ? m : 'values' in m ? m.values : [];

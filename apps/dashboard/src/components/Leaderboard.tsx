@@ -186,8 +186,8 @@ export const Leaderboard = memo(function Leaderboard({ sweepId, spec, showSweep 
   // configuration has finished); the baseline gets a tag instead of " (baseline)".
   const describe = (e: Entry, i: number) => page?.plot.label[(page?.offset ?? 0) + i] ?? e.method;
 
-  // Every configuration of the ranking, from the page's compact columns (index i = rank i);
-  // those on this page of the table carry their full description.
+  // Every configuration of the ranking, from the page's compact columns (index i = rank i), each
+  // named by its label there; those on this page of the table are keyed by their configuration.
   const points: ScatterPoint[] = useMemo(() => {
     if (!page) return [];
     const c = page.plot;
