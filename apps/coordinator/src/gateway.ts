@@ -357,7 +357,7 @@ export class WorkerGateway {
         this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'BAD_MESSAGE', message: `protocol ${msg.protocol} not supported (coordinator speaks ${PROTOCOL_VERSION})` });
         return this.closeSoon(conn, 4000, 'protocol version');
       }
-      const reg = await store.registerWorker({ id: msg.workerId, name: msg.name, host: msg.host, backend: msg.backend, device: msg.device, version: msg.version }, msg.workerKey);
+      const reg = await store.registerWorker({ id: msg.workerId, name: msg.name, host: msg.host, backend: msg.backend, device: msg.device, version: msg.version, slurmJob: msg.slurmJob }, msg.workerKey);
       if (!reg) {
         log.warn({ workerId: msg.workerId, name: msg.name, remote: conn.remote }, 'worker refused: its id belongs to another worker (wrong or missing worker key)');
         this.send(conn, { type: 'error', replyTo: msg.msgId, code: 'UNAUTHORIZED', message: `worker id ${msg.workerId} is registered with another key: connect without a workerId to register as a new worker` });
@@ -367,7 +367,7 @@ export class WorkerGateway {
       if (conn.pending) this.addresses.authenticated(conn.remote);
       conn.pending = false;
       helloAnswered();
-      log.info({ workerId: conn.workerId, name: msg.name, backend: msg.backend, device: msg.device }, 'worker connected');
+      log.info({ workerId: conn.workerId, name: msg.name, backend: msg.backend, device: msg.device, ...(msg.slurmJob ? { slurmJob: msg.slurmJob } : {}) }, 'worker connected');
       return this.send(conn, { type: 'welcome', replyTo: msg.msgId, workerId: reg.id, workerKey: reg.key, leaseMs, heartbeatMs: heartbeatInterval(leaseMs), protocol: PROTOCOL_VERSION });
     }
     const workerId = conn.workerId;

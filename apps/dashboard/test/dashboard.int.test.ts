@@ -40,7 +40,8 @@ beforeAll(async () => {
   // Build first (≈30 s when sources changed), before the lease clock of anything starts.
   await ensureDashboardBuilt();
   coordinator = await startCoordinator({ port: 0, databaseUrl: 'memory://', leaseMs: 15_000 });
-  worker = await startWorker({ coordinatorUrl: coordinator.url, backend: 'wasm', name: 'browser-test-worker', quiet: true });
+  // As if Slurm started it (the job id it reports comes from SLURM_* in `lmsweep worker`).
+  worker = await startWorker({ coordinatorUrl: coordinator.url, backend: 'wasm', name: 'browser-test-worker', quiet: true, slurmJob: '4242_3' });
   dashboard = await startDashboard({ port: 0, coordinatorUrl: coordinator.url });
   browser = await launchChromium();
 }, 600_000);
@@ -109,9 +110,10 @@ describe('dashboard in a browser', () => {
     await page.getByTestId('stream-state').filter({ hasText: /^live$/ }).waitFor({ timeout: 15_000 });
     await page.screenshot({ path: path.join(OUT, 'dashboard-leaderboard.png'), fullPage: true });
 
-    // The workers page shows ours, connected.
+    // The workers page shows ours, connected, with its Slurm job.
     await page.getByRole('link', { name: 'Workers' }).click();
     await page.getByTestId('worker-row').filter({ hasText: 'browser-test-worker' }).filter({ hasText: 'connected' }).waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('worker-slurm').allTextContents()).toEqual(['Slurm 4242_3']);
     await page.getByText(/ago|just now/).first().waitFor();
     await page.screenshot({ path: path.join(OUT, 'dashboard-workers.png'), fullPage: true });
 

@@ -49,6 +49,8 @@ export interface WorkerOptions {
   reconnectMs?: { first: number; max: number };
   /** The coordinator's worker token (LMSWEEP_WORKER_TOKEN there), sent in hello. */
   token?: string;
+  /** The Slurm job this worker runs in ("1234_0"), sent in hello so the workers page shows it. */
+  slurmJob?: string;
   /** Threads of the wasm backend (default 1): the native kernels' where they were built (see nn's SelectBackendOptions). */
   wasmThreads?: number;
   /** Native kernels on the wasm backend where they were built (default true). */
@@ -259,7 +261,7 @@ class Agent implements WorkerHandle {
           reject,
         });
         const b = this.backend;
-        ws.send(encodeMessage({ type: 'hello', msgId, protocol: PROTOCOL_VERSION, workerId: this.id ?? this.lastId ?? undefined, ...(this.key ? { workerKey: this.key } : {}), name: this.name, host: os.hostname(), backend: b.backend, device: b.device, version: VERSION, ...(this.opts.token ? { token: this.opts.token } : {}) }));
+        ws.send(encodeMessage({ type: 'hello', msgId, protocol: PROTOCOL_VERSION, workerId: this.id ?? this.lastId ?? undefined, ...(this.key ? { workerKey: this.key } : {}), name: this.name, host: os.hostname(), backend: b.backend, device: b.device, version: VERSION, ...(this.opts.token ? { token: this.opts.token } : {}), ...(this.opts.slurmJob ? { slurmJob: this.opts.slurmJob } : {}) }));
       });
     });
   }

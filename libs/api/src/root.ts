@@ -1,6 +1,7 @@
 import { publicProcedure, router } from './init.ts';
 import { leaderboardRouter } from './routers/leaderboard.ts';
 import { liveRouter } from './routers/live.ts';
+import { slurmRouter } from './routers/slurm.ts';
 import { sweepsRouter } from './routers/sweeps.ts';
 import { trialsRouter } from './routers/trials.ts';
 import { workersRouter } from './routers/workers.ts';
@@ -11,6 +12,7 @@ export const appRouter = router({
   trials: trialsRouter,
   leaderboard: leaderboardRouter,
   workers: workersRouter,
+  slurm: slurmRouter,
   live: liveRouter,
 });
 

@@ -7,4 +7,4 @@ export type { DbLogger } from './logger.ts';
 export { newId } from './ids.ts';
 export * from './trial-store.ts';
 export { ARTIFACT_CHUNK_BYTES, type ArtifactInfo, ArtifactStore, type Upload } from './artifact-store.ts';
-export type { Sweep, Trial, TrialMetric, Worker } from './generated/client.ts';
+export type { SlurmJob, Sweep, Trial, TrialMetric, Worker } from './generated/client.ts';

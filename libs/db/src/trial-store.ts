@@ -11,10 +11,11 @@
 // - analysis-sql.ts: a sweep's every trial with its validation curve, for the analysis views;
 // - notes.ts: the Markdown note of a sweep or a trial;
 // - workers.ts: registration, liveness, the worker list;
+// - slurm.ts: the Slurm job arrays of workers `lmsweep slurm submit` recorded;
 // - prune-store.ts: a pruned sweep's verdicts, pauses, promotions and closures, under its lock;
 // - artifact-store.ts: checkpoints in chunks (`artifacts`).
-import { DEFAULT_LEASE_MS, type MetricPoint, type TrialResult } from '@lmsweep/protocol';
-import type { PrismaClient, Sweep, Trial } from './generated/client.ts';
+import { DEFAULT_LEASE_MS, type MetricPoint, type SlurmJobRecord, type TrialResult } from '@lmsweep/protocol';
+import type { PrismaClient, SlurmJob, Sweep, Trial } from './generated/client.ts';
 import type { Db } from './database.ts';
 import { ArtifactStore } from './artifact-store.ts';
 import type { DbLogger } from './logger.ts';
@@ -33,6 +34,7 @@ import * as leaderboard from './leaderboard-sql.ts';
 import type { LeaderboardGroup, StoppedRow } from './leaderboard-sql.ts';
 import * as analysis from './analysis-sql.ts';
 import * as notes from './notes.ts';
+import * as slurm from './slurm.ts';
 import type { Note } from './notes.ts';
 import type { AnalysisTrial } from './analysis-sql.ts';
 import * as workers from './workers.ts';
@@ -302,5 +304,22 @@ export class TrialStore {
   /** Workers, connected first, then most recently seen, each with the trial it holds. */
   listWorkers(): Promise<WorkerInfo[]> {
     return workers.listWorkers(this.ctx);
+  }
+
+  // ---------------------------------------------------------------- Slurm jobs (slurm.ts)
+
+  /** Records a job array of workers `lmsweep slurm submit` submitted. */
+  recordSlurmJob(job: SlurmJobRecord): Promise<SlurmJob> {
+    return slurm.recordSlurmJob(this.ctx, job);
+  }
+
+  /** The recorded job arrays, newest first. */
+  listSlurmJobs(limit = 50): Promise<SlurmJob[]> {
+    return slurm.listSlurmJobs(this.ctx, limit);
+  }
+
+  /** Marks job arrays cancelled; the ids among them that were recorded. */
+  slurmJobsCancelled(ids: string[]): Promise<string[]> {
+    return slurm.slurmJobsCancelled(this.ctx, ids);
   }
 }

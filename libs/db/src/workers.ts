@@ -13,6 +13,8 @@ export interface WorkerInput {
   backend: string;
   device: string;
   version: string;
+  /** The Slurm job it runs in ("1234_0"), when Slurm started it. */
+  slurmJob?: string | undefined;
 }
 
 export interface WorkerTrial {
@@ -31,7 +33,7 @@ export type WorkerInfo = Omit<Worker, 'keyHash'> & { stale: boolean; currentTria
 export async function upsertWorker(ctx: StoreContext, w: WorkerInput): Promise<string> {
   const id = w.id ?? newId('w');
   const now = ctx.now();
-  const fields = { name: w.name, host: w.host, backend: w.backend, device: w.device, version: w.version, connected: true, connectedAt: now, lastHeartbeat: now };
+  const fields = { name: w.name, host: w.host, backend: w.backend, device: w.device, version: w.version, slurmJob: w.slurmJob ?? null, connected: true, connectedAt: now, lastHeartbeat: now };
   await ctx.prisma.$transaction([
     ctx.prisma.worker.upsert({ where: { id }, create: { id, ...fields }, update: fields }),
     ctx.prisma.$queryRaw(notifySql({ kind: 'worker', id, status: 'connected' })),
@@ -53,10 +55,10 @@ export async function registerWorker(ctx: StoreContext, w: WorkerInput, key?: st
   const now = ts(ctx.now());
   const rows = await ctx.prisma.$queryRaw<{ id: string }[]>`
     WITH u AS (
-      INSERT INTO "Worker" (id, name, host, backend, device, version, connected, "connectedAt", "lastHeartbeat", "keyHash")
-      VALUES (${id}, ${w.name}, ${w.host}, ${w.backend}, ${w.device}, ${w.version}, true, ${now}, ${now}, ${keyHash})
+      INSERT INTO "Worker" (id, name, host, backend, device, version, "slurmJob", connected, "connectedAt", "lastHeartbeat", "keyHash")
+      VALUES (${id}, ${w.name}, ${w.host}, ${w.backend}, ${w.device}, ${w.version}, ${w.slurmJob ?? null}, true, ${now}, ${now}, ${keyHash})
       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, host = EXCLUDED.host, backend = EXCLUDED.backend, device = EXCLUDED.device,
-        version = EXCLUDED.version, connected = true, "connectedAt" = EXCLUDED."connectedAt", "lastHeartbeat" = EXCLUDED."lastHeartbeat",
+        version = EXCLUDED.version, "slurmJob" = EXCLUDED."slurmJob", connected = true, "connectedAt" = EXCLUDED."connectedAt", "lastHeartbeat" = EXCLUDED."lastHeartbeat",
         "keyHash" = EXCLUDED."keyHash"
       WHERE "Worker"."keyHash" IS NULL OR "Worker"."keyHash" = EXCLUDED."keyHash"
       RETURNING id

@@ -10,3 +10,4 @@ export * from './storable.ts';
 export * from './constants.ts';
 export * from './plan.ts';
 export * from './extend.ts';
+export * from './slurm.ts';

@@ -1,6 +1,7 @@
 // The worker <-> coordinator websocket protocol: JSON messages, each validated with zod on receipt.
 import { z } from 'zod';
 import { INT4_MAX, storableText, UNSTORABLE_MESSAGE } from './storable.ts';
+import { SlurmJobId } from './slurm.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest websocket message either side accepts. */
@@ -182,6 +183,8 @@ export const HelloMsg = z.object({
   device: text(1, 300),
   version: text(1, 50),
   token: text(0, 500).optional(),
+  /** The Slurm job the worker runs in ("1234_0": array job 1234, task 0), when Slurm started it. */
+  slurmJob: SlurmJobId.optional(),
 });
 export const ClaimMsg = z.object({ type: z.literal('claim'), msgId });
 export const HeartbeatMsg = z.object({

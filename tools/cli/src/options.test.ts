@@ -10,6 +10,7 @@ const target = {
     name: { type: 'string', short: 'n', description: 'name' },
     method: { type: 'string', required: true, value: 'M', description: 'method' },
     json: { type: 'boolean', description: 'json' },
+    extra: { type: 'list', pattern: /^-/, expected: 'an option', description: 'extra' },
   },
   args: [{ name: 'SPEC', description: 'the spec', required: true }],
 } as const;
@@ -27,11 +28,15 @@ const refused = (argv: string[], re: RegExp, env: NodeJS.ProcessEnv = {}) => {
 };
 
 describe('parseOptions', () => {
+  it('a list option takes every value given, in order, each checked', () => {
+    expect(parse(['s', '--method', 'x', '--extra=--a', '--extra=-b']).values.extra).toEqual(['--a', '-b']);
+    refused(['s', '--method', 'x', '--extra=--a', '--extra', 'b'], /--extra must be an option, got "b"/);
+  });
   it('types values, fills defaults, reads the environment when the flag is absent', () => {
     const { values, positionals, help } = parse(['s.yaml', '--method', 'svd', '--rate', '2.5', '-n', 'w1', '--json']);
     expect(help).toBe(false);
     expect(positionals).toEqual(['s.yaml']);
-    expect(values).toEqual({ port: 4317, rate: 2.5, backend: 'auto', threads: undefined, name: 'w1', method: 'svd', json: true });
+    expect(values).toEqual({ port: 4317, rate: 2.5, backend: 'auto', threads: undefined, name: 'w1', method: 'svd', json: true, extra: [] });
     expect(parse(['s', '--method', 'x'], { TEST_PORT: '99' }).values.port).toBe(99);
     expect(parse(['s', '--method', 'x', '--port', '7'], { TEST_PORT: '99' }).values.port).toBe(7);
     // An empty variable is absent.

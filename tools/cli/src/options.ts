@@ -45,7 +45,16 @@ export interface NumberOption extends OptionBase {
   positive?: boolean;
   min?: number;
 }
-export type OptionDecl = BooleanOption | StringOption | IntegerOption | NumberOption;
+/** A string option that may be given several times (`--sbatch-arg A --sbatch-arg B`): every value, in order. */
+export interface ListOption extends Omit<OptionBase, 'env' | 'required'> {
+  type: 'list';
+  env?: never;
+  required?: never;
+  default?: never;
+  pattern?: RegExp;
+  expected?: string;
+}
+export type OptionDecl = BooleanOption | StringOption | IntegerOption | NumberOption | ListOption;
 export type Options = Readonly<Record<string, OptionDecl>>;
 
 export interface PositionalDecl {
@@ -54,8 +63,8 @@ export interface PositionalDecl {
   required?: boolean;
 }
 
-type ValueOf<D> = D extends { type: 'boolean' } ? boolean : D extends { type: 'integer' | 'number' } ? number : D extends { choices: readonly (infer C)[] } ? C : string;
-type Defined<D> = D extends { type: 'boolean' } ? true : D extends { default: unknown } ? true : D extends { required: true } ? true : false;
+type ValueOf<D> = D extends { type: 'boolean' } ? boolean : D extends { type: 'list' } ? string[] : D extends { type: 'integer' | 'number' } ? number : D extends { choices: readonly (infer C)[] } ? C : string;
+type Defined<D> = D extends { type: 'boolean' | 'list' } ? true : D extends { default: unknown } ? true : D extends { required: true } ? true : false;
 
 /** The parsed values of a declaration: an option with a default (or required) is always there. */
 export type Values<O extends Options> = { -readonly [K in keyof O]: Defined<O[K]> extends true ? ValueOf<O[K]> : ValueOf<O[K]> | undefined };
@@ -122,6 +131,9 @@ function check(name: string, o: OptionDecl, raw: string, source: string): string
       }
       return n;
     }
+    case 'list':
+      if (o.pattern && !o.pattern.test(raw)) throw new UsageError(`${source} must be ${o.expected ?? `like ${o.pattern}`}, ${got}`);
+      return raw;
     case 'string':
       if (o.choices && !o.choices.includes(raw)) throw new UsageError(`${source} must be one of ${o.choices.join(', ')}; ${got}`);
       if (o.pattern && !o.pattern.test(raw)) throw new UsageError(`${source} must be ${o.expected ?? `like ${o.pattern}`}, ${got}`);
@@ -137,10 +149,10 @@ function check(name: string, o: OptionDecl, raw: string, source: string): string
  * its default. With --help/-h anywhere (before `--`), returns { help: true } and validates nothing.
  */
 export function parseOptions<const O extends Options>(target: ParseTarget<O>, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Parsed<O> {
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, o] of Object.entries(target.options)) config[name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, o] of Object.entries(target.options)) config[name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.type === 'list' ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
   const help = wantsHelp(argv);
-  let raw: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let raw: { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
   try {
     raw = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true }) as typeof raw;
   } catch (e) {
@@ -154,6 +166,10 @@ export function parseOptions<const O extends Options>(target: ParseTarget<O>, ar
     const v = raw.values[name];
     if (o.type === 'boolean') {
       values[name] = v === true;
+      continue;
+    }
+    if (o.type === 'list') {
+      values[name] = (Array.isArray(v) ? v : []).map((x) => check(name, o, x, flagName(name)));
       continue;
     }
     const fromEnv = o.env !== undefined && env[o.env] !== undefined && env[o.env] !== '' ? env[o.env] : undefined;

@@ -43,6 +43,7 @@ export function flagText(name: string, o: OptionDecl): string {
 function optionNotes(o: OptionDecl): string {
   const notes: string[] = [];
   if (o.type === 'string' && o.choices && o.choices.join('|').length > 24) notes.push(`one of ${o.choices.join(', ')}`);
+  if (o.type === 'list') return ' [repeatable]';
   if (o.required) notes.push('required');
   const def = o.defaultText ?? (o.type !== 'boolean' && o.default !== undefined ? String(o.default) : undefined);
   if (def !== undefined) notes.push(`default: ${def}`);

@@ -56,7 +56,15 @@ export function Workers() {
                     <strong>{w.name}</strong>
                     <div className="muted mono small">{shortId(w.id)}</div>
                   </td>
-                  <td className="wrap">{w.host}</td>
+                  <td className="wrap">
+                    {w.host}
+                    {w.slurmJob ? (
+                      // Where Slurm started it (`lmsweep slurm submit`): its array job and task.
+                      <div className="muted small" title="the Slurm job array and task it runs in (lmsweep slurm status)" data-testid="worker-slurm">
+                        Slurm <span className="mono">{w.slurmJob}</span>
+                      </div>
+                    ) : null}
+                  </td>
                   <td>
                     <code>{w.backend}</code>
                   </td>

@@ -30,6 +30,9 @@ export const PROCEDURE_KINDS: { readonly [P in ProcedurePath]: Extract<All, [P, 
   'leaderboard.page': 'query',
   'leaderboard.stopped': 'query',
   'workers.list': 'query',
+  'slurm.list': 'query',
+  'slurm.record': 'mutation',
+  'slurm.cancelled': 'mutation',
   'live.changes': 'subscription',
 };
 

@@ -20,6 +20,7 @@ export function publicWorker(w: WorkerInfo) {
     currentTrialId: w.currentTrialId,
     progress: w.progress,
     currentTrial: w.currentTrial,
+    slurmJob: w.slurmJob,
   };
 }
 

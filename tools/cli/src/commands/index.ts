@@ -10,6 +10,7 @@ import { launchCommand } from './launch.ts';
 import { noteCommand } from './note.ts';
 import { leaderboardCommand } from './leaderboard.ts';
 import { reportCommand } from './report.ts';
+import { slurmCommand } from './slurm.ts';
 import { sweepsCommand } from './sweeps.ts';
 import { trialsCommand } from './trials.ts';
 import { workerCommand } from './worker.ts';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly AnyCommand[] = [
   noteCommand,
   reportCommand,
   workersCommand,
+  slurmCommand,
   compressCommand,
   benchCommand,
 ];

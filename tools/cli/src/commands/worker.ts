@@ -1,4 +1,5 @@
 // lmsweep worker: an agent that claims trials, trains them and reports, until Ctrl-C.
+import { slurmJobOf } from '@lmsweep/protocol';
 import { defineCommand } from '../command.ts';
 import { cliLogger } from '../logging.ts';
 import { UsageError } from '../options.ts';
@@ -25,12 +26,13 @@ export const workerCommand = defineCommand({
     quiet: { type: 'boolean', description: 'no progress bar' },
     log: logOption,
   },
-  environment: LOG_ENVIRONMENT,
+  environment: { ...LOG_ENVIRONMENT, SLURM_ARRAY_JOB_ID: 'with SLURM_ARRAY_TASK_ID (or SLURM_JOB_ID): the Slurm job the worker runs in, shown on the workers page' },
   async run({ values, err }) {
     const { maxUsefulWasmThreads } = await import('@lmsweep/nn');
     const wasmThreads = values.threads === 'auto' ? maxUsefulWasmThreads() : Number(values.threads);
     if (!Number.isInteger(wasmThreads) || wasmThreads < 1) throw new UsageError(`--threads must be a positive integer or auto, got "${values.threads}"`);
     const { startWorker } = await import('@lmsweep/worker');
+    const slurmJob = slurmJobOf(process.env);
     const { logger } = cliLogger({ level: logLevel('info'), format: values.log, stream: process.stderr });
     const w = await startWorker({
       coordinatorUrl: values.coordinator,
@@ -42,9 +44,10 @@ export const workerCommand = defineCommand({
       exitWhenIdle: values['exit-when-idle'],
       quiet: values.quiet,
       token: values.token,
+      ...(slurmJob ? { slurmJob } : {}),
       log: logger,
     });
-    err(`worker ${w.name} on ${w.backend.backend} (${w.backend.device}) → ${values.coordinator}`);
+    err(`worker ${w.name} on ${w.backend.backend} (${w.backend.device}) → ${values.coordinator}${slurmJob ? ` (Slurm job ${slurmJob})` : ''}`);
     let stopping = false;
     const onSignal = () => {
       if (stopping) process.exit(130);

@@ -5,7 +5,7 @@ import { apiOptions, jsonOption } from './shared.ts';
 
 export const workersCommand = defineCommand({
   name: 'workers',
-  summary: 'workers: backend, device, current trial, last heartbeat',
+  summary: 'workers: backend, device, Slurm job, current trial, last heartbeat',
   options: { ...apiOptions, json: jsonOption },
   async run({ values, out }) {
     const { apiClient } = await import('../client.ts');
@@ -14,12 +14,15 @@ export const workersCommand = defineCommand({
       for (const w of workers) out(JSON.stringify(w));
       return 0;
     }
+    // Slurm's column only where Slurm started a worker.
+    const slurm = workers.some((w) => w.slurmJob);
     out(
       table(
-        ['name', 'host', 'backend', 'device', 'connected', 'trial', 'progress', 'last heartbeat'],
+        ['name', 'host', ...(slurm ? ['slurm job'] : []), 'backend', 'device', 'connected', 'trial', 'progress', 'last heartbeat'],
         workers.map((w) => [
           w.name,
           w.host,
+          ...(slurm ? [w.slurmJob ?? '-'] : []),
           w.backend,
           w.device,
           w.connected ? 'yes' : 'no',
