@@ -5,7 +5,7 @@ import http from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import pino, { type Logger } from 'pino';
 import { appRouter } from '@lmsweep/api';
-import { openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
+import { ArtifactFiles, openDatabase, TrialStore, describeTarget, type Db } from '@lmsweep/db';
 import { ARTIFACT_PATH, DEFAULT_LEASE_MS, DEFAULT_REAP_INTERVAL_MS, MAX_API_BATCH, MAX_API_BODY_BYTES, WORKER_PATH } from '@lmsweep/protocol';
 import { WorkerGateway } from './gateway.ts';
 import type { ConnectionLimits } from './connection-limits.ts';
@@ -53,6 +53,10 @@ export interface CoordinatorOptions {
   connectionLimits?: Partial<ConnectionLimits>;
   /** Claims per worker and per address (claim-limits.ts defaults for the rest). */
   claimLimits?: Partial<ClaimLimits>;
+  /** Checkpoints as files in this directory (a shared path on a cluster); default: in the database. */
+  artifactsDir?: string;
+  /** The largest checkpoint accepted (default MAX_ARTIFACT_BYTES). */
+  maxArtifactBytes?: number;
 }
 
 /** Thrown before anything starts when the options are unsafe (e.g. an open port without tokens). */
@@ -84,8 +88,18 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
   if (badHosts.length) throw new CoordinatorConfigError(`allowed hosts: ${badHosts.join('; ')}`);
   const apiToken = opts.apiToken;
   const db = await openDatabase({ url: opts.databaseUrl });
-  const store = new TrialStore(db, opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {});
-  log.info({ database: describeTarget(db.target) }, 'database ready');
+  let artifactFiles: ArtifactFiles | undefined;
+  if (opts.artifactsDir !== undefined) {
+    artifactFiles = new ArtifactFiles(opts.artifactsDir);
+    try {
+      await artifactFiles.init();
+    } catch (e) {
+      await db.close();
+      throw new CoordinatorConfigError((e as Error).message);
+    }
+  }
+  const store = new TrialStore(db, { ...(opts.backoffBaseMs !== undefined ? { backoffBaseMs: opts.backoffBaseMs } : {}), ...(artifactFiles ? { artifactFiles } : {}) });
+  log.info({ database: describeTarget(db.target), artifacts: artifactFiles ? artifactFiles.dir : 'database' }, 'database ready');
 
   const pruning = new SweepPruning({ store, log });
   const gateway = new WorkerGateway({ store, leaseMs, log, pruning, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}), ...(opts.connectionLimits ? { limits: opts.connectionLimits } : {}), ...(opts.claimLimits ? { claimLimits: opts.claimLimits } : {}) });
@@ -129,7 +143,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       else if (error.code === 'UNAUTHORIZED') log.warn({ path, remote: req.socket.remoteAddress, token: req.headers.authorization ? 'wrong' : 'missing' }, 'api call refused: bad or missing API token');
     },
   });
-  const artifacts = artifactRoutes({ store, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}) });
+  const artifacts = artifactRoutes({ store, log, ...(opts.workerToken ? { workerToken: opts.workerToken } : {}), ...(opts.maxArtifactBytes !== undefined ? { maxBytes: opts.maxArtifactBytes } : {}) });
   /** Set once the port is known (nothing is answered before). */
   let refuseHost: (headers: http.IncomingHttpHeaders) => string | null = () => 'not listening yet';
   const server = http.createServer((req, res) => {

@@ -1,9 +1,12 @@
-// Artifacts (a trial's checkpoint) in the database, in chunks: an upload is written piece by piece
-// as it arrives, fenced by the lease like every other write of a trial, and becomes the trial's
-// artifact only once all its pieces are stored; a download reads it piece by piece. No statement
-// and no string ever holds a whole checkpoint.
+// Artifacts (a trial's checkpoint): an upload is written piece by piece as it arrives, fenced by
+// the lease like every other write of a trial, and becomes the trial's artifact only once all its
+// pieces are stored; a download reads it piece by piece. No statement and no string ever holds a
+// whole checkpoint. The bytes go to the database in chunks (the embedded default), or to files in
+// a directory (artifact-files.ts: shared storage on a cluster) when the store has one; each
+// artifact's row says where its bytes are, so one stored either way stays readable.
 import { randomBytes } from 'node:crypto';
 import { Prisma, type PrismaClient } from './generated/client.ts';
+import type { ArtifactFiles } from './artifact-files.ts';
 
 /** Bytes per stored chunk unless the caller chooses (a 4 MiB chunk is a 5.6 MB base64 value). */
 export const ARTIFACT_CHUNK_BYTES = 4 * 2 ** 20;
@@ -17,7 +20,10 @@ export interface ArtifactInfo {
   size: number;
   uploadId: string;
   chunks: number;
+  /** Where the bytes are: chunks in the database, or a file in the artifact directory. */
+  location: ArtifactLocation;
 }
+export type ArtifactLocation = 'database' | 'files';
 
 /** The lease an upload is fenced by, and the upload's own id (its chunks carry it). */
 export interface Upload {
@@ -34,7 +40,14 @@ export class ArtifactStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly now: () => Date,
+    /** Where new uploads go; absent: the database. */
+    private readonly files: ArtifactFiles | null = null,
   ) {}
+
+  /** Where new uploads are stored. */
+  get location(): ArtifactLocation {
+    return this.files ? 'files' : 'database';
+  }
 
   /** A fresh upload of the given lease (nothing is written until its first chunk). */
   newUpload(trialId: string, workerId: string, attempt: number): Upload {
@@ -47,8 +60,13 @@ export class ArtifactStore {
     return rows.length > 0;
   }
 
-  /** Stores piece `seq` of an upload. False: the lease is lost (nothing stored). */
+  /** Stores piece `seq` of an upload (pieces come in order). False: the lease is lost (nothing stored). */
   async putChunk(u: Upload, seq: number, data: Uint8Array): Promise<boolean> {
+    if (this.files) {
+      if (!(await this.holdsLease(u.trialId, u.workerId, u.attempt))) return false;
+      await this.files.append(u.uploadId, seq, data);
+      return true;
+    }
     const b64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
     const rows = await this.prisma.$queryRaw<{ ok: number }[]>`
       INSERT INTO "ArtifactChunk" ("uploadId", seq, "trialId", base64, "createdAt")
@@ -68,22 +86,33 @@ export class ArtifactStore {
    * behind. The Artifact row is locked too where it exists.
    */
   async finish(u: Upload, name: string, meta: { sha256: string; size: number; chunks: number }): Promise<'ok' | 'lost'> {
-    return this.prisma.$transaction(async (tx) => {
+    const files = this.files;
+    // A file is sealed (on disk, among the objects) before the row that points at it commits.
+    if (files && (await files.seal(u.uploadId)) !== meta.size) return 'lost';
+    const location = this.location;
+    const outcome = await this.prisma.$transaction(async (tx) => {
       const held = await tx.$queryRaw<{ id: string }[]>`SELECT t.id FROM "Trial" t WHERE ${fenced(u)} FOR UPDATE`;
-      if (held.length === 0) return 'lost';
-      const stored = await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "ArtifactChunk" WHERE "uploadId" = ${u.uploadId}`;
-      if (stored[0]?.n !== meta.chunks) return 'lost';
-      const old = await tx.$queryRaw<{ uploadId: string }[]>`
-        SELECT "uploadId" FROM "Artifact" WHERE "trialId" = ${u.trialId} AND name = ${name} FOR UPDATE`;
+      if (held.length === 0) return { ok: false as const };
+      if (!files) {
+        const stored = await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "ArtifactChunk" WHERE "uploadId" = ${u.uploadId}`;
+        if (stored[0]?.n !== meta.chunks) return { ok: false as const };
+      }
+      const old = await tx.$queryRaw<{ uploadId: string; location: ArtifactLocation }[]>`
+        SELECT "uploadId", location FROM "Artifact" WHERE "trialId" = ${u.trialId} AND name = ${name} FOR UPDATE`;
       await tx.$executeRaw`
-        INSERT INTO "Artifact" ("trialId", name, attempt, sha256, size, "uploadId", chunks, "createdAt")
-        VALUES (${u.trialId}, ${name}, ${u.attempt}::int, ${meta.sha256}, ${meta.size}::int, ${u.uploadId}, ${meta.chunks}::int, ${ts(this.now())})
+        INSERT INTO "Artifact" ("trialId", name, attempt, sha256, size, "uploadId", chunks, location, "createdAt")
+        VALUES (${u.trialId}, ${name}, ${u.attempt}::int, ${meta.sha256}, ${meta.size}::bigint, ${u.uploadId}, ${meta.chunks}::int, ${location}, ${ts(this.now())})
         ON CONFLICT ("trialId", name) DO UPDATE SET attempt = EXCLUDED.attempt, sha256 = EXCLUDED.sha256, size = EXCLUDED.size,
-          "uploadId" = EXCLUDED."uploadId", chunks = EXCLUDED.chunks, "createdAt" = EXCLUDED."createdAt"`;
-      const replaced = old.map((o) => o.uploadId).filter((id) => id !== u.uploadId);
-      if (replaced.length) await tx.$executeRaw`DELETE FROM "ArtifactChunk" WHERE "trialId" = ${u.trialId} AND "uploadId" = ANY(${replaced}::text[])`;
-      return 'ok';
+          "uploadId" = EXCLUDED."uploadId", chunks = EXCLUDED.chunks, location = EXCLUDED.location, "createdAt" = EXCLUDED."createdAt"`;
+      const replaced = old.filter((o) => o.uploadId !== u.uploadId);
+      const inDb = replaced.filter((o) => o.location === 'database').map((o) => o.uploadId);
+      if (inDb.length) await tx.$executeRaw`DELETE FROM "ArtifactChunk" WHERE "trialId" = ${u.trialId} AND "uploadId" = ANY(${inDb}::text[])`;
+      return { ok: true as const, replacedFiles: replaced.filter((o) => o.location === 'files').map((o) => o.uploadId) };
     });
+    if (!outcome.ok) return 'lost';
+    // Replaced files go once nothing points at them (a reader that has one open reads on).
+    for (const id of outcome.replacedFiles) await this.files?.remove(id);
+    return 'ok';
   }
 
   /**
@@ -94,20 +123,29 @@ export class ArtifactStore {
    */
   async collectOrphans(olderThanMs: number): Promise<number> {
     const cutoff = new Date(this.now().getTime() - olderThanMs);
-    return this.prisma.$executeRaw`
+    const chunks = await this.prisma.$executeRaw`
       DELETE FROM "ArtifactChunk" c
       WHERE c."createdAt" < ${ts(cutoff)}
         AND NOT EXISTS (SELECT 1 FROM "Artifact" a WHERE a."trialId" = c."trialId" AND a."uploadId" = c."uploadId")`;
+    // Files: by their last write on the file system's clock (the files of a cluster's shared store).
+    const files = this.files
+      ? await this.files.collect(new Date(Date.now() - olderThanMs), async (ids) => {
+          const rows = await this.prisma.artifact.findMany({ where: { uploadId: { in: ids }, location: 'files' }, select: { uploadId: true } });
+          return new Set(rows.map((r) => r.uploadId));
+        })
+      : 0;
+    return chunks + files;
   }
 
-  /** Deletes the chunks of an upload that will not be finished (refused, cut short, lease lost). */
+  /** Deletes what an upload that will not be finished (refused, cut short, lease lost) stored. */
   async discard(u: Upload): Promise<void> {
-    await this.prisma.$executeRaw`DELETE FROM "ArtifactChunk" WHERE "uploadId" = ${u.uploadId}`;
+    if (this.files) await this.files.remove(u.uploadId);
+    else await this.prisma.$executeRaw`DELETE FROM "ArtifactChunk" WHERE "uploadId" = ${u.uploadId}`;
   }
 
   async info(trialId: string, name: string): Promise<ArtifactInfo | null> {
     const a = await this.prisma.artifact.findUnique({ where: { trialId_name: { trialId, name } } });
-    return a && { trialId: a.trialId, name: a.name, attempt: a.attempt, sha256: a.sha256, size: a.size, uploadId: a.uploadId, chunks: a.chunks };
+    return a && { trialId: a.trialId, name: a.name, attempt: a.attempt, sha256: a.sha256, size: Number(a.size), uploadId: a.uploadId, chunks: a.chunks, location: a.location as ArtifactLocation };
   }
 
   /**
@@ -115,6 +153,11 @@ export class ArtifactStore {
    * was replaced while being read).
    */
   async *read(a: ArtifactInfo): AsyncGenerator<Uint8Array> {
+    if (a.location === 'files') {
+      if (!this.files) throw new Error(`artifact "${a.name}" of trial ${a.trialId} is in an artifact directory, and this coordinator has none (start it with --artifacts DIR)`);
+      yield* this.files.read(a.uploadId, a.size, ARTIFACT_CHUNK_BYTES);
+      return;
+    }
     for (let seq = 0; seq < a.chunks; seq++) {
       const row = await this.prisma.artifactChunk.findUnique({ where: { uploadId_seq: { uploadId: a.uploadId, seq } }, select: { base64: true } });
       if (!row) throw new Error(`artifact "${a.name}" of trial ${a.trialId}: chunk ${seq} of ${a.chunks} is gone (replaced while being read)`);

@@ -6,5 +6,6 @@ export { DEFAULT_MIGRATIONS_DIR, MIGRATION_LOCK_KEY, type MigrationFile, migrate
 export type { DbLogger } from './logger.ts';
 export { newId } from './ids.ts';
 export * from './trial-store.ts';
-export { ARTIFACT_CHUNK_BYTES, type ArtifactInfo, ArtifactStore, type Upload } from './artifact-store.ts';
+export { ARTIFACT_CHUNK_BYTES, type ArtifactInfo, type ArtifactLocation, ArtifactStore, type Upload } from './artifact-store.ts';
+export { ArtifactFiles } from './artifact-files.ts';
 export type { SlurmJob, Sweep, Trial, TrialMetric, Worker } from './generated/client.ts';

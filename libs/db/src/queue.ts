@@ -108,11 +108,11 @@ export async function claimMany(ctx: StoreContext, workerIds: string[], leaseMs:
       UPDATE "Worker" SET "currentTrialId" = claimed.id, progress = 0, "lastHeartbeat" = ${ts(now)}, connected = true
       FROM claimed WHERE "Worker".id = claimed."leaseOwner"
     )
-    SELECT c.n, c.id, c."sweepId", c.attempt, c.seed, c.method, c.config, c."parentId", a.sha256 AS "parentSha256", a.size AS "parentBytes",
+    SELECT c.n, c.id, c."sweepId", c.attempt, c.seed, c.method, c.config, c."parentId", a.sha256 AS "parentSha256", a.size::float8 AS "parentBytes",
       EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = c.id) AS "saveCheckpoint",
       -- a pruned sweep's trial is judged, unless compression trials start from it (never pruned)
       (coalesce(s.spec->'pruner'->>'type', 'none') <> 'none' AND NOT EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = c.id)) AS judged,
-      r.name AS "resumeName", (c.segments->-1->>'through')::int AS "resumeStep", r.sha256 AS "resumeSha256", r.size AS "resumeBytes"
+      r.name AS "resumeName", (c.segments->-1->>'through')::int AS "resumeStep", r.sha256 AS "resumeSha256", r.size::float8 AS "resumeBytes"
     FROM claimed c
     JOIN "Sweep" s ON s.id = c."sweepId"
     LEFT JOIN "Artifact" a ON a."trialId" = c."parentId" AND a.name = 'checkpoint'

@@ -13,11 +13,12 @@
 // - workers.ts: registration, liveness, the worker list;
 // - slurm.ts: the Slurm job arrays of workers `lmsweep slurm submit` recorded;
 // - prune-store.ts: a pruned sweep's verdicts, pauses, promotions and closures, under its lock;
-// - artifact-store.ts: checkpoints in chunks (`artifacts`).
+// - artifact-store.ts: checkpoints in chunks (`artifacts`), or as files (artifact-files.ts).
 import { DEFAULT_LEASE_MS, type MetricPoint, type SlurmJobRecord, type TrialResult } from '@lmsweep/protocol';
 import type { PrismaClient, SlurmJob, Sweep, Trial } from './generated/client.ts';
 import type { Db } from './database.ts';
 import { ArtifactStore } from './artifact-store.ts';
+import type { ArtifactFiles } from './artifact-files.ts';
 import type { DbLogger } from './logger.ts';
 import type { StoreContext } from './store-context.ts';
 import * as sweeps from './sweeps.ts';
@@ -62,11 +63,13 @@ export interface TrialStoreOptions {
   /** listWorkers shows a worker not seen for longer than this as disconnected (default 3 × DEFAULT_LEASE_MS). */
   staleWorkerMs?: number;
   logger?: DbLogger;
+  /** Where new checkpoints' bytes go: files in this directory (init()ed by the caller); default the database. */
+  artifactFiles?: ArtifactFiles;
 }
 
 export class TrialStore {
   readonly prisma: PrismaClient;
-  /** Checkpoints, stored in chunks and fenced by the lease. */
+  /** Checkpoints, stored in chunks (or files) and fenced by the lease. */
   readonly artifacts: ArtifactStore;
   private readonly ctx: StoreContext;
 
@@ -80,7 +83,7 @@ export class TrialStore {
       staleWorkerMs: opts.staleWorkerMs ?? 3 * DEFAULT_LEASE_MS,
       log: opts.logger,
     };
-    this.artifacts = new ArtifactStore(this.prisma, this.ctx.now);
+    this.artifacts = new ArtifactStore(this.prisma, this.ctx.now, opts.artifactFiles ?? null);
   }
 
   /** The delay before a trial requeued after `attempt` may be claimed again. */

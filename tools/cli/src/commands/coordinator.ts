@@ -1,6 +1,9 @@
 // lmsweep coordinator: the server, until Ctrl-C.
+import path from 'node:path';
 import { DEFAULT_COORDINATOR_PORT, DEFAULT_LEASE_MS } from '@lmsweep/protocol';
+import { BYTE_SIZE_PATTERN, parseByteSize } from '../byte-size.ts';
 import { defineCommand } from '../command.ts';
+import { UsageError } from '../options.ts';
 import { cliLogger } from '../logging.ts';
 import { LOG_ENVIRONMENT, logLevel, logOption } from './shared.ts';
 import { untilSignal } from '../signals.ts';
@@ -17,6 +20,8 @@ export const coordinatorCommand = defineCommand({
     database: { type: 'string', value: 'URL', env: 'DATABASE_URL', defaultText: '.lmsweep/db (embedded PGlite)', description: 'postgres://user:pass@host:5432/db, a PGlite directory, or memory://' },
     'lease-ms': { type: 'integer', value: 'MS', min: 1, default: DEFAULT_LEASE_MS, description: "a claimed trial's lease, renewed by the worker's heartbeats" },
     'allowed-hosts': { type: 'string', value: 'NAME[:PORT],…', defaultText: '$LMSWEEP_ALLOWED_HOSTS, else its own names', description: "Host headers it answers besides its own (loopback names with its port; off loopback any IP and this machine's name); * turns the check off" },
+    artifacts: { type: 'string', value: 'DIR', env: 'LMSWEEP_ARTIFACTS', defaultText: 'in the database', description: 'checkpoints as files in this directory (a shared path such as NFS or Lustre on a cluster); created if missing' },
+    'max-artifact-size': { type: 'string', value: 'SIZE', env: 'LMSWEEP_MAX_ARTIFACT_SIZE', pattern: BYTE_SIZE_PATTERN, expected: 'a size such as 512MiB, 4GiB or 2GB', default: '512MiB', description: 'the largest checkpoint a worker may upload' },
     log: logOption,
   },
   environment: {
@@ -29,6 +34,8 @@ export const coordinatorCommand = defineCommand({
     const { startCoordinator, coordinatorEnv, connectionLimits, parseAllowedHosts } = await import('@lmsweep/coordinator');
     // A bad environment or an unsafe binding (no tokens beyond loopback) ends here with its message.
     const env = coordinatorEnv();
+    const maxArtifactBytes = parseByteSize(values['max-artifact-size']);
+    if (maxArtifactBytes === null || maxArtifactBytes < 1) throw new UsageError(`--max-artifact-size must be a size from 1 byte to 8 PiB, got "${values['max-artifact-size']}"`);
     const { logger } = cliLogger({ level: logLevel('info'), format: values.log, stream: process.stdout });
     const c = await startCoordinator({
       port: values.port,
@@ -40,8 +47,10 @@ export const coordinatorCommand = defineCommand({
       apiToken: env.LMSWEEP_API_TOKEN,
       allowedHosts: parseAllowedHosts(values['allowed-hosts']) ?? env.LMSWEEP_ALLOWED_HOSTS,
       connectionLimits: connectionLimits(env),
+      ...(values.artifacts ? { artifactsDir: path.resolve(values.artifacts) } : {}),
+      maxArtifactBytes,
     });
-    out(`coordinator listening on ${c.url} (${c.db.target.kind === 'pglite' ? `PGlite ${c.db.target.dataDir}` : 'PostgreSQL'})`);
+    out(`coordinator listening on ${c.url} (${c.db.target.kind === 'pglite' ? `PGlite ${c.db.target.dataDir}` : 'PostgreSQL'}; checkpoints ${values.artifacts ? `in ${path.resolve(values.artifacts)}` : 'in the database'})`);
     await untilSignal();
     await c.close();
     return 0;

@@ -1,5 +1,6 @@
--- Slurm (issue 17): the job a worker started by Slurm runs in, and the job arrays of workers
--- `lmsweep slurm submit` submitted.
+-- Clusters (issue 17): the job a worker started by Slurm runs in, and the job arrays of workers
+-- `lmsweep slurm submit` submitted; artifacts stored as files in an artifact directory, and sizes
+-- past 2 GiB.
 ALTER TABLE "Worker" ADD COLUMN "slurmJob" TEXT;
 
 CREATE TABLE "SlurmJob" (
@@ -16,3 +17,6 @@ CREATE TABLE "SlurmJob" (
 
     CONSTRAINT "SlurmJob_pkey" PRIMARY KEY ("id")
 );
+
+ALTER TABLE "Artifact" ADD COLUMN "location" TEXT NOT NULL DEFAULT 'database';
+ALTER TABLE "Artifact" ALTER COLUMN "size" TYPE BIGINT;
