@@ -3,7 +3,7 @@
 // trials of a pruned sweep stopped, paused and promoted through the store's own pruning writes.
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,11 @@ export interface TestPostgres {
 export interface StartPostgresOptions {
   /** Directory holding initdb and pg_ctl (default: found under /usr/lib/postgresql/<ver>/bin, pg_config, or PATH). */
   binDir?: string;
+  /**
+   * One more address to listen on (an interface of this host, e.g. a veth into a test's network
+   * namespace), trusting clients on its subnet ("samenet"); the URLs still name 127.0.0.1.
+   */
+  alsoListen?: string;
 }
 
 const INSTALL_HINT = 'install PostgreSQL (Debian/Ubuntu: `apt-get install -y postgresql`) or pass binDir';
@@ -113,6 +118,10 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
     cleanupDir();
     throw e;
   }
+  if (opts.alsoListen !== undefined) {
+    if (!net.isIP(opts.alsoListen)) throw new Error(`alsoListen: not an IP address: ${opts.alsoListen}`);
+    appendFileSync(path.join(data, 'pg_hba.conf'), '\nhost all all samenet trust\n');
+  }
 
   let port = 0;
   let lastError: unknown;
@@ -120,7 +129,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
     const p = await freePort();
     const serverOpts = [
       `-p ${p}`,
-      '-c listen_addresses=127.0.0.1',
+      `-c listen_addresses=127.0.0.1${opts.alsoListen ? `,${opts.alsoListen}` : ''}`,
       `-c unix_socket_directories=${dir}`,
       '-c fsync=off',
       '-c synchronous_commit=off',
