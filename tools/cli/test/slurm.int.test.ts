@@ -1,9 +1,10 @@
 // `lmsweep slurm` against a real one-node Slurm (slurm-cluster.ts): a job array of two workers,
 // submitted with no hand-started process but the coordinator, runs a sweep to the end while one
 // of its tasks is scancelled mid-trial (that trial completes once, elsewhere); the workers report
-// their job ids; a job the coordinator refuses to record is cancelled again.
+// their job ids; `launch --slurm-workers` queues a sweep and its workers at once; a job the
+// coordinator refuses to record is cancelled again.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -120,6 +121,22 @@ describe.skipIf(unavailable !== null)('lmsweep slurm on a one-node Slurm', () =>
     expect(existsSync(victimLog)).toBe(true);
     expect(readFileSync(victimLog, 'utf8')).toContain('worker stopping');
     expect(existsSync(path.join(logs, `lmsweep-worker-${job}_1.out`))).toBe(true);
+  });
+
+  it('launch --slurm-workers 1 queues the sweep and the worker that runs it', async () => {
+    const spec = path.join(tmp, 'tiny.yaml');
+    writeFileSync(spec, 'name: launched\ndataset: { name: ptb, vocabSize: 200 }\nmodel: { embedding: 8, hidden: 8, layers: 1 }\ntraining: { batchSize: 4, unroll: 5 }\nbudget: { maxSteps: 50, evalTokens: 500 }\nseeds: 2\n');
+    const r = await lmsweep(['launch', spec, '--slurm-workers', '1', '--logs', path.join(tmp, 'launched'), '--token', API_TOKEN, '--worker-token', WORKER_TOKEN, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as { id: string; trials: number; slurmJob: { id: string; workers: number } };
+    expect([got.trials, got.slurmJob.workers]).toEqual([2, 1]);
+    expect((await c.store.listSlurmJobs()).map((j) => j.id)).toContain(got.slurmJob.id);
+    await until('the launched sweep to finish', async () => (await c.store.getSweep(got.id))?.status !== 'running', 90_000, 250);
+    const trials = (await c.store.listTrials({ sweepId: got.id })).items;
+    expect(trials.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
+    const w = (await c.store.listWorkers()).find((x) => x.id === trials[0]!.leaseOwner)!;
+    expect(w.slurmJob).toBe(`${got.slurmJob.id}_0`);
+    await until('the array to leave the queue', async () => (await squeue()) === '', 60_000, 500);
   });
 
   it('a job the coordinator will not record (no API token) is cancelled again: nothing runs that status cannot show', async () => {

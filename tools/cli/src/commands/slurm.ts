@@ -1,16 +1,11 @@
 // lmsweep slurm submit|status|cancel: workers as a Slurm job array, recorded on the coordinator.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SLURM_JOB_PATTERN, SLURM_NAME_PATTERN, SLURM_TIME_PATTERN, type SlurmJobRecord } from '@lmsweep/protocol';
+import { SLURM_JOB_PATTERN } from '@lmsweep/protocol';
 import { defineCommand } from '../command.ts';
 import { table } from '../format.ts';
 import { UsageError } from '../options.ts';
-import { sbatchScript, STOP_BEFORE_LIMIT_S } from '../slurm/script.ts';
+import { JOB_NAME, submittedText, submitWorkerArray, WORKER_ARRAY_OPTIONS, workerArrayScript } from '../slurm/submit.ts';
 import { apiOptions, jsonOption } from './shared.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/lmsweep.js', import.meta.url));
-const JOB_NAME = 'lmsweep-worker';
 
 const submitCommand = defineCommand({
   name: 'submit',
@@ -24,75 +19,17 @@ const submitCommand = defineCommand({
   options: {
     ...apiOptions,
     workers: { type: 'integer', value: 'N', min: 1, max: 10_000, required: true, description: 'workers: the array tasks' },
-    'cpus-per-worker': { type: 'integer', value: 'C', min: 1, description: "CPUs of each task (--cpus-per-task), the worker's threads", defaultText: "Slurm's, one thread" },
-    'gpus-per-worker': { type: 'integer', value: 'G', min: 0, description: 'GPUs of each task (--gres=gpu:G); the worker trains on them where TensorFlow.js for CUDA loads' },
-    partition: { type: 'string', value: 'P', pattern: SLURM_NAME_PATTERN, expected: 'a partition name (or a comma-separated list)', description: 'the partition (--partition)' },
-    time: { type: 'string', value: 'HH:MM:SS', pattern: SLURM_TIME_PATTERN, expected: 'minutes, MM:SS, HH:MM:SS or D-HH:MM:SS', description: `each task's time limit (--time); the worker is asked to stop ${STOP_BEFORE_LIMIT_S} s before it` },
-    account: { type: 'string', value: 'A', pattern: SLURM_NAME_PATTERN, expected: 'an account name', description: 'the account charged (--account)' },
-    'sbatch-arg': { type: 'list', value: 'ARG', pattern: /^-/, expected: 'an sbatch option such as --constraint=a100', description: 'one more sbatch option, as an #SBATCH line: --sbatch-arg=--constraint=a100' },
-    logs: { type: 'string', value: 'DIR', default: 'lmsweep-slurm', description: "where each task's log goes (DIR/lmsweep-worker-JOB_TASK.out); created if missing" },
-    'worker-token': { type: 'string', value: 'T', env: 'LMSWEEP_WORKER_TOKEN', description: "the coordinator's worker token, given to the workers through the job's environment" },
+    ...WORKER_ARRAY_OPTIONS,
     'dry-run': { type: 'boolean', description: 'print the script, submit nothing' },
     json: jsonOption,
   },
   async run({ values, out, err }) {
-    const logDir = path.resolve(values.logs);
-    let script: string;
-    try {
-      script = sbatchScript({
-        workers: values.workers,
-        cpusPerWorker: values['cpus-per-worker'],
-        gpusPerWorker: values['gpus-per-worker'],
-        partition: values.partition,
-        account: values.account,
-        time: values.time,
-        sbatchArgs: values['sbatch-arg'],
-        logDir,
-        coordinatorUrl: values.coordinator,
-        lmsweep: [process.execPath, BIN],
-        jobName: JOB_NAME,
-        now: new Date(),
-      });
-    } catch (e) {
-      if (e instanceof RangeError) throw new UsageError(e.message);
-      throw e;
-    }
     if (values['dry-run']) {
-      out(script);
+      out(workerArrayScript(values));
       return 0;
     }
-    if (/^https?:\/\/(127\.|localhost[:/]|\[::1\])/.test(values.coordinator)) {
-      err(`note: --coordinator ${values.coordinator} is this host's own address: workers on other nodes cannot reach it`);
-    }
-    const { apiClient, describeApiError } = await import('../client.ts');
-    const { sbatch, scancel } = await import('../slurm/cluster.ts');
-    const api = apiClient(values.coordinator, values.token);
-    await api.health.query(); // reachable before anything is submitted
-    mkdirSync(logDir, { recursive: true });
-    // The workers read their token from LMSWEEP_TOKEN: set it to the worker token, never the API token this shell may hold there.
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env.LMSWEEP_TOKEN;
-    if (values['worker-token']) env.LMSWEEP_TOKEN = values['worker-token'];
-    const id = await sbatch(script, env);
-    const record: SlurmJobRecord = {
-      id,
-      workers: values.workers,
-      partition: values.partition ?? null,
-      account: values.account ?? null,
-      timeLimit: values.time ?? null,
-      cpusPerWorker: values['cpus-per-worker'] ?? null,
-      gpusPerWorker: values['gpus-per-worker'] ?? null,
-      logDir,
-    };
-    try {
-      await api.slurm.record.mutate(record);
-    } catch (e) {
-      // Nothing half-done: a job the coordinator does not know of is cancelled again.
-      await scancel(id).catch(() => undefined);
-      throw new Error(`the coordinator did not record job ${id}, so it was cancelled: ${describeApiError(e)}`);
-    }
-    if (values.json) out(JSON.stringify(record));
-    else out(`submitted job ${id}: ${values.workers} worker${values.workers === 1 ? '' : 's'} (tasks ${id}_0…${id}_${values.workers - 1}), logs in ${logDir}\n\`lmsweep slurm status\` shows them`);
+    const record = await submitWorkerArray(values, err);
+    out(values.json ? JSON.stringify(record) : submittedText(record));
     return 0;
   },
 });
