@@ -211,7 +211,7 @@ export async function startCoordinator(opts: CoordinatorOptions = {}): Promise<C
       if (r.requeued.length || r.failed.length) log.warn(r, 'expired leases reaped');
       // Chunks of uploads that were never finished nor discarded (a coordinator died mid-upload).
       const orphans = await store.artifacts.collectOrphans(ORPHAN_CHUNK_AGE_MS);
-      if (orphans) log.warn({ chunks: orphans }, 'orphaned artifact chunks deleted');
+      if (orphans) log.warn({ removed: orphans }, 'orphaned artifact chunks and files deleted');
     } catch (e) {
       log.error({ err: e }, 'reaper failed');
     }

@@ -1,11 +1,11 @@
 // Checkpoints as files in an artifact directory (`lmsweep coordinator --artifacts DIR`), against a
 // real coordinator and the worker's own transfer code: sealed among the objects only when whole,
 // served back byte for byte, a replaced one deleted, orphans collected, an artifact stored in the
-// database before still readable, and a 1 GB checkpoint stored and read back by a coordinator
-// process whose memory stays bounded.
+// database before still readable, sizes past 2 GiB, and a 1 GB checkpoint stored and read back by
+// a coordinator process whose memory stays bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,6 +118,19 @@ describe('checkpoints in an artifact directory', () => {
     expect(await after.store.artifacts.info(t.id, 'checkpoint')).toMatchObject({ location: 'database', size: old.length });
     expect(sha(await downloadArtifact(t.id, { sha256: sha(old), bytes: old.length }, { coordinatorUrl: after.url }))).toBe(sha(old));
     expect(ls(path.join(dir, 'objects'))).toEqual([]);
+  });
+
+  it('a checkpoint past 2 GiB (a sparse 3 GiB file) is recorded and handed to its compression trial with its exact size', async () => {
+    const c = await start({ dir: path.join(tmp, 'sparse') });
+    const { t, as } = await claimedBase(c, 'sparse');
+    const u = c.store.artifacts.newUpload(t.id, as().id, t.attempt);
+    expect(await c.store.artifacts.putChunk(u, 0, bytes(10, 8))).toBe(true);
+    const size = 3 * 2 ** 30;
+    truncateSync(path.join(tmp, 'sparse', 'uploads', u.uploadId), size);
+    expect(await c.store.artifacts.finish(u, 'checkpoint', { sha256: 'a'.repeat(64), size, chunks: 768 })).toBe('ok');
+    expect((await c.store.artifacts.info(t.id, 'checkpoint'))!.size).toBe(size);
+    expect(await c.store.complete(t.id, as().id, t.attempt, result(50))).toBe('ok');
+    expect((await c.store.claim('w-sparse-child', 60_000))!.parent).toEqual({ trialId: t.id, sha256: 'a'.repeat(64), bytes: size });
   });
 
   it('an artifact directory that cannot be written stops the coordinator at start, naming it', async () => {

@@ -17,17 +17,26 @@ export class ArtifactFiles {
     this.objects = path.join(dir, 'objects');
   }
 
-  /** Creates the directory's folders; throws, naming the path, when it cannot be written. */
+  /**
+   * Creates the directory's folders (readable by this user only, like the files: checkpoints on
+   * shared storage are nobody else's); throws, naming the path, when it cannot be written.
+   */
   async init(): Promise<void> {
     try {
-      await mkdir(this.uploads, { recursive: true });
-      await mkdir(this.objects, { recursive: true });
-      const probe = path.join(this.uploads, `.probe-${process.pid}`);
-      await writeFile(probe, '');
-      await rm(probe);
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await mkdir(this.uploads, { recursive: true, mode: 0o700 });
+      await mkdir(this.objects, { recursive: true, mode: 0o700 });
+      await rm(await this.probe());
     } catch (e) {
       throw new Error(`artifact directory ${this.dir}: ${(e as Error).message}`);
     }
+  }
+
+  /** A file written just now: its mtime is the file system's clock (a file server's, on NFS), not this host's. */
+  private async probe(): Promise<string> {
+    const probe = path.join(this.uploads, `.probe-${process.pid}`);
+    await writeFile(probe, '', { mode: 0o600 });
+    return probe;
   }
 
   private file(folder: string, uploadId: string): string {
@@ -38,21 +47,18 @@ export class ArtifactFiles {
   /** Appends piece `seq` (0 creates the file: an upload id is never reused). */
   async append(uploadId: string, seq: number, data: Uint8Array): Promise<void> {
     const f = this.file(this.uploads, uploadId);
-    if (seq === 0) await writeFile(f, data, { flag: 'wx' });
+    if (seq === 0) await writeFile(f, data, { flag: 'wx', mode: 0o600 });
     else await appendFile(f, data);
   }
 
-  /** Flushes the upload to disk and moves it among the stored objects; its size. */
+  /** Flushes the upload to disk and moves it among the stored objects, the move flushed too; its size. */
   async seal(uploadId: string): Promise<number> {
     const from = this.file(this.uploads, uploadId);
-    const h = await open(from, 'r+');
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
-    }
+    await sync(from, 'r+');
     const to = this.file(this.objects, uploadId);
     await rename(from, to);
+    // The rename is in the folder: flushed, so a row that commits next never names a file a crash lost.
+    await sync(this.objects, 'r');
     return (await stat(to)).size;
   }
 
@@ -73,11 +79,15 @@ export class ArtifactFiles {
   }
 
   /**
-   * Deletes files last written before `cutoff` that `referenced` does not name: uploads a crashed
+   * Deletes files last written more than `olderThanMs` ago that `referenced` does not name: uploads a crashed
    * coordinator never finished, objects whose artifact was replaced or whose trial is gone.
    * Returns how many went.
    */
-  async collect(cutoff: Date, referenced: (uploadIds: string[]) => Promise<Set<string>>): Promise<number> {
+  async collect(olderThanMs: number, referenced: (uploadIds: string[]) => Promise<Set<string>>): Promise<number> {
+    // "Now" is the file system's: mtimes on a file server follow its clock, not this host's.
+    const probe = await this.probe();
+    const cutoff = new Date((await stat(probe)).mtime.getTime() - olderThanMs);
+    await rm(probe, { force: true });
     const old: string[] = [];
     for (const folder of [this.uploads, this.objects]) {
       for (const name of await readdir(folder).catch(() => [] as string[])) {
@@ -95,5 +105,14 @@ export class ArtifactFiles {
       n++;
     }
     return n;
+  }
+}
+
+async function sync(file: string, flags: 'r' | 'r+'): Promise<void> {
+  const h = await open(file, flags);
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
   }
 }

@@ -36,7 +36,12 @@ export interface Upload {
 const ts = (d: Date) => Prisma.sql`${d}::timestamp(3)`;
 const fenced = (u: Upload) => Prisma.sql`t.id = ${u.trialId} AND t."leaseOwner" = ${u.workerId} AND t.attempt = ${u.attempt}::int AND t.status = 'running'`;
 
+/** How often the artifact directory is scanned for orphans at most. */
+export const FILE_COLLECT_EVERY_MS = 60_000;
+
 export class ArtifactStore {
+  private filesCollectedAt = -Infinity;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly now: () => Date,
@@ -110,8 +115,9 @@ export class ArtifactStore {
       return { ok: true as const, replacedFiles: replaced.filter((o) => o.location === 'files').map((o) => o.uploadId) };
     });
     if (!outcome.ok) return 'lost';
-    // Replaced files go once nothing points at them (a reader that has one open reads on).
-    for (const id of outcome.replacedFiles) await this.files?.remove(id);
+    // Replaced files go once nothing points at them (a reader that has one open reads on); one
+    // that cannot be deleted now is the collector's later, never a reason to call this upload failed.
+    for (const id of outcome.replacedFiles) await this.files?.remove(id).catch(() => undefined);
     return 'ok';
   }
 
@@ -128,19 +134,34 @@ export class ArtifactStore {
       WHERE c."createdAt" < ${ts(cutoff)}
         AND NOT EXISTS (SELECT 1 FROM "Artifact" a WHERE a."trialId" = c."trialId" AND a."uploadId" = c."uploadId")`;
     // Files: by their last write on the file system's clock (the files of a cluster's shared store).
-    const files = this.files
-      ? await this.files.collect(new Date(Date.now() - olderThanMs), async (ids) => {
-          const rows = await this.prisma.artifact.findMany({ where: { uploadId: { in: ids }, location: 'files' }, select: { uploadId: true } });
-          return new Set(rows.map((r) => r.uploadId));
-        })
-      : 0;
+    // Files: by their last write on the file system's clock, every FILE_COLLECT_EVERY_MS at most
+    // (a scan of the directory, where the database's chunks are one indexed statement).
+    let files = 0;
+    if (this.files && Date.now() - this.filesCollectedAt >= FILE_COLLECT_EVERY_MS) {
+      this.filesCollectedAt = Date.now();
+      files = await this.files.collect(olderThanMs, (ids) => this.referencedFiles(ids));
+    }
     return chunks + files;
   }
 
-  /** Deletes what an upload that will not be finished (refused, cut short, lease lost) stored. */
+  /** Which of these uploads an artifact row points at (in batches: a directory may hold many). */
+  private async referencedFiles(ids: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await this.prisma.artifact.findMany({ where: { uploadId: { in: ids.slice(i, i + 1000) }, location: 'files' }, select: { uploadId: true } });
+      for (const r of rows) out.add(r.uploadId);
+    }
+    return out;
+  }
+
+  /**
+   * Deletes what an upload that will not be finished (refused, cut short, lease lost) stored; a
+   * file a committed row points at stays (an error after the commit is no reason to lose it).
+   */
   async discard(u: Upload): Promise<void> {
-    if (this.files) await this.files.remove(u.uploadId);
-    else await this.prisma.$executeRaw`DELETE FROM "ArtifactChunk" WHERE "uploadId" = ${u.uploadId}`;
+    if (this.files) {
+      if (!(await this.referencedFiles([u.uploadId])).has(u.uploadId)) await this.files.remove(u.uploadId);
+    } else await this.prisma.$executeRaw`DELETE FROM "ArtifactChunk" WHERE "uploadId" = ${u.uploadId}`;
   }
 
   async info(trialId: string, name: string): Promise<ArtifactInfo | null> {

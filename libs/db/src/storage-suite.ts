@@ -63,7 +63,7 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
       await backend?.teardown();
     });
     beforeEach(async () => {
-      await db.prisma.$executeRawUnsafe('TRUNCATE "ArtifactChunk", "Artifact", "TrialMetric", "Trial", "Sweep", "Worker"');
+      await db.prisma.$executeRawUnsafe('TRUNCATE "ArtifactChunk", "Artifact", "TrialMetric", "Trial", "Sweep", "Worker", "SlurmJob"');
       now = T0;
       store = new TrialStore(db, { now: () => new Date(now), backoffBaseMs: BASE });
     });
@@ -822,6 +822,30 @@ export function storageSuite(name: string, opts: StorageSuiteOptions): void {
     });
 
     describe('workers', () => {
+      it("a worker's Slurm job is kept with it; job arrays are recorded (again: replaced), listed newest first, marked cancelled once", async () => {
+        const a = (await store.registerWorker({ name: 'slurm-41_0', host: 'n1', backend: 'wasm', device: 'cpu', version: '1', slurmJob: '41_0' }))!;
+        expect((await store.listWorkers()).find((w) => w.id === a.id)?.slurmJob).toBe('41_0');
+        // Reconnecting from another job (Slurm requeued the task) says so; outside Slurm, none.
+        await store.registerWorker({ id: a.id, name: 'slurm-41_0', host: 'n2', backend: 'wasm', device: 'cpu', version: '1', slurmJob: '42_0' }, a.key);
+        expect((await store.listWorkers()).find((w) => w.id === a.id)?.slurmJob).toBe('42_0');
+        const job = (id: string, workers: number) => ({ id, workers, partition: 'gpu', account: null, timeLimit: '1:00:00', cpusPerWorker: 4, gpusPerWorker: 1, logDir: '/shared/logs' });
+        await store.recordSlurmJob(job('41', 2));
+        tick(1000);
+        await store.recordSlurmJob(job('42', 1));
+        await store.recordSlurmJob(job('42', 3)); // a retried record
+        expect((await store.listSlurmJobs()).map((j) => [j.id, j.workers, j.cancelledAt])).toEqual([
+          ['42', 3, null],
+          ['41', 2, null],
+        ]);
+        expect(await store.slurmJobsCancelled(['41', '99'])).toEqual(['41']);
+        const cancelledAt = (await store.listSlurmJobs()).find((j) => j.id === '41')!.cancelledAt;
+        expect(cancelledAt?.getTime()).toBe(now);
+        tick(5000);
+        await store.slurmJobsCancelled(['41']); // once: the first time stays
+        expect((await store.listSlurmJobs()).find((j) => j.id === '41')!.cancelledAt?.getTime()).toBe(cancelledAt!.getTime());
+        expect((await store.listSlurmJobs(1)).map((j) => j.id)).toEqual(['42']);
+      });
+
       it('registers, revives on reconnect, tracks the current trial, and shows stale workers as disconnected', async () => {
         await sweep(plansOf({}));
         const id = await store.upsertWorker({ name: 'gpu-box', host: 'h1', backend: 'wasm', device: 'cpu', version: '0.1.0' });

@@ -27,8 +27,8 @@ export interface StartPostgresOptions {
   /** Directory holding initdb and pg_ctl (default: found under /usr/lib/postgresql/<ver>/bin, pg_config, or PATH). */
   binDir?: string;
   /**
-   * One more address to listen on (an interface of this host, e.g. a veth into a test's network
-   * namespace), trusting clients on its subnet ("samenet"); the URLs still name 127.0.0.1.
+   * One more IPv4 address to listen on (an interface of this host, e.g. a veth into a test's
+   * network namespace), trusting clients in its /24; the URLs still name 127.0.0.1.
    */
   alsoListen?: string;
 }
@@ -72,7 +72,8 @@ function postgresUser(): { uid: number; gid: number } | null {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 just now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -120,7 +121,9 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
   }
   if (opts.alsoListen !== undefined) {
     if (!net.isIP(opts.alsoListen)) throw new Error(`alsoListen: not an IP address: ${opts.alsoListen}`);
-    appendFileSync(path.join(data, 'pg_hba.conf'), '\nhost all all samenet trust\n');
+    if (!net.isIPv4(opts.alsoListen)) throw new Error(`alsoListen: an IPv4 address, got ${opts.alsoListen}`);
+    const subnet = `${opts.alsoListen.split('.').slice(0, 3).join('.')}.0/24`;
+    appendFileSync(path.join(data, 'pg_hba.conf'), `\nhost all all ${subnet} trust\n`);
   }
 
   let port = 0;

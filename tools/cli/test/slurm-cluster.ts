@@ -4,9 +4,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '@lmsweep/db/testing';
+import { sleep } from '../../../apps/coordinator/test/helpers.ts';
 
 export interface SlurmCluster {
   /** The environment Slurm's commands need (SLURM_CONF), on top of the process's own. */
@@ -24,18 +25,6 @@ export function slurmUnavailable(): string | null {
   return null;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '0.0.0.0', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pidOf = (file: string) => (existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : NaN);
 const alive = (pid: number) => {
   try {

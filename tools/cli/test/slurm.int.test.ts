@@ -48,10 +48,11 @@ describe.skipIf(unavailable !== null)('lmsweep slurm on a one-node Slurm', () =>
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('submit --workers 2 runs a sweep to the end; a task scancelled mid-trial gives its trial back, which completes once elsewhere', async () => {
+  it('submit --workers 2 runs a sweep to the end; a task scancelled mid-trial gives its trial back, which completes once elsewhere', { timeout: 400_000 }, async () => {
     const sweep = await launch(c.store, `name: on-slurm\n${MODEL}\nbudget: { maxSteps: 100000, evalTokens: 500 }\nseeds: 2`);
     const logs = path.join(tmp, 'logs');
-    const sub = await lmsweep(['slurm', 'submit', '--workers', '2', '--cpus-per-worker', '1', '--logs', logs, '--token', API_TOKEN, '--worker-token', WORKER_TOKEN], { LMSWEEP_LOG_LEVEL: 'info' });
+    // The API token in LMSWEEP_TOKEN, as a shell holds it: the workers must get the worker token there instead, or the coordinator refuses them.
+    const sub = await lmsweep(['slurm', 'submit', '--workers', '2', '--cpus-per-worker', '1', '--logs', logs, '--worker-token', WORKER_TOKEN], { LMSWEEP_LOG_LEVEL: 'info', LMSWEEP_TOKEN: API_TOKEN });
     expect(sub.stderr).toContain('cannot reach it'); // the loopback note
     expect(sub.code, sub.stderr).toBe(0);
     const job = /submitted job (\d+): 2 workers/.exec(sub.stdout)?.[1];
@@ -141,9 +142,11 @@ describe.skipIf(unavailable !== null)('lmsweep slurm on a one-node Slurm', () =>
 
   it('a job the coordinator will not record (no API token) is cancelled again: nothing runs that status cannot show', async () => {
     const before = (await c.store.listSlurmJobs()).length;
-    const sub = await lmsweep(['slurm', 'submit', '--workers', '1', '--logs', path.join(tmp, 'refused'), '--worker-token', WORKER_TOKEN], { LMSWEEP_TOKEN: '' });
+    // Held, so it cannot run and leave the queue by itself: only the cancel takes it out.
+    const sub = await lmsweep(['slurm', 'submit', '--workers', '1', '--logs', path.join(tmp, 'refused'), '--worker-token', WORKER_TOKEN, '--sbatch-arg=--hold'], { LMSWEEP_TOKEN: '' });
     expect(sub.code).toBe(1);
-    expect(sub.stderr).toMatch(/did not record job \d+, so it was cancelled: .*API token/);
+    const job = /did not record job (\d+), so it was cancelled: .*API token/.exec(sub.stderr)?.[1];
+    expect(job, sub.stderr).toBeDefined();
     await until('the cancelled job to leave the queue', async () => (await squeue()) === '', 20_000, 200);
     expect((await c.store.listSlurmJobs()).length).toBe(before);
   });

@@ -1,6 +1,6 @@
 // lmsweep coordinator: the server, until Ctrl-C.
 import path from 'node:path';
-import { DEFAULT_COORDINATOR_PORT, DEFAULT_LEASE_MS } from '@lmsweep/protocol';
+import { DEFAULT_COORDINATOR_PORT, DEFAULT_LEASE_MS, MAX_ARTIFACT_BYTES } from '@lmsweep/protocol';
 import { BYTE_SIZE_PATTERN, parseByteSize } from '../byte-size.ts';
 import { defineCommand } from '../command.ts';
 import { UsageError } from '../options.ts';
@@ -21,7 +21,7 @@ export const coordinatorCommand = defineCommand({
     'lease-ms': { type: 'integer', value: 'MS', min: 1, default: DEFAULT_LEASE_MS, description: "a claimed trial's lease, renewed by the worker's heartbeats" },
     'allowed-hosts': { type: 'string', value: 'NAME[:PORT],…', defaultText: '$LMSWEEP_ALLOWED_HOSTS, else its own names', description: "Host headers it answers besides its own (loopback names with its port; off loopback any IP and this machine's name); * turns the check off" },
     artifacts: { type: 'string', value: 'DIR', env: 'LMSWEEP_ARTIFACTS', defaultText: 'in the database', description: 'checkpoints as files in this directory (a shared path such as NFS or Lustre on a cluster); created if missing' },
-    'max-artifact-size': { type: 'string', value: 'SIZE', env: 'LMSWEEP_MAX_ARTIFACT_SIZE', pattern: BYTE_SIZE_PATTERN, expected: 'a size such as 512MiB, 4GiB or 2GB', default: '512MiB', description: 'the largest checkpoint a worker may upload' },
+    'max-artifact-size': { type: 'string', value: 'SIZE', env: 'LMSWEEP_MAX_ARTIFACT_SIZE', pattern: BYTE_SIZE_PATTERN, expected: 'a size such as 512MiB, 4GiB or 2GB', default: `${MAX_ARTIFACT_BYTES / 2 ** 20}MiB`, description: 'the largest checkpoint a worker may upload' },
     log: logOption,
   },
   environment: {

@@ -40,7 +40,13 @@ export const launchCommand = defineCommand({
       out(r.id);
       err(`sweep "${r.name}" queued with ${r.trials} trials`);
     }
-    const job = await submitWorkerArray({ ...values, workers }, err);
+    let job;
+    try {
+      job = await submitWorkerArray({ ...values, workers }, err);
+    } catch (e) {
+      const { describeApiError } = await import('../client.ts');
+      throw new Error(`sweep ${r.id} is queued, but its workers were not submitted (\`lmsweep slurm submit\` can): ${describeApiError(e)}`);
+    }
     if (values.json) out(JSON.stringify({ ...r, slurmJob: job }));
     else err(submittedText(job));
     return 0;

@@ -50,6 +50,12 @@ describe('sbatchScript', () => {
     expect(() => sbatchScript({ ...base, sbatchArgs: ['constraint=a100'] })).toThrow(/--sbatch-arg: an sbatch option/);
     expect(() => sbatchScript({ ...base, logDir: 'relative/logs' })).toThrow(/--logs: an absolute path/);
     expect(() => sbatchScript({ ...base, logDir: '/a"b' })).toThrow(/--logs: no newlines, quotes/);
+    expect(() => sbatchScript({ ...base, logDir: '/logs/%u' })).toThrow(/--logs: no %/);
+    // What the script sets itself (the record, the log paths, the token in the environment depend on it).
+    for (const own of ['--array=0-99', '--job-name=x', '-Jx', '--output=/tmp/x', '--export=NONE', '--export', '-o/tmp/x']) {
+      expect(() => sbatchScript({ ...base, sbatchArgs: [own] }), own).toThrow(/--sbatch-arg: .* is the script's own/);
+    }
+    expect(directives(sbatchScript({ ...base, sbatchArgs: ['--ntasks-per-core=1', '--exclusive'] })).slice(-2)).toEqual(['--ntasks-per-core=1', '--exclusive']);
   });
 
   it('quotes what the shell would otherwise split or expand, and bash reads it back as given', () => {

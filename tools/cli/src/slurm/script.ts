@@ -31,6 +31,9 @@ export function shellQuote(s: string): string {
 /** Seconds before the time limit at which Slurm asks the worker to stop (SIGTERM): it releases its trial and leaves. */
 export const STOP_BEFORE_LIMIT_S = 120;
 
+/** sbatch options the script sets itself, or that would take the worker token away (--export). */
+const OWN_OPTIONS = ['--job-name', '-J', '--array', '-a', '--output', '-o', '--error', '-e', '--export', '--ntasks', '-n'];
+
 /** The script, or a RangeError naming the option that cannot go into one. */
 export function sbatchScript(a: WorkerArray): string {
   for (const [field, v] of [
@@ -40,8 +43,13 @@ export function sbatchScript(a: WorkerArray): string {
   ] as const) {
     if (/[\n\r"\\]/.test(v)) throw new RangeError(`${field}: no newlines, quotes or backslashes in a #SBATCH line, got ${JSON.stringify(v)}`);
   }
-  for (const x of a.sbatchArgs) if (!x.startsWith('-')) throw new RangeError(`--sbatch-arg: an sbatch option such as --constraint=a100, got ${JSON.stringify(x)}`);
+  for (const x of a.sbatchArgs) {
+    if (!x.startsWith('-')) throw new RangeError(`--sbatch-arg: an sbatch option such as --constraint=a100, got ${JSON.stringify(x)}`);
+    const own = OWN_OPTIONS.find((o) => x === o || x.startsWith(`${o}=`) || (o.length === 2 && x.startsWith(o)));
+    if (own) throw new RangeError(`--sbatch-arg: ${own} is the script's own (the record, the logs and the worker token depend on it), got ${JSON.stringify(x)}`);
+  }
   if (!a.logDir.startsWith('/')) throw new RangeError(`--logs: an absolute path, got ${JSON.stringify(a.logDir)}`);
+  if (a.logDir.includes('%')) throw new RangeError(`--logs: no % (Slurm expands it in --output), got ${JSON.stringify(a.logDir)}`);
   const threads = a.cpusPerWorker ?? 1;
   const sbatch = [
     `--job-name=${a.jobName}`,

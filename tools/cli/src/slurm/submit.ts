@@ -60,6 +60,21 @@ export function workerArrayScript(v: WorkerArrayValues): string {
   }
 }
 
+/** Secrets of this shell that are not the workers' to have. */
+const NOT_FOR_JOBS = ['LMSWEEP_TOKEN', 'LMSWEEP_API_TOKEN', 'LMSWEEP_WORKER_TOKEN', 'DATABASE_URL'];
+
+/**
+ * The environment sbatch passes on to the job (it exports all of it, and Slurm keeps it with the
+ * job): this shell's, less its lmsweep secrets, plus the worker token as LMSWEEP_TOKEN, which
+ * `lmsweep worker` reads.
+ */
+export function jobEnvironment(env: NodeJS.ProcessEnv, workerToken: string | undefined): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const k of NOT_FOR_JOBS) delete out[k];
+  if (workerToken) out.LMSWEEP_TOKEN = workerToken;
+  return out;
+}
+
 /** Submits the array and records it on the coordinator; what was recorded. */
 export async function submitWorkerArray(v: WorkerArrayValues, err: (s: string) => void): Promise<SlurmJobRecord> {
   const script = workerArrayScript(v);
@@ -72,11 +87,7 @@ export async function submitWorkerArray(v: WorkerArrayValues, err: (s: string) =
   await api.health.query(); // reachable before anything is submitted
   const logDir = path.resolve(v.logs);
   mkdirSync(logDir, { recursive: true });
-  // The workers read their token from LMSWEEP_TOKEN: set it to the worker token, never the API token this shell may hold there.
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.LMSWEEP_TOKEN;
-  if (v['worker-token']) env.LMSWEEP_TOKEN = v['worker-token'];
-  const id = await sbatch(script, env);
+  const id = await sbatch(script, jobEnvironment(process.env, v['worker-token']));
   const record: SlurmJobRecord = {
     id,
     workers: v.workers,
@@ -91,8 +102,13 @@ export async function submitWorkerArray(v: WorkerArrayValues, err: (s: string) =
     await api.slurm.record.mutate(record);
   } catch (e) {
     // Nothing half-done: a job the coordinator does not know of is cancelled again.
-    await scancel(id).catch(() => undefined);
-    throw new Error(`the coordinator did not record job ${id}, so it was cancelled: ${describeApiError(e)}`);
+    const why = describeApiError(e);
+    const cancelled = await scancel(id).then(
+      () => null,
+      (c: unknown) => (c as Error).message,
+    );
+    if (cancelled === null) throw new Error(`the coordinator did not record job ${id}, so it was cancelled: ${why}`);
+    throw new Error(`the coordinator did not record job ${id} (${why}), and cancelling it failed (${cancelled}): run \`scancel ${id}\``);
   }
   return record;
 }
