@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type Coordinator } from '@lmsweep/coordinator';
 import { launch, until } from '../../../apps/coordinator/test/helpers.ts';
 import { type SlurmCluster, slurmUnavailable, startSlurmCluster } from './slurm-cluster.ts';
@@ -41,6 +41,11 @@ describe.skipIf(unavailable !== null)('lmsweep slurm on a one-node Slurm', () =>
   beforeAll(async () => {
     cluster = await startSlurmCluster();
     c = await startCoordinator({ port: 0, databaseUrl: 'memory://', apiToken: API_TOKEN, workerToken: WORKER_TOKEN, leaseMs: 3_000, reapIntervalMs: 200, log: pino({ level: 'silent' }) });
+  });
+  // Each test starts from an empty queue: a failed one's workers must not take the next one's trials.
+  afterEach(async () => {
+    await promisify(execFile)('scancel', ['--me'], { env: cluster.env }).catch(() => undefined);
+    await until('the queue to empty', async () => (await squeue()) === '', 60_000, 500);
   });
   afterAll(async () => {
     await cluster?.stop();

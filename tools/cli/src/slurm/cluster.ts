@@ -9,16 +9,21 @@ export class SlurmError extends Error {
 
 function run(cmd: string, args: readonly string[], stdin?: string, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
+    // stdin only for what reads it (sbatch's script): a command that exits without reading a pipe would fail its write (EPIPE).
+    const p = spawn(cmd, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: env ?? process.env });
     let out = '';
     let err = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     p.on('error', (e: NodeJS.ErrnoException) =>
       reject(new SlurmError(e.code === 'ENOENT' ? `${cmd} not found on PATH: run this on a host of the Slurm cluster (a login node)` : `${cmd}: ${e.message}`)),
     );
     p.on('close', (code) => (code === 0 ? resolve(out) : reject(new SlurmError(`${cmd} ${args.join(' ')} failed (exit ${code}): ${err.trim() || out.trim()}`))));
-    p.stdin.end(stdin ?? '');
+    if (p.stdin) {
+      // sbatch refusing the script early (a bad option) is answered on its exit code and stderr, not as a crash here.
+      p.stdin.on('error', () => undefined);
+      p.stdin.end(stdin);
+    }
   });
 }
 
