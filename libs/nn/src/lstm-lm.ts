@@ -1,39 +1,18 @@
 // An LSTM language model (Zaremba et al. 2014) in tfjs-core ops: embedding → stacked LSTM → softmax.
 import * as tf from '@tensorflow/tfjs-core';
-import type { CompressionMethod, Factorized } from '@lmsweep/algorithms';
+import type { CompressionMethod } from '@lmsweep/algorithms';
 import { compressionIssues, type ModelConfig, SpecError, type WeightMatrix, weightMatrices } from '@lmsweep/protocol';
 import type { TensorData } from './checkpoint.ts';
 import { checkFactorized, FactorizedEmbedding, factorizedFromWeights, FactorizedSoftmax } from './factorized.ts';
-import { embeddingLookup, lstmSequence, matMul, softmaxCrossEntropySum } from './ops.ts';
 import { ensureGradients } from './gradients.ts';
-import { softmaxLayerLossSum } from './fused.ts';
-import { lowRankParamCount, LowRankDense } from './low-rank-dense.ts';
-import { phmDenseParamCount, PhmDense } from './phm.ts';
+import { checkWeightsFit, dropout, type EmbeddingLayer, type FactorizedParams, kindOf, type LmOptions, type LstmState, makeProjection, matrixParams, type Projection, projectionSoftmax, type SoftmaxLayer, weightData } from './lm-parts.ts';
+import { embeddingLookup, lstmSequence } from './ops.ts';
 import { createRng, type Rng } from './random.ts';
 
+export { disposeState, type EmbeddingLayer, type FactorizedParams, type LstmState, type SoftmaxLayer } from './lm-parts.ts';
+export type LstmLmOptions = LmOptions;
+
 export type LstmShape = Pick<ModelConfig, 'embedding' | 'hidden' | 'layers'>;
-
-type MatrixKind = 'dense' | 'phm' | 'lowrank';
-
-/** How a resolved model (protocol resolveModel) builds one weight matrix. */
-function kindOf(model: Partial<ModelConfig>, m: WeightMatrix): MatrixKind {
-  if (model.phm?.layers.includes(m.group)) return 'phm';
-  if (model.lowrank?.layers.includes(m.group)) return 'lowrank';
-  return 'dense';
-}
-
-function matrixParams(model: Partial<ModelConfig>, m: WeightMatrix): number {
-  const kind = kindOf(model, m);
-  if (kind === 'phm') return phmDenseParamCount(m.d, m.k, model.phm!.n, false);
-  if (kind === 'lowrank') return lowRankParamCount(m.d, m.k, model.lowrank!.rank, false);
-  return m.d * m.k;
-}
-
-/** Parameters of a factorized embedding and/or softmax weight (Factorized.params each). */
-export interface FactorizedParams {
-  embedding?: number;
-  softmax?: number;
-}
 
 /**
  * Exact trainable parameter count of an LSTM LM: embedding V·e; LSTM layer l with input width
@@ -64,55 +43,6 @@ export function lstmLmParamCount(vocab: number, model: LstmShape & Partial<Model
   return { total: Object.values(byLayer).reduce((a, b) => a + b, 0), byLayer };
 }
 
-/** One weight matrix x:[N, d] → x·W:[N, k] (no bias), dense or compressed. */
-interface Projection {
-  readonly variables: tf.Variable[];
-  apply(x: tf.Tensor2D): tf.Tensor2D;
-  /** W:[d, k] as one tensor (the dense variable itself, or a differentiable product). */
-  weight(): tf.Tensor2D;
-}
-
-/** ids:[n] → rows [n, e]: the dense table or a FactorizedEmbedding. */
-export interface EmbeddingLayer {
-  readonly variables: tf.Variable[];
-  lookup(ids: Int32Array): tf.Tensor2D;
-}
-
-/** Hidden states x:[n, h] → word scores: dense (or PHM, low-rank) x·W + b, or a FactorizedSoftmax. */
-export interface SoftmaxLayer {
-  readonly variables: tf.Variable[];
-  /** Σ −log softmax(x·W + b)[target] over the n rows. */
-  lossSum(x: tf.Tensor2D, targets: Int32Array): tf.Scalar;
-  /** x·W + b:[n, vocab] in word order. */
-  logits(x: tf.Tensor2D): tf.Tensor2D;
-}
-
-export interface LstmLmOptions {
-  /**
-   * Values by exported name (exportWeights' keys: `embedding/E`, `lstm.0/Wx`, …): every variable
-   * whose name is present takes its value (shapes checked); names the model lacks are ignored.
-   */
-  weights?: Record<string, TensorData>;
-  /** Replaces the embedding table [vocab, e] by these factors (N = vocab, D = e). */
-  embedding?: Factorized;
-  /**
-   * Replaces the softmax weight W:[h, vocab] by factors of A = Wᵀ (N = vocab, D = h); its bias is
-   * weights['softmax/b'] when given. Not with a PHM or low-rank softmax (config.*.layers 'output').
-   */
-  softmax?: Factorized;
-}
-
-/** Hidden and cell state of every layer, each [batch, hidden]. */
-export interface LstmState {
-  h: tf.Tensor2D[];
-  c: tf.Tensor2D[];
-}
-
-export function disposeState(s: LstmState | undefined): void {
-  if (!s) return;
-  for (const t of [...s.h, ...s.c]) t.dispose();
-}
-
 interface LstmLayer {
   /** Input weights [d, 4h], gate order i, f, o, g. */
   wx: Projection;
@@ -122,17 +52,6 @@ interface LstmLayer {
 }
 
 let instances = 0;
-
-/** weights[key] checked against a variable's shape (float32), or undefined when absent. */
-function weightData(weights: Record<string, TensorData>, key: string, shape: number[]): Float32Array | undefined {
-  const t = Object.hasOwn(weights, key) ? weights[key] : undefined;
-  if (!t) return undefined;
-  if (!(t.data instanceof Float32Array)) throw new Error(`weights["${key}"] holds ${t.data?.constructor?.name ?? typeof t.data}, the variable needs a Float32Array`);
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]) || t.data.length !== shape.reduce((a, b) => a * b, 1)) {
-    throw new Error(`weights["${key}"] has shape [${t.shape}] (${t.data.length} values), the model's variable is [${shape}]`);
-  }
-  return t.data;
-}
 
 export class LstmLm {
   readonly vocab: number;
@@ -155,7 +74,7 @@ export class LstmLm {
    * factors; the random stream is drawn as for the dense model, so every other parameter is
    * the same. opts.weights then overwrites the variables it names.
    */
-  constructor(vocab: number, config: ModelConfig, seed: number, opts: LstmLmOptions = {}) {
+  constructor(vocab: number, config: ModelConfig, seed: number, opts: LmOptions = {}) {
     ensureGradients();
     const issues = compressionIssues(config, vocab);
     if (issues.length) throw new SpecError(issues);
@@ -184,13 +103,7 @@ export class LstmLm {
       init.dispose();
       return v;
     };
-    const projection = (m: WeightMatrix, denseName: string): Projection => {
-      const kind = kindOf(config, m);
-      if (kind === 'phm') return new PhmDense({ inputSize: m.d, outputSize: m.k, n: config.phm!.n, path: config.phm!.path, rng, bias: false, name: `${prefix}/${m.name}` });
-      if (kind === 'lowrank') return new LowRankDense({ inputSize: m.d, outputSize: m.k, rank: config.lowrank!.rank, rng, bias: false, name: `${prefix}/${m.name}` });
-      const w = param(compressed ? `${m.name}/W` : denseName, [m.d, m.k]);
-      return { variables: [w], apply: (x) => matMul(x, w as tf.Tensor as tf.Tensor2D), weight: () => w as tf.Tensor as tf.Tensor2D };
-    };
+    const projection = (m: WeightMatrix, denseName: string): Projection => makeProjection(config, m, rng, prefix, () => param(compressed ? `${m.name}/W` : denseName, [m.d, m.k]));
     this.factorized = {};
     if (fe) {
       draw([vocab, e]);
@@ -212,12 +125,7 @@ export class LstmLm {
     } else {
       const w = projection(mats.get('softmax')!, 'softmax/W');
       const b = param('softmax/b', [vocab]);
-      const logits = (x: tf.Tensor2D) => tf.add(w.apply(x), b) as tf.Tensor2D;
-      // A dense softmax runs as one fused op (logits, softmax and cross-entropy; fused.ts).
-      const dense = kindOf(config, mats.get('softmax')!) === 'dense';
-      const lossSum = (x: tf.Tensor2D, y: Int32Array) =>
-        dense ? softmaxLayerLossSum(x, w.weight(), b as tf.Tensor as tf.Tensor1D, y) : softmaxCrossEntropySum(logits(x), y);
-      this.softmax = { variables: [...w.variables, b], logits, lossSum };
+      this.softmax = projectionSoftmax(w, b, kindOf(config, mats.get('softmax')!) === 'dense', [...w.variables, b]);
     }
     this.variables = [...this.embedding.variables, ...this.lstm.flatMap((l) => [...l.wx.variables, ...l.wh.variables, l.b]), ...this.softmax.variables];
     try {
@@ -243,13 +151,11 @@ export class LstmLm {
     const part = (layer: string) => Object.fromEntries(Object.entries(weights).filter(([k]) => k.startsWith(`${layer}/`)).map(([k, t]) => [k.slice(layer.length + 1), t]));
     const factors = (layer: 'embedding' | 'softmax') => (Object.hasOwn(weights, `${layer}/wordBlock`) ? factorizedFromWeights(part(layer), layer, opts.method) : undefined);
     const model = new LstmLm(vocab, config, 0, { weights, embedding: factors('embedding'), softmax: factors('softmax') });
-    const expected = new Set(model.weightNames());
-    const missing = [...expected].filter((k) => !Object.hasOwn(weights, k));
-    const unused = Object.keys(weights).filter((k) => !expected.has(k));
-    if (missing.length > 0 || unused.length > 0) {
+    try {
+      checkWeightsFit(model.weightNames(), weights, `vocab ${vocab}, ${JSON.stringify(config)}`);
+    } catch (e) {
       model.dispose();
-      const say = (what: string, ks: string[]) => (ks.length > 0 ? [`${what} ${ks.map((k) => `"${k}"`).join(', ')}`] : []);
-      throw new Error(`weights do not fit this model (vocab ${vocab}, ${JSON.stringify(config)}): ${[...say('missing', missing), ...say('not in the model:', unused)].join('; ')}`);
+      throw e;
     }
     return model;
   }
@@ -317,14 +223,8 @@ export class LstmLm {
     const B = batch;
     const T = x.length / B;
     if (!Number.isInteger(T) || y.length !== x.length) throw new Error(`forward: ${x.length} inputs, ${y.length} targets, batch ${B}`);
-    const { hidden: h, dropout } = this.config;
-    const drop = (t: tf.Tensor2D): tf.Tensor2D => {
-      if (!dropoutRng || dropout <= 0) return t;
-      const keep = 1 - dropout;
-      const mask = new Float32Array(t.size);
-      for (let i = 0; i < mask.length; i++) mask[i] = dropoutRng.next() < keep ? 1 / keep : 0;
-      return tf.mul(t, tf.tensor2d(mask, t.shape));
-    };
+    const { hidden: h, dropout: rate } = this.config;
+    const drop = (t: tf.Tensor2D) => dropout(t, rate, dropoutRng);
     let input = drop(this.embedding.lookup(x));
     const next: LstmState = { h: [], c: [] };
     this.lstm.forEach((layer, l) => {

@@ -5,7 +5,8 @@ import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 import { checkpointMetadata, compressCheckpointMatrices, readCheckpointInfo, trainFrequencies, vocabDigest } from './compress-model.ts';
 import { currentBackend, selectBackend, type BackendPreference } from './backend.ts';
 import { EOS, LmBatches, type Corpus } from './corpus.ts';
-import { disposeState, LstmLm, lstmLmParamCount, type LstmState } from './lstm-lm.ts';
+import { createLanguageModel, type LanguageModel, languageModelFromWeights, languageModelParamCount } from './language-model.ts';
+import { disposeState, type LstmState } from './lm-parts.ts';
 import { createRng, type Rng, rngFromState } from './random.ts';
 import { canonicalJson, corpusDigest, decodeResumeCheckpoint, encodeResumeCheckpoint, type ResumeIdentity, ResumeCheckpointError, type ResumeState, resumeSlots, type StoredCompression, type TrainerState } from './resume.ts';
 import { native } from './native.ts';
@@ -308,7 +309,7 @@ function keepState(s: LstmState): LstmState {
 }
 
 /** Runs the model on one window without gradients; returns Σ NLL and the next state (fresh tensors). */
-function forwardNoGrad(model: LstmLm, x: Int32Array, y: Int32Array, batch: number, state: LstmState): { nll: number; state: LstmState } {
+function forwardNoGrad(model: LanguageModel, x: Int32Array, y: Int32Array, batch: number, state: LstmState): { nll: number; state: LstmState } {
   let next: LstmState | undefined;
   const lossSum = tf.tidy(() => {
     const r = model.forward(x, y, batch, state);
@@ -337,10 +338,10 @@ export interface EvalOptions {
  * The stream is cut into up to batchSize contiguous rows, each starting from a zero state;
  * the remainder that does not fill a row continues the last row at batch 1, so no token is skipped.
  */
-export async function evaluatePerplexity(model: LstmLm, tokens: Int32Array, opts: EvalOptions): Promise<{ perplexity: number; meanNll: number; tokens: number }> {
+export async function evaluatePerplexity(model: LanguageModel, tokens: Int32Array, opts: EvalOptions): Promise<{ perplexity: number; meanNll: number; tokens: number }> {
   const n = tokens.length;
   if (n === 0) throw new Error('evaluatePerplexity: no tokens');
-  const unroll = opts.unroll ?? 35;
+  const unroll = opts.unroll ?? model.context ?? 35;
   const rows = Math.max(1, Math.min(opts.batchSize ?? 20, Math.floor(n / unroll)));
   const rowLen = Math.floor(n / rows);
   const prev = (i: number) => (i === 0 ? opts.eosId : tokens[i - 1]!);
@@ -387,20 +388,22 @@ export async function evaluatePerplexity(model: LstmLm, tokens: Int32Array, opts
 }
 
 /** Copies of a model's variables (fresh arrays), for weightsRestore. */
-function weightsSnapshot(model: LstmLm): Float32Array[] {
+function weightsSnapshot(model: LanguageModel): Float32Array[] {
   return model.variables.map((v) => Float32Array.from(v.dataSync() as Float32Array));
 }
 
-function weightsRestore(model: LstmLm, snapshot: Float32Array[]): void {
+function weightsRestore(model: LanguageModel, snapshot: Float32Array[]): void {
   tf.tidy(() => model.variables.forEach((v, i) => v.assign(tf.tensor(snapshot[i]!, v.shape, 'float32'))));
 }
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /**
- * Trains one LSTM LM trial and evaluates it. SGD uses Zaremba's loss (Σ over the unroll, mean
+ * Trains one language-model trial (model.arch: the LSTM, or the Transformer with context
+ * training.unroll) and evaluates it. SGD uses Zaremba's loss (Σ over the unroll, mean
  * over the batch); Adam the per-token mean. Global-norm clipping at training.clip; the rate decays
- * per learningRate(). The hidden state carries across windows (detached) and resets each epoch.
+ * per learningRate(). An LSTM's hidden state carries across windows (detached) and resets each
+ * epoch; a Transformer reads each window alone.
  * A trial that starts from its baseline (a compression method, or the dense-finetune control)
  * fine-tunes (finetuneConfig), evaluating validation before the first step, every evalEvery
  * steps, at each epoch's end and after the last step, and reports the best of these points (its
@@ -487,7 +490,7 @@ export async function runTrial(opts: RunTrialOptions & { pause?: PauseOptions })
   };
   const point = (step: number, name: string, value: number) => pending.push({ step, epoch: step / stepsPerEpoch, name, value });
 
-  let model: LstmLm | undefined;
+  let model: LanguageModel | undefined;
   let optimizer: Optimizer | undefined;
   let state: LstmState | undefined;
   let compression: StoredCompression | undefined = saved?.compression;
@@ -495,7 +498,7 @@ export async function runTrial(opts: RunTrialOptions & { pause?: PauseOptions })
   try {
     if (resumed) {
       try {
-        model = LstmLm.fromWeights(vocab, modelConfig, resumed.weights);
+        model = languageModelFromWeights(vocab, modelConfig, resumed.weights, { context: T });
       } catch (e) {
         throw new ResumeCheckpointError(`resume checkpoint: ${(e as Error).message}`);
       }
@@ -511,18 +514,18 @@ export async function runTrial(opts: RunTrialOptions & { pause?: PauseOptions })
         } catch (e) {
           throw new TrialConfigError(`${config.method}: ${(e as Error).message}`);
         }
-        model = new LstmLm(vocab, modelConfig, seed, { weights: ckpt.tensors, ...(c.embedding ? { embedding: c.embedding } : {}), ...(c.softmax ? { softmax: c.softmax } : {}) });
+        model = createLanguageModel(vocab, modelConfig, seed, { context: T, weights: ckpt.tensors, ...(c.embedding ? { embedding: c.embedding } : {}), ...(c.softmax ? { softmax: c.softmax } : {}) });
         factorizedParams = { ...(c.embedding ? { embedding: c.embedding.params } : {}), ...(c.softmax ? { softmax: c.softmax.params } : {}) };
         compression = { baselineTrialId: opts.baseline!.trialId, baselineParams: info.params, baselineValidPpl: info.validPpl, matrices: c.reports };
       } else {
         try {
-          model = LstmLm.fromWeights(vocab, modelConfig, ckpt.tensors);
+          model = languageModelFromWeights(vocab, modelConfig, ckpt.tensors, { context: T });
         } catch (e) {
           throw new TrialConfigError(`${config.method}: ${(e as Error).message}`);
         }
       }
     } else {
-      model = new LstmLm(vocab, modelConfig, seed);
+      model = createLanguageModel(vocab, modelConfig, seed, { context: T });
     }
     const m = model;
     const keys = m.variableKeys();
@@ -714,7 +717,7 @@ export async function runTrial(opts: RunTrialOptions & { pause?: PauseOptions })
       }
     }
     await flush();
-    const count = lstmLmParamCount(vocab, modelConfig, factorizedParams);
+    const count = languageModelParamCount(vocab, modelConfig, T, factorizedParams);
     if (opts.onCheckpoint) {
       const meta = checkpointMetadata({ vocab, vocabSha256: vocabDigest(corpus.vocab), validPpl, testPpl, params: count.total, seed, config: JSON.stringify(config) });
       await opts.onCheckpoint(encodeCheckpoint(m.exportWeights(), meta));

@@ -4,9 +4,11 @@ import { CONTROL_METHOD } from './methods.ts';
 import { PrunerOptions } from './pruner-spec.ts';
 import { ReferenceTable } from './reference-spec.ts';
 import { SearchOptions, SearchSpace } from './search-spec.ts';
+import { ModelConfig, resolveModel } from './model-spec.ts';
 import type { FieldIssue } from './spec-error.ts';
 
 export { type FieldIssue, SpecError } from './spec-error.ts';
+export * from './model-spec.ts';
 
 /**
  * Compression methods for a trained model's embedding and softmax matrices (GroupReduce, Chen et
@@ -47,124 +49,6 @@ export const DatasetConfig = z
   })
   .strict();
 export type DatasetConfig = z.infer<typeof DatasetConfig>;
-
-/**
- * Weight matrices a compression method replaces. 'gates': in every LSTM layer l both gate
- * matrices, input-to-hidden lstm.l.ih (in_l → 4h, in_l = embedding for l = 0, else hidden) and
- * hidden-to-hidden lstm.l.hh (h → 4h); 'output': the softmax projection (h → vocabulary).
- * The embedding table is never replaced.
- */
-export const COMPRESSIBLE_LAYERS = ['gates', 'output'] as const;
-export const CompressibleLayer = z.enum(COMPRESSIBLE_LAYERS);
-export type CompressibleLayer = z.infer<typeof CompressibleLayer>;
-
-const layerList = z
-  .array(CompressibleLayer)
-  .min(1)
-  .max(COMPRESSIBLE_LAYERS.length)
-  .refine((ls) => new Set(ls).size === ls.length, 'each layer group at most once')
-  .default(['gates']);
-
-/**
- * method 'phm': each chosen matrix W:[d, k] becomes Σᵢ₌₁ⁿ Aᵢ⊗Sᵢ (d·k/n + n³ parameters).
- * n must divide the input and output size of every chosen matrix (checked at launch, at every
- * grid point). In a spec:
- *   method: phm
- *   model: { embedding: 200, hidden: 200, layers: 2, phm: { n: 4, layers: [gates, output] } }
- *   grid: { model.phm.n: [2, 4, 8] }        # or method: [dense, phm, lowrank] beside model.lowrank.rank
- */
-export const PhmOptions = z
-  .object({
-    n: posInt(64).default(4),
-    layers: layerList,
-    /** Which product the PHM layers use; 'auto' picks the faster one for the batch at hand. */
-    path: z.enum(['auto', 'materialized', 'factored']).default('auto'),
-  })
-  .strict();
-export type PhmOptions = z.infer<typeof PhmOptions>;
-
-/** method 'lowrank': each chosen matrix W:[d, k] becomes U:[d, r]·V:[r, k] (r·(d + k) parameters), r ≤ min(d, k). */
-export const LowRankOptions = z
-  .object({
-    rank: posInt(8192).default(32),
-    layers: layerList,
-  })
-  .strict();
-export type LowRankOptions = z.infer<typeof LowRankOptions>;
-
-export const ModelConfig = z
-  .object({
-    embedding: posInt(8192).default(200),
-    hidden: posInt(8192).default(200),
-    layers: posInt(8).default(2),
-    dropout: z.number().min(0).max(0.95).default(0),
-    /** Uniform init range [-initScale, initScale] (Zaremba et al.) of the dense matrices, embedding and biases. */
-    initScale: z.number().positive().max(10).default(0.1),
-    /** Options of method 'phm' (read only when the method is 'phm'; absent: the defaults). */
-    phm: PhmOptions.optional(),
-    /** Options of method 'lowrank' (read only when the method is 'lowrank'; absent: the defaults). */
-    lowrank: LowRankOptions.optional(),
-  })
-  .strict();
-export type ModelConfig = z.infer<typeof ModelConfig>;
-
-/**
- * The model a trial trains: its config's model with the options section of its method only
- * (defaults filled in when absent) and the other methods' sections dropped.
- */
-export function resolveModel(config: { method: Method; model: ModelConfig }): ModelConfig {
-  const { phm, lowrank, ...rest } = config.model;
-  if (config.method === 'phm') return { ...rest, phm: phm ?? PhmOptions.parse({}) };
-  if (config.method === 'lowrank') return { ...rest, lowrank: lowrank ?? LowRankOptions.parse({}) };
-  return rest;
-}
-
-/** One weight matrix of the LSTM LM, used as x:[·, d]·W:[d, k]. */
-export interface WeightMatrix {
-  /** 'lstm.<l>.ih' (input-to-hidden), 'lstm.<l>.hh' (hidden-to-hidden) or 'softmax'. */
-  name: string;
-  group: CompressibleLayer;
-  d: number;
-  k: number;
-  /** How d and k read in messages: "input size 64", "output size 4·hidden = 256". */
-  dName: string;
-  kName: string;
-}
-
-/** The replaceable weight matrices of an LSTM LM (vocab: its vocabulary size, if known). */
-export function weightMatrices(model: Pick<ModelConfig, 'embedding' | 'hidden' | 'layers'>, vocab?: number): WeightMatrix[] {
-  const { embedding: e, hidden: h, layers } = model;
-  const out: WeightMatrix[] = [];
-  for (let l = 0; l < layers; l++) {
-    const d = l === 0 ? e : h;
-    const gates = `output size 4·hidden = ${4 * h}`;
-    out.push({ name: `lstm.${l}.ih`, group: 'gates', d, k: 4 * h, dName: `input size ${d}`, kName: gates });
-    out.push({ name: `lstm.${l}.hh`, group: 'gates', d: h, k: 4 * h, dName: `hidden size ${h}`, kName: gates });
-  }
-  if (vocab !== undefined) out.push({ name: 'softmax', group: 'output', d: h, k: vocab, dName: `input size ${h}`, kName: `vocabulary size ${vocab}` });
-  return out;
-}
-
-/**
- * Why a resolved model (see resolveModel) cannot be built, one message per bad matrix, each
- * naming its option, the matrix and the sizes: "model.phm.n: n=3 does not divide lstm.0.ih input
- * size 64". The softmax is checked only when vocab is given.
- */
-export function compressionIssues(model: ModelConfig, vocab?: number): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  const { phm, lowrank } = model;
-  if (phm && lowrank) issues.push({ path: 'model', message: 'model.phm and model.lowrank are exclusive' });
-  for (const m of weightMatrices(model, vocab)) {
-    if (phm?.layers.includes(m.group)) {
-      const bad = [m.d % phm.n !== 0 ? m.dName : '', m.k % phm.n !== 0 ? m.kName : ''].filter(Boolean);
-      if (bad.length) issues.push({ path: 'model.phm.n', message: `n=${phm.n} does not divide ${m.name} ${bad.join(' or ')}` });
-    }
-    if (lowrank?.layers.includes(m.group) && lowrank.rank > Math.min(m.d, m.k)) {
-      issues.push({ path: 'model.lowrank.rank', message: `rank ${lowrank.rank} exceeds ${m.name}'s smaller side (${m.d < m.k ? m.dName : m.kName}): no compression` });
-    }
-  }
-  return issues;
-}
 
 /**
  * Fine-tuning of a compressed model (and of the dense + fine-tune control, alike): the trial's

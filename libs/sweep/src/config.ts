@@ -24,7 +24,7 @@ function overrideFields(): Record<string, unknown> {
     const base = TrialConfig.parse({});
     overrideTemplate = {
       ...base,
-      model: { ...base.model, phm: PhmOptions.parse({}), lowrank: LowRankOptions.parse({}) },
+      model: { ...base.model, arch: 'lstm', heads: 1, ffn: 1, positions: 'learned', tied: false, phm: PhmOptions.parse({}), lowrank: LowRankOptions.parse({}) },
       budget: { maxSteps: 1, maxTokens: 1, evalEvery: 1, evalTokens: 1 },
       dataset: { name: 'x', vocabSize: 1 },
       compress: CompressOptions.parse({ weightPower: 1, finetune: { maxSteps: 1, lr: 1, evalEvery: 1 } }),

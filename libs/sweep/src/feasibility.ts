@@ -17,6 +17,7 @@ const BUNDLED_VOCAB: ReadonlyMap<string, number> = new Map([['ptb', 10_000]]);
 export function configIssues(config: TrialConfig): FieldIssue[] {
   const vocab = config.dataset.vocabSize ?? BUNDLED_VOCAB.get(config.dataset.name);
   const found = compressionIssues(config.model, vocab);
+  if (config.compress && config.model.tied) found.push({ path: 'model.tied', message: `${config.method} factorizes the embedding and the softmax apart; a tied model's are one matrix (not supported yet: untie it)` });
   if (config.compress && vocab !== undefined) found.push(...rateIssues(config, vocab));
   return found;
 }
