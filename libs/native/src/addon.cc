@@ -1,6 +1,7 @@
 // lmsweep's native training kernels as a Node-API addon: matrix products, the fused softmax
-// cross-entropy, the LSTM sequence and the optimizer steps, on float32 typed arrays (in lmsweep
-// these are views into the TensorFlow.js wasm heap, so nothing is copied). Every array's length
+// cross-entropy, the LSTM sequence, the Transformer's layer norm, GELU and causal attention, and
+// the optimizer steps, on float32 typed arrays (in lmsweep these are views into the TensorFlow.js
+// wasm heap, so nothing is copied). Every array's length
 // is checked against the sizes given; a misfit throws a RangeError naming the argument.
 #include <node_api.h>
 
@@ -546,6 +547,212 @@ napi_value SumSquares(napi_env env, napi_callback_info info) {
   });
 }
 
+/** gelu(x, y): y = GELU(x), the tanh form (GPT-2's; PyTorch's approximate='tanh'). */
+napi_value Gelu(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 2);
+    const long n = static_cast<long>(a.length(0, "x"));
+    const float* x = a.f32(0, "x", n);
+    float* y = a.f32(1, "y", n);
+    parallelRanges(n, 1L << 15, [&](long i0, long i1) { ew().gelu(i0, i1, x, y); });
+    return a.undefined();
+  });
+}
+
+/** geluBackward(x, dy, dx): dx = dy·GELU'(x). */
+napi_value GeluBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 3);
+    const long n = static_cast<long>(a.length(0, "x"));
+    const float* x = a.f32(0, "x", n);
+    const float* dy = a.f32(1, "dy", n);
+    float* dx = a.f32(2, "dx", n);
+    parallelRanges(n, 1L << 15, [&](long i0, long i1) { ew().geluGrad(i0, i1, x, dy, dx); });
+    return a.undefined();
+  });
+}
+
+/**
+ * layerNormForward(n, d, eps, x:[n,d], gamma:[d], beta:[d], y:[n,d], xhat:[n,d], rstd:[n]):
+ * per row x̂ = (x − μ)·rstd with rstd = 1/√(σ² + ε) (mean and biased variance in double), y = x̂⊙γ + β.
+ */
+napi_value LayerNormForward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 9);
+    const long n = a.size(0, "n"), d = a.size(1, "d");
+    const double eps = a.num(2, "eps");
+    const float* x = a.f32(3, "x", n * d);
+    const float* g = a.f32(4, "gamma", d);
+    const float* b = a.f32(5, "beta", d);
+    float* y = a.f32(6, "y", n * d);
+    float* xhat = a.f32(7, "xhat", n * d);
+    float* rstd = a.f32(8, "rstd", n);
+    parallelRanges(n, std::max<long>(1, 16384 / std::max<long>(1, d)), [&](long r0, long r1) {
+      for (long i = r0; i < r1; i++) {
+        const float* xr = x + i * d;
+        double mean = 0;
+        for (long j = 0; j < d; j++) mean += xr[j];
+        mean /= static_cast<double>(d);
+        double var = 0;
+        for (long j = 0; j < d; j++) var += (xr[j] - mean) * (xr[j] - mean);
+        const double r = 1.0 / std::sqrt(var / static_cast<double>(d) + eps);
+        rstd[i] = static_cast<float>(r);
+        for (long j = 0; j < d; j++) {
+          const float h = static_cast<float>((xr[j] - mean) * r);
+          xhat[i * d + j] = h;
+          y[i * d + j] = h * g[j] + b[j];
+        }
+      }
+    });
+    return a.undefined();
+  });
+}
+
+/**
+ * layerNormBackward(n, d, dy, xhat, rstd, gamma, dx, dgamma, dbeta): dγ = Σ_rows dy⊙x̂, dβ = Σ_rows dy,
+ * dx = rstd·(g − mean(g) − x̂·mean(g⊙x̂)) with g = dy⊙γ. dγ and dβ are summed over fixed blocks of
+ * rows in block order: the same on any thread count.
+ */
+napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 9);
+    const long n = a.size(0, "n"), d = a.size(1, "d");
+    const float* dy = a.f32(2, "dy", n * d);
+    const float* xhat = a.f32(3, "xhat", n * d);
+    const float* rstd = a.f32(4, "rstd", n);
+    const float* g = a.f32(5, "gamma", d);
+    float* dx = a.f32(6, "dx", n * d);
+    float* dg = a.f32(7, "dgamma", d);
+    float* db = a.f32(8, "dbeta", d);
+    constexpr long ROWS = 64;
+    const long blocks = (n + ROWS - 1) / ROWS;
+    std::vector<double> partial(static_cast<size_t>(blocks * 2 * d), 0.0);
+    auto task = [&](long blk) {
+      double* pg = partial.data() + blk * 2 * d;
+      double* pb = pg + d;
+      for (long i = blk * ROWS; i < std::min(n, (blk + 1) * ROWS); i++) {
+        const float* dyr = dy + i * d;
+        const float* hr = xhat + i * d;
+        double mg = 0, mgh = 0;
+        for (long j = 0; j < d; j++) {
+          const double gy = static_cast<double>(dyr[j]) * g[j];
+          mg += gy;
+          mgh += gy * hr[j];
+          pg[j] += static_cast<double>(dyr[j]) * hr[j];
+          pb[j] += dyr[j];
+        }
+        mg /= static_cast<double>(d);
+        mgh /= static_cast<double>(d);
+        const double r = rstd[i];
+        for (long j = 0; j < d; j++) dx[i * d + j] = static_cast<float>(r * (static_cast<double>(dyr[j]) * g[j] - mg - hr[j] * mgh));
+      }
+    };
+    if (blocks > 1 && n * d >= (1L << 14)) pool().run(blocks, task);
+    else
+      for (long blk = 0; blk < blocks; blk++) task(blk);
+    for (long j = 0; j < d; j++) {
+      double sg = 0, sb = 0;
+      for (long blk = 0; blk < blocks; blk++) {
+        sg += partial[blk * 2 * d + j];
+        sb += partial[blk * 2 * d + d + j];
+      }
+      dg[j] = static_cast<float>(sg);
+      db[j] = static_cast<float>(sb);
+    }
+    return a.undefined();
+  });
+}
+
+/** The strided block of one (sequence b, head h) in a time-major [T·B, d] matrix: T rows of dh columns. */
+MatRef headBlock(const float* m, long B, long d, long b, long h, long dh, bool trans) { return MatRef{m + b * d + h * dh, B * d, trans}; }
+
+/**
+ * causalAttentionForward(T, B, heads, dh, q, k, v:[T·B, heads·dh] (row t·B + b), out:[T·B, heads·dh],
+ * P:[B·heads, T, T]): per sequence b and head h, S = Q·Kᵀ/√dh, P = softmax over s ≤ t (0 above the
+ * diagonal), out = P·V. One task per (b, h) on the pool; each writes its own columns of its own rows.
+ */
+napi_value CausalAttentionForward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 9);
+    const long T = a.size(0, "T"), B = a.size(1, "B"), H = a.size(2, "heads"), dh = a.size(3, "dh");
+    const long d = H * dh, rows = T * B;
+    const float* q = a.f32(4, "q", rows * d);
+    const float* k = a.f32(5, "k", rows * d);
+    const float* v = a.f32(6, "v", rows * d);
+    float* out = a.f32(7, "out", rows * d);
+    float* P = a.f32(8, "P", B * H * T * T);
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dh)));
+    auto task = [&](long bh) {
+      const long b = bh / H, h = bh % H;
+      float* p = P + bh * T * T;
+      PackedB packed;
+      packB(headBlock(k, B, d, b, h, dh, true), dh, T, packed);
+      gemmPacked(T, T, dh, scale, headBlock(q, B, d, b, h, dh, false), packed, 0.0f, p, T, false);
+      for (long t = 0; t < T; t++) {
+        float* row = p + t * T;
+        float mx = -INFINITY;
+        for (long s = 0; s <= t; s++) mx = std::max(mx, row[s]);
+        double sum = 0;
+        for (long s = 0; s <= t; s++) sum += (row[s] = std::exp(row[s] - mx));
+        const float inv = static_cast<float>(1.0 / sum);
+        for (long s = 0; s <= t; s++) row[s] *= inv;
+        for (long s = t + 1; s < T; s++) row[s] = 0.0f;
+      }
+      packB(headBlock(v, B, d, b, h, dh, false), T, dh, packed);
+      gemmPacked(T, dh, T, 1.0f, MatRef{p, T, false}, packed, 0.0f, out + b * d + h * dh, B * d, false);
+    };
+    if (B * H > 1) pool().run(B * H, task);
+    else task(0);
+    return a.undefined();
+  });
+}
+
+/**
+ * causalAttentionBackward(T, B, heads, dh, q, k, v, P, dy, dq, dk, dv): with dP = dY·Vᵀ and
+ * dS = P⊙(dP − rowsum(P⊙dP))/√dh, dQ = dS·K, dK = dSᵀ·Q, dV = Pᵀ·dY, per (b, h) as the forward.
+ */
+napi_value CausalAttentionBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info, 12);
+    const long T = a.size(0, "T"), B = a.size(1, "B"), H = a.size(2, "heads"), dh = a.size(3, "dh");
+    const long d = H * dh, rows = T * B;
+    const float* q = a.f32(4, "q", rows * d);
+    const float* k = a.f32(5, "k", rows * d);
+    const float* v = a.f32(6, "v", rows * d);
+    const float* P = a.f32(7, "P", B * H * T * T);
+    const float* dy = a.f32(8, "dy", rows * d);
+    float* dq = a.f32(9, "dq", rows * d);
+    float* dk = a.f32(10, "dk", rows * d);
+    float* dv = a.f32(11, "dv", rows * d);
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dh)));
+    auto task = [&](long bh) {
+      const long b = bh / H, h = bh % H, off = b * d + h * dh;
+      const float* p = P + bh * T * T;
+      std::vector<float> ds(static_cast<size_t>(T * T));
+      PackedB packed;
+      packB(headBlock(v, B, d, b, h, dh, true), dh, T, packed);
+      gemmPacked(T, T, dh, 1.0f, headBlock(dy, B, d, b, h, dh, false), packed, 0.0f, ds.data(), T, false);
+      for (long t = 0; t < T; t++) {
+        const float* pr = p + t * T;
+        float* row = ds.data() + t * T;
+        double dot = 0;
+        for (long s = 0; s <= t; s++) dot += static_cast<double>(pr[s]) * row[s];
+        for (long s = 0; s <= t; s++) row[s] = static_cast<float>(pr[s] * (row[s] - dot) * scale);
+        for (long s = t + 1; s < T; s++) row[s] = 0.0f;
+      }
+      packB(headBlock(k, B, d, b, h, dh, false), T, dh, packed);
+      gemmPacked(T, dh, T, 1.0f, MatRef{ds.data(), T, false}, packed, 0.0f, dq + off, B * d, false);
+      packB(headBlock(q, B, d, b, h, dh, false), T, dh, packed);
+      gemmPacked(T, dh, T, 1.0f, MatRef{ds.data(), T, true}, packed, 0.0f, dk + off, B * d, false);
+      packB(headBlock(dy, B, d, b, h, dh, false), T, dh, packed);
+      gemmPacked(T, dh, T, 1.0f, MatRef{p, T, true}, packed, 0.0f, dv + off, B * d, false);
+    };
+    if (B * H > 1) pool().run(B * H, task);
+    else task(0);
+    return a.undefined();
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor fns[] = {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -563,6 +770,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgd", nullptr, Sgd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gelu", nullptr, Gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"geluBackward", nullptr, GeluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"layerNormForward", nullptr, LayerNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"layerNormBackward", nullptr, LayerNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"causalAttentionForward", nullptr, CausalAttentionForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"causalAttentionBackward", nullptr, CausalAttentionBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   return exports;

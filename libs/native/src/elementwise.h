@@ -32,6 +32,10 @@ struct Elementwise {
   void (*sgd)(long i0, long i1, const float* x, const float* g, float* out, float k);
   /** Σ x² on [i0, i1), in double. */
   double (*sumSquares)(long i0, long i1, const float* x);
+  /** y = GELU(x) in its tanh form, x·(1 + tanh(c·(x + a·x³)))/2, on [i0, i1). */
+  void (*gelu)(long i0, long i1, const float* x, float* y);
+  /** dx = dy·GELU'(x) on [i0, i1). */
+  void (*geluGrad)(long i0, long i1, const float* x, const float* dy, float* dx);
 };
 
 namespace avx2 {

@@ -48,6 +48,21 @@ export interface NativeKernels {
   sgd(x: Float32Array, g: Float32Array, out: Float32Array, k: number): void;
   /** Σ x², accumulated in double. */
   sumSquares(x: Float32Array): number;
+  /** y = GELU(x) in its tanh form, x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))/2, elementwise. */
+  gelu(x: Float32Array, y: Float32Array): void;
+  /** dx = dy·GELU'(x). */
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** Per row of x:[n,d]: x̂ = (x − μ)/√(σ² + eps) into xhat, y = x̂·gamma + beta, rstd:[n] = 1/√(σ² + eps). */
+  layerNormForward(n: number, d: number, eps: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, xhat: Float32Array, rstd: Float32Array): void;
+  /** Its backward from dy:[n,d] → dx:[n,d], dgamma, dbeta:[d] (the same on any thread count). */
+  layerNormBackward(n: number, d: number, dy: Float32Array, xhat: Float32Array, rstd: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  /**
+   * Causal self-attention: q, k, v:[T·B, heads·dh] time-major (row t·B + b) → out:[T·B, heads·dh],
+   * per sequence and head softmax_{s ≤ t}(q_t·k_s/√dh)·v_s; P:[B·heads, T, T] keeps the weights (0 above the diagonal).
+   */
+  causalAttentionForward(T: number, B: number, heads: number, dh: number, q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, P: Float32Array): void;
+  /** Its backward from dy:[T·B, heads·dh] → dq, dk, dv. */
+  causalAttentionBackward(T: number, B: number, heads: number, dh: number, q: Float32Array, k: Float32Array, v: Float32Array, P: Float32Array, dy: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array): void;
 }
 
 export type NativeLoad = { kernels: NativeKernels; file: string } | { kernels: undefined; reason: string };

@@ -1,5 +1,5 @@
 // The native kernels against float64 references on plain arrays: every transpose and edge of the
-// matrix product, the fused softmax cross-entropy and LSTM passes, the optimizer steps; results
+// matrix product, the fused softmax cross-entropy and LSTM passes, the Transformer's kernels, the optimizer steps; results
 // that do not depend on the thread count; bad arguments refused by name. Skipped where the addon
 // was not built (nn's backend test requires it wherever a C++ compiler is present).
 import { expectClose } from '@lmsweep/algorithms';
@@ -346,5 +346,39 @@ describe.skipIf(!load.kernels)('native kernels', () => {
     expect(k.sumSquares(x)).toBe(one);
     k.setThreads(1);
     expect(() => k.adam(x, g.subarray(1), m, v, out, 1, 1, 0.9, 0.999, 1e-8)).toThrow(/g holds 100002 elements, needs 100003/);
+  });
+  // Their values against float64 references: libs/nn transformer-ops.test.ts (on wasm+native).
+  it('the Transformer kernels (layer norm, GELU, causal attention) give the same bits on 1 and 2 threads and refuse short arrays by name', () => {
+    const [T, B, H, dh] = [9, 5, 3, 8];
+    const d = H * dh;
+    const rows = T * B;
+    const [q, kk, v, dy] = [0, 1, 2, 3].map(() => randn(rows * d));
+    const [g, b] = [randn(d), randn(d)];
+    const run = () => {
+      const out = { att: new Float32Array(rows * d), P: new Float32Array(B * H * T * T), dq: new Float32Array(rows * d), dk: new Float32Array(rows * d), dv: new Float32Array(rows * d) };
+      k.causalAttentionForward(T, B, H, dh, q!, kk!, v!, out.att, out.P);
+      k.causalAttentionBackward(T, B, H, dh, q!, kk!, v!, out.P, dy!, out.dq, out.dk, out.dv);
+      const ln = { y: new Float32Array(rows * d), xhat: new Float32Array(rows * d), rstd: new Float32Array(rows), dx: new Float32Array(rows * d), dg: new Float32Array(d), db: new Float32Array(d) };
+      k.layerNormForward(rows, d, 1e-5, q!, g!, b!, ln.y, ln.xhat, ln.rstd);
+      k.layerNormBackward(rows, d, dy!, ln.xhat, ln.rstd, g!, ln.dx, ln.dg, ln.db);
+      const ge = { y: new Float32Array(rows * d), dx: new Float32Array(rows * d) };
+      k.gelu(q!, ge.y);
+      k.geluBackward(q!, dy!, ge.dx);
+      return [...Object.values(out), ...Object.values(ln), ...Object.values(ge)];
+    };
+    const one = run();
+    k.setThreads(2);
+    const two = run();
+    k.setThreads(1);
+    one.forEach((a, i) => expect(Buffer.from(two[i]!.buffer).equals(Buffer.from(a.buffer))).toBe(true));
+    // each attention row's weights sum to 1 over s ≤ t, and are 0 after t
+    const P = one[1]!;
+    for (let t = 0; t < T; t++) {
+      const row = P.subarray(t * T, (t + 1) * T);
+      expectClose(row.subarray(0, t + 1).reduce((a, x) => a + x, 0), 1, { rtol: 1e-6 });
+      expect(row.subarray(t + 1).every((x) => x === 0)).toBe(true);
+    }
+    expect(() => k.causalAttentionForward(T, B, H, dh, q!, kk!, v!, new Float32Array(rows * d), new Float32Array(10))).toThrow(/P holds 10 elements, needs 1215/);
+    expect(() => k.layerNormForward(rows, d, 1e-5, q!, g!.subarray(1), b!, new Float32Array(rows * d), new Float32Array(rows * d), new Float32Array(rows))).toThrow(/gamma holds 23 elements, needs 24/);
   });
 });

@@ -5,7 +5,7 @@ import { selectBackend } from './backend.ts';
 import { nativeKernelsStatus } from './native.ts';
 import { describeBackends } from './testing.ts';
 import { LstmLm } from './lstm-lm.ts';
-import { embeddingLookup, matMul, softmaxCrossEntropySum } from './ops.ts';
+import { embeddingLookup, matMul, matMulBias, softmaxCrossEntropySum } from './ops.ts';
 import { createRng } from './random.ts';
 import { finiteDifferences } from './testing.ts';
 
@@ -17,6 +17,35 @@ describeBackends('ops', (backend, native) => {
   it('selects the backend', async () => {
     expect((await selectBackend(backend, { native })).backend).toBe(backend);
     expect(nativeKernelsStatus().available).toBe(native && backend === 'wasm');
+  });
+
+  it('matMulBias: x·W + b and its three gradients against a float64 reference', () => {
+    const before = tf.memory().numTensors;
+    const [m, k, n] = [9, 5, 7];
+    const [xa, wa, ba, ra] = [randn(m * k, 2), randn(k * n), randn(n, 3), randn(m * n)];
+    const [x, w, b] = [tf.tensor2d(xa, [m, k]), tf.tensor2d(wa, [k, n]), tf.tensor1d(ba)];
+    const R = tf.tensor2d(ra, [m, n]);
+    const f = (a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(matMulBias(a as tf.Tensor2D, c as tf.Tensor2D, e as tf.Tensor1D), R)) as tf.Scalar;
+    const { value, grads } = tf.valueAndGrads(f)([x, w, b]);
+    // references in float64: y = xW + b, dx = R·Wᵀ, dW = xᵀ·R, db = column sums of R
+    const X = Float64Array.from(x.dataSync()), W = Float64Array.from(w.dataSync()), Bv = Float64Array.from(b.dataSync()), Rv = Float64Array.from(R.dataSync());
+    let loss = 0;
+    const [dx, dw, db] = [new Float64Array(m * k), new Float64Array(k * n), new Float64Array(n)];
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let y = Bv[j]!;
+        for (let l = 0; l < k; l++) {
+          y += X[i * k + l]! * W[l * n + j]!;
+          dx[i * k + l]! += Rv[i * n + j]! * W[l * n + j]!;
+          dw[l * n + j]! += X[i * k + l]! * Rv[i * n + j]!;
+        }
+        loss += y * Rv[i * n + j]!;
+        db[j]! += Rv[i * n + j]!;
+      }
+    expectClose(value.dataSync()[0]!, loss, { rtol: 1e-5, atol: 1e-5 });
+    [dx, dw, db].forEach((ref, i) => expectClose(grads[i]!.dataSync(), ref, { rtol: 1e-5, atol: 1e-5 }));
+    tf.dispose([x, w, b, R, value, ...grads]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('embeddingLookup: gathers rows and accumulates the gradient of repeated ids', () => {

@@ -99,6 +99,50 @@ function matMulNative(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
+ * x:[m,k] · W:[k,n] + b:[n] → [m,n], differentiable in all three. On the native kernels one
+ * product onto rows of b, its gradients dx = dy·Wᵀ, dW = xᵀ·dy and db = 1ᵀ·dy (the column sums
+ * as a product too); elsewhere matMul and tf.add.
+ */
+export function matMulBias(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  ensureGradients();
+  const nk = native();
+  if (!nk) return tf.add(matMul(x, w), b) as tf.Tensor2D;
+  const [m, k] = x.shape;
+  const [k2, n] = w.shape;
+  if (k !== k2 || b.shape[0] !== n) throw new Error(`matMulBias: x [${x.shape}], W [${w.shape}], b [${b.shape}] do not fit`);
+  const ones = onesOf(m);
+  const f = tf.customGrad((...args: Args) => {
+    const [xs, ws, bs, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    save([xs, ws]);
+    const value = fillTensor<tf.Rank.R2>([m, n], (out) => {
+      const bias = view(bs);
+      for (let i = 0; i < m; i++) out.set(bias, i * n);
+      nk.sgemm(false, false, m, n, k, 1, view(xs), k, view(ws), n, 1, out, n);
+    });
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return fillTensors([[m, k], [k, n], [n]], ([dx, dw, db]) => {
+          const d = view(dy);
+          nk.sgemm(false, true, m, k, n, 1, d, n, view(sw), n, 0, dx!, k); // dy·Wᵀ
+          nk.sgemm(true, false, k, n, m, 1, view(sx), k, d, n, 0, dw!, n); // xᵀ·dy
+          nk.sgemm(false, false, 1, n, m, 1, ones, m, d, n, 0, db!, n); // 1ᵀ·dy
+        });
+      },
+    };
+  });
+  return f(x, w, b) as tf.Tensor2D;
+}
+
+let ones = new Float32Array(0);
+/** A row of m ones (kept between calls, grown as needed). */
+function onesOf(m: number): Float32Array {
+  if (ones.length < m) ones = new Float32Array(m).fill(1);
+  return ones.subarray(0, m);
+}
+
+/**
  * Summed softmax cross-entropy: logits:[n,V], targets:[n] → scalar Σᵢ −log softmax(logitsᵢ)[targetᵢ].
  * One exp pass: the forward keeps e = exp(z − max) and its row sums s; the gradient is
  * dy·(e/s − onehot), the onehot part scattered as floats (a float32 tf.oneHot writes integer

@@ -8,7 +8,7 @@ import type { TensorData } from './checkpoint.ts';
 import { checkFactorized, FactorizedEmbedding, factorizedFromWeights, FactorizedSoftmax } from './factorized.ts';
 import { ensureGradients } from './gradients.ts';
 import { checkWeightsFit, dropout, type EmbeddingLayer, type FactorizedParams, kindOf, type LmOptions, type LstmState, makeProjection, matrixParams, type Projection, projectionSoftmax, type SoftmaxLayer, weightData } from './lm-parts.ts';
-import { embeddingLookup, matMul } from './ops.ts';
+import { embeddingLookup, matMul, matMulBias } from './ops.ts';
 import { createRng, type Rng } from './random.ts';
 import { causalAttention, gelu, layerNorm } from './transformer-ops.ts';
 
@@ -40,10 +40,11 @@ export function transformerLmParamCount(vocab: number, model: ModelConfig, conte
   return { total: Object.values(byLayer).reduce((a, b) => a + b, 0), byLayer };
 }
 
-/** x:[n, d] → x·W + b, the projection and its bias. */
+/** x:[n, d] → x·W + b, the projection and its bias; a dense one runs as one op (matMulBias). */
 interface Affine {
   w: Projection;
   b: tf.Variable;
+  dense: boolean;
 }
 
 interface Block {
@@ -57,7 +58,7 @@ interface Block {
   ffnOut: Affine;
 }
 
-const affine = (a: Affine, x: tf.Tensor2D) => tf.add(a.w.apply(x), a.b) as tf.Tensor2D;
+const affine = (a: Affine, x: tf.Tensor2D) => (a.dense ? matMulBias(x, a.w.weight(), a.b as tf.Tensor as tf.Tensor1D) : (tf.add(a.w.apply(x), a.b) as tf.Tensor2D));
 
 /** Vaswani et al.'s sinusoids for `rows` time-major rows of batch B: row t·B + b holds PE(t), PE(t, 2i) = sin(t/10000^(2i/d)), PE(t, 2i+1) = cos(·). */
 function sinusoids(rows: number, batch: number, d: number): Float32Array {
@@ -140,7 +141,7 @@ export class TransformerLm {
     };
     const uniform = (name: string, shape: number[]) => variable(name, shape, (n) => rng.fillUniform(new Float32Array(n), -s, s));
     const filled = (name: string, shape: number[], value: number) => variable(name, shape, (n) => new Float32Array(n).fill(value));
-    const proj = (m: WeightMatrix): Affine => ({ w: makeProjection(config, m, rng, prefix, () => uniform(`${m.name}/W`, [m.d, m.k])), b: filled(`${m.name}/b`, [m.k], 0) });
+    const proj = (m: WeightMatrix): Affine => ({ w: makeProjection(config, m, rng, prefix, () => uniform(`${m.name}/W`, [m.d, m.k])), b: filled(`${m.name}/b`, [m.k], 0), dense: kindOf(config, m) === 'dense' });
     const norm = (name: string) => ({ g: filled(`${name}/g`, [d], 1), b: filled(`${name}/b`, [d], 0) });
 
     this.factorized = {};

@@ -1,9 +1,11 @@
 // The Transformer's own differentiable ops, each one tape node with a hand-written backward pass
 // over flat float32 data (heap views on wasm, copies elsewhere): layer normalization, GELU and
-// causal multi-head self-attention. Rows are time-major, as the LSTM's: row t·B + b is token t of
+// causal multi-head self-attention; on the native kernels where they load (the same formulas in
+// C++, tested against the same float64 references). Rows are time-major, as the LSTM's: row t·B + b is token t of
 // sequence b, so a window's batch needs no reshaping between the model's matrix products.
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from './gradients.ts';
+import { native } from './native.ts';
 import { fastExp, fillTensors, view } from './wasm-heap.ts';
 
 type Args = Array<tf.Tensor | tf.GradSaveFunc>;
@@ -23,7 +25,9 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
   if (gamma.shape[0] !== d || beta.shape[0] !== d) throw new Error(`layerNorm: x [${x.shape}], gamma [${gamma.shape}], beta [${beta.shape}] do not fit`);
   const f = tf.customGrad((...args: Args) => {
     const [xs, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const nk = native();
     const [y, xhat, rstd] = fillTensors([[n, d], [n, d], [n]], ([yv, hv, rv]) => {
+      if (nk) return nk.layerNormForward(n, d, eps, view(xs), view(g), view(b), yv!, hv!, rv!);
       const xv = view(xs);
       const gv = view(g);
       const bv = view(b);
@@ -52,6 +56,7 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sh, sr, sg] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
         return fillTensors([[n, d], [d], [d]], ([dx, dg, db]) => {
+          if (nk) return nk.layerNormBackward(n, d, view(dy), view(sh), view(sr), view(sg), dx!, dg!, db!);
           const dyv = view(dy);
           const hv = view(sh);
           const rv = view(sr);
@@ -93,7 +98,9 @@ export function gelu(x: tf.Tensor2D): tf.Tensor2D {
   const shape = x.shape;
   const f = tf.customGrad((...args: Args) => {
     const [xs, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const nk = native();
     const [y] = fillTensors([shape], ([yv]) => {
+      if (nk) return nk.gelu(view(xs), yv!);
       const xv = view(xs);
       for (let i = 0; i < xv.length; i++) {
         const v = xv[i]!;
@@ -105,6 +112,7 @@ export function gelu(x: tf.Tensor2D): tf.Tensor2D {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         fillTensors([shape], ([dx]) => {
+          if (nk) return nk.geluBackward(view(saved[0]!), view(dy), dx!);
           const xv = view(saved[0]!);
           const dyv = view(dy);
           for (let i = 0; i < xv.length; i++) {
@@ -139,7 +147,9 @@ export function causalAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, 
   const scale = 1 / Math.sqrt(dh);
   const f = tf.customGrad((...args: Args) => {
     const [qs, ks, vs, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const nk = native();
     const [out, probs] = fillTensors([[rows, d], [B * heads, T, T]], ([o, p]) => {
+      if (nk) return nk.causalAttentionForward(T, B, heads, dh, view(qs), view(ks), view(vs), o!, p!);
       const qv = view(qs);
       const kv = view(ks);
       const vv = view(vs);
@@ -183,6 +193,7 @@ export function causalAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sq, sk, sv, sp] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D];
         return fillTensors([[rows, d], [rows, d], [rows, d]], ([dq, dk, dv]) => {
+          if (nk) return nk.causalAttentionBackward(T, B, heads, dh, view(sq), view(sk), view(sv), view(sp), view(dy), dq!, dk!, dv!);
           const qv = view(sq);
           const kv = view(sk);
           const vv = view(sv);
