@@ -85,15 +85,18 @@ export const TRAIN_BENCH = {
   name: 'train',
   summary: "training tokens/s per TensorFlow.js backend, wasm with and without the native kernels, PyTorch's step beside",
   description:
-    "Training speed of the PTB LSTM LM (tokens/s of runTrial's steps after warm-up) on every backend that loads, and the same step in PyTorch " +
+    "Training speed of the PTB LSTM LM, or with --arch transformer the Transformer LM, (tokens/s of runTrial's steps after warm-up) on every backend that loads, and the same model's step in PyTorch " +
     '(apt-get install python3-torch libopenblas0-pthread), with validation perplexity after a fixed token budget for both.',
   options: {
+    arch: { type: 'string', choices: ['lstm', 'transformer'], defaultText: 'lstm', description: 'the model: the LSTM (SGD lr 1) or the Transformer (Adam lr 0.001)' },
     vocab: { type: 'integer', value: 'N', min: 1, defaultText: '10000', description: 'vocabulary size' },
-    hidden: { type: 'integer', value: 'N', min: 1, defaultText: '200', description: 'LSTM width' },
+    hidden: { type: 'integer', value: 'N', min: 1, defaultText: '200', description: 'LSTM width, or the Transformer\'s model width' },
+    heads: { type: 'integer', value: 'N', min: 1, defaultText: '4', description: 'Transformer: attention heads' },
+    ffn: { type: 'integer', value: 'N', min: 1, defaultText: '4·hidden', description: 'Transformer: feed-forward width' },
     embedding: { type: 'integer', value: 'N', min: 1, defaultText: 'the hidden width', description: 'embedding width' },
-    layers: { type: 'integer', value: 'N', min: 1, defaultText: '2', description: 'LSTM layers' },
+    layers: { type: 'integer', value: 'N', min: 1, defaultText: '2', description: 'LSTM layers or Transformer blocks' },
     batch: { type: 'integer', value: 'N', min: 1, defaultText: '20', description: 'batch size' },
-    unroll: { type: 'integer', value: 'N', min: 1, defaultText: '20', description: 'unroll length' },
+    unroll: { type: 'integer', value: 'N', min: 1, defaultText: '20', description: 'unroll length (a Transformer\'s context)' },
     steps: { type: 'integer', value: 'N', min: 1, defaultText: 'the budget run after warm-up', description: 'steps timed for tokens/s' },
     'budget-tokens': { type: 'integer', value: 'N', defaultText: '40000', description: 'training tokens before the validation perplexity' },
     'eval-tokens': { type: 'integer', value: 'N', defaultText: '20000', description: 'validation tokens evaluated' },

@@ -1,13 +1,14 @@
-"""PyTorch reference for `lmsweep bench train`: the same LSTM LM training step as lmsweep's
-runTrial (embedding -> stacked LSTM -> softmax, init uniform [-init, init], SGD at lr on the loss
-summed over the unroll and averaged over the batch (Zaremba), global-norm clip, hidden state
-carried across windows and detached), on the same token stream, then validation perplexity on the
-same tokens the way evaluatePerplexity computes it (rows of contiguous text, batch 20, unroll 35,
-the first token predicted from <eos>).
+"""PyTorch reference for `lmsweep bench train`: the same training step as lmsweep's runTrial, of
+the LSTM LM (embedding -> stacked LSTM -> softmax, init uniform [-init, init], SGD at lr on the
+loss summed over the unroll and averaged over the batch (Zaremba), global-norm clip, hidden state
+carried across windows and detached) or of the Transformer LM (arch 'transformer':
+torch_transformer.py; Adam on the per-token mean loss, each window alone), on the same token
+stream, then validation perplexity on the same tokens the way evaluatePerplexity computes it
+(rows of contiguous text, batch 20, windows of eval_unroll, the first token predicted from <eos>).
 
-Argument: JSON {train, valid (paths of little-endian int32 token files), vocab, embedding, hidden,
-layers, batch, unroll, lr, clip, init, steps (training steps), warmup (steps not timed), eos,
-eval_batch, eval_unroll, seed}. Prints one JSON line {tokens_per_s (median timed step),
+Argument: JSON {arch, train, valid (paths of little-endian int32 token files), vocab, embedding,
+hidden, layers, heads, ffn, batch, unroll, optimizer (sgd | adam), lr, clip, init, steps (training
+steps), warmup (steps not timed), eos, eval_batch, eval_unroll, seed}. Prints one JSON line {tokens_per_s (median timed step),
 mean_tokens_per_s, valid_ppl, train_loss,
 steps, torch_version, threads}.
 Run with Debian's python3 (apt-get install python3-torch libopenblas0-pthread: without OpenBLAS
@@ -20,6 +21,8 @@ import time
 
 import torch
 from torch import nn
+
+from torch_transformer import TransformerLm
 
 
 class LstmLm(nn.Module):
@@ -42,7 +45,26 @@ def read_tokens(path):
     return torch.frombuffer(data, dtype=torch.int32).to(torch.long)
 
 
+class Stateless(nn.Module):
+    """A Transformer behind the LSTM's (logits, state) interface: no state carries."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x, state):
+        return self.model(x), None
+
+
+def build(cfg):
+    if cfg.get('arch', 'lstm') == 'transformer':
+        return Stateless(TransformerLm(cfg['vocab'], cfg['hidden'], cfg['layers'], cfg['heads'], cfg['ffn'], cfg['unroll'], cfg['init']))
+    return LstmLm(cfg['vocab'], cfg['embedding'], cfg['hidden'], cfg['layers'], cfg['init'])
+
+
 def zero_state(cfg, batch):
+    if cfg.get('arch', 'lstm') == 'transformer':
+        return None
     z = torch.zeros(cfg['layers'], batch, cfg['hidden'])
     return (z, z.clone())
 
@@ -69,7 +91,7 @@ def evaluate(model, cfg, tokens):
         state = run([b * row_len for b in range(rows)], row_len, zero_state(cfg, rows))
         rest = n - rows * row_len
         if rest > 0:
-            state = tuple(s[:, rows - 1:rows].contiguous() for s in state)
+            state = None if state is None else tuple(s[:, rows - 1:rows].contiguous() for s in state)
             run([rows * row_len], rest, state)
     return math.exp(total / n)
 
@@ -84,8 +106,9 @@ def main():
     row_len = len(train) // B
     windows = (row_len - 1) // T
     stream = train[: B * row_len].view(B, row_len).t().contiguous()  # [row_len, B], as LmBatches
-    model = LstmLm(cfg['vocab'], cfg['embedding'], cfg['hidden'], cfg['layers'], cfg['init'])
-    opt = torch.optim.SGD(model.parameters(), lr=cfg['lr'])
+    model = build(cfg)
+    adam = cfg.get('optimizer', 'sgd') == 'adam'
+    opt = torch.optim.Adam(model.parameters(), lr=cfg['lr']) if adam else torch.optim.SGD(model.parameters(), lr=cfg['lr'])
     state = zero_state(cfg, B)
     step_s = []
     loss_value = float('nan')
@@ -97,14 +120,15 @@ def main():
         x = stream[w * T: (w + 1) * T]
         y = stream[w * T + 1: (w + 1) * T + 1]
         logits, state = model(x, state)
-        state = tuple(h.detach() for h in state)
-        # Σ over the unroll, mean over the batch = per-token mean × T.
-        loss = nn.functional.cross_entropy(logits.reshape(-1, cfg['vocab']), y.reshape(-1)) * T
+        if state is not None:
+            state = tuple(h.detach() for h in state)
+        # SGD: Σ over the unroll, mean over the batch = per-token mean × T (Zaremba); Adam: the per-token mean (runTrial's).
+        loss = nn.functional.cross_entropy(logits.reshape(-1, cfg['vocab']), y.reshape(-1)) * (1 if adam else T)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), cfg['clip'])
         opt.step()
-        loss_value = loss.item() / T
+        loss_value = loss.item() / (1 if adam else T)
         if s >= cfg['warmup']:
             step_s.append(time.perf_counter() - t0)
     # The median step: on a shared machine it is least moved by other processes' bursts.

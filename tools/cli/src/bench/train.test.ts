@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectClose } from '@lmsweep/algorithms';
-import { maxUsefulWasmThreads, nativeKernelsBuilt } from '@lmsweep/nn';
+import { maxUsefulWasmThreads, nativeKernelsBuilt, transformerLmParamCount } from '@lmsweep/nn';
 import { benchTrain, type TrainBenchRow } from './train.ts';
 
 describe('bench train', () => {
@@ -19,6 +19,21 @@ describe('bench train', () => {
     // the thread count a worker uses (every core), not 1
     expect(rows[0]!.device).toContain(`${maxUsefulWasmThreads() === 1 ? '1 thread' : `${maxUsefulWasmThreads()} threads`}`);
     for (const r of rows) check(r);
+  }, 40_000);
+
+  it('--arch transformer: the Transformer LM and PyTorch\'s same model, its exact parameter count (tiny sizes)', async () => {
+    const lines: string[] = [];
+    await benchTrain({
+      json: true,
+      out: (l) => lines.push(l),
+      args: ['--json', '--arch', 'transformer', '--vocab', '100', '--hidden', '8', '--heads', '2', '--layers', '1', '--budget-tokens', '2000', '--eval-tokens', '500', '--backends', 'wasm', '--native', nativeKernelsBuilt() ? 'on' : 'off', '--compressed', 'none'],
+    });
+    const rows = lines.map((l) => JSON.parse(l) as TrainBenchRow);
+    expect(rows).toHaveLength(1);
+    const r = rows[0]!;
+    expect(r.arch).toBe('transformer');
+    expect(r.params).toBe(transformerLmParamCount(100, { arch: 'transformer', embedding: 8, hidden: 8, layers: 1, heads: 2, dropout: 0, initScale: 0.1 }, 20).total);
+    check(r);
   }, 40_000);
 
   it('after a backend’s dense row, the compression trial fine-tuned from it, with its speed as a ratio to the dense row’s (tiny sizes)', async () => {

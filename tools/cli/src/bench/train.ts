@@ -1,5 +1,6 @@
-// `lmsweep bench train`: training speed of the PTB LSTM LM (tokens/s of runTrial's training steps
-// after warm-up) on every TensorFlow.js backend that loads, and the same step in PyTorch (Debian's
+// `lmsweep bench train`: training speed of the PTB LSTM LM, or of the Transformer LM with --arch
+// transformer (tokens/s of runTrial's training steps after warm-up) on every TensorFlow.js backend
+// that loads, and the same model's step in PyTorch (Debian's
 // python3-torch, /usr/bin/python3, one torch thread with OpenBLAS's own threads) in the same run,
 // as the ratio tfjs/torch. Also validation perplexity after a fixed token budget for both, with the
 // same hyperparameters on the same tokens, so a faster step that learns worse is caught. After each
@@ -12,7 +13,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMPRESSION_METHODS, type CompressionMethodName, TrialConfig, type TrialResult } from '@lmsweep/protocol';
+import { type Architecture, COMPRESSION_METHODS, type CompressionMethodName, TrialConfig, type TrialResult } from '@lmsweep/protocol';
 import { BACKENDS, type BackendName, type Corpus, datasetSearchDirs, loadCorpus, maxUsefulWasmThreads, nativeKernelsBuilt, resolveDataset, runTrial, selectBackend } from '@lmsweep/nn';
 import { table } from '../format.ts';
 import { parseOptions, UsageError } from '../options.ts';
@@ -21,6 +22,7 @@ import { TRAIN_BENCH } from './options.ts';
 export interface TrainBenchRow {
   /** The backend, 'wasm+native' for wasm with the native kernels. */
   backend: string;
+  arch: Architecture;
   /** 'dense', or the compression trial fine-tuned from that backend's dense model: 'svd rate 5', 'groupreduce rate 5, 10 blocks'. */
   model: string;
   /** Trainable parameters. */
@@ -56,6 +58,10 @@ export interface TrainBenchRow {
 }
 
 export interface TrainBenchOptions {
+  /** lstm (default: SGD lr 1, Zaremba's loss) or transformer (Adam lr 0.001 on the per-token mean; heads, ffn). */
+  arch?: Architecture;
+  heads?: number;
+  ffn?: number;
   vocab?: number;
   hidden?: number;
   /** Embedding width (default: hidden). */
@@ -129,10 +135,16 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<{ row
   const dir = resolveDataset(opts.dataset ?? 'ptb', datasetSearchDirs());
   const corpus = await loadCorpus(dir, { vocabSize: vocab });
   const V = corpus.vocab.length;
+  const arch = opts.arch ?? 'lstm';
+  const transformer = arch === 'transformer';
+  const heads = opts.heads ?? 4;
+  const ffn = opts.ffn ?? 4 * hidden;
+  const optimizer = transformer ? 'adam' : 'sgd';
+  const lr = transformer ? 0.001 : 1;
   const base = {
     dataset: { name: opts.dataset ?? 'ptb', vocabSize: vocab },
-    model: { embedding, hidden, layers, dropout: 0, initScale: 0.1 },
-    training: { batchSize: batch, unroll, lr: 1, clip: 5, optimizer: 'sgd', epochs: 1 },
+    model: transformer ? { arch, embedding: hidden, hidden, layers, heads, ffn, dropout: 0, initScale: 0.1 } : { embedding, hidden, layers, dropout: 0, initScale: 0.1 },
+    training: { batchSize: batch, unroll, lr, clip: 5, optimizer, epochs: 1 },
   };
 
   let torch: TorchResult | undefined;
@@ -141,7 +153,8 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<{ row
     const r = torchRun({
       train: corpus.train,
       valid: corpus.valid.subarray(0, evalTokens),
-      cfg: { vocab: V, embedding, hidden, layers, batch, unroll, lr: 1, clip: 5, init: 0.1, steps: runSteps, warmup, eos: corpus.vocab.indexOf('<eos>'), eval_batch: 20, eval_unroll: 35, seed: 0 },
+      // a Transformer reads each window alone: evaluation windows are its context (runTrial's too)
+      cfg: { arch, vocab: V, embedding, hidden, layers, heads, ffn, batch, unroll, optimizer, lr, clip: 5, init: 0.1, steps: runSteps, warmup, eos: corpus.vocab.indexOf('<eos>'), eval_batch: 20, eval_unroll: transformer ? unroll : 35, seed: 0 },
     });
     if (typeof r === 'string') notes.push(r);
     else torch = r;
@@ -177,6 +190,7 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<{ row
     const torchTps = torch?.tokens_per_s ?? null;
     const row = (model: string, t: TimedTrial, denseTps?: number): TrainBenchRow => ({
       backend: label,
+      arch,
       model,
       params: t.result.params,
       device,
@@ -212,7 +226,7 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<{ row
     const trials = [
       { model: 'dense', config },
       ...compressed.map((method) => {
-        const c = TrialConfig.parse({ ...base, method, compress: { target: 'both', rate, finetune: { maxSteps: steps, lr: base.training.lr } }, budget: { maxSteps: steps, evalTokens } });
+        const c = TrialConfig.parse({ ...base, method, compress: { target: 'both', rate, finetune: { maxSteps: steps, lr } }, budget: { maxSteps: steps, evalTokens } });
         return { model: method === 'svd' || method === 'weighted-svd' ? `${method} rate ${rate}` : `${method} rate ${rate}, ${c.compress!.blocks} blocks`, config: c };
       }),
     ];
@@ -268,7 +282,7 @@ function torchEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs train-torch.py; a note (string) instead of a result when torch or the script is missing or fails. */
-function torchRun(input: { train: Int32Array; valid: Int32Array; cfg: Record<string, number> }): TorchResult | string {
+function torchRun(input: { train: Int32Array; valid: Int32Array; cfg: Record<string, number | string> }): TorchResult | string {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'train-torch.py');
   if (!existsSync(PYTHON)) return `torch columns empty: ${PYTHON} not found (${TORCH_INSTALL_HINT})`;
   try {
@@ -294,19 +308,23 @@ function torchRun(input: { train: Int32Array; valid: Int32Array; cfg: Record<str
   }
 }
 
-const COLUMNS: (keyof TrainBenchRow)[] = ['backend', 'model', 'params', 'device', 'vocab', 'hidden', 'layers', 'batch', 'unroll', 'tokens_per_s', 'vs_dense', 'torch_tokens_per_s', 'ratio', 'mean_tokens_per_s', 'torch_mean_tokens_per_s', 'valid_ppl', 'torch_valid_ppl', 'budget_tokens', 'timed_steps'];
+const COLUMNS: (keyof TrainBenchRow)[] = ['backend', 'arch', 'model', 'params', 'device', 'vocab', 'hidden', 'layers', 'batch', 'unroll', 'tokens_per_s', 'vs_dense', 'torch_tokens_per_s', 'ratio', 'mean_tokens_per_s', 'torch_mean_tokens_per_s', 'valid_ppl', 'torch_valid_ppl', 'budget_tokens', 'timed_steps'];
 
 const BACKEND_SET = new Set<string>(BACKENDS);
 
 export async function benchTrain(ctx: { json: boolean; out: (line: string) => void; args: string[] }): Promise<void> {
   const { values } = parseOptions({ options: TRAIN_BENCH.options }, ctx.args);
-  const int = (k: 'vocab' | 'hidden' | 'embedding' | 'layers' | 'batch' | 'unroll' | 'steps' | 'budget-tokens' | 'eval-tokens' | 'cpu-steps' | 'wasm-threads') => values[k];
+  const int = (k: 'vocab' | 'hidden' | 'heads' | 'ffn' | 'embedding' | 'layers' | 'batch' | 'unroll' | 'steps' | 'budget-tokens' | 'eval-tokens' | 'cpu-steps' | 'wasm-threads') => values[k];
+  const arch = (values.arch ?? 'lstm') as Architecture;
   const compressed = values.compressed?.split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
   for (const m of compressed ?? []) if (!(COMPRESSION_METHODS as readonly string[]).includes(m)) throw new UsageError(`--compressed: unknown method "${m}" (expected none or ${COMPRESSION_METHODS.join(', ')})`);
   const rate = values.rate;
   const backends = typeof values.backends === 'string' ? values.backends.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   for (const b of backends ?? []) if (!BACKEND_SET.has(b)) throw new Error(`--backends: unknown backend "${b}" (expected ${BACKENDS.join(', ')})`);
   const { rows, notes } = await runTrainBench({
+    arch,
+    heads: int('heads'),
+    ffn: int('ffn'),
     vocab: int('vocab'),
     hidden: int('hidden'),
     embedding: int('embedding'),
@@ -329,7 +347,7 @@ export async function benchTrain(ctx: { json: boolean; out: (line: string) => vo
     for (const r of rows) ctx.out(JSON.stringify(r));
     return;
   }
-  ctx.out('LSTM LM training on PTB (SGD lr 1, clip 5, init ±0.1, no dropout); tokens/s of the median training step after warm-up (mean_: over all timed steps); valid ppl after budget_tokens');
+  ctx.out(`${arch === 'transformer' ? 'Transformer LM training on PTB (Adam lr 0.001, clip 5, init ±0.1, no dropout)' : 'LSTM LM training on PTB (SGD lr 1, clip 5, init ±0.1, no dropout)'}; tokens/s of the median training step after warm-up (mean_: over all timed steps); valid ppl after budget_tokens`);
   ctx.out('compressed rows: that backend\'s dense model compressed (embedding and softmax), then fine-tuned budget_tokens; vs_dense = their tokens/s over the dense row\'s, same run');
   for (const n of notes) ctx.out(n);
   ctx.out(table(COLUMNS.map(String), rows.map((r) => COLUMNS.map((c) => (r[c] === null || r[c] === undefined ? '–' : (r[c] as string | number))))));
