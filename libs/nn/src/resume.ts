@@ -83,6 +83,7 @@ export interface ResumeIdentity {
   corpusSha256: string;
   batchSize: number;
   hidden: number;
+  /** Layers whose recurrent state the checkpoint carries: an LSTM's layers; 0 for a Transformer (it carries none). */
   layers: number;
 }
 

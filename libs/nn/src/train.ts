@@ -1,6 +1,6 @@
 // Training and evaluation of one trial: truncated BPTT on the train stream, perplexity on valid/test.
 import * as tf from '@tensorflow/tfjs-core';
-import { baselineConfigOf, finetuneOptionsOf, FinetuneOptions, isCompressionMethod, type MetricPoint, resolveConfig, startsFromBaseline, type TrialConfig, type TrialResult } from '@lmsweep/protocol';
+import { archOf, baselineConfigOf, finetuneOptionsOf, FinetuneOptions, isCompressionMethod, type MetricPoint, resolveConfig, startsFromBaseline, type TrialConfig, type TrialResult } from '@lmsweep/protocol';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 import { checkpointMetadata, compressCheckpointMatrices, readCheckpointInfo, trainFrequencies, vocabDigest } from './compress-model.ts';
 import { currentBackend, selectBackend, type BackendPreference } from './backend.ts';
@@ -468,7 +468,7 @@ export async function runTrial(opts: RunTrialOptions & { pause?: PauseOptions })
     corpusSha256: corpusDigest(corpus),
     batchSize: B,
     hidden: modelConfig.hidden,
-    layers: modelConfig.layers,
+    layers: archOf(modelConfig) === 'transformer' ? 0 : modelConfig.layers,
   });
   const resumed: ResumeState | undefined = opts.resume ? decodeResumeCheckpoint(opts.resume.checkpoint, identity()) : undefined;
   const saved: TrainerState | undefined = resumed?.trainer;

@@ -45,4 +45,18 @@ describe('pointIssues', () => {
     expect(pointIssues(spec, { 'model.__proto__.x': 1 })).toEqual([{ path: 'model.__proto__.x', message: expect.stringContaining('"__proto__" is not a parameter name') }]);
     expect(pointIssues(spec, { method: 'magic' })[0]!.path).toBe('method');
   });
+  it('a Transformer: its grid fields, its sizes and layer groups checked at every point; a tied model is not compressed', () => {
+    const t = parseSweepSpec({ name: 't', dataset: { name: 'ptb', vocabSize: 300 }, model: { arch: 'transformer', embedding: 32, hidden: 32, layers: 2 } });
+    expect(pointIssues(t, { 'model.heads': 8, 'model.ffn': 96, 'model.positions': 'sinusoidal' })).toEqual([]);
+    expect(pointIssues(t, { 'model.heads': 5 })).toEqual([{ path: 'model.heads', message: '5 heads do not divide the model width hidden 32' }]);
+    expect(pointIssues(t, { 'model.hidden': 48 })).toEqual([{ path: 'model.embedding', message: "a Transformer's embedding width is its model width: set it to model.hidden (48), not 32" }]);
+    expect(pointIssues(t, { method: 'phm' })).toEqual([{ path: 'model.phm.layers', message: "'gates': a Transformer has none; its layer groups are attention, ffn, output" }]);
+    const groups = parseSweepSpec({ name: 't', dataset: { name: 'ptb', vocabSize: 300 }, model: { arch: 'transformer', embedding: 32, hidden: 32, layers: 2, phm: { layers: ['attention', 'ffn'] } } });
+    expect(pointIssues(groups, { method: 'phm', 'model.phm.n': 4 })).toEqual([]);
+    expect(pointIssues(groups, { method: 'phm', 'model.phm.n': 3 })[0]).toEqual({ path: 'model.phm.n', message: 'n=3 does not divide block.0.q model width 32' });
+    expect(pointIssues(t, { method: 'svd', 'compress.rate': 4.8193, 'model.tied': true })).toEqual([{ path: 'model.tied', message: 'svd factorizes the embedding and the softmax apart; a tied model\'s are one matrix (not supported yet: untie it)' }]);
+    expect(pointIssues(t, { method: 'svd', 'compress.rate': 4.8193 })).toEqual([]); // rank 6 of 300×32
+    expect(pointIssues(spec, { 'model.heads': 2 })).toEqual([{ path: 'model.heads', message: 'only a Transformer (model.arch: transformer) reads model.heads' }]);
+    expect(pointIssues(spec, { 'model.arch': 'rnn' })[0]!.path).toBe('model.arch');
+  });
 });
