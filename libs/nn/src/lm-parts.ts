@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig, WeightMatrix } from '@lmsweep/protocol';
 import type { TensorData } from './checkpoint.ts';
-import type { Factorized } from '@lmsweep/algorithms';
+import type { CompressionMethod, Factorized } from '@lmsweep/algorithms';
+import { factorizedFromWeights } from './factorized.ts';
 import { softmaxLayerLossSum } from './fused.ts';
 import { lowRankParamCount, LowRankDense } from './low-rank-dense.ts';
 import { matMul, softmaxCrossEntropySum } from './ops.ts';
@@ -71,8 +72,8 @@ export interface SoftmaxLayer {
 
 /**
  * The softmax x·W + b from a projection W:[h, V] and a bias variable b:[V]; a dense W runs as
- * one fused op (logits, softmax and cross-entropy; fused.ts). `extra` are variables the layer
- * owns beyond W's (its bias).
+ * one fused op (logits, softmax and cross-entropy; fused.ts). `variables`: the trainable ones
+ * the layer lists (W's and b, or b alone where W is another layer's: a tied embedding).
  */
 export function projectionSoftmax(w: Pick<Projection, 'apply' | 'weight'>, b: tf.Variable, dense: boolean, variables: tf.Variable[]): SoftmaxLayer {
   const bias = b as tf.Tensor as tf.Tensor1D;
@@ -121,12 +122,29 @@ export function weightData(weights: Record<string, TensorData>, key: string, sha
   return t.data;
 }
 
-/** Throws, naming them, where `weights` lacks one of the model's names or holds one it does not have. */
-export function checkWeightsFit(expectedNames: string[], weights: Record<string, TensorData>, what: string): void {
-  const expected = new Set(expectedNames);
+/** The factorized embedding and softmax among exported weights (found by their `wordBlock` maps), labelled `method` (default 'groupreduce'). */
+export function factorsInWeights(weights: Record<string, TensorData>, method?: CompressionMethod): Pick<LmOptions, 'embedding' | 'softmax'> {
+  const part = (layer: string) => Object.fromEntries(Object.entries(weights).filter(([k]) => k.startsWith(`${layer}/`)).map(([k, t]) => [k.slice(layer.length + 1), t]));
+  const factors = (layer: 'embedding' | 'softmax') => (Object.hasOwn(weights, `${layer}/wordBlock`) ? factorizedFromWeights(part(layer), layer, method) : undefined);
+  return { embedding: factors('embedding'), softmax: factors('softmax') };
+}
+
+/** The names a model's exportWeights writes: its variables' keys, and a factorized layer's word maps. */
+export function exportedNames(variableKeys: string[], factorized: { embedding?: unknown; softmax?: unknown }): string[] {
+  const maps = (layer: string) => [`${layer}/wordBlock`, `${layer}/wordRow`];
+  return [...variableKeys, ...(factorized.embedding ? maps('embedding') : []), ...(factorized.softmax ? maps('softmax') : [])];
+}
+
+/**
+ * The model rebuilt from `weights`, when they hold exactly the names it exports; else it is
+ * disposed and the error names what is missing and what the model does not have.
+ */
+export function fittedModel<M extends { dispose(): void }>(model: M, names: string[], weights: Record<string, TensorData>, what: string): M {
+  const expected = new Set(names);
   const missing = [...expected].filter((k) => !Object.hasOwn(weights, k));
   const unused = Object.keys(weights).filter((k) => !expected.has(k));
-  if (missing.length === 0 && unused.length === 0) return;
+  if (missing.length === 0 && unused.length === 0) return model;
+  model.dispose();
   const say = (label: string, ks: string[]) => (ks.length > 0 ? [`${label} ${ks.map((k) => `"${k}"`).join(', ')}`] : []);
   throw new Error(`weights do not fit this model (${what}): ${[...say('missing', missing), ...say('not in the model:', unused)].join('; ')}`);
 }

@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CompressionMethod } from '@lmsweep/algorithms';
 import { compressionIssues, type ModelConfig, SpecError, type WeightMatrix, weightMatrices } from '@lmsweep/protocol';
 import type { TensorData } from './checkpoint.ts';
-import { checkFactorized, FactorizedEmbedding, factorizedFromWeights, FactorizedSoftmax } from './factorized.ts';
+import { checkFactorized, FactorizedEmbedding, FactorizedSoftmax } from './factorized.ts';
 import { ensureGradients } from './gradients.ts';
-import { checkWeightsFit, dropout, type EmbeddingLayer, type FactorizedParams, kindOf, type LmOptions, type LstmState, makeProjection, matrixParams, type Projection, projectionSoftmax, type SoftmaxLayer, weightData } from './lm-parts.ts';
+import { dropout, type EmbeddingLayer, exportedNames, type FactorizedParams, factorsInWeights, fittedModel, kindOf, type LmOptions, type LstmState, makeProjection, matrixParams, type Projection, projectionSoftmax, type SoftmaxLayer, weightData } from './lm-parts.ts';
 import { embeddingLookup, lstmSequence } from './ops.ts';
 import { createRng, type Rng } from './random.ts';
 
@@ -148,16 +148,8 @@ export class LstmLm {
    * labels the rebuilt factorizations (it is not part of the weights; default 'groupreduce').
    */
   static fromWeights(vocab: number, config: ModelConfig, weights: Record<string, TensorData>, opts: { method?: CompressionMethod } = {}): LstmLm {
-    const part = (layer: string) => Object.fromEntries(Object.entries(weights).filter(([k]) => k.startsWith(`${layer}/`)).map(([k, t]) => [k.slice(layer.length + 1), t]));
-    const factors = (layer: 'embedding' | 'softmax') => (Object.hasOwn(weights, `${layer}/wordBlock`) ? factorizedFromWeights(part(layer), layer, opts.method) : undefined);
-    const model = new LstmLm(vocab, config, 0, { weights, embedding: factors('embedding'), softmax: factors('softmax') });
-    try {
-      checkWeightsFit(model.weightNames(), weights, `vocab ${vocab}, ${JSON.stringify(config)}`);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-    return model;
+    const model = new LstmLm(vocab, config, 0, { weights, ...factorsInWeights(weights, opts.method) });
+    return fittedModel(model, model.weightNames(), weights, `vocab ${vocab}, ${JSON.stringify(config)}`);
   }
 
   /** A variable's name without the per-instance prefix: `embedding/E`, `lstm.0/Wx`, `softmax/Vt.3`, … */
@@ -172,8 +164,7 @@ export class LstmLm {
 
   /** The names exportWeights writes. */
   private weightNames(): string[] {
-    const maps = (layer: string) => [`${layer}/wordBlock`, `${layer}/wordRow`];
-    return [...this.variables.map((v) => this.keyOf(v)), ...(this.factorized.embedding ? maps('embedding') : []), ...(this.factorized.softmax ? maps('softmax') : [])];
+    return exportedNames(this.variableKeys(), this.factorized);
   }
 
   /**

@@ -129,23 +129,11 @@ for (const [label, backend, native, available] of TEST_BACKENDS.filter(([, b]) =
       expect(maxDiff(resumed, straight)).toEqual(NO_DIFF);
     });
 
-    it('PHM and low-rank models', async () => {
+    it('PHM and low-rank models; Transformers: dense with dropout, PHM on attention and ffn, tied with sinusoids', async () => {
+      const transformer = { arch: 'transformer', embedding: 16, hidden: 16, layers: 1, heads: 2, dropout: 0.2 } as const;
       for (const [method, model] of [
         ['phm', { embedding: 16, hidden: 16, layers: 1, dropout: 0.2, phm: { n: 2, layers: ['gates', 'output'], path: 'factored' } }],
         ['lowrank', { embedding: 16, hidden: 16, layers: 1, dropout: 0.2, lowrank: { rank: 4, layers: ['gates', 'output'] } }],
-      ] as const) {
-        const config = TrialConfig.parse({ method, model, training: { batchSize: 4, unroll: 8, optimizer: 'adam', lr: 0.01 }, budget: { maxSteps: 24, evalEvery: 8, evalTokens: 120 } });
-        const base = { config, seed: 2, corpus: grammar };
-        const straight = await run(base);
-        const resumed = await run(base, [11]);
-        expectSameTrial(resumed, straight);
-      expect(maxDiff(resumed, straight)).toEqual(NO_DIFF);
-      }
-    });
-
-    it('Transformer models: dense with dropout, PHM on attention and ffn, tied with sinusoids; and a groupreduce trial from its checkpoint', async () => {
-      const transformer = { arch: 'transformer', embedding: 16, hidden: 16, layers: 1, heads: 2, dropout: 0.2 } as const;
-      for (const [method, model] of [
         ['dense', transformer],
         ['phm', { ...transformer, phm: { n: 2, layers: ['attention', 'ffn'], path: 'factored' } }],
         ['dense', { ...transformer, tied: true, positions: 'sinusoidal' }],
@@ -157,7 +145,11 @@ for (const [label, backend, native, available] of TEST_BACKENDS.filter(([, b]) =
         expectSameTrial(resumed, straight);
         expect(maxDiff(resumed, straight)).toEqual(NO_DIFF);
       }
-      const dense = TrialConfig.parse({ dataset: { name: 'ptb', vocabSize: 360 }, model: { ...transformer, embedding: 40, hidden: 40 }, training: { batchSize: 8, unroll: 10, optimizer: 'adam', lr: 0.01 }, budget: { maxSteps: 30, evalTokens: 1000 } });
+    });
+
+    it('a groupreduce trial from a Transformer baseline, paused during its fine-tuning', async () => {
+      const transformer = { arch: 'transformer', embedding: 40, hidden: 40, layers: 1, heads: 2, dropout: 0.2 } as const;
+      const dense = TrialConfig.parse({ dataset: { name: 'ptb', vocabSize: 360 }, model: transformer, training: { batchSize: 8, unroll: 10, optimizer: 'adam', lr: 0.01 }, budget: { maxSteps: 30, evalTokens: 1000 } });
       let baseline: Uint8Array | undefined;
       const denseResult = await runTrial({ config: dense, seed: 0, corpus: ptb, onCheckpoint: async (c) => void (baseline = c) });
       const config = TrialConfig.parse({ ...dense, method: 'groupreduce', compress: { rate: 4, blocks: 5, iters: 2, finetune: { maxSteps: 12, lr: 0.01, evalEvery: 4 } } });

@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CompressionMethod } from '@lmsweep/algorithms';
 import { compressionIssues, type ModelConfig, SpecError, type TransformerShape, transformerShape, type WeightMatrix, weightMatrices } from '@lmsweep/protocol';
 import type { TensorData } from './checkpoint.ts';
-import { checkFactorized, FactorizedEmbedding, factorizedFromWeights, FactorizedSoftmax } from './factorized.ts';
+import { checkFactorized, FactorizedEmbedding, FactorizedSoftmax } from './factorized.ts';
 import { ensureGradients } from './gradients.ts';
-import { checkWeightsFit, dropout, type EmbeddingLayer, type FactorizedParams, kindOf, type LmOptions, type LstmState, makeProjection, matrixParams, type Projection, projectionSoftmax, type SoftmaxLayer, weightData } from './lm-parts.ts';
+import { dropout, type EmbeddingLayer, exportedNames, type FactorizedParams, factorsInWeights, fittedModel, kindOf, type LmOptions, type LstmState, makeProjection, matrixParams, type Projection, projectionSoftmax, type SoftmaxLayer, weightData } from './lm-parts.ts';
 import { embeddingLookup, matMul, matMulBias } from './ops.ts';
 import { createRng, type Rng } from './random.ts';
 import { causalAttention, gelu, layerNorm } from './transformer-ops.ts';
@@ -200,19 +200,11 @@ export class TransformerLm {
    * rows, or opts.context with sinusoids. Every variable must be present and every name used.
    */
   static fromWeights(vocab: number, config: ModelConfig, weights: Record<string, TensorData>, opts: { method?: CompressionMethod; context?: number } = {}): TransformerLm {
-    const part = (layer: string) => Object.fromEntries(Object.entries(weights).filter(([k]) => k.startsWith(`${layer}/`)).map(([k, t]) => [k.slice(layer.length + 1), t]));
-    const factors = (layer: 'embedding' | 'softmax') => (Object.hasOwn(weights, `${layer}/wordBlock`) ? factorizedFromWeights(part(layer), layer, opts.method) : undefined);
     const table = Object.hasOwn(weights, 'positions/P') ? weights['positions/P'] : undefined;
     const context = table?.shape[0] ?? opts.context;
     if (context === undefined) throw new Error('TransformerLm.fromWeights: sinusoidal positions need opts.context (training.unroll)');
-    const model = new TransformerLm(vocab, config, 0, { weights, context, embedding: factors('embedding'), softmax: factors('softmax') });
-    try {
-      checkWeightsFit(model.weightNames(), weights, `vocab ${vocab}, ${JSON.stringify(config)}`);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-    return model;
+    const model = new TransformerLm(vocab, config, 0, { weights, context, ...factorsInWeights(weights, opts.method) });
+    return fittedModel(model, model.weightNames(), weights, `vocab ${vocab}, ${JSON.stringify(config)}`);
   }
 
   private keyOf(v: tf.Variable): string {
@@ -226,8 +218,7 @@ export class TransformerLm {
 
   /** The names exportWeights writes. */
   private weightNames(): string[] {
-    const maps = (layer: string) => [`${layer}/wordBlock`, `${layer}/wordRow`];
-    return [...this.variableKeys(), ...(this.factorized.embedding ? maps('embedding') : []), ...(this.factorized.softmax ? maps('softmax') : [])];
+    return exportedNames(this.variableKeys(), this.factorized);
   }
 
   /**
