@@ -122,6 +122,12 @@ describe.skipIf(unavailable !== null)('lmsweep slurm on a one-node Slurm', () =>
       ['ended', false],
       ['ended', false],
     ]);
+    // Where squeue is not on PATH (not a host of the cluster): the states are unknown, and it says why.
+    const away = await lmsweep(['slurm', 'status'], { PATH: '/nonexistent' });
+    expect(away.code, away.stderr).toBe(0);
+    expect(away.stderr).toContain('squeue is not on PATH here');
+    const awayRows = (await lmsweep(['slurm', 'status', '--json'], { PATH: '/nonexistent' })).stdout.trim().split('\n').map((l) => JSON.parse(l) as { state: string });
+    expect(awayRows.map((r) => r.state)).toEqual(['unknown', 'unknown']);
     // Each task wrote its log where --logs said: the victim's says it stopped on the signal.
     const victimLog = path.join(logs, `lmsweep-worker-${job}_0.out`);
     expect(existsSync(victimLog)).toBe(true);

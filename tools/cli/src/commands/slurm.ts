@@ -40,10 +40,15 @@ const statusCommand = defineCommand({
   options: { ...apiOptions, limit: { type: 'integer', value: 'N', min: 1, max: 500, default: 10, description: 'the newest N job arrays' }, json: jsonOption },
   async run({ values, out, err }) {
     const { apiClient } = await import('../client.ts');
-    const { haveSlurm, squeue } = await import('../slurm/cluster.ts');
+    const { SlurmError, squeue } = await import('../slurm/cluster.ts');
     const jobs = await apiClient(values.coordinator, values.token).slurm.list.query({ limit: values.limit });
-    const slurm = await haveSlurm();
-    const queued = new Map((slurm ? await squeue() : []).map((t) => [t.id, t]));
+    // squeue once; not on PATH (not a host of the cluster): the states are unknown
+    const tasks = await squeue().catch((e: unknown) => {
+      if (e instanceof SlurmError && e.notFound) return undefined;
+      throw e;
+    });
+    const slurm = tasks !== undefined;
+    const queued = new Map((tasks ?? []).map((t) => [t.id, t]));
     const rows = jobs.flatMap((j) =>
       Array.from({ length: j.workers }, (_, task) => {
         const q = queued.get(`${j.id}_${task}`);

@@ -1,10 +1,16 @@
 // Slurm's own commands, run where `lmsweep slurm` runs (a login node): sbatch, squeue, scancel.
 // Each is found on PATH and reads its cluster from the usual place (SLURM_CONF or /etc/slurm).
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 /** A Slurm command that could not run or answered with an error: the message carries its stderr. */
 export class SlurmError extends Error {
   override name = 'SlurmError';
+  /** The command is not on PATH (not a host of the cluster). */
+  readonly notFound: boolean;
+  constructor(message: string, notFound = false) {
+    super(message);
+    this.notFound = notFound;
+  }
 }
 
 function run(cmd: string, args: readonly string[], stdin?: string, env?: NodeJS.ProcessEnv): Promise<string> {
@@ -16,7 +22,7 @@ function run(cmd: string, args: readonly string[], stdin?: string, env?: NodeJS.
     p.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
     p.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     p.on('error', (e: NodeJS.ErrnoException) =>
-      reject(new SlurmError(e.code === 'ENOENT' ? `${cmd} not found on PATH: run this on a host of the Slurm cluster (a login node)` : `${cmd}: ${e.message}`)),
+      reject(e.code === 'ENOENT' ? new SlurmError(`${cmd} not found on PATH: run this on a host of the Slurm cluster (a login node)`, true) : new SlurmError(`${cmd}: ${e.message}`)),
     );
     p.on('close', (code) => (code === 0 ? resolve(out) : reject(new SlurmError(`${cmd} ${args.join(' ')} failed (exit ${code}): ${err.trim() || out.trim()}`))));
     if (p.stdin) {
@@ -44,7 +50,7 @@ export interface QueuedTask {
   where: string;
 }
 
-/** This user's jobs in Slurm's queue, one row per array task. */
+/** This user's jobs in Slurm's queue, one row per array task (a SlurmError with notFound where squeue is not on PATH). */
 export async function squeue(): Promise<QueuedTask[]> {
   const out = await run('squeue', ['--noheader', '--array', '--me', '--format=%i|%T|%N|%r']);
   return out
@@ -59,9 +65,4 @@ export async function squeue(): Promise<QueuedTask[]> {
 /** Cancels a job, an array or one array task (1234, 1234_0): Slurm sends SIGTERM, then SIGKILL after its KillWait. */
 export async function scancel(id: string): Promise<void> {
   await run('scancel', [id]);
-}
-
-/** Whether the Slurm commands are on PATH. */
-export function haveSlurm(): Promise<boolean> {
-  return new Promise((resolve) => execFile('squeue', ['--version'], (e) => resolve(!e)));
 }
