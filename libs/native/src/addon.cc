@@ -686,7 +686,7 @@ napi_value CausalAttentionForward(napi_env env, napi_callback_info info) {
       const long b = bh / H, h = bh % H;
       float* p = P + bh * T * T;
       PackedB packed;
-      packB(headBlock(k, B, d, b, h, dh, true), dh, T, packed);
+      packB(headBlock(k, B, d, b, h, dh, true), dh, T, packed, false);
       gemmPacked(T, T, dh, scale, headBlock(q, B, d, b, h, dh, false), packed, 0.0f, p, T, false);
       for (long t = 0; t < T; t++) {
         float* row = p + t * T;
@@ -698,7 +698,7 @@ napi_value CausalAttentionForward(napi_env env, napi_callback_info info) {
         for (long s = 0; s <= t; s++) row[s] *= inv;
         for (long s = t + 1; s < T; s++) row[s] = 0.0f;
       }
-      packB(headBlock(v, B, d, b, h, dh, false), T, dh, packed);
+      packB(headBlock(v, B, d, b, h, dh, false), T, dh, packed, false);
       gemmPacked(T, dh, T, 1.0f, MatRef{p, T, false}, packed, 0.0f, out + b * d + h * dh, B * d, false);
     };
     if (B * H > 1) pool().run(B * H, task);
@@ -730,7 +730,7 @@ napi_value CausalAttentionBackward(napi_env env, napi_callback_info info) {
       const float* p = P + bh * T * T;
       std::vector<float> ds(static_cast<size_t>(T * T));
       PackedB packed;
-      packB(headBlock(v, B, d, b, h, dh, true), dh, T, packed);
+      packB(headBlock(v, B, d, b, h, dh, true), dh, T, packed, false);
       gemmPacked(T, T, dh, 1.0f, headBlock(dy, B, d, b, h, dh, false), packed, 0.0f, ds.data(), T, false);
       for (long t = 0; t < T; t++) {
         const float* pr = p + t * T;
@@ -740,11 +740,11 @@ napi_value CausalAttentionBackward(napi_env env, napi_callback_info info) {
         for (long s = 0; s <= t; s++) row[s] = static_cast<float>(pr[s] * (row[s] - dot) * scale);
         for (long s = t + 1; s < T; s++) row[s] = 0.0f;
       }
-      packB(headBlock(k, B, d, b, h, dh, false), T, dh, packed);
+      packB(headBlock(k, B, d, b, h, dh, false), T, dh, packed, false);
       gemmPacked(T, dh, T, 1.0f, MatRef{ds.data(), T, false}, packed, 0.0f, dq + off, B * d, false);
-      packB(headBlock(q, B, d, b, h, dh, false), T, dh, packed);
+      packB(headBlock(q, B, d, b, h, dh, false), T, dh, packed, false);
       gemmPacked(T, dh, T, 1.0f, MatRef{ds.data(), T, true}, packed, 0.0f, dk + off, B * d, false);
-      packB(headBlock(dy, B, d, b, h, dh, false), T, dh, packed);
+      packB(headBlock(dy, B, d, b, h, dh, false), T, dh, packed, false);
       gemmPacked(T, dh, T, 1.0f, MatRef{p, T, true}, packed, 0.0f, dv + off, B * d, false);
     };
     if (B * H > 1) pool().run(B * H, task);

@@ -143,7 +143,7 @@ const char* simdName() {
   return "portable";
 }
 
-void packB(const MatRef& b, long K, long N, PackedB& out) {
+void packB(const MatRef& b, long K, long N, PackedB& out, bool threaded) {
   out.K = K;
   out.N = N;
   out.slivers = (N + NR - 1) / NR;
@@ -179,7 +179,7 @@ void packB(const MatRef& b, long K, long N, PackedB& out) {
       for (long k = kc; k < KC; k++) std::memset(dst + k * NR, 0, sizeof(float) * NR);
     }
   };
-  if (K * N >= 1L << 16) pool().run(out.slivers, task);
+  if (threaded && K * N >= 1L << 16) pool().run(out.slivers, task);
   else
     for (long s = 0; s < out.slivers; s++) task(s);
 }

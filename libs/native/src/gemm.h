@@ -44,7 +44,8 @@ struct PackedB {
   const float* block(long pcBlock, long sliver) const { return data + ((pcBlock * slivers + sliver) * KC) * NR; }
 };
 
-void packB(const MatRef& b, long K, long N, PackedB& out);
+/** op(B):[K, N] packed into out; threaded false: on the calling thread only (inside a task of the pool, which cannot nest). */
+void packB(const MatRef& b, long K, long N, PackedB& out, bool threaded = true);
 
 /**
  * C:[M, N] (leading dimension ldc) = alpha·op(A):[M, K] · B + beta·C; beta 0 never reads C.

@@ -379,6 +379,22 @@ describe.skipIf(!load.kernels)('native kernels', () => {
       expect(row.subarray(t + 1).every((x) => x === 0)).toBe(true);
     }
     expect(() => k.causalAttentionForward(T, B, H, dh, q!, kk!, v!, new Float32Array(rows * d), new Float32Array(10))).toThrow(/P holds 10 elements, needs 1215/);
+    // Blocks large enough that packing them would go to the pool (T·dh ≥ 2¹⁶), from inside the pool's own tasks: no deadlock, the same bits.
+    const [T2, B2, H2, dh2] = [256, 2, 2, 256];
+    const n2 = T2 * B2 * H2 * dh2;
+    const [q2, k2, v2, dy2] = [0, 1, 2, 3].map(() => randn(n2));
+    const big = () => {
+      const o = { att: new Float32Array(n2), P: new Float32Array(B2 * H2 * T2 * T2), dq: new Float32Array(n2), dk: new Float32Array(n2), dv: new Float32Array(n2) };
+      k.causalAttentionForward(T2, B2, H2, dh2, q2!, k2!, v2!, o.att, o.P);
+      k.causalAttentionBackward(T2, B2, H2, dh2, q2!, k2!, v2!, o.P, dy2!, o.dq, o.dk, o.dv);
+      return Object.values(o);
+    };
+    const big1 = big();
+    k.setThreads(2);
+    const big2 = big();
+    k.setThreads(1);
+    big1.forEach((a, i) => expect(Buffer.from(big2[i]!.buffer).equals(Buffer.from(a.buffer))).toBe(true));
+    expect(big1.every((a) => a.every(Number.isFinite))).toBe(true);
     expect(() => k.layerNormForward(rows, d, 1e-5, q!, g!.subarray(1), b!, new Float32Array(rows * d), new Float32Array(rows * d), new Float32Array(rows))).toThrow(/gamma holds 23 elements, needs 24/);
   });
 });

@@ -146,8 +146,12 @@ export class TransformerLm {
 
     this.factorized = {};
     let table: tf.Variable | undefined;
-    if (fe) this.embedding = this.factorized.embedding = new FactorizedEmbedding(fe, `${prefix}/embedding`);
-    else {
+    // A factorized layer still draws what its dense form would, so every other parameter is the dense model's.
+    const skip = (n: number) => void rng.fillUniform(new Float32Array(n), -s, s);
+    if (fe) {
+      skip(vocab * d);
+      this.embedding = this.factorized.embedding = new FactorizedEmbedding(fe, `${prefix}/embedding`);
+    } else {
       table = uniform('embedding/E', [vocab, d]);
       const e = table as tf.Tensor as tf.Tensor2D;
       this.embedding = { variables: [table], lookup: (ids) => embeddingLookup(e, ids) };
@@ -169,6 +173,7 @@ export class TransformerLm {
       const w = { apply: (x: tf.Tensor2D) => matMul(x, tf.transpose(e)), weight: () => tf.transpose(e) as tf.Tensor2D };
       this.softmax = projectionSoftmax(w, b, true, [b]);
     } else if (fs) {
+      skip(d * vocab);
       this.softmax = this.factorized.softmax = new FactorizedSoftmax(fs, givenBias ?? new Float32Array(vocab), `${prefix}/softmax`);
     } else {
       const sm = proj(mats.get('softmax')!);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compressionIssues, ModelConfig, transformerShape, weightMatrices } from './model-spec.ts';
+import { compressionIssues, ModelConfig, resolveModel, transformerShape, weightMatrices } from './model-spec.ts';
 
 const lstm = ModelConfig.parse({ embedding: 16, hidden: 16, layers: 1 });
 const transformer = ModelConfig.parse({ arch: 'transformer', embedding: 16, hidden: 16, layers: 2 });
@@ -33,5 +33,16 @@ describe('model architectures', () => {
     ]);
     expect(paths({ ...transformer, phm: { n: 3, layers: ['attention'], path: 'auto' } })).toContain('model.phm.n: n=3 does not divide block.0.q model width 16');
     expect(paths({ ...transformer, ffn: 30, phm: { n: 4, layers: ['ffn'], path: 'auto' } })).toContain('model.phm.n: n=4 does not divide block.0.ffn.in ffn width 30');
+  });
+});
+
+describe('resolveModel', () => {
+  it("normalizes the architecture's defaults: written out or left out, one configuration", () => {
+    expect(resolveModel({ method: 'dense', model: { ...lstm, arch: 'lstm' } })).toEqual(lstm);
+    const full = resolveModel({ method: 'dense', model: { ...transformer, heads: 4, ffn: 64, positions: 'learned', tied: false } });
+    expect(resolveModel({ method: 'dense', model: transformer })).toEqual(full);
+    expect(full).toMatchObject({ arch: 'transformer', heads: 4, ffn: 64, positions: 'learned', tied: false });
+    // an LSTM given a Transformer's field keeps it, so launch can name it
+    expect(resolveModel({ method: 'dense', model: { ...lstm, heads: 2 } })).toMatchObject({ heads: 2 });
   });
 });

@@ -122,10 +122,17 @@ export function transformerShape(model: Pick<ModelConfig, 'hidden' | 'layers' | 
 
 /**
  * The model a trial trains: its config's model with the options section of its method only
- * (defaults filled in when absent) and the other methods' sections dropped.
+ * (defaults filled in when absent) and the other methods' sections dropped; the architecture's
+ * fields normalized, so a default written out and one left out are one configuration: an LSTM
+ * has no `arch`, a Transformer all of heads, ffn, positions and tied.
  */
 export function resolveModel(config: { method: string; model: ModelConfig }): ModelConfig {
-  const { phm, lowrank, ...rest } = config.model;
+  const { phm, lowrank, arch, ...others } = config.model;
+  let rest: ModelConfig = others;
+  if (arch === 'transformer') {
+    const t = transformerShape(others);
+    rest = { arch, ...others, heads: t.heads, ffn: t.ffn, positions: t.positions, tied: t.tied };
+  }
   if (config.method === 'phm') return { ...rest, phm: phm ?? PhmOptions.parse({}) };
   if (config.method === 'lowrank') return { ...rest, lowrank: lowrank ?? LowRankOptions.parse({}) };
   return rest;

@@ -56,6 +56,10 @@ describe('pointIssues', () => {
     expect(pointIssues(groups, { method: 'phm', 'model.phm.n': 3 })[0]).toEqual({ path: 'model.phm.n', message: 'n=3 does not divide block.0.q model width 32' });
     expect(pointIssues(t, { method: 'svd', 'compress.rate': 4.8193, 'model.tied': true })).toEqual([{ path: 'model.tied', message: 'svd factorizes the embedding and the softmax apart; a tied model\'s are one matrix (not supported yet: untie it)' }]);
     expect(pointIssues(t, { method: 'svd', 'compress.rate': 4.8193 })).toEqual([]); // rank 6 of 300×32
+    expect(pointIssues(t, { 'training.unroll': 1024, 'training.batchSize': 40 })).toEqual([
+      { path: 'training.unroll', message: 'a Transformer keeps batch·heads·unroll² attention weights per block: 40·4·1024²·4 bytes × 2 blocks = 1.25 GiB, over the 1.00 GiB a step may hold; shorten training.unroll or training.batchSize' },
+    ]);
+    expect(pointIssues(t, { 'training.unroll': 1024, 'training.batchSize': 32 })).toEqual([]); // 1 GiB exactly
     expect(pointIssues(spec, { 'model.heads': 2 })).toEqual([{ path: 'model.heads', message: 'only a Transformer (model.arch: transformer) reads model.heads' }]);
     expect(pointIssues(spec, { 'model.arch': 'rnn' })[0]!.path).toBe('model.arch');
   });

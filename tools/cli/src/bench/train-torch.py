@@ -8,7 +8,7 @@ stream, then validation perplexity on the same tokens the way evaluatePerplexity
 
 Argument: JSON {arch, train, valid (paths of little-endian int32 token files), vocab, embedding,
 hidden, layers, heads, ffn, batch, unroll, optimizer (sgd | adam), lr, clip, init, steps (training
-steps), warmup (steps not timed), eos, eval_batch, eval_unroll, seed}. Prints one JSON line {tokens_per_s (median timed step),
+steps), warmup (steps not timed), eos, eval_batch, eval_unroll, seed, torch_threads}. Prints one JSON line {tokens_per_s (median timed step),
 mean_tokens_per_s, valid_ppl, train_loss,
 steps, torch_version, threads}.
 Run with Debian's python3 (apt-get install python3-torch libopenblas0-pthread: without OpenBLAS
@@ -98,7 +98,9 @@ def evaluate(model, cfg, tokens):
 
 def main():
     cfg = json.loads(sys.argv[1])
-    torch.set_num_threads(1)  # OpenBLAS keeps its own threads (the fastest setting here)
+    # 1 for the LSTM: OpenBLAS keeps its own threads (the fastest setting here); the Transformer's
+    # element-wise ops are torch's own, so it gets as many as lmsweep's kernels
+    torch.set_num_threads(cfg.get('torch_threads', 1))
     torch.manual_seed(cfg.get('seed', 0))
     train = read_tokens(cfg['train'])
     valid = read_tokens(cfg['valid'])

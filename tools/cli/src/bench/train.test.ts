@@ -34,6 +34,9 @@ describe('bench train', () => {
     expect(r.arch).toBe('transformer');
     expect(r.params).toBe(transformerLmParamCount(100, { arch: 'transformer', embedding: 8, hidden: 8, layers: 1, heads: 2, dropout: 0, initScale: 0.1 }, 20).total);
     check(r);
+    await expect(benchTrain({ json: true, out: () => {}, args: ['--arch', 'transformer', '--hidden', '10', '--heads', '4'] })).rejects.toThrow(/--heads: 4 heads do not divide the model width --hidden 10/);
+    await expect(benchTrain({ json: true, out: () => {}, args: ['--arch', 'transformer', '--embedding', '16'] })).rejects.toThrow(/--embedding: a Transformer's embedding width is its model width --hidden \(200\)/);
+    await expect(benchTrain({ json: true, out: () => {}, args: ['--heads', '2'] })).rejects.toThrow(/--heads: only with --arch transformer/);
   }, 40_000);
 
   it('after a backend’s dense row, the compression trial fine-tuned from it, with its speed as a ratio to the dense row’s (tiny sizes)', async () => {

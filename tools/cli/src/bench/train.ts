@@ -154,7 +154,9 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<{ row
       train: corpus.train,
       valid: corpus.valid.subarray(0, evalTokens),
       // a Transformer reads each window alone: evaluation windows are its context (runTrial's too)
-      cfg: { arch, vocab: V, embedding, hidden, layers, heads, ffn, batch, unroll, optimizer, lr, clip: 5, init: 0.1, steps: runSteps, warmup, eos: corpus.vocab.indexOf('<eos>'), eval_batch: 20, eval_unroll: transformer ? unroll : 35, seed: 0 },
+      // torch's own threads: 1 for the LSTM (OpenBLAS keeps its own: the fastest there); the Transformer's
+      // layer norms, softmax and GELU are torch's, so it gets the cores lmsweep's kernels get
+      cfg: { arch, vocab: V, embedding, hidden, layers, heads, ffn, batch, unroll, optimizer, lr, clip: 5, init: 0.1, steps: runSteps, warmup, eos: corpus.vocab.indexOf('<eos>'), eval_batch: 20, eval_unroll: transformer ? unroll : 35, seed: 0, torch_threads: transformer ? (opts.wasmThreads ?? maxUsefulWasmThreads()) : 1 },
     });
     if (typeof r === 'string') notes.push(r);
     else torch = r;
@@ -316,6 +318,13 @@ export async function benchTrain(ctx: { json: boolean; out: (line: string) => vo
   const { values } = parseOptions({ options: TRAIN_BENCH.options }, ctx.args);
   const int = (k: 'vocab' | 'hidden' | 'heads' | 'ffn' | 'embedding' | 'layers' | 'batch' | 'unroll' | 'steps' | 'budget-tokens' | 'eval-tokens' | 'cpu-steps' | 'wasm-threads') => values[k];
   const arch = (values.arch ?? 'lstm') as Architecture;
+  if (arch === 'transformer') {
+    const hidden = values.hidden ?? 200;
+    if (values.embedding !== undefined && values.embedding !== hidden) throw new UsageError(`--embedding: a Transformer's embedding width is its model width --hidden (${hidden})`);
+    if (hidden % (values.heads ?? 4) !== 0) throw new UsageError(`--heads: ${values.heads ?? 4} heads do not divide the model width --hidden ${hidden}`);
+  } else {
+    for (const k of ['heads', 'ffn'] as const) if (values[k] !== undefined) throw new UsageError(`--${k}: only with --arch transformer`);
+  }
   const compressed = values.compressed?.split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
   for (const m of compressed ?? []) if (!(COMPRESSION_METHODS as readonly string[]).includes(m)) throw new UsageError(`--compressed: unknown method "${m}" (expected none or ${COMPRESSION_METHODS.join(', ')})`);
   const rate = values.rate;
