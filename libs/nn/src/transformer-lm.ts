@@ -29,10 +29,8 @@ export function transformerLmParamCount(vocab: number, model: ModelConfig, conte
   const mats = weightMatrices(model, vocab);
   for (let l = 0; l < t.layers; l++) {
     byLayer[`block.${l}.ln1`] = 2 * d;
-    for (const m of mats.filter((x) => x.name.startsWith(`block.${l}.`))) {
-      if (m.name.endsWith('.ffn.in')) byLayer[`block.${l}.ln2`] = 2 * d;
-      byLayer[m.name] = matrixParams(model, m) + m.k;
-    }
+    byLayer[`block.${l}.ln2`] = 2 * d;
+    for (const m of mats.filter((x) => x.name.startsWith(`block.${l}.`))) byLayer[m.name] = matrixParams(model, m) + m.k;
   }
   byLayer['norm'] = 2 * d;
   const softmax = mats.find((m) => m.name === 'softmax');
