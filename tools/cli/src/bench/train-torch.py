@@ -98,8 +98,7 @@ def evaluate(model, cfg, tokens):
 
 def main():
     cfg = json.loads(sys.argv[1])
-    # 1 for the LSTM: OpenBLAS keeps its own threads (the fastest setting here); the Transformer's
-    # element-wise ops are torch's own, so it gets as many as lmsweep's kernels
+    # the caller's choice (train.ts: 1 for the LSTM, OpenBLAS keeping its own threads)
     torch.set_num_threads(cfg.get('torch_threads', 1))
     torch.manual_seed(cfg.get('seed', 0))
     train = read_tokens(cfg['train'])
