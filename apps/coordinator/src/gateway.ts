@@ -20,7 +20,7 @@ import {
   WorkerMessage,
   zodIssues,
 } from '@lmsweep/protocol';
-import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, HeartbeatInput, MetricReport, TrialStore } from '@lmsweep/db';
+import type { Change, ClaimedTrial, CompleteInput, CompleteOutcome, HeartbeatInput, JudgedMetricReport, MetricReport, PruneTriage, TrialStore } from '@lmsweep/db';
 import { tokenMatches } from './auth.ts';
 import { AddressCounts, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-limits.ts';
 import { ClaimLimiter, type ClaimLimits, DEFAULT_CLAIM_LIMITS, HeldTrials } from './claim-limits.ts';
@@ -92,6 +92,7 @@ export class WorkerGateway {
   private readonly claims: GroupCommit<string, ClaimedTrial | null>;
   private readonly heartbeats: GroupCommit<HeartbeatInput, boolean>;
   private readonly metrics: GroupCommit<MetricReport, boolean>;
+  private readonly judgedMetrics: GroupCommit<JudgedMetricReport, PruneTriage | 'lost'>;
   private readonly results: GroupCommit<CompleteInput, CompleteOutcome>;
   readonly limits: Readonly<ConnectionLimits>;
   private readonly addresses: AddressCounts;
@@ -118,6 +119,7 @@ export class WorkerGateway {
     this.claims = new GroupCommit((workerIds) => opts.store.claimMany(workerIds, opts.leaseMs), 500, split('claim'));
     this.heartbeats = new GroupCommit((beats) => opts.store.heartbeatMany(beats, opts.leaseMs), 500, split('heartbeat'));
     this.metrics = new GroupCommit((reports) => opts.store.addMetricsMany(reports), 200, split('metric'));
+    this.judgedMetrics = new GroupCommit((reports) => opts.store.addJudgedMetricsMany(reports), 200, split('judged metric'));
     this.results = new GroupCommit((items) => opts.store.completeMany(items), 500, split('complete'));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
     this.wss.on('connection', (ws: WebSocket, req?: IncomingMessage) => this.onConnection(ws, req));
@@ -413,13 +415,19 @@ export class WorkerGateway {
         return lost(msg.trialId);
       }
       case 'metric': {
-        const ok = await this.metrics.submit({ trialId: msg.trialId, workerId, attempt: msg.attempt, points: msg.points });
-        if (!ok) return lost(msg.trialId);
-        // A judged trial waits for the verdict on its last validation point, stored just now.
+        const report = { trialId: msg.trialId, workerId, attempt: msg.attempt, points: msg.points };
+        // A judged trial waits for the verdict on its last validation point: stored and its trial
+        // triaged in one statement (group-committed), then judged.
         const point = msg.judge && this.opts.pruning ? msg.points.findLast((p) => p.name === 'valid_ppl') : undefined;
-        if (!point) return this.send(conn, { type: 'ack', replyTo: msg.msgId });
+        if (!point) {
+          if (!(await this.metrics.submit(report))) return lost(msg.trialId);
+          return this.send(conn, { type: 'ack', replyTo: msg.msgId });
+        }
+        const pruning = this.opts.pruning!;
         const sweepId = conn.judged.get(msg.trialId);
-        const verdict = await this.opts.pruning!.judge({ trialId: msg.trialId, ...(sweepId ? { sweepId } : {}), workerId, attempt: msg.attempt, step: point.step, value: point.value });
+        const triage = await this.judgedMetrics.submit({ ...report, step: point.step, withSpec: !pruning.knows(sweepId) });
+        if (triage === 'lost') return lost(msg.trialId);
+        const verdict = await pruning.judgeTriaged({ trialId: msg.trialId, sweepId: triage.sweepId, workerId, attempt: msg.attempt, step: point.step, value: point.value }, triage);
         if (verdict === 'lost') return lost(msg.trialId);
         if (verdict.action === 'stop') this.forget(conn, msg.trialId);
         return this.send(conn, { type: 'ack', replyTo: msg.msgId, verdict });

@@ -6,9 +6,10 @@
 // (libs/db prune-store), so several coordinators on one PostgreSQL judge one report at a time.
 import type { Logger } from 'pino';
 import { prunerSettings, type PrunerSettings, type PruneVerdict, SweepSpec } from '@lmsweep/protocol';
-import { planPrune, pruneOpen, pruneScope } from '@lmsweep/sweep';
+import { mergeScopes, planPrune, pruneOpen, type PruneReadScope, pruneScope } from '@lmsweep/sweep';
+import { KeyedBatches } from './keyed-batches.ts';
 import { SweepSteps } from './sweep-steps.ts';
-import type { Change, JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneView, TrialStore } from '@lmsweep/db';
+import type { Change, JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneTriage, PruneView, TrialStore } from '@lmsweep/db';
 
 export interface PruningOptions {
   store: TrialStore;
@@ -26,6 +27,8 @@ interface SweepPruner {
 export class SweepPruning {
   private readonly pruners = new Map<string, SweepPruner | null>();
   private readonly steps = new SweepSteps((sweepId) => this.step(sweepId));
+  /** Reports of a sweep that wait while a decision on it runs are judged together in the next. */
+  private readonly decisions = new KeyedBatches<{ report: JudgeInput; scope: PruneReadScope }, PruneVerdict | 'lost'>((sweepId, items) => this.decide(sweepId, items));
 
   constructor(private readonly opts: PruningOptions) {}
 
@@ -60,21 +63,44 @@ export class SweepPruning {
    * First its trial alone is read (one statement, no lock: libs/db triageReport): where the pruner
    * cannot act on the report (libs/sweep pruneScope: ASHA between rungs, median before its
    * warmup) the answer is continue, and nothing is written, as the decision under the lock would
-   * have. Else the decision runs under the sweep's lock over as much of the sweep as it needs.
+   * have. Else the decision runs under the sweep's lock over as much of the sweep as it needs,
+   * with the other reports of its sweep that arrived while the decision before ran (KeyedBatches:
+   * one transaction for them all, each decided in turn as if alone).
    */
   async judge(r: JudgeInput): Promise<PruneVerdict | 'lost'> {
-    const known = r.sweepId !== undefined && this.pruners.has(r.sweepId);
+    const known = this.knows(r.sweepId);
     const triage = await this.opts.store.triageReport(r, !known);
+    return this.judgeTriaged(r, triage);
+  }
+
+  /** Whether the triage of this sweep's reports may leave out its spec (its pruner is remembered). */
+  knows(sweepId: string | undefined): boolean {
+    return sweepId !== undefined && this.pruners.has(sweepId);
+  }
+
+  /** judge, after the report's triage (read with the spec unless `knows` its sweep; the gateway's comes with the metric's insert). */
+  async judgeTriaged(r: JudgeInput, triage: PruneTriage | 'lost'): Promise<PruneVerdict | 'lost'> {
     if (triage === 'lost') return 'lost';
-    const p = known ? this.pruners.get(triage.sweepId)! : this.pruner(triage.spec, triage.sweepId);
+    const p = this.pruners.has(triage.sweepId) ? this.pruners.get(triage.sweepId)! : this.pruner(triage.spec, triage.sweepId);
     const scope = p ? pruneScope(p.settings, r, triage) : 'continue';
     if (scope === 'continue') return { action: 'continue', step: r.step };
-    const out = await this.opts.store.judgeReport({ ...r, sweepId: triage.sweepId }, this.judgeFor(r), scope);
-    if (out === 'lost') return 'lost';
-    const { verdict } = out;
-    if (verdict.action !== 'continue') this.opts.log.info({ trialId: r.trialId, attempt: r.attempt, step: r.step, action: verdict.action }, verdict.reason);
-    this.logMoves(out);
-    return verdict;
+    return this.decisions.submit(triage.sweepId, { report: { ...r, sweepId: triage.sweepId }, scope });
+  }
+
+  private async decide(sweepId: string, items: { report: JudgeInput; scope: PruneReadScope }[]): Promise<(PruneVerdict | 'lost')[]> {
+    const outs = await this.opts.store.judgeReports(
+      items.map((i) => i.report),
+      (view, report) => this.judgeFor(report)(view),
+      mergeScopes(items.map((i) => i.scope)),
+    );
+    return outs.map((out, i) => {
+      if (out === 'lost') return 'lost';
+      const { verdict } = out;
+      const r = items[i]!.report;
+      if (verdict.action !== 'continue') this.opts.log.info({ trialId: r.trialId, attempt: r.attempt, step: r.step, sweepId, action: verdict.action }, verdict.reason);
+      this.logMoves(out);
+      return verdict;
+    });
   }
 
   /** A worker says its trial paused as told. */

@@ -8,7 +8,7 @@
 import pino from 'pino';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type PruneVerdict, prunerSettings, SweepSpec } from '@lmsweep/protocol';
-import { expandSweep, parseSweepSpec, planPrune, pruneOpen } from '@lmsweep/sweep';
+import { expandSweep, mergeScopes, parseSweepSpec, planPrune, pruneOpen, type PruneReadScope, pruneScope } from '@lmsweep/sweep';
 import { type Db, type JudgeInput, type PruneView, TrialStore } from '@lmsweep/db';
 import { memoryDb } from '@lmsweep/db/testing';
 import { SweepPruning } from '../src/pruning.ts';
@@ -54,7 +54,7 @@ async function run(pruner: Record<string, unknown>) {
   const spec = parseSweepSpec({ name: `decisions-${pruner.type}`, dataset: { name: 'ptb', vocabSize: 300 }, budget: { maxSteps: MAX, evalEvery: EVERY }, grid: { 'training.lr': LRS }, seeds: 2, pruner });
   const sweep = await store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) });
   const pruning = new SweepPruning({ store, log });
-  const judged = vi.spyOn(store, 'judgeReport');
+  const judged = vi.spyOn(store, 'judgeReports');
   const seen = { continue: 0, stop: 0, pause: 0, fast: 0 };
   // Four workers at a time, each a step ahead of the next, so trials overlap at every rung.
   const slots: ({ id: string; attempt: number; lr: number; seed: number; step: number; worker: string } | null)[] = [null, null, null, null];
@@ -101,7 +101,103 @@ async function run(pruner: Record<string, unknown>) {
   return seen;
 }
 
+/**
+ * Two copies of one sweep, each on a database of its own, its nine trials claimed in each in the same
+ * order; every round each running trial reports its next validation point. On `alone` each report
+ * is judged by itself over the whole sweep (judgeReport); on `together` the round's reports are
+ * triaged as the coordinator does and those the pruner can act on judged in one judgeReports over
+ * their merged narrow scope. The verdicts must be the same, report by report, and so the rows.
+ */
+/** The nine trials (learning rates ascending, one seed each: no seed waits on a sibling) best first: the later ones have values to be stopped against. */
+const ORDER = [3, 2, 4, 1, 5, 0, 6, 7, 8];
+
+async function together(pruner: Record<string, unknown>, order: readonly number[] = ORDER) {
+  const spec = parseSweepSpec({ name: `batch-${pruner.type}`, dataset: { name: 'ptb', vocabSize: 300 }, budget: { maxSteps: MAX, evalEvery: EVERY }, grid: { 'training.lr': LRS }, seeds: 1, pruner });
+  const settings = prunerSettings(spec);
+  const copies = await Promise.all(
+    [0, 1].map(async () => {
+      const db = await memoryDb();
+      dbs.push(db);
+      const store = new TrialStore(db);
+      const sweep = await store.createSweep({ name: spec.name, spec, specText: '', plans: expandSweep(spec) });
+      const trials = [];
+      for (let i = 0; i < LRS.length; i++) {
+        const t = (await store.claim(`w${i}`, 600_000))!;
+        trials.push({ id: t.id, attempt: t.attempt, worker: `w${i}`, lr: (t.config as { training: { lr: number } }).training.lr, seed: t.seed, open: true });
+      }
+      return { store, sweep, trials };
+    }),
+  );
+  const [alone, batch] = copies as [(typeof copies)[0], (typeof copies)[0]];
+  const judge = (view: PruneView, r: JudgeInput) => planPrune(view.trials, settings, pruneOpen(spec, view.sweep.search), r);
+  const seen = { stop: 0, pause: 0, batched: 0, lost: 0 };
+  for (let step = EVERY; step < MAX; step += EVERY) {
+    const open = order.filter((i) => alone.trials[i]!.open);
+    if (!open.length) break;
+    const reports = (c: typeof alone) =>
+      open.map((i): JudgeInput => {
+        const t = c.trials[i]!;
+        return { trialId: t.id, sweepId: c.sweep.id, workerId: t.worker, attempt: t.attempt, step, value: value(t.lr, t.seed, step) };
+      });
+    for (const c of copies) for (const r of reports(c)) await c.store.addMetrics(r.trialId, r.workerId, r.attempt, [{ step, epoch: 0, name: 'valid_ppl', value: r.value }]);
+    const want: (PruneVerdict | 'lost')[] = [];
+    for (const r of reports(alone)) {
+      const out = await alone.store.judgeReport(r, (view) => judge(view, r));
+      want.push(out === 'lost' ? 'lost' : out.verdict);
+    }
+    // One report of the batch is not its worker's any more: it alone is lost.
+    const rs = reports(batch);
+    const stale = step === 2 * EVERY ? { ...rs[0]!, attempt: rs[0]!.attempt + 1 } : null;
+    const got: (PruneVerdict | 'lost' | null)[] = rs.map(() => null);
+    const judged: { at: number; report: JudgeInput; scope: PruneReadScope }[] = [];
+    for (const [at, r] of (stale ? [stale, ...rs.slice(1)] : rs).entries()) {
+      const triage = await batch.store.triageReport(r, false);
+      const scope = triage === 'lost' ? ({ kind: 'sweep' } as const) : pruneScope(settings, r, triage);
+      if (scope === 'continue') got[at] = { action: 'continue', step };
+      else judged.push({ at, report: r, scope });
+    }
+    const outs = await batch.store.judgeReports(
+      judged.map((j) => j.report),
+      judge,
+      mergeScopes(judged.map((j) => j.scope)),
+    );
+    if (judged.length > 1) seen.batched++;
+    judged.forEach((j, k) => (got[j.at] = outs[k] === 'lost' ? 'lost' : (outs[k] as { verdict: PruneVerdict }).verdict));
+    if (stale) {
+      expect(got[0]).toBe('lost');
+      seen.lost++;
+      // Judged alone after all, as its worker's next message would be.
+      const out = await batch.store.judgeReport(rs[0]!, (view) => judge(view, rs[0]!));
+      got[0] = out === 'lost' ? 'lost' : out.verdict;
+    }
+    expect(got).toEqual(want);
+    open.forEach((i, k) => {
+      const v = want[k]!;
+      if (v !== 'lost' && v.action !== 'continue') {
+        seen[v.action]++;
+        alone.trials[i]!.open = false;
+        batch.trials[i]!.open = false;
+      }
+    });
+  }
+  const rows = async (c: typeof alone) =>
+    (await c.store.prisma.trial.findMany({ where: { sweepId: c.sweep.id }, orderBy: { ordinal: 'asc' } })).map((t) => ({ ordinal: t.ordinal, status: t.status, rung: t.rung, steps: t.steps, verdict: t.verdict }));
+  expect(await rows(batch)).toEqual(await rows(alone));
+  return seen;
+}
+
 describe('prune decisions', () => {
+  it('reports judged together (one judgeReports over their merged scope) get the verdicts they get one by one', async () => {
+    const asha = await together({ type: 'asha', minSteps: EVERY, reduction: 3 });
+    expect(asha.stop).toBeGreaterThan(0);
+    expect(asha.batched).toBeGreaterThan(0);
+    expect(asha.lost).toBe(1);
+    // Worst first: each pauses, until better ones come; a decision must see those before it pausing, not running on.
+    const promotion = await together({ type: 'asha', minSteps: EVERY, reduction: 3, promotion: true }, [...ORDER].reverse());
+    expect(promotion.pause).toBeGreaterThan(0);
+    expect(promotion.batched).toBeGreaterThan(0);
+  });
+
   it('ASHA: every verdict is planPrune\'s over the whole sweep; reports between rungs are answered from the trial alone', async () => {
     const seen = await run({ type: 'asha', minSteps: EVERY, reduction: 3 });
     expect(seen.stop).toBeGreaterThan(0);

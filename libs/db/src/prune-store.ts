@@ -13,6 +13,7 @@
 import type { PruneVerdict } from '@lmsweep/protocol';
 import { Prisma } from './generated/client.ts';
 import { CHANGES_CHANNEL } from './database.ts';
+import { type MetricReport, metricWrites } from './results.ts';
 import { changeJson, type StoreContext, ts } from './store-context.ts';
 import type { TrialStatus } from './sweeps.ts';
 import { finishSweepIfDone, refreshSweepStatus } from './sweeps.ts';
@@ -56,9 +57,9 @@ export type PruneJudge = (view: PruneView) => PruneOutcome;
  * What a decision reads of its sweep (the caller's pruner knows what it needs; libs/sweep
  * pruneScope): `sweep`, every trial with its whole curve; `rungs`, every trial but those queued
  * that never ran (no curve), with only its first point at or past each of these rungs (in tokens:
- * step × tokensPerStep), the reporter's configuration whole (ASHA without promotion at the rungs
+ * step × tokensPerStep), the reporters' configurations whole (ASHA without promotion at the rungs
  * a report crossed); `step`,
- * only the trials that succeeded and those of the reporter's configuration, the succeeded ones'
+ * only the trials that succeeded and those of the reporters' configurations, the succeeded ones'
  * points at this step only (the median pruner). A trial whose curve spans attempts (it paused)
  * always comes whole.
  */
@@ -146,11 +147,11 @@ export function curveJson(where: Prisma.Sql = Prisma.empty, limit: Prisma.Sql = 
  * rows through the driver; measured on PGlite at 300 trials, 7 ms against 23), as much of them
  * as `scope` says (PruneScope).
  */
-async function readView(tx: Tx, sweepId: string, scope: PruneScope = { kind: 'sweep' }, reporter?: string): Promise<{ sweep: PruneView['sweep']; trials: StoredTrial[] } | null> {
+async function readView(tx: Tx, sweepId: string, scope: PruneScope = { kind: 'sweep' }, reporters: readonly string[] = []): Promise<{ sweep: PruneView['sweep']; trials: StoredTrial[] } | null> {
   const [sweep] = await tx.$queryRaw<PruneView['sweep'][]>`SELECT id, spec, grows, search FROM "Sweep" WHERE id = ${sweepId} FOR UPDATE`;
   if (!sweep) return null;
   const whole = curveJson();
-  const own = Prisma.sql`(t."configKey" = (SELECT r."configKey" FROM "Trial" r WHERE r.id = ${reporter ?? null}) OR t.segments <> '[]'::jsonb)`;
+  const own = Prisma.sql`(t."configKey" IN (SELECT r."configKey" FROM "Trial" r WHERE r.id IN (SELECT jsonb_array_elements_text(${JSON.stringify(reporters)}::jsonb))) OR t.segments <> '[]'::jsonb)`;
   const tokensPerStep = Prisma.sql`(coalesce((t.config->'training'->>'batchSize')::int, 20) * coalesce((t.config->'training'->>'unroll')::int, 20))`;
   let points = whole;
   let only = Prisma.empty;
@@ -198,29 +199,72 @@ async function readView(tx: Tx, sweepId: string, scope: PruneScope = { kind: 'sw
 }
 
 /**
- * The fast path's look at a judged report's trial (PruneTriage): one statement, no transaction and
- * no lock; fenced by lease and attempt ('lost': not this worker's running attempt). It writes
- * nothing: a report the pruner cannot act on is answered from it (libs/sweep pruneScope).
+ * The triage columns (PruneTriage, spec last) of trial row `t` for a report at `step` (an int
+ * expression), the spec only when `withSpec` (a boolean expression) holds.
  */
-export async function triageReport(ctx: StoreContext, report: JudgeInput, withSpec: boolean): Promise<PruneTriage | 'lost'> {
-  const [row] = await ctx.prisma.$queryRaw<(Omit<PruneTriage, 'spec'> & { spec: unknown })[]>`
-    SELECT t."sweepId", t.verdict,
+function triageColumns(step: Prisma.Sql, withSpec: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`t."sweepId", t.verdict,
       (SELECT max(c.step) FROM (
-        SELECT m.step FROM "TrialMetric" m WHERE m."trialId" = t.id AND m.attempt = t.attempt AND m.name = 'valid_ppl' AND m.step < ${report.step}::int
+        SELECT m.step FROM "TrialMetric" m WHERE m."trialId" = t.id AND m.attempt = t.attempt AND m.name = 'valid_ppl' AND m.step < ${step}
         UNION ALL
         SELECT m.step FROM jsonb_to_recordset(t.segments) s(attempt int, through int)
-        JOIN "TrialMetric" m ON m."trialId" = t.id AND m.attempt = s.attempt AND m.name = 'valid_ppl' AND m.step <= s.through AND m.step < ${report.step}::int
+        JOIN "TrialMetric" m ON m."trialId" = t.id AND m.attempt = s.attempt AND m.name = 'valid_ppl' AND m.step <= s.through AND m.step < ${step}
       ) c) AS "prevStep",
       coalesce((t.config->'training'->>'batchSize')::int, 20) * coalesce((t.config->'training'->>'unroll')::int, 20) AS "tokensPerStep",
       EXISTS (SELECT 1 FROM "Trial" k WHERE k."parentId" = t.id) AS "hasChildren",
       EXISTS (SELECT 1 FROM "Trial" o WHERE o."sweepId" = t."sweepId" AND o.status = 'pruned' AND o."configKey" = t."configKey") AS "configPruned",
       (SELECT count(*) FROM "Trial" o WHERE o."sweepId" = t."sweepId" AND o.status = 'succeeded')::int AS succeeded,
-      CASE WHEN ${withSpec} THEN (SELECT s.spec FROM "Sweep" s WHERE s.id = t."sweepId") END AS spec
-    FROM "Trial" t
-    WHERE t.id = ${report.trialId} AND t."leaseOwner" = ${report.workerId} AND t.attempt = ${report.attempt}::int AND t.status = 'running'`;
-  if (!row) return 'lost';
+      CASE WHEN ${withSpec} THEN (SELECT s.spec FROM "Sweep" s WHERE s.id = t."sweepId") END AS spec`;
+}
+
+type TriageRow = Omit<PruneTriage, 'spec'> & { spec: unknown };
+
+const triageOf = (row: TriageRow, withSpec: boolean): PruneTriage => {
   const { spec, ...rest } = row;
   return withSpec ? { ...rest, spec } : rest;
+};
+
+/**
+ * The fast path's look at a judged report's trial (PruneTriage): one statement, no transaction and
+ * no lock; fenced by lease and attempt ('lost': not this worker's running attempt). It writes
+ * nothing: a report the pruner cannot act on is answered from it (libs/sweep pruneScope).
+ */
+export async function triageReport(ctx: StoreContext, report: JudgeInput, withSpec: boolean): Promise<PruneTriage | 'lost'> {
+  const [row] = await ctx.prisma.$queryRaw<TriageRow[]>`
+    SELECT ${triageColumns(Prisma.sql`${report.step}::int`, Prisma.sql`${withSpec}`)}
+    FROM "Trial" t
+    WHERE t.id = ${report.trialId} AND t."leaseOwner" = ${report.workerId} AND t.attempt = ${report.attempt}::int AND t.status = 'running'`;
+  return row ? triageOf(row, withSpec) : 'lost';
+}
+
+/** A judged metric message: its points, and the step of the validation point its verdict is on. */
+export interface JudgedMetricReport extends MetricReport {
+  step: number;
+  /** The triage carries the sweep's spec (the caller has not cached its pruner). */
+  withSpec: boolean;
+}
+
+/**
+ * Stores judged reports' points (as addMetricsMany) and triages each (as triageReport) in one
+ * statement (a coordinator's group commit): the message that holds a validation point costs one
+ * round trip before its decision, not two. The triage reads the trial as the statement began:
+ * the point just stored is not in it, as prevStep only counts steps before the report's.
+ * 'lost': the lease did not hold (nothing stored).
+ */
+export async function addJudgedMetricsMany(ctx: StoreContext, reports: JudgedMetricReport[]): Promise<(PruneTriage | 'lost')[]> {
+  if (reports.length === 0) return [];
+  const judged = JSON.stringify(reports.map((r, i) => ({ n: i + 1, step: r.step, spec: r.withSpec })));
+  const rows = await ctx.prisma.$queryRaw<(TriageRow & { n: number; notified: number })[]>`
+    WITH ${metricWrites(ctx, reports)}, j AS (SELECT * FROM jsonb_to_recordset(${judged}::jsonb) AS j(n int, step int, spec boolean))
+    SELECT w.n, (SELECT count(*) FROM n)::int AS notified, ${triageColumns(Prisma.sql`j.step`, Prisma.sql`j.spec`)}
+    FROM t AS w JOIN "Trial" t ON t.id = w.id JOIN j ON j.n = w.n`;
+  const byN = new Map(rows.map((r) => [r.n, r]));
+  return reports.map((r, i) => {
+    const row = byN.get(i + 1);
+    if (!row) return 'lost' as const;
+    const { n: _n, notified: _notified, ...triage } = row;
+    return triageOf(triage, r.withSpec);
+  });
 }
 
 /** Writes promotions and closures of paused trials; returns the ids changed. */
@@ -252,6 +296,9 @@ async function writeOutcome(ctx: StoreContext, tx: Tx, sweepId: string, out: Pru
   return { promoted, closed };
 }
 
+/** A judged report's outcome: its verdict and the paused trials its decision promoted or closed; 'lost': not this worker's lease. */
+export type JudgeOutcome = { verdict: PruneVerdict; promoted: string[]; closed: string[] } | 'lost';
+
 /**
  * Judges a validation point of a running trial: under the sweep's lock, fenced by the trial's
  * lease and attempt, `judge` decides from the sweep as stored (the point itself is stored first,
@@ -262,46 +309,79 @@ async function writeOutcome(ctx: StoreContext, tx: Tx, sweepId: string, out: Pru
  * judged before (a resent message) gets the verdict recorded then. 'lost': not this worker's
  * lease (nothing judged).
  */
-export async function judgeReport(ctx: StoreContext, report: JudgeInput, judge: PruneJudge, scope: PruneScope = { kind: 'sweep' }): Promise<{ verdict: PruneVerdict; promoted: string[]; closed: string[] } | 'lost'> {
-  const result = await ctx.prisma.$transaction(async (tx) => {
-    const sweepId = report.sweepId ?? (await tx.$queryRaw<{ sweepId: string }[]>`SELECT "sweepId" FROM "Trial" WHERE id = ${report.trialId}`)[0]?.sweepId;
-    const view = sweepId ? await readView(tx, sweepId, scope, report.trialId) : null;
-    const t = view?.trials.find((x) => x.id === report.trialId);
-    if (!view || !t || t.status !== 'running' || t.leaseOwner !== report.workerId || t.attempt !== report.attempt) return 'lost' as const;
-    if (t.verdict && t.verdict.step === report.step) return { verdict: t.verdict, promoted: [], closed: [], sweepId: view.sweep.id };
-    const out = judge(view);
-    const verdict = out.verdict ?? { action: 'continue' as const, step: report.step };
-    const now = ctx.now();
-    // The sweep's lock keeps other decisions out, not the reaper or a cancel: the write is fenced again.
-    const fence = Prisma.sql`"leaseOwner" = ${report.workerId} AND attempt = ${report.attempt}::int AND status = 'running'`;
-    if (verdict.action === 'stop') {
-      const done = await tx.$queryRaw<{ id: string }[]>`
-        WITH t AS (
-          UPDATE "Trial" SET status = 'pruned', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, progress = NULL, error = NULL,
-            steps = ${report.step}::int, rung = coalesce(${verdict.rung}::int, rung), "validPpl" = ${String(report.value)}::float8,
-            seconds = EXTRACT(EPOCH FROM (${ts(now)} - "startedAt")) + coalesce(seconds, 0), verdict = ${JSON.stringify(verdict)}::jsonb
-          WHERE id = ${report.trialId} AND ${fence} RETURNING id, "sweepId", "leaseOwner"
-        ), w AS (
-          UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)} FROM t WHERE "Worker".id = t."leaseOwner" AND "Worker"."currentTrialId" = t.id
-        )
-        SELECT t.id FROM t CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'pruned'`)})) n`;
-      if (!done.length) return 'lost' as const;
-      // Its last trial pruned: the sweep ends, under the lock held already (a statement, not a transaction after). A
-      // view of every trial tells when some other is still to run (a narrower one holds only some).
-      const more = scope.kind === 'sweep' && view.trials.some((x) => x.id !== t.id && (x.status === 'queued' || x.status === 'running' || x.status === 'paused'));
-      if (!more) await finishSweepIfDone(ctx, tx, view.sweep.id);
-    } else if (verdict.action === 'pause') {
-      if (!(await tx.$executeRaw`UPDATE "Trial" SET verdict = ${JSON.stringify(verdict)}::jsonb, rung = coalesce(${verdict.rung}::int, rung) WHERE id = ${report.trialId} AND ${fence}`)) return 'lost' as const;
-    } else {
-      const rung = (verdict as { rung?: number }).rung;
-      if (rung !== undefined) await tx.$executeRaw`UPDATE "Trial" SET rung = GREATEST(coalesce(rung, -1), ${rung}::int) WHERE id = ${report.trialId}`;
+export async function judgeReport(ctx: StoreContext, report: JudgeInput, judge: PruneJudge, scope: PruneScope = { kind: 'sweep' }): Promise<JudgeOutcome> {
+  return (await judgeReports(ctx, [report], (view) => judge(view), scope))[0]!;
+}
+
+/**
+ * Judges reports of one sweep together, as judgeReport judges one: one lock and one read of the
+ * sweep (`scope` must hold what each report's decision needs), then each report in turn, its
+ * decision seeing the ones before it applied (a trial stopped is pruned, one told to pause is
+ * pausing, promoted ones are queued, closed ones pruned), so the verdicts are those of the
+ * reports judged one after another in this order. The coordinator sends the reports that arrived
+ * while its previous decision on the sweep ran: under load a decision costs one transaction
+ * however many reports wait, and none waits behind more than one.
+ */
+export async function judgeReports(ctx: StoreContext, reports: readonly JudgeInput[], judge: (view: PruneView, report: JudgeInput) => PruneOutcome, scope: PruneScope = { kind: 'sweep' }): Promise<JudgeOutcome[]> {
+  if (!reports.length) return [];
+  const results = await ctx.prisma.$transaction(async (tx) => {
+    const sweepId = reports[0]!.sweepId ?? (await tx.$queryRaw<{ sweepId: string }[]>`SELECT "sweepId" FROM "Trial" WHERE id = ${reports[0]!.trialId}`)[0]?.sweepId;
+    const view = sweepId ? await readView(tx, sweepId, scope, reports.map((r) => r.trialId)) : null;
+    if (!view) return { sweepId: null, outs: reports.map(() => 'lost' as const) };
+    const outs: JudgeOutcome[] = [];
+    let stopped = false;
+    const state = { view };
+    for (const report of reports) {
+      const out = await judgeOne(ctx, tx, state, report, judge);
+      if (out !== 'lost' && out.verdict.action === 'stop') stopped = true;
+      outs.push(out);
     }
-    const { promoted, closed } = await writeOutcome(ctx, tx, view.sweep.id, out);
-    return { verdict, promoted, closed, sweepId: view.sweep.id };
+    // A trial pruned: when it was the last to run the sweep ends, under the lock held already (a
+    // statement, not a transaction after). A view of every trial tells when some other is still
+    // to run (a narrower one holds only some).
+    if (stopped && scope.kind === 'sweep' && !state.view.trials.some((x) => x.status === 'queued' || x.status === 'running' || x.status === 'paused')) await finishSweepIfDone(ctx, tx, view.sweep.id);
+    return { sweepId: view.sweep.id, outs };
   }, TX);
-  if (result === 'lost') return 'lost';
-  if (result.closed.length) await refreshSweepStatus(ctx, result.sweepId);
-  return { verdict: result.verdict, promoted: result.promoted, closed: result.closed };
+  if (results.sweepId && results.outs.some((o) => o !== 'lost' && o.closed.length)) await refreshSweepStatus(ctx, results.sweepId);
+  return results.outs;
+}
+
+/** One report of judgeReports: decided from `view`, written fenced, and applied to `view` for the next. */
+async function judgeOne(ctx: StoreContext, tx: Tx, state: { view: { sweep: PruneView['sweep']; trials: StoredTrial[] } }, report: JudgeInput, judge: (view: PruneView, report: JudgeInput) => PruneOutcome): Promise<JudgeOutcome> {
+  const { view } = state;
+  const t = view.trials.find((x) => x.id === report.trialId);
+  if (!t || t.status !== 'running' || t.leaseOwner !== report.workerId || t.attempt !== report.attempt) return 'lost';
+  if (t.verdict && t.verdict.step === report.step) return { verdict: t.verdict, promoted: [], closed: [] };
+  const out = judge(view, report);
+  const verdict = out.verdict ?? { action: 'continue' as const, step: report.step };
+  // New views, not changed ones: a decision may keep the view it was given.
+  const seen = (change: Partial<StoredTrial>) => (state.view = { ...state.view, trials: state.view.trials.map((x) => (x.id === t.id ? { ...x, ...change } : x)) });
+  const now = ctx.now();
+  // The sweep's lock keeps other decisions out, not the reaper or a cancel: the write is fenced again.
+  const fence = Prisma.sql`"leaseOwner" = ${report.workerId} AND attempt = ${report.attempt}::int AND status = 'running'`;
+  if (verdict.action === 'stop') {
+    const done = await tx.$queryRaw<{ id: string }[]>`
+      WITH t AS (
+        UPDATE "Trial" SET status = 'pruned', "finishedAt" = ${ts(now)}, "leaseExpiresAt" = NULL, progress = NULL, error = NULL,
+          steps = ${report.step}::int, rung = coalesce(${verdict.rung}::int, rung), "validPpl" = ${String(report.value)}::float8,
+          seconds = EXTRACT(EPOCH FROM (${ts(now)} - "startedAt")) + coalesce(seconds, 0), verdict = ${JSON.stringify(verdict)}::jsonb
+        WHERE id = ${report.trialId} AND ${fence} RETURNING id, "sweepId", "leaseOwner"
+      ), w AS (
+        UPDATE "Worker" SET "currentTrialId" = NULL, progress = NULL, "lastHeartbeat" = ${ts(now)} FROM t WHERE "Worker".id = t."leaseOwner" AND "Worker"."currentTrialId" = t.id
+      )
+      SELECT t.id FROM t CROSS JOIN LATERAL (SELECT pg_notify(${CHANGES_CHANNEL}, ${changeJson('trial', 't', Prisma.sql`'pruned'`)})) n`;
+    if (!done.length) return 'lost';
+    seen({ status: 'pruned', verdict });
+  } else if (verdict.action === 'pause') {
+    if (!(await tx.$executeRaw`UPDATE "Trial" SET verdict = ${JSON.stringify(verdict)}::jsonb, rung = coalesce(${verdict.rung}::int, rung) WHERE id = ${report.trialId} AND ${fence}`)) return 'lost';
+    seen({ pausing: true, verdict });
+  } else {
+    const rung = (verdict as { rung?: number }).rung;
+    if (rung !== undefined) await tx.$executeRaw`UPDATE "Trial" SET rung = GREATEST(coalesce(rung, -1), ${rung}::int) WHERE id = ${report.trialId}`;
+  }
+  const { promoted, closed } = await writeOutcome(ctx, tx, view.sweep.id, out);
+  if (promoted.length || closed.length) state.view = { ...state.view, trials: state.view.trials.map((x) => (promoted.includes(x.id) ? { ...x, status: 'queued' } : closed.includes(x.id) ? { ...x, status: 'pruned' } : x)) };
+  return { verdict, promoted, closed };
 }
 
 /**

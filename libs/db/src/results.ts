@@ -38,11 +38,25 @@ export async function addMetrics(ctx: StoreContext, trialId: string, workerId: s
 /** addMetrics for several reports in one statement (a coordinator's group commit); one answer per report, in order. */
 export async function addMetricsMany(ctx: StoreContext, reports: MetricReport[]): Promise<boolean[]> {
   if (reports.length === 0) return [];
+  const rows = await ctx.prisma.$queryRaw<{ n: number | null; notified: number }[]>`
+    WITH ${metricWrites(ctx, reports)}
+    SELECT t.n, (SELECT count(*) FROM n)::int AS notified FROM t
+    UNION ALL SELECT NULL, (SELECT count(*) FROM n)::int`;
+  const ok = new Set(rows.map((r) => r.n).filter((n): n is number => n !== null));
+  return reports.map((_, i) => ok.has(i + 1));
+}
+
+/**
+ * The common table expressions that store reports' points (addMetricsMany; prune-store's judged
+ * reports add their triage to the same statement): `t` holds the reports whose lease held (n: the
+ * report's 1-based place, id, sweepId, attempt; their trial rows locked FOR SHARE), `n` notifies
+ * the trials that got new points and runs only when the statement reads it.
+ */
+export function metricWrites(ctx: StoreContext, reports: MetricReport[]): Prisma.Sql {
   // Values travel as text so NaN/Infinity survive JSON; float8 parses 'NaN', 'Infinity', '-Infinity'.
   const req = JSON.stringify(reports.map((r, i) => ({ n: i + 1, trialId: r.trialId, worker: r.workerId, attempt: r.attempt })));
   const pts = JSON.stringify(reports.flatMap((r, i) => r.points.map((p) => ({ n: i + 1, step: p.step, epoch: p.epoch, name: p.name, value: String(p.value) }))));
-  const rows = await ctx.prisma.$queryRaw<{ n: number | null; notified: number }[]>`
-    WITH req AS (
+  return Prisma.sql`req AS (
       SELECT * FROM jsonb_to_recordset(${req}::jsonb) AS r(n int, "trialId" text, worker text, attempt int)
     ), t AS (
       SELECT req.n, tr.id, tr."sweepId", tr.attempt FROM req JOIN "Trial" tr
@@ -57,11 +71,7 @@ export async function addMetricsMany(ctx: StoreContext, reports: MetricReport[])
     ), n AS (
       SELECT pg_notify(${CHANGES_CHANNEL}, json_build_object('kind', 'metric', 'id', z.id, 'sweepId', z."sweepId")::text)
       FROM (SELECT DISTINCT t.id, t."sweepId" FROM t WHERE EXISTS (SELECT 1 FROM ins WHERE ins."trialId" = t.id)) z
-    )
-    SELECT t.n, (SELECT count(*) FROM n)::int AS notified FROM t
-    UNION ALL SELECT NULL, (SELECT count(*) FROM n)::int`;
-  const ok = new Set(rows.map((r) => r.n).filter((n): n is number => n !== null));
-  return reports.map((_, i) => ok.has(i + 1));
+    )`;
 }
 
 /**

@@ -72,6 +72,29 @@ export function pruningTests(h: GrowthHarness): void {
       expect((await row(t.id)).status).toBe('running');
     });
 
+    it('judged metric messages: points stored and each trial triaged in one statement, as addMetrics then triageReport; a lost lease stores nothing', async () => {
+      const store = h.store();
+      await pruned(plansOf({ 'training.lr': [0.1, 0.2] }, 1));
+      const [a, b] = [(await store.claim('w0', LEASE))!, (await store.claim('w1', LEASE))!];
+      await store.addMetrics(a.id, 'w0', a.attempt, valid(100, 300));
+      const reports = [
+        { trialId: a.id, workerId: 'w0', attempt: a.attempt, points: valid(200, 250), step: 200, withSpec: true },
+        { trialId: b.id, workerId: 'w0', attempt: b.attempt, points: valid(100, 280), step: 100, withSpec: false },
+        { trialId: b.id, workerId: 'w1', attempt: b.attempt, points: valid(100, 290), step: 100, withSpec: false },
+      ];
+      const out = await store.addJudgedMetricsMany(reports);
+      expect(out[0]).toEqual({ sweepId: a.sweepId, spec: ASHA, verdict: null, prevStep: 100, tokensPerStep: 400, hasChildren: false, configPruned: false, succeeded: 0 });
+      expect(out[1]).toBe('lost');
+      expect(out[2]).toEqual({ sweepId: b.sweepId, verdict: null, prevStep: null, tokensPerStep: 400, hasChildren: false, configPruned: false, succeeded: 0 });
+      // The same as the look on its own, now that the points are in.
+      expect(await store.triageReport({ trialId: a.id, workerId: 'w0', attempt: a.attempt, step: 200, value: 250 }, true)).toEqual(out[0]);
+      const points = await store.prisma.trialMetric.findMany({ where: { trialId: { in: [a.id, b.id] }, name: 'valid_ppl' }, orderBy: [{ trialId: 'asc' }, { step: 'asc' }] });
+      expect(points.map((p) => [p.trialId, p.step, p.value]).sort()).toEqual([[a.id, 100, 300], [a.id, 200, 250], [b.id, 100, 290]].sort());
+      // Resent: stored once, triaged alike.
+      expect(await store.addJudgedMetricsMany([reports[0]!])).toEqual([out[0]]);
+      expect(await store.prisma.trialMetric.count({ where: { trialId: a.id, name: 'valid_ppl' } })).toBe(2);
+    });
+
     it('triage: one fenced look at the reporter (its previous point, a pruned seed of its configuration, succeeded trials); narrow views read what their scope says', async () => {
       const store = h.store();
       // Three configurations with two seeds each; a and a2 the seeds of one, b and b2 of another.

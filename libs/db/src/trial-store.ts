@@ -40,7 +40,7 @@ import type { Note } from './notes.ts';
 import type { AnalysisTrial } from './analysis-sql.ts';
 import * as workers from './workers.ts';
 import * as prune from './prune-store.ts';
-import type { JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneScope, PruneTriage } from './prune-store.ts';
+import type { JudgedMetricReport, JudgeInput, JudgeOutcome, PauseInput, PauseOutcome, PruneJudge, PruneOutcome, PruneScope, PruneTriage, PruneView } from './prune-store.ts';
 import type { WorkerInfo, WorkerInput } from './workers.ts';
 
 export { type CreateSweepInput, type StatusCounts, type SweepStatus, type SweepWithCounts, TRIAL_STATUSES, type TrialStatus } from './sweeps.ts';
@@ -52,7 +52,7 @@ export type { FlaggedSeed, LeaderboardGroup, LeaderboardRow, StoppedRow } from '
 export type { WorkerInfo, WorkerInput, WorkerTrial } from './workers.ts';
 export type { AnalysisTrial } from './analysis-sql.ts';
 export { MAX_NOTE_CHARS, type Note } from './notes.ts';
-export type { JudgeInput, PauseInput, PauseOutcome, PruneJudge, PruneOutcome, PruneScope, PruneTriage, PruneTrial, PruneView } from './prune-store.ts';
+export type { JudgedMetricReport, JudgeInput, JudgeOutcome, PauseInput, PauseOutcome, PruneJudge, PruneOutcome, PruneScope, PruneTriage, PruneTrial, PruneView } from './prune-store.ts';
 
 export interface TrialStoreOptions {
   /** The clock for every timestamp the store writes or compares (tests move it instead of sleeping). */
@@ -217,6 +217,16 @@ export class TrialStore {
   /** Judges a running trial's validation point under its sweep's lock (fenced by lease and attempt); the verdict, and what it promoted or closed; 'lost' when the lease is not this worker's. */
   judgeReport(report: JudgeInput, judge: PruneJudge, scope?: PruneScope): ReturnType<typeof prune.judgeReport> {
     return prune.judgeReport(this.ctx, report, judge, scope);
+  }
+
+  /** Judges reports of one sweep together (one lock, one read; each decision sees those before it applied); an outcome per report, in order. */
+  judgeReports(reports: readonly JudgeInput[], judge: (view: PruneView, report: JudgeInput) => PruneOutcome, scope?: PruneScope): Promise<JudgeOutcome[]> {
+    return prune.judgeReports(this.ctx, reports, judge, scope);
+  }
+
+  /** Judged metric messages: their points stored and each one's trial triaged, in one statement; 'lost' where the lease did not hold. */
+  addJudgedMetricsMany(reports: JudgedMetricReport[]): Promise<(PruneTriage | 'lost')[]> {
+    return prune.addJudgedMetricsMany(this.ctx, reports);
   }
 
   /** A judged report's trial as the fast path reads it (one statement, no lock, fenced); 'lost' when the lease is not this worker's. */

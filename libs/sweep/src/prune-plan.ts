@@ -178,3 +178,20 @@ export function pruneScope(settings: PrunerSettings, report: { step: number; val
   if (plain && !settings.promotion) return { kind: 'rungs', rungs: crossed, tokens };
   return { kind: 'sweep' };
 }
+
+/**
+ * One read that holds what each of these scopes holds (judged together, libs/db judgeReports):
+ * rungs together, the one step, or the whole sweep. A wider view decides as a narrower one does
+ * (each scope is the least that decides as over the whole sweep).
+ */
+export function mergeScopes(scopes: readonly PruneReadScope[]): PruneReadScope {
+  const [first, ...rest] = scopes;
+  if (!first || first.kind === 'sweep') return { kind: 'sweep' };
+  if (first.kind === 'step') return rest.every((s) => s.kind === 'step' && s.step === first.step) ? first : { kind: 'sweep' };
+  const rungs = new Set(first.rungs);
+  for (const s of rest) {
+    if (s.kind !== 'rungs' || s.tokens !== first.tokens) return { kind: 'sweep' };
+    for (const r of s.rungs) rungs.add(r);
+  }
+  return { kind: 'rungs', rungs: [...rungs].sort((a, b) => a - b), tokens: first.tokens };
+}

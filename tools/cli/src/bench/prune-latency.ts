@@ -94,6 +94,7 @@ export interface PruneLatencyRow {
 const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (v: number) => Number(v.toFixed(1));
+const DONE_EVERY_MS = 500;
 
 interface Drive {
   latencies: number[];
@@ -105,7 +106,9 @@ interface Drive {
 
 /**
  * `workers` simulated workers on the coordinator at `url` until `done()` (the sweep ended) or
- * `seconds` passed, each waiting ~everyMs (uniform ±50%) before each evaluation (0: none).
+ * `seconds` passed, each waiting ~everyMs (uniform ±50%) before each evaluation (0: none). An
+ * idle one waits the retryMs its answer says, as a worker agent does; whether the sweep ended is
+ * asked once for all of them, at most every DONE_EVERY_MS.
  */
 export async function driveVerdicts(url: string, workers: number, everyMs: number, seconds: number, done: () => Promise<boolean>): Promise<Drive> {
   const sims = await Promise.all(Array.from({ length: workers }, (_, i) => SimWorker.connect(url, `prune-sim-${i}`)));
@@ -118,14 +121,19 @@ export async function driveVerdicts(url: string, workers: number, everyMs: numbe
   const think = () => (everyMs > 0 ? sleep(everyMs * (0.5 + Math.random())) : undefined);
   let finished = false;
   const over = () => finished || performance.now() >= deadline;
+  let asked: { at: number; answer: Promise<boolean> } | null = null;
+  const sweepEnded = () => {
+    if (!asked || performance.now() - asked.at >= DONE_EVERY_MS) asked = { at: performance.now(), answer: done() };
+    return asked.answer;
+  };
   await Promise.all(
     sims.map(async (w) => {
       if (everyMs > 0) await sleep(everyMs * Math.random());
       while (!over()) {
         const r = await w.request({ type: 'claim' });
         if (r.type !== 'assign') {
-          if (await done()) finished = true;
-          else await sleep(r.type === 'idle' ? Math.min(r.retryMs, 200) : 200);
+          if (await sweepEnded()) finished = true;
+          else await sleep(r.type === 'idle' ? r.retryMs : 200);
           continue;
         }
         const t: AssignedTrial = r.trial;
